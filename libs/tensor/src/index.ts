@@ -1,0 +1,3 @@
+export * from './backend';
+export * from './random';
+export * from './stft';

@@ -1,0 +1,182 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * The fixed STFT of the ESS spec (ess.md §3.1): centred by reflect padding, frame 8, hop 2, rectangular
+ * window, unnormalised one-sided DFT. TF.js wasm has no FFT kernel, so the DFT is an [8, 10] matMul and
+ * framing is reshape + slice (strided slices have no gradient).
+ */
+export const STFT_FRAME = 8;
+export const STFT_HOP = 2;
+export const STFT_PAD = STFT_FRAME / 2;
+/** One-sided bins of a length-8 real FFT. */
+export const STFT_BINS = STFT_FRAME / 2 + 1;
+
+/** Frames the STFT produces for a series of length L. */
+export function stftFrameCount(length: number): number {
+  return Math.floor(length / STFT_HOP) + 1;
+}
+
+/** Series length returned by istft for W frames (odd L comes back one short). */
+export function istftLength(frames: number): number {
+  return STFT_HOP * (frames - 1);
+}
+
+// Pairs of samples that one frame spans; a frame is PAIRS_PER_FRAME consecutive hop-sized pairs.
+const PAIRS_PER_FRAME = STFT_FRAME / STFT_HOP;
+
+/** [8, 10]: frame samples → [re_0..re_4, im_0..im_4] of the unnormalised rfft. */
+function forwardDftMatrix(): Float32Array {
+  const m = new Float32Array(STFT_FRAME * 2 * STFT_BINS);
+  for (let n = 0; n < STFT_FRAME; n++) {
+    for (let k = 0; k < STFT_BINS; k++) {
+      const angle = (2 * Math.PI * k * n) / STFT_FRAME;
+      m[n * 2 * STFT_BINS + k] = Math.cos(angle);
+      m[n * 2 * STFT_BINS + STFT_BINS + k] = -Math.sin(angle);
+    }
+  }
+  return m;
+}
+
+/**
+ * [10, 8]: irfft with 1/8 scaling. Interior bins count twice (their conjugate mirror); the imaginary parts of
+ * DC and Nyquist are ignored, as numpy/torch irfft do (their sine rows are zero anyway).
+ */
+function inverseDftMatrix(): Float32Array {
+  const m = new Float32Array(2 * STFT_BINS * STFT_FRAME);
+  for (let k = 0; k < STFT_BINS; k++) {
+    const weight = (k === 0 || k === STFT_BINS - 1 ? 1 : 2) / STFT_FRAME;
+    for (let n = 0; n < STFT_FRAME; n++) {
+      const angle = (2 * Math.PI * k * n) / STFT_FRAME;
+      m[k * STFT_FRAME + n] = weight * Math.cos(angle);
+      m[(STFT_BINS + k) * STFT_FRAME + n] = k === 0 || k === STFT_BINS - 1 ? 0 : -weight * Math.sin(angle);
+    }
+  }
+  return m;
+}
+
+const FORWARD_DFT = forwardDftMatrix();
+const INVERSE_DFT = inverseDftMatrix();
+
+/** 1 / (frames covering each overlap-added sample), length 2W + 6, cropped later to the output span. */
+function inverseCoverage(frames: number): Float32Array {
+  const total = STFT_HOP * (frames - 1) + STFT_FRAME;
+  const count = new Float32Array(total);
+  for (let w = 0; w < frames; w++) {
+    for (let n = 0; n < STFT_FRAME; n++) count[w * STFT_HOP + n] += 1;
+  }
+  for (let i = 0; i < total; i++) count[i] = 1 / count[i];
+  return count;
+}
+
+/**
+ * Reflect padding (edge sample not repeated) of x [N, L] by `pad` on both ends → [N, L + 2·pad].
+ * Built from slice/reverse/concat because tfjs's MirrorPad gradient drops the reflected contributions
+ * (it only slices the centre of dy), which makes gradients near the edges wrong.
+ */
+export function reflectPad(x: tf.Tensor2D, pad: number): tf.Tensor2D {
+  const [rows, length] = x.shape;
+  if (pad >= length)
+    throw new Error(`reflect padding of ${pad} needs more than ${pad} samples, got ${length}`);
+  return tf.tidy(() => {
+    const left = tf.reverse(tf.slice(x, [0, 1], [rows, pad]), 1);
+    const right = tf.reverse(tf.slice(x, [0, length - 1 - pad], [rows, pad]), 1);
+    return tf.concat([left, x, right], 1);
+  });
+}
+
+/** x [B, C, L] (L ≥ 5, reflect padding needs L > 4) → S [B, 2C, 5, W], W = floor(L/2) + 1. */
+export function stft(x: tf.Tensor3D): tf.Tensor4D {
+  const [batch, channels, length] = x.shape;
+  if (length <= STFT_PAD) {
+    throw new Error(`stft needs series longer than ${STFT_PAD} samples for reflect padding, got ${length}`);
+  }
+  const frames = stftFrameCount(length);
+  const series = batch * channels;
+  return tf.tidy(() => {
+    // [B·C, L + 8]; only the first 2W + 6 samples are covered by frames (odd L leaves the last one unused).
+    const padded = reflectPad(tf.reshape(x, [series, length]), STFT_PAD);
+    const pairCount = frames + PAIRS_PER_FRAME - 1;
+    // [B·C, W + 3, 2]: pair p holds samples 2p and 2p + 1.
+    const pairs = tf.reshape<tf.Rank.R3>(tf.slice(padded, [0, 0], [series, pairCount * STFT_HOP]), [
+      series,
+      pairCount,
+      STFT_HOP,
+    ]);
+    // [B·C, W, 8]: frame w is pairs w..w+3, i.e. samples 2w..2w+7.
+    const shifted: tf.Tensor3D[] = [];
+    for (let k = 0; k < PAIRS_PER_FRAME; k++)
+      shifted.push(tf.slice(pairs, [0, k, 0], [series, frames, STFT_HOP]));
+    const framed = tf.reshape(tf.concat(shifted, 2), [series * frames, STFT_FRAME]);
+    // [B·C·W, 10] → [B·C, 10, W] → [B, 2C, 5, W]; the 10 axis is [re bins, im bins] so this is a reshape.
+    const spectrum = tf.matMul(framed, tf.tensor2d(FORWARD_DFT, [STFT_FRAME, 2 * STFT_BINS]));
+    const byBin = tf.transpose(tf.reshape(spectrum, [series, frames, 2 * STFT_BINS]), [0, 2, 1]);
+    return tf.reshape(byBin, [batch, 2 * channels, STFT_BINS, frames]);
+  });
+}
+
+/** S [B, 2C, 5, W] → x [B, C, 2(W − 1)]. */
+export function istft(spectrogram: tf.Tensor4D): tf.Tensor3D {
+  const [batch, stacked, bins, frames] = spectrogram.shape;
+  if (bins !== STFT_BINS || stacked % 2 !== 0 || frames < 2) {
+    throw new Error(`istft expects [B, 2C, ${STFT_BINS}, W ≥ 2], got [${spectrogram.shape.join(', ')}]`);
+  }
+  const channels = stacked / 2;
+  const series = batch * channels;
+  return tf.tidy(() => {
+    // [B·C·W, 10] with the 10 axis = [re bins, im bins].
+    const perFrame = tf.reshape(
+      tf.transpose(tf.reshape(spectrogram, [series, 2 * STFT_BINS, frames]), [0, 2, 1]),
+      [series * frames, 2 * STFT_BINS],
+    );
+    // [B·C, W, 8] time-domain frames.
+    const segments = tf.reshape<tf.Rank.R3>(
+      tf.matMul(perFrame, tf.tensor2d(INVERSE_DFT, [2 * STFT_BINS, STFT_FRAME])),
+      [series, frames, STFT_FRAME],
+    );
+    // Overlap-add: pair k of frame w lands on output pair w + k; shift each pair slot by padding and sum.
+    const placed: tf.Tensor3D[] = [];
+    for (let k = 0; k < PAIRS_PER_FRAME; k++) {
+      const slot = tf.slice(segments, [0, 0, k * STFT_HOP], [series, frames, STFT_HOP]);
+      placed.push(
+        tf.pad(slot, [
+          [0, 0],
+          [k, PAIRS_PER_FRAME - 1 - k],
+          [0, 0],
+        ]),
+      );
+    }
+    const total = STFT_HOP * (frames - 1) + STFT_FRAME;
+    // [B·C, 2W + 6] normalised by how many frames cover each sample, then the 4-sample pads dropped.
+    const summed = tf.mul(tf.reshape(tf.addN(placed), [series, total]), tf.tensor1d(inverseCoverage(frames)));
+    const cropped = tf.slice(summed, [0, STFT_PAD], [series, istftLength(frames)]);
+    return tf.reshape(cropped, [batch, channels, istftLength(frames)]);
+  });
+}
+
+/** S with the listed frequency rows (axis 2) set to zero; multiplication keeps the gradient path simple. */
+export function zeroFrequencyRows(spectrogram: tf.Tensor4D, rows: readonly number[]): tf.Tensor4D {
+  const bins = spectrogram.shape[2];
+  const keep = new Float32Array(bins).fill(1);
+  for (const row of rows) {
+    if (!Number.isInteger(row) || row < 0 || row >= bins) {
+      throw new Error(`frequency row ${row} is outside 0..${bins - 1}`);
+    }
+    keep[row] = 0;
+  }
+  return tf.tidy(() => tf.mul(spectrogram, tf.tensor4d(keep, [1, 1, bins, 1])));
+}
+
+/** LF view u_l (ess.md §3.2): only the DC row kept. */
+export function lowFrequencyView(spectrogram: tf.Tensor4D): tf.Tensor4D {
+  return zeroFrequencyRows(spectrogram, [1, 2, 3, 4]);
+}
+
+/** HF view u_h (ess.md §3.2): the DC row zeroed. */
+export function highFrequencyView(spectrogram: tf.Tensor4D): tf.Tensor4D {
+  return zeroFrequencyRows(spectrogram, [0]);
+}
+
+/** Both branch views of S; u_l + u_h = S, so istft(u_l) + istft(u_h) = istft(S). */
+export function splitFrequencyBands(spectrogram: tf.Tensor4D): { lf: tf.Tensor4D; hf: tf.Tensor4D } {
+  return { lf: lowFrequencyView(spectrogram), hf: highFrequencyView(spectrogram) };
+}
