@@ -1,3 +1,4 @@
 export * from './backend';
+export * from './checkpoint';
 export * from './random';
 export * from './stft';
