@@ -1,0 +1,81 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { loadConfigOrExit } from '@maskgen/config';
+import { createRootLogger } from '@maskgen/observability';
+import {
+  createDataSource,
+  migrateWithLock,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresHandle,
+} from '@maskgen/persistence';
+import { CoreModule, createHttpApp, listen, shutdownOnSignals } from '@maskgen/runtime';
+import { WorkerModule } from '../../worker/src/worker.module';
+import { ApiModule } from './api.module';
+import { mountOpenApi } from './openapi';
+
+/**
+ * `npm start`: the whole system in one process. Without DATABASE_URL it runs
+ * an embedded PostgreSQL kept in MASKGEN_DATA_DIR; without REDIS_URL the
+ * queues live in that same database. Migrations run at boot under a lock.
+ */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createRootLogger(config, 'local');
+  let embedded: EmbeddedPostgresHandle | undefined;
+  const stopEmbedded = async () => {
+    await embedded?.stop();
+  };
+  try {
+    if (!config.database.url) {
+      embedded = await startEmbeddedPostgres({
+        dataDir: config.local.dataDir,
+        port: config.local.postgresPort,
+        database: 'maskgen',
+        log: (message, context) => logger.info(context ?? {}, message),
+      });
+    }
+    const databaseUrl = config.database.url ?? embedded!.url;
+
+    const dataSource = createDataSource({ url: databaseUrl, applicationName: 'maskgen-migrate' });
+    await dataSource.initialize();
+    const { applied } = await migrateWithLock(dataSource).finally(() => dataSource.destroy());
+    logger.info(
+      { applied },
+      applied.length > 0 ? `applied ${applied.length} migration(s)` : 'schema is up to date',
+    );
+
+    @Module({
+      imports: [
+        CoreModule.forRoot({ config, databaseUrl, logger, applicationName: 'maskgen-local' }),
+        ApiModule,
+        WorkerModule.forRoot(config.worker.queues),
+      ],
+    })
+    class LocalRootModule {}
+    const app = await createHttpApp({ module: LocalRootModule });
+    mountOpenApi(app);
+    const url = await listen(app, config);
+    logger.info(
+      {
+        url,
+        database: embedded ? `embedded (${config.local.dataDir})` : 'DATABASE_URL',
+        queues: config.queue.redisUrl ? 'redis' : 'postgres',
+      },
+      `maskgen is running at ${url} (API docs: ${url}/docs)`,
+    );
+    shutdownOnSignals(logger, config.worker.shutdownTimeoutMs, async () => {
+      // If the embedded server is already gone (Ctrl-C reaches its process group too),
+      // nothing can be drained into it, so do not wait for the queues.
+      await Promise.race([app.close(), ...(embedded ? [embedded.exited] : [])]);
+      await stopEmbedded();
+    });
+  } catch (error) {
+    await stopEmbedded().catch(() => undefined);
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`maskgen failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

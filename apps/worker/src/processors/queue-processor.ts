@@ -1,0 +1,53 @@
+import { Inject } from '@nestjs/common';
+import { WorkerHost } from '@nestjs/bullmq';
+import { JOB_QUEUE, isJobName, parseJobPayload, type QueueName } from '@maskgen/contracts';
+import { ROOT_LOGGER } from '@maskgen/observability';
+import { JobHandlerRegistry, type JobContext } from '@maskgen/queues';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+
+/**
+ * Shared body of every queue's processor: checks the job belongs here,
+ * validates its payload, and hands it to the registered handler with a
+ * logger that names the queue, job and run.
+ */
+export abstract class QueueProcessor extends WorkerHost {
+  protected abstract readonly queue: QueueName;
+
+  @Inject(JobHandlerRegistry) private readonly registry!: JobHandlerRegistry;
+  @Inject(ROOT_LOGGER) private readonly rootLogger!: Logger;
+
+  async process(job: Job): Promise<unknown> {
+    const jobId = job.id ?? 'unknown';
+    if (!isJobName(job.name) || JOB_QUEUE[job.name] !== this.queue) {
+      // Retrying cannot help a job this worker does not know.
+      throw new UnrecoverableError(`Unknown job "${job.name}" on queue "${this.queue}"`);
+    }
+    let payload: ReturnType<typeof parseJobPayload>;
+    try {
+      payload = parseJobPayload(job.name, job.data);
+    } catch (error) {
+      throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
+    }
+    const runId = 'runId' in payload ? payload.runId : undefined;
+    const logger = this.rootLogger.child({ queue: this.queue, jobId, jobName: job.name, runId });
+    const context: JobContext = {
+      queue: this.queue,
+      jobId,
+      attempt: job.attemptsMade + 1,
+      isFinalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      logger,
+      reportProgress: (fraction) => job.updateProgress(Math.max(0, Math.min(1, fraction))),
+    };
+    const started = performance.now();
+    logger.info({ attempt: context.attempt }, 'job started');
+    try {
+      const result = await this.registry.handlerFor(job.name)(payload, context);
+      logger.info({ durationMs: Math.round(performance.now() - started) }, 'job completed');
+      return result;
+    } catch (error) {
+      logger.error({ err: error, durationMs: Math.round(performance.now() - started) }, 'job failed');
+      throw error;
+    }
+  }
+}

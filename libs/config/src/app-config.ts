@@ -1,0 +1,91 @@
+import path from 'node:path';
+import type { QueueName } from '@maskgen/contracts';
+import { environmentSchema, type LogLevel, type TensorBackendPreference } from './config.schema';
+
+/** The validated configuration every process is built from. Built once at boot. */
+export interface AppConfig {
+  readonly http: { readonly host: string; readonly port: number };
+  readonly database: {
+    /** Absent only in local mode, where an embedded PostgreSQL provides it. */
+    readonly url: string | undefined;
+    readonly poolSize: number;
+  };
+  readonly queue: {
+    /** With a Redis URL BullMQ runs on Redis; without one, on BullMQ's PostgreSQL backend. */
+    readonly redisUrl: string | undefined;
+    readonly postgresSchema: string;
+  };
+  readonly worker: {
+    readonly queues: readonly QueueName[];
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly tensor: { readonly backend: TensorBackendPreference };
+  readonly log: { readonly level: LogLevel };
+  readonly local: {
+    /** Where local mode keeps its embedded PostgreSQL cluster. */
+    readonly dataDir: string;
+    readonly postgresPort: number;
+  };
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: readonly { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${problems.map((problem) => `  ${problem.variable}: ${problem.message}`).join('\n')}`,
+    );
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/** Turns environment variables into an {@link AppConfig}, or throws naming every bad variable. */
+export function buildConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  cwd = process.cwd(),
+): AppConfig {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigValidationError(
+      parsed.error.issues.map((issue) => ({
+        variable: issue.path.map(String).join('.') || '(environment)',
+        message: issue.message,
+      })),
+    );
+  }
+  const e = parsed.data;
+  return {
+    http: { host: e.HOST, port: e.PORT },
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    queue: { redisUrl: e.REDIS_URL, postgresSchema: e.BULLMQ_PG_SCHEMA },
+    worker: { queues: e.WORKER_QUEUES, shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS },
+    tensor: { backend: e.TENSOR_BACKEND },
+    log: { level: e.LOG_LEVEL },
+    local: { dataDir: path.resolve(cwd, e.MASKGEN_DATA_DIR), postgresPort: e.EMBEDDED_PG_PORT },
+  };
+}
+
+/**
+ * The one place that reads process.env. On a bad value it prints which
+ * variable is wrong and exits with code 1, before anything else starts.
+ */
+export function loadConfigOrExit(): AppConfig {
+  try {
+    return buildConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** Variables that a given process shape cannot run without. */
+export function requireDatabaseUrl(config: AppConfig): string {
+  if (!config.database.url) {
+    process.stderr.write(
+      'Invalid configuration:\n  DATABASE_URL: is required for this entry point (use `npm start` for the embedded local mode)\n',
+    );
+    process.exit(1);
+  }
+  return config.database.url;
+}

@@ -1,0 +1,109 @@
+import { QUEUE_NAMES } from '@maskgen/contracts';
+import { z } from 'zod';
+
+export const TENSOR_BACKENDS = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export const ROLES = ['api', 'worker'] as const;
+
+const port = (fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((raw, ctx) => {
+      const value = Number(raw);
+      if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(value) || value < 1 || value > 65535) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be an integer port between 1 and 65535, got "${raw}"`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((raw, ctx) => {
+      const value = Number(raw);
+      if (!/^\d+$/.test(raw.trim()) || value < 1 || value > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer between 1 and ${max}, got "${raw}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((raw) => {
+    try {
+      const url = new URL(raw);
+      return url.protocol === 'postgres:' || url.protocol === 'postgresql:';
+    } catch {
+      return false;
+    }
+  }, 'must be a postgres:// or postgresql:// URL');
+
+const redisUrl = z
+  .string()
+  .trim()
+  .refine((raw) => {
+    try {
+      const url = new URL(raw);
+      return url.protocol === 'redis:' || url.protocol === 'rediss:';
+    } catch {
+      return false;
+    }
+  }, 'must be a redis:// or rediss:// URL');
+
+const emptyAsUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const commaList = <T extends readonly [string, ...string[]]>(allowed: T, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((raw, ctx) => {
+      const items = raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+      const unknown = items.filter((item) => !(allowed as readonly string[]).includes(item));
+      if (items.length === 0 || unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a comma-separated list of ${allowed.join(', ')}; got "${raw}"`,
+        });
+        return z.NEVER;
+      }
+      return [...new Set(items)] as T[number][];
+    });
+
+/**
+ * Every environment variable maskgen reads. Keys are the variable names, so a
+ * validation error can name the variable exactly.
+ */
+export const environmentSchema = z.object({
+  PORT: port(3000),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
+  DATABASE_POOL_SIZE: positiveInt(10, 1000),
+  REDIS_URL: z.preprocess(emptyAsUndefined, redisUrl.optional()),
+  BULLMQ_PG_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .default('bullmq'),
+  WORKER_QUEUES: commaList(QUEUE_NAMES, QUEUE_NAMES.join(',')),
+  WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt(30_000, 3_600_000),
+  TENSOR_BACKEND: z.enum(TENSOR_BACKENDS).default('auto'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  MASKGEN_DATA_DIR: z.string().trim().min(1).default('.data'),
+  EMBEDDED_PG_PORT: port(54329),
+});
+
+export type Environment = z.input<typeof environmentSchema>;
+export type ParsedEnvironment = z.output<typeof environmentSchema>;
+export type TensorBackendPreference = (typeof TENSOR_BACKENDS)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,0 +1,31 @@
+import { Check, Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { ModelEntity } from './model.entity';
+
+export type ModelStage = 'stage1' | 'prior' | 'critic' | 'classifier';
+
+/** Checkpoints live in Postgres so any worker on any node can load them; the hash detects corruption. */
+@Entity('model_checkpoints')
+@Check('ck_model_checkpoints_stage', "stage IN ('stage1', 'prior', 'critic', 'classifier')")
+export class ModelCheckpointEntity {
+  @PrimaryColumn({ name: 'model_id', type: 'uuid' })
+  modelId!: string;
+
+  @ManyToOne(() => ModelEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'model_id' })
+  model?: ModelEntity;
+
+  @PrimaryColumn({ type: 'text' })
+  stage!: ModelStage;
+
+  @Column({ type: 'bytea' })
+  bytes!: Buffer;
+
+  @Column({ name: 'content_sha256', type: 'char', length: 64 })
+  contentSha256!: string;
+
+  @Column({ name: 'byte_size', type: 'integer' })
+  byteSize!: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

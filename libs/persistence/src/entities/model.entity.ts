@@ -1,0 +1,61 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { DatasetEntity } from './dataset.entity';
+import { TeamEntity } from './team.entity';
+
+export type ModelStatus = 'pending' | 'training' | 'ready' | 'failed' | 'cancelled';
+
+@Entity('models')
+@Check('ck_models_status', "status IN ('pending', 'training', 'ready', 'failed', 'cancelled')")
+export class ModelEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Index('idx_models_team_id')
+  @Column({ name: 'team_id', type: 'uuid' })
+  teamId!: string;
+
+  @ManyToOne(() => TeamEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'team_id' })
+  team?: TeamEntity;
+
+  @Index('idx_models_dataset_id')
+  @Column({ name: 'dataset_id', type: 'uuid' })
+  datasetId!: string;
+
+  // RESTRICT: a dataset cannot disappear from under a model trained on it.
+  @ManyToOne(() => DatasetEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'dataset_id' })
+  dataset?: DatasetEntity;
+
+  @Column({ type: 'text' })
+  name!: string;
+
+  @Column({ type: 'text', default: 'pending' })
+  status!: ModelStatus;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  hyperparameters!: Record<string, unknown>;
+
+  /** Latest training progress: stage, step, losses. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  progress!: Record<string, unknown>;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

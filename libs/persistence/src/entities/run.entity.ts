@@ -1,0 +1,63 @@
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { ModelEntity } from './model.entity';
+import { TeamEntity } from './team.entity';
+import { bigintAsNumber } from './transformers';
+
+export type RunKind = 'train' | 'generate' | 'evaluate';
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+@Entity('runs')
+@Check('ck_runs_kind', "kind IN ('train', 'generate', 'evaluate')")
+@Check('ck_runs_status', "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')")
+@Check('ck_runs_progress', 'progress >= 0 AND progress <= 1')
+@Index('idx_runs_team_created', ['teamId', 'createdAt'])
+export class RunEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'team_id', type: 'uuid' })
+  teamId!: string;
+
+  @ManyToOne(() => TeamEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'team_id' })
+  team?: TeamEntity;
+
+  @Index('idx_runs_model_id')
+  @Column({ name: 'model_id', type: 'uuid', nullable: true })
+  modelId!: string | null;
+
+  @ManyToOne(() => ModelEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'model_id' })
+  model?: ModelEntity;
+
+  @Column({ type: 'text' })
+  kind!: RunKind;
+
+  @Column({ type: 'text', default: 'queued' })
+  status!: RunStatus;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  params!: Record<string, unknown>;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  seed!: number;
+
+  /** Fraction done in [0, 1]. */
+  @Column({ type: 'double precision', default: 0 })
+  progress!: number;
+
+  @Column({ name: 'total_shards', type: 'integer', default: 0 })
+  totalShards!: number;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt!: Date | null;
+}

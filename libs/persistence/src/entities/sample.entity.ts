@@ -1,0 +1,49 @@
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { RunEntity } from './run.entity';
+
+/**
+ * One generated series. (run, shard, index) is unique so a retried shard
+ * cannot store a sample twice. Values are float32 bytes, tokens int32 bytes.
+ */
+@Entity('samples')
+@Unique('uq_samples_run_shard_index', ['runId', 'shardIndex', 'sampleIndex'])
+export class SampleEntity {
+  /** int8, which node-postgres returns as a string. */
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ name: 'run_id', type: 'uuid' })
+  runId!: string;
+
+  @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'run_id' })
+  run?: RunEntity;
+
+  @Column({ name: 'shard_index', type: 'integer' })
+  shardIndex!: number;
+
+  @Column({ name: 'sample_index', type: 'integer' })
+  sampleIndex!: number;
+
+  @Column({ name: 'class_index', type: 'integer', nullable: true })
+  classIndex!: number | null;
+
+  @Column({ type: 'bytea' })
+  values!: Buffer;
+
+  @Column({ name: 'tokens_lf', type: 'bytea', nullable: true })
+  tokensLf!: Buffer | null;
+
+  @Column({ name: 'tokens_hf', type: 'bytea', nullable: true })
+  tokensHf!: Buffer | null;
+
+  /** Mean critic code distance over the sample's tokens (lower looks more real). */
+  @Column({ name: 'critic_mean', type: 'real', nullable: true })
+  criticMean!: number | null;
+
+  @Column({ name: 'critic_max', type: 'real', nullable: true })
+  criticMax!: number | null;
+
+  @Column({ name: 'remasked_count', type: 'integer', nullable: true })
+  remaskedCount!: number | null;
+}

@@ -1,0 +1,44 @@
+import { Check, Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { RunEntity } from './run.entity';
+import { bigintAsNumber } from './transformers';
+
+export type ShardStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+@Entity('shards')
+@Check('ck_shards_status', "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')")
+export class ShardEntity {
+  @PrimaryColumn({ name: 'run_id', type: 'uuid' })
+  runId!: string;
+
+  @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'run_id' })
+  run?: RunEntity;
+
+  @PrimaryColumn({ name: 'shard_index', type: 'integer' })
+  shardIndex!: number;
+
+  @Column({ type: 'text', default: 'queued' })
+  status!: ShardStatus;
+
+  /** Index of the shard's first sample within the run. */
+  @Column({ name: 'sample_offset', type: 'bigint', transformer: bigintAsNumber })
+  sampleOffset!: number;
+
+  @Column({ name: 'sample_count', type: 'integer' })
+  sampleCount!: number;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  seed!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt!: Date | null;
+}

@@ -1,0 +1,31 @@
+import { Check, Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { SampleEntity } from './sample.entity';
+
+export type CriticPhase = 'before' | 'after';
+export type TokenBand = 'lf' | 'hf';
+
+/** Per-token critic scores of one sample, one row per phase and band (float32 bytes in grid order). */
+@Entity('token_critic_scores')
+@Check('ck_token_critic_scores_phase', "phase IN ('before', 'after')")
+@Check('ck_token_critic_scores_band', "band IN ('lf', 'hf')")
+export class TokenCriticScoreEntity {
+  @PrimaryColumn({ name: 'sample_id', type: 'bigint' })
+  sampleId!: string;
+
+  @ManyToOne(() => SampleEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'sample_id' })
+  sample?: SampleEntity;
+
+  @PrimaryColumn({ type: 'text' })
+  phase!: CriticPhase;
+
+  @PrimaryColumn({ type: 'text' })
+  band!: TokenBand;
+
+  @Column({ type: 'bytea' })
+  scores!: Buffer;
+
+  /** Tokens re-masked by critical reverse sampling, as a bitmap in grid order. */
+  @Column({ name: 'remasked_mask', type: 'bytea', nullable: true })
+  remaskedMask!: Buffer | null;
+}

@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import { RunEntity, ShardEntity, type RunKind, type RunStatus, type ShardStatus } from '../entities';
+
+export interface NewRun {
+  teamId: string;
+  modelId?: string | null;
+  kind: RunKind;
+  params: Record<string, unknown>;
+  seed: number;
+}
+
+export interface NewShard {
+  shardIndex: number;
+  sampleOffset: number;
+  sampleCount: number;
+  seed: number;
+}
+
+const FINISHED: RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+@Injectable()
+export class RunRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Creates a run and its shards in one transaction, so a run never exists half-planned. */
+  async createWithShards(run: NewRun, shards: NewShard[]): Promise<RunEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const created = await manager.save(
+        manager.create(RunEntity, { ...run, modelId: run.modelId ?? null, totalShards: shards.length }),
+      );
+      if (shards.length > 0) {
+        await manager.insert(
+          ShardEntity,
+          shards.map((shard) => ({ ...shard, runId: created.id })),
+        );
+      }
+      return created;
+    });
+  }
+
+  findById(id: string): Promise<RunEntity | null> {
+    return this.dataSource.getRepository(RunEntity).findOneBy({ id });
+  }
+
+  findShards(runId: string): Promise<ShardEntity[]> {
+    return this.dataSource
+      .getRepository(ShardEntity)
+      .find({ where: { runId }, order: { shardIndex: 'ASC' } });
+  }
+
+  /** Moves a queued run to running; a run that already finished (e.g. cancelled) is left alone. */
+  async markRunning(id: string): Promise<boolean> {
+    const result = await this.dataSource
+      .createQueryBuilder()
+      .update(RunEntity)
+      .set({ status: 'running', startedAt: () => 'COALESCE(started_at, now())' })
+      .where('id = :id AND status IN (:...statuses)', { id, statuses: ['queued', 'running'] })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  async finish(id: string, status: Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>, error?: string) {
+    await this.dataSource
+      .createQueryBuilder()
+      .update(RunEntity)
+      .set({
+        status,
+        error: error ?? null,
+        finishedAt: () => 'now()',
+        ...(status === 'succeeded' ? { progress: 1 } : {}),
+      })
+      .where('id = :id AND status NOT IN (:...finished)', { id, finished: FINISHED })
+      .execute();
+  }
+
+  async markShardRunning(runId: string, shardIndex: number): Promise<void> {
+    await this.dataSource
+      .createQueryBuilder()
+      .update(ShardEntity)
+      .set({ status: 'running', attempts: () => 'attempts + 1', startedAt: () => 'now()', error: null })
+      .where('run_id = :runId AND shard_index = :shardIndex', { runId, shardIndex })
+      .execute();
+  }
+
+  /** Settles a shard and refreshes the run's progress from the shards that are done. */
+  async finishShard(
+    runId: string,
+    shardIndex: number,
+    status: Extract<ShardStatus, 'succeeded' | 'failed' | 'cancelled'>,
+    error?: string,
+  ): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager
+        .createQueryBuilder()
+        .update(ShardEntity)
+        .set({ status, error: error ?? null, finishedAt: () => 'now()' })
+        .where('run_id = :runId AND shard_index = :shardIndex', { runId, shardIndex })
+        .execute();
+      await manager.query(
+        `UPDATE runs SET progress = LEAST(1, (SELECT count(*) FROM shards WHERE run_id = $1 AND status = 'succeeded')::float8 / GREATEST(total_shards, 1))
+         WHERE id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled')`,
+        [runId],
+      );
+    });
+  }
+
+  async shardStatusCounts(runId: string): Promise<Record<ShardStatus, number>> {
+    const rows = await this.dataSource
+      .getRepository(ShardEntity)
+      .createQueryBuilder('shard')
+      .select('shard.status', 'status')
+      .addSelect('count(*)::int', 'count')
+      .where('shard.run_id = :runId', { runId })
+      .groupBy('shard.status')
+      .getRawMany<{ status: ShardStatus; count: number }>();
+    const counts: Record<ShardStatus, number> = {
+      queued: 0,
+      running: 0,
+      succeeded: 0,
+      failed: 0,
+      cancelled: 0,
+    };
+    for (const row of rows) counts[row.status] = row.count;
+    return counts;
+  }
+
+  async deleteRuns(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.dataSource.getRepository(RunEntity).delete({ id: In(ids) });
+  }
+}

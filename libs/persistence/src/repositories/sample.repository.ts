@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { SampleEntity } from '../entities';
+
+export interface NewSample {
+  runId: string;
+  shardIndex: number;
+  sampleIndex: number;
+  classIndex: number | null;
+  values: Float32Array;
+}
+
+export function float32ToBytes(values: Float32Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
+export function bytesToFloat32(bytes: Buffer): Float32Array {
+  // Copy: a Buffer from pg may sit at an offset that is not a multiple of 4.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer);
+}
+
+@Injectable()
+export class SampleRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Stores samples in chunks. A sample whose (run, shard, index) already
+   * exists is skipped, so a retried shard never duplicates or overwrites rows.
+   */
+  async insertMany(samples: NewSample[], chunkSize = 1000): Promise<number> {
+    let inserted = 0;
+    for (let start = 0; start < samples.length; start += chunkSize) {
+      const chunk = samples.slice(start, start + chunkSize);
+      const result = await this.dataSource
+        .createQueryBuilder()
+        .insert()
+        .into(SampleEntity)
+        .values(
+          chunk.map((sample) => ({
+            runId: sample.runId,
+            shardIndex: sample.shardIndex,
+            sampleIndex: sample.sampleIndex,
+            classIndex: sample.classIndex,
+            values: float32ToBytes(sample.values),
+          })),
+        )
+        .orIgnore()
+        .returning(['id'])
+        .execute();
+      inserted += result.identifiers.length;
+    }
+    return inserted;
+  }
+
+  countByRun(runId: string): Promise<number> {
+    return this.dataSource.getRepository(SampleEntity).countBy({ runId });
+  }
+
+  findByRun(runId: string, offset: number, limit: number): Promise<SampleEntity[]> {
+    return this.dataSource.getRepository(SampleEntity).find({
+      where: { runId },
+      order: { shardIndex: 'ASC', sampleIndex: 'ASC' },
+      skip: offset,
+      take: limit,
+    });
+  }
+}

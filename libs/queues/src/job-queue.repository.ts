@@ -1,0 +1,106 @@
+import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import {
+  JOB_QUEUE,
+  QUEUE_NAMES,
+  QueueName,
+  parseJobPayload,
+  type JobItem,
+  type JobName,
+} from '@maskgen/contracts';
+import type { FlowProducer, JobsOptions, Queue } from 'bullmq';
+
+export const RUN_FLOW_PRODUCER = 'runs';
+
+export interface EnqueueOptions {
+  /** Stable id: adding a job whose id already exists is a no-op, which makes enqueueing idempotent. */
+  jobId?: string;
+  /** 1 is the highest priority. */
+  priority?: number;
+  delayMs?: number;
+}
+
+export type JobCounts = Record<
+  'waiting' | 'active' | 'delayed' | 'prioritized' | 'completed' | 'failed',
+  number
+>;
+
+/** All BullMQ I/O of the application goes through here. */
+@Injectable()
+export class JobQueueRepository {
+  private readonly queues: Record<QueueName, Queue>;
+
+  constructor(
+    @InjectQueue(QueueName.Train) train: Queue,
+    @InjectQueue(QueueName.Generate) generate: Queue,
+    @InjectQueue(QueueName.Evaluate) evaluate: Queue,
+    @InjectFlowProducer(RUN_FLOW_PRODUCER) private readonly flows: FlowProducer,
+  ) {
+    this.queues = { train, generate, evaluate };
+  }
+
+  async add(item: JobItem, options: EnqueueOptions = {}): Promise<string> {
+    const data = parseJobPayload(item.name, item.data);
+    const job = await this.queues[JOB_QUEUE[item.name]].add(item.name, data, toJobsOptions(options));
+    return job.id ?? '';
+  }
+
+  /**
+   * Adds a parent job that runs only after all its children completed
+   * (BullMQ flow). Children whose id already exists are not added twice.
+   */
+  async addFlow(
+    parent: JobItem & { options?: EnqueueOptions },
+    children: (JobItem & { options?: EnqueueOptions })[],
+  ): Promise<string> {
+    const node = await this.flows.add({
+      name: parent.name,
+      queueName: JOB_QUEUE[parent.name],
+      data: parseJobPayload(parent.name, parent.data),
+      opts: toJobsOptions(parent.options ?? {}),
+      children: children.map((child) => ({
+        name: child.name,
+        queueName: JOB_QUEUE[child.name],
+        data: parseJobPayload(child.name, child.data),
+        opts: { ...toJobsOptions(child.options ?? {}), failParentOnFailure: true },
+      })),
+    });
+    return node.job.id ?? '';
+  }
+
+  async counts(queue: QueueName): Promise<JobCounts> {
+    const counts = await this.queues[queue].getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'prioritized',
+      'completed',
+      'failed',
+    );
+    return {
+      waiting: counts.waiting ?? 0,
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      prioritized: counts.prioritized ?? 0,
+      completed: counts.completed ?? 0,
+      failed: counts.failed ?? 0,
+    };
+  }
+
+  async jobState(name: JobName, jobId: string): Promise<string> {
+    return this.queues[JOB_QUEUE[name]].getJobState(jobId);
+  }
+
+  /** A round trip to the queue backend, for readiness checks. */
+  async ping(): Promise<void> {
+    await Promise.all(QUEUE_NAMES.map((queue) => this.queues[queue].getJobCounts('waiting')));
+  }
+}
+
+function toJobsOptions(options: EnqueueOptions): JobsOptions {
+  return {
+    jobId: options.jobId,
+    priority: options.priority,
+    delay: options.delayMs,
+  };
+}

@@ -1,0 +1,38 @@
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { QUEUE_NAMES } from '@maskgen/contracts';
+import type { AppConfig } from '@maskgen/config';
+import { JobQueueRepository, RUN_FLOW_PRODUCER } from './job-queue.repository';
+import { configureQueueBackend } from './queue-backend';
+import { QUEUE_WORKER_OPTIONS } from './worker-options';
+
+export const QUEUE_BACKEND_KIND = Symbol('QUEUE_BACKEND_KIND');
+
+@Module({})
+export class QueuesModule {
+  static forRoot(config: AppConfig, databaseUrl: string | undefined): DynamicModule {
+    const backend = configureQueueBackend(config, databaseUrl);
+    return {
+      module: QueuesModule,
+      global: true,
+      imports: [
+        BullModule.forRoot({ connection: backend.connection, prefix: 'maskgen' }),
+        BullModule.registerQueue(
+          ...QUEUE_NAMES.map((name) => ({
+            name,
+            defaultJobOptions: {
+              attempts: QUEUE_WORKER_OPTIONS[name].attempts,
+              backoff: { type: 'exponential', delay: QUEUE_WORKER_OPTIONS[name].backoffMs },
+              // Keep finished jobs long enough to inspect, but do not let them pile up forever.
+              removeOnComplete: { age: 24 * 3600, count: 10_000 },
+              removeOnFail: { age: 7 * 24 * 3600 },
+            },
+          })),
+        ),
+        BullModule.registerFlowProducer({ name: RUN_FLOW_PRODUCER }),
+      ],
+      providers: [JobQueueRepository, { provide: QUEUE_BACKEND_KIND, useValue: backend.kind }],
+      exports: [BullModule, JobQueueRepository, QUEUE_BACKEND_KIND],
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import { QueueName } from '@maskgen/contracts';
+
+export interface QueueWorkerOptions {
+  /** Jobs one worker process runs at once. CPU/GPU stages run one at a time per process. */
+  concurrency: number;
+  /** How long a job may hold its lock between renewals; the sampler yields well within it. */
+  lockDurationMs: number;
+  /** How often stalled jobs are looked for. */
+  stalledIntervalMs: number;
+  /** Stalls tolerated before a job is failed instead of retried. */
+  maxStalledCount: number;
+  /** Attempts per job (1 = no retry) with exponential backoff from backoffMs. */
+  attempts: number;
+  backoffMs: number;
+}
+
+/** Worker options per queue. A Record over QueueName, so a new queue without options is a type error. */
+export const QUEUE_WORKER_OPTIONS: Record<QueueName, QueueWorkerOptions> = {
+  [QueueName.Train]: {
+    concurrency: 1,
+    lockDurationMs: 120_000,
+    stalledIntervalMs: 60_000,
+    maxStalledCount: 1,
+    attempts: 2,
+    backoffMs: 30_000,
+  },
+  [QueueName.Generate]: {
+    concurrency: 1,
+    lockDurationMs: 60_000,
+    stalledIntervalMs: 30_000,
+    maxStalledCount: 2,
+    attempts: 3,
+    backoffMs: 5_000,
+  },
+  [QueueName.Evaluate]: {
+    concurrency: 1,
+    lockDurationMs: 120_000,
+    stalledIntervalMs: 60_000,
+    maxStalledCount: 1,
+    attempts: 2,
+    backoffMs: 10_000,
+  },
+};

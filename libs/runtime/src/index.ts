@@ -1,0 +1,3 @@
+export * from './core.module';
+export * from './http-app';
+export * from './shutdown';
