@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * The fixed STFT of the ESS spec (ess.md §3.1): centred by reflect padding, frame 8, hop 2, rectangular
- * window, unnormalised one-sided DFT. TF.js wasm has no FFT kernel, so the DFT is an [8, 10] matMul and
- * framing is reshape + slice (strided slices have no gradient).
+ * window, unnormalised one-sided DFT. TF.js wasm has no FFT kernel, so framing + DFT is one stride-2 conv1d
+ * with a fixed DFT filter, and the inverse is the matching transposed conv (measured 5–10× faster than
+ * slice/concat framing with a matMul, on both wasm and cpu).
  */
 export const STFT_FRAME = 8;
 export const STFT_HOP = 2;
@@ -20,9 +21,6 @@ export function stftFrameCount(length: number): number {
 export function istftLength(frames: number): number {
   return STFT_HOP * (frames - 1);
 }
-
-// Pairs of samples that one frame spans; a frame is PAIRS_PER_FRAME consecutive hop-sized pairs.
-const PAIRS_PER_FRAME = STFT_FRAME / STFT_HOP;
 
 /** [8, 10]: frame samples → [re_0..re_4, im_0..im_4] of the unnormalised rfft. */
 function forwardDftMatrix(): Float32Array {
@@ -55,7 +53,14 @@ function inverseDftMatrix(): Float32Array {
 }
 
 const FORWARD_DFT = forwardDftMatrix();
-const INVERSE_DFT = inverseDftMatrix();
+/** The inverse DFT laid out as a conv2dTranspose filter [1, 8, out 1, in 10]. */
+const INVERSE_DFT_FILTER = transpose2d(inverseDftMatrix(), 2 * STFT_BINS, STFT_FRAME);
+
+function transpose2d(m: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
+  return out;
+}
 
 /** 1 / (frames covering each overlap-added sample), length 2W + 6, cropped later to the output span. */
 function inverseCoverage(frames: number): Float32Array {
@@ -75,8 +80,9 @@ function inverseCoverage(frames: number): Float32Array {
  */
 export function reflectPad(x: tf.Tensor2D, pad: number): tf.Tensor2D {
   const [rows, length] = x.shape;
-  if (pad >= length)
+  if (pad >= length) {
     throw new Error(`reflect padding of ${pad} needs more than ${pad} samples, got ${length}`);
+  }
   return tf.tidy(() => {
     const left = tf.reverse(tf.slice(x, [0, 1], [rows, pad]), 1);
     const right = tf.reverse(tf.slice(x, [0, length - 1 - pad], [rows, pad]), 1);
@@ -93,24 +99,18 @@ export function stft(x: tf.Tensor3D): tf.Tensor4D {
   const frames = stftFrameCount(length);
   const series = batch * channels;
   return tf.tidy(() => {
-    // [B·C, L + 8]; only the first 2W + 6 samples are covered by frames (odd L leaves the last one unused).
-    const padded = reflectPad(tf.reshape(x, [series, length]), STFT_PAD);
-    const pairCount = frames + PAIRS_PER_FRAME - 1;
-    // [B·C, W + 3, 2]: pair p holds samples 2p and 2p + 1.
-    const pairs = tf.reshape<tf.Rank.R3>(tf.slice(padded, [0, 0], [series, pairCount * STFT_HOP]), [
+    // [B·C, L + 8, 1]; a valid stride-2 conv over it yields exactly W frames (odd L leaves the last sample unused).
+    const padded = tf.reshape<tf.Rank.R3>(reflectPad(tf.reshape(x, [series, length]), STFT_PAD), [
       series,
-      pairCount,
-      STFT_HOP,
+      length + 2 * STFT_PAD,
+      1,
     ]);
-    // [B·C, W, 8]: frame w is pairs w..w+3, i.e. samples 2w..2w+7.
-    const shifted: tf.Tensor3D[] = [];
-    for (let k = 0; k < PAIRS_PER_FRAME; k++)
-      shifted.push(tf.slice(pairs, [0, k, 0], [series, frames, STFT_HOP]));
-    const framed = tf.reshape(tf.concat(shifted, 2), [series * frames, STFT_FRAME]);
-    // [B·C·W, 10] → [B·C, 10, W] → [B, 2C, 5, W]; the 10 axis is [re bins, im bins] so this is a reshape.
-    const spectrum = tf.matMul(framed, tf.tensor2d(FORWARD_DFT, [STFT_FRAME, 2 * STFT_BINS]));
-    const byBin = tf.transpose(tf.reshape(spectrum, [series, frames, 2 * STFT_BINS]), [0, 2, 1]);
-    return tf.reshape(byBin, [batch, 2 * channels, STFT_BINS, frames]);
+    // [8, 1, 10]: the DFT as a conv filter. Only the input gradient is ever needed (the filter is a constant,
+    // so tf.grad prunes it), which matters because wasm has no Conv2DBackpropFilter kernel.
+    const filter = tf.tensor3d(FORWARD_DFT, [STFT_FRAME, 1, 2 * STFT_BINS]);
+    // [B·C, W, 10] → [B·C, 10, W] → [B, 2C, 5, W]; the 10 axis is [re bins, im bins] so the last step is a reshape.
+    const spectrum = tf.conv1d(padded, filter, STFT_HOP, 'valid');
+    return tf.reshape(tf.transpose(spectrum, [0, 2, 1]), [batch, 2 * channels, STFT_BINS, frames]);
   });
 }
 
@@ -122,33 +122,20 @@ export function istft(spectrogram: tf.Tensor4D): tf.Tensor3D {
   }
   const channels = stacked / 2;
   const series = batch * channels;
+  const total = STFT_HOP * (frames - 1) + STFT_FRAME;
   return tf.tidy(() => {
-    // [B·C·W, 10] with the 10 axis = [re bins, im bins].
-    const perFrame = tf.reshape(
+    // [B·C, 1, W, 10] with the last axis = [re bins, im bins].
+    const perFrame = tf.reshape<tf.Rank.R4>(
       tf.transpose(tf.reshape(spectrogram, [series, 2 * STFT_BINS, frames]), [0, 2, 1]),
-      [series * frames, 2 * STFT_BINS],
+      [series, 1, frames, 2 * STFT_BINS],
     );
-    // [B·C, W, 8] time-domain frames.
-    const segments = tf.reshape<tf.Rank.R3>(
-      tf.matMul(perFrame, tf.tensor2d(INVERSE_DFT, [2 * STFT_BINS, STFT_FRAME])),
-      [series, frames, STFT_FRAME],
-    );
-    // Overlap-add: pair k of frame w lands on output pair w + k; shift each pair slot by padding and sum.
-    const placed: tf.Tensor3D[] = [];
-    for (let k = 0; k < PAIRS_PER_FRAME; k++) {
-      const slot = tf.slice(segments, [0, 0, k * STFT_HOP], [series, frames, STFT_HOP]);
-      placed.push(
-        tf.pad(slot, [
-          [0, 0],
-          [k, PAIRS_PER_FRAME - 1 - k],
-          [0, 0],
-        ]),
-      );
-    }
-    const total = STFT_HOP * (frames - 1) + STFT_FRAME;
+    // irfft and overlap-add in one op: a stride-2 transposed conv whose [1, 8, 1, 10] filter is the inverse DFT
+    // places each frame's 8 samples at 2w..2w+7 and sums overlaps. As in stft, only the input gradient is needed.
+    const filter = tf.tensor4d(INVERSE_DFT_FILTER, [1, STFT_FRAME, 1, 2 * STFT_BINS]);
+    const summed = tf.conv2dTranspose(perFrame, filter, [series, 1, total, 1], [1, STFT_HOP], 'valid');
     // [B·C, 2W + 6] normalised by how many frames cover each sample, then the 4-sample pads dropped.
-    const summed = tf.mul(tf.reshape(tf.addN(placed), [series, total]), tf.tensor1d(inverseCoverage(frames)));
-    const cropped = tf.slice(summed, [0, STFT_PAD], [series, istftLength(frames)]);
+    const normalised = tf.mul(tf.reshape(summed, [series, total]), tf.tensor1d(inverseCoverage(frames)));
+    const cropped = tf.slice(normalised, [0, STFT_PAD], [series, istftLength(frames)]);
     return tf.reshape(cropped, [batch, channels, istftLength(frames)]);
   });
 }
