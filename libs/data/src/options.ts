@@ -36,7 +36,10 @@ export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = Object.freeze({
 });
 
 export interface UcrParseOptions {
-  /** Input format; detected from the text when omitted (a `@` header line means `.ts`). */
+  /**
+   * Input format. When omitted: the source name's extension (`.ts`, `.ts.txt`, `.tsv`),
+   * else the content (a first line starting with `@` or `#` means `.ts`).
+   */
   format?: UcrFormat;
   missing?: MissingValuePolicy;
   length?: LengthPolicy;

@@ -15,7 +15,7 @@ import { interpolateMissing, mostCommonLength, resampleLinear } from './series-o
 /** One file's content, e.g. an upload or a file read from disk. */
 export interface UcrSource {
   content: string | Uint8Array;
-  /** Shown in error messages, e.g. `GunPoint_TRAIN.ts`. */
+  /** Shown in error messages, e.g. `GunPoint_TRAIN.ts`; a `.ts`/`.tsv` extension also sets the format. */
   sourceName: string;
   /** Overrides `UcrParseOptions.format` for this file. */
   format?: UcrFormat;
@@ -38,9 +38,15 @@ interface LengthTarget {
   reference: string;
 }
 
+function formatFromName(sourceName: string): UcrFormat | undefined {
+  if (/\.ts(\.txt)?$/i.test(sourceName)) return 'ts';
+  if (/\.tsv$/i.test(sourceName)) return 'tsv';
+  return undefined;
+}
+
 function readRaw(source: UcrSource, options: UcrParseOptions, limits: ParseLimits): RawSplit {
   const text = decodeInput(source.content);
-  const format = source.format ?? options.format ?? detectFormat(text);
+  const format = source.format ?? options.format ?? formatFromName(source.sourceName) ?? detectFormat(text);
   return format === 'ts'
     ? parseTsRows(text, source.sourceName, limits)
     : parseTsvRows(text, source.sourceName, limits);
