@@ -176,9 +176,10 @@ describe('checkpoints', () => {
       'dense/bias': tf.variable(tf.zeros([1], 'int32')),
     };
     loadIntoVariables(checkpoint, vars);
+    // Variables must keep their values once the checkpoint's tensors are gone.
+    disposeCheckpoint(checkpoint);
     assert.deepEqual(Array.from(vars['dense/kernel'].dataSync()), [1, 2, 3]);
     assert.deepEqual(Array.from(vars['dense/bias'].dataSync()), [5]);
-    disposeCheckpoint(checkpoint);
     tf.dispose([...Object.values(source), ...Object.values(vars)]);
   });
 
