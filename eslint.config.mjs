@@ -16,7 +16,15 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          // node:test runs these itself; awaiting them would serialise the suite.
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] },
+          ],
+        },
+      ],
       '@typescript-eslint/consistent-type-imports': [
         'error',
         { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
@@ -29,7 +37,7 @@ export default tseslint.config(
   },
   {
     // The config library is the one place that turns the environment into typed config.
-    files: ['libs/config/src/**/*.ts', 'scripts/**/*.ts', 'test/support/**/*.ts'],
+    files: ['libs/config/src/**/*.ts', 'scripts/**/*.ts', 'test/support/**/*.ts', 'test/**/*.test.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

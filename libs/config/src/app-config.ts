@@ -14,6 +14,8 @@ export interface AppConfig {
     /** With a Redis URL BullMQ runs on Redis; without one, on BullMQ's PostgreSQL backend. */
     readonly redisUrl: string | undefined;
     readonly postgresSchema: string;
+    /** Key prefix of every queue, so several deployments can share one Redis. */
+    readonly prefix: string;
   };
   readonly worker: {
     readonly queues: readonly QueueName[];
@@ -55,7 +57,7 @@ export function buildConfig(
   return {
     http: { host: e.HOST, port: e.PORT },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
-    queue: { redisUrl: e.REDIS_URL, postgresSchema: e.BULLMQ_PG_SCHEMA },
+    queue: { redisUrl: e.REDIS_URL, postgresSchema: e.BULLMQ_PG_SCHEMA, prefix: e.QUEUE_PREFIX },
     worker: { queues: e.WORKER_QUEUES, shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS },
     tensor: { backend: e.TENSOR_BACKEND },
     log: { level: e.LOG_LEVEL },

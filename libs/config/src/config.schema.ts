@@ -91,6 +91,10 @@ export const environmentSchema = z.object({
   DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
   DATABASE_POOL_SIZE: positiveInt(10, 1000),
   REDIS_URL: z.preprocess(emptyAsUndefined, redisUrl.optional()),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -')
+    .default('maskgen'),
   BULLMQ_PG_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')

@@ -172,7 +172,7 @@ function checkDataset(dataset: Dataset): void {
   for (const label of dataset.labels) assert.ok(label >= 0 && label < dataset.classNames.length);
 }
 
-void test('parsers throw only DatasetParseError on random, truncated and mutated input', (t) => {
+test('parsers throw only DatasetParseError on random, truncated and mutated input', (t) => {
   const cases = 5000;
   let parsed = 0;
   const started = performance.now();

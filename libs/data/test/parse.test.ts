@@ -33,7 +33,7 @@ function labelsOf(dataset: Dataset): string[] {
 
 const TS_HEADER = '@problemName Toy\n@timeStamps false\n@univariate true\n@classLabel true a b\n@data\n';
 
-void describe('label mapping', () => {
+describe('label mapping', () => {
   void test('negative, zero-based and numeric labels sort numerically', () => {
     const data = parseUcrSplit(tsv('1\t1\t2\n-1\t3\t4\n0\t5\t6\n10\t7\t8\n2\t9\t9\n'));
     assert.deepEqual(data.classNames, ['-1', '0', '1', '2', '10']);
@@ -82,7 +82,7 @@ void describe('label mapping', () => {
   });
 });
 
-void describe('.ts format', () => {
+describe('.ts format', () => {
   void test('headers in any order, comments, blank lines and no @seriesLength', () => {
     const text =
       '#comment\n\n@classLabel true 0 1\n\n@univariate true\n#more\n@problemName Toy\n@DATA\n1,2,3:0\n\n4,5,6:1\n';
@@ -128,7 +128,7 @@ void describe('.ts format', () => {
   }
 });
 
-void describe('.tsv format and hostile values', () => {
+describe('.tsv format and hostile values', () => {
   void test('accepts Buffer input with a BOM and CRLF line ends', () => {
     const data = parseUcrSplit({
       content: Buffer.from('\uFEFF1\t0.5\t-2\r\n2\t3e2\t+4\r\n'),
@@ -174,7 +174,7 @@ void describe('.tsv format and hostile values', () => {
   });
 });
 
-void describe('missing values', () => {
+describe('missing values', () => {
   void test('rejected by default, naming source, line and field', () => {
     const error = parseError(() => parseUcrSplit(tsv('1\t1\t2\t3\n2\t1\tNaN\t3\n', 'Mine_TRAIN.tsv')));
     assert.equal(error.message.startsWith('Mine_TRAIN.tsv line 2, field 3: missing value'), true);
@@ -197,7 +197,7 @@ void describe('missing values', () => {
   });
 });
 
-void describe('variable length', () => {
+describe('variable length', () => {
   const ragged = '1\t0\t1\t2\t3\n1\t0\t3\tNaN\tNaN\n2\t5\t5\t5\t5\n2\t0\t1\t2\t3\t4\t5\t6\n';
 
   void test('rejected by default, naming the first deviating line and field', () => {
@@ -255,7 +255,7 @@ void describe('variable length', () => {
   });
 });
 
-void describe('size guards', () => {
+describe('size guards', () => {
   const guarded = (text: string, options: UcrSplitOptions) =>
     parseError(() => parseUcrSplit(tsv(text), options));
 
@@ -286,7 +286,7 @@ void describe('size guards', () => {
   });
 });
 
-void test('flattenValues is row-major [series, time]', () => {
+test('flattenValues is row-major [series, time]', () => {
   const data = parseUcrSplit(tsv('1\t1\t2\n2\t3\t4\n'));
   assert.deepEqual(Array.from(flattenValues(data)), [1, 2, 3, 4]);
 });

@@ -20,7 +20,7 @@ function meanStd(values: number[]): { mean: number; std: number } {
   return { mean, std: Math.sqrt(variance) };
 }
 
-void describe('global scaling (one scalar mean and std fitted on train)', () => {
+describe('global scaling (one scalar mean and std fitted on train)', () => {
   // Values far from zero so a forgotten mean subtraction would show.
   const data = parseUcrTrainTest(
     { content: '1\t10\t20\t30\n2\t40\t50\t60\n', sourceName: 'S_TRAIN.tsv' },
@@ -79,7 +79,7 @@ void describe('global scaling (one scalar mean and std fitted on train)', () => 
   });
 });
 
-void describe('per-series z-normalisation option', () => {
+describe('per-series z-normalisation option', () => {
   void test('every series has mean 0 and std 1 before the global step', () => {
     const data = parseUcrTrainTest(
       { content: '1\t1\t2\t3\n2\t100\t300\t200\n', sourceName: 'z.tsv' },

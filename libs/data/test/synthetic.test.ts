@@ -31,9 +31,9 @@ function nearestCentroidAccuracy(train: Dataset, test: Dataset): number {
   return correct / test.values.length;
 }
 
-void describe('synthetic generators', () => {
+describe('synthetic generators', () => {
   for (const [name, generator] of Object.entries(syntheticGenerators)) {
-    void test(`${name}: same seed gives identical data, different seeds differ`, () => {
+    test(`${name}: same seed gives identical data, different seeds differ`, () => {
       const a = generator.generate({ seed: 42, countPerClass: 5 });
       const b = generator.generate({ seed: 42, countPerClass: 5 });
       const c = generator.generate({ seed: 43, countPerClass: 5 });
@@ -42,7 +42,7 @@ void describe('synthetic generators', () => {
       assert.notDeepEqual(a.values, c.values);
     });
 
-    void test(`${name}: shapes and class balance`, () => {
+    test(`${name}: shapes and class balance`, () => {
       const data = generator.generate({ seed: 'shape', length: 77, countPerClass: 4 });
       assert.equal(data.length, 77);
       assert.equal(data.values.length, 4 * generator.classNames.length);
@@ -59,7 +59,7 @@ void describe('synthetic generators', () => {
       );
     });
 
-    void test(`${name}: classes are separable by a nearest-centroid classifier`, (t) => {
+    test(`${name}: classes are separable by a nearest-centroid classifier`, (t) => {
       const data = generateSyntheticTrainTest(generator.name, {
         seed: 7,
         trainPerClass: 50,
@@ -95,7 +95,7 @@ void describe('synthetic generators', () => {
   });
 });
 
-void describe('CBF follows Saito (1994)', () => {
+describe('CBF follows Saito (1994)', () => {
   const length = 256;
   const data = generateSyntheticDataset('cbf', { seed: 'saito', length, countPerClass: 300 });
   const scale = length / 128;

@@ -138,7 +138,7 @@ function checkAgainstReadme(data: TrainTestDataset, expected: Expected): void {
   assert.ok(Math.abs(mean) < 1e-3, `first training series mean ${mean}`);
 }
 
-void describe('real UCR datasets', () => {
+describe('real UCR datasets', () => {
   void test('every dataset in the shared archive matches the README counts', (t) => {
     if (!sharedPresent) {
       t.diagnostic(`${SHARED_UCR_DIR} not found; the vendored subset is checked below instead`);

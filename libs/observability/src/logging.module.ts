@@ -26,7 +26,9 @@ export class LoggingModule {
           pinoHttp: {
             logger,
             genReqId: requestId,
-            customAttributeKeys: { reqId: 'requestId' },
+            customProps: (request) => ({ requestId: request.id }),
+            // Credentials must never reach the logs.
+            redact: ['req.headers["x-api-key"]', 'req.headers.authorization', 'req.headers.cookie'],
             // Health probes every few seconds would drown the useful lines.
             autoLogging: { ignore: (request) => (request.url ?? '').startsWith('/health') },
           },

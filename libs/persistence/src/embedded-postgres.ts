@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
 
@@ -141,6 +141,8 @@ export async function startEmbeddedPostgres(
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const clusterDir = path.join(options.dataDir, 'postgres');
   await mkdir(options.dataDir, { recursive: true });
+  // As root the server runs as `postgres`, which must be able to enter the directory.
+  if (process.getuid?.() === 0) await chmod(options.dataDir, 0o755);
   const releaseLock = await claimInstanceLock(options.dataDir);
   try {
     await recoverStaleCluster(clusterDir, options.log);

@@ -16,7 +16,7 @@ export class QueuesModule {
       module: QueuesModule,
       global: true,
       imports: [
-        BullModule.forRoot({ connection: backend.connection, prefix: 'maskgen' }),
+        BullModule.forRoot({ connection: backend.connection, prefix: config.queue.prefix }),
         BullModule.registerQueue(
           ...QUEUE_NAMES.map((name) => ({
             name,

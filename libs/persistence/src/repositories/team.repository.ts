@@ -27,16 +27,14 @@ export class TeamRepository {
   /** Creates an API key; the plain key is returned once and only its hash is stored. */
   async createApiKey(teamId: string, name: string): Promise<{ key: string; entity: ApiKeyEntity }> {
     const key = `mgk_${randomBytes(24).toString('base64url')}`;
-    const entity = await this.dataSource
-      .getRepository(ApiKeyEntity)
-      .save({
-        teamId,
-        name,
-        prefix: key.slice(0, 8),
-        keyHash: hashApiKey(key),
-        lastUsedAt: null,
-        revokedAt: null,
-      });
+    const entity = await this.dataSource.getRepository(ApiKeyEntity).save({
+      teamId,
+      name,
+      prefix: key.slice(0, 8),
+      keyHash: hashApiKey(key),
+      lastUsedAt: null,
+      revokedAt: null,
+    });
     return { key, entity };
   }
 

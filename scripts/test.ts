@@ -1,0 +1,121 @@
+/**
+ * `npm test`: runs every test file with node's test runner against real
+ * services. PostgreSQL: TEST_DATABASE_URL or DATABASE_URL if given, else an
+ * embedded cluster started here for the run. Redis: REDIS_URL (default
+ * redis://127.0.0.1:6379) if it answers; otherwise the Redis variants of the
+ * queue tests are left out and this says so.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  startEmbeddedPostgres,
+  type EmbeddedPostgresHandle,
+} from '../libs/persistence/src/embedded-postgres';
+
+const ROOT = path.resolve(__dirname, '..');
+const TEST_ROOTS = ['test', 'libs', 'apps'];
+
+async function findTestFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...(await findTestFiles(full)));
+    else if (entry.name.endsWith('.test.ts')) found.push(full);
+  }
+  return found;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+async function main(): Promise<number> {
+  const filters = process.argv.slice(2);
+  let files = (await Promise.all(TEST_ROOTS.map((dir) => findTestFiles(path.join(ROOT, dir))))).flat().sort();
+  if (filters.length > 0) files = files.filter((file) => filters.some((filter) => file.includes(filter)));
+  if (files.length === 0) {
+    process.stderr.write(`no test files match ${filters.join(', ')}\n`);
+    return 1;
+  }
+
+  let embedded: EmbeddedPostgresHandle | undefined;
+  let embeddedDir: string | undefined;
+  let databaseUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    embeddedDir = await mkdtemp(path.join(os.tmpdir(), 'maskgen-test-pg-'));
+    embedded = await startEmbeddedPostgres({
+      dataDir: embeddedDir,
+      port: await freePort(),
+      database: 'maskgen_test',
+    });
+    databaseUrl = embedded.url;
+    process.stdout.write(`# no DATABASE_URL: started an embedded PostgreSQL for this run\n`);
+  }
+
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const withRedis = await redisAnswers(redisUrl);
+  if (!withRedis) {
+    process.stdout.write(
+      `# Redis does not answer at ${redisUrl}: the Redis variants of the queue tests are left out\n`,
+    );
+  }
+
+  const env: NodeJS.ProcessEnv = { ...process.env, TEST_DATABASE_URL: databaseUrl };
+  delete env.DATABASE_URL;
+  delete env.REDIS_URL;
+  if (withRedis) env.TEST_REDIS_URL = redisUrl;
+  else delete env.TEST_REDIS_URL;
+
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--require',
+        '@swc-node/register',
+        '--test',
+        '--test-concurrency=2',
+        ...files.map((f) => path.relative(ROOT, f)),
+      ],
+      { cwd: ROOT, env, stdio: 'inherit' },
+    );
+    child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
+  });
+
+  await embedded?.stop();
+  if (embeddedDir) await rm(embeddedDir, { recursive: true, force: true });
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`test runner failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Client } from 'pg';
+import { waitFor } from './support/services';
+
+const ROOT = path.resolve(__dirname, '..');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface LocalInstance {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Runs what `npm start` runs, with nothing configured but ports and the data directory. */
+function startLocal(dataDir: string, port: number, pgPort: number): LocalInstance {
+  const child = spawn(process.execPath, ['--require', '@swc-node/register', 'apps/api/src/local.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      EMBEDDED_PG_PORT: String(pgPort),
+      MASKGEN_DATA_DIR: dataDir,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function ready(port: number, instance: LocalInstance): Promise<Record<string, unknown>> {
+  return waitFor(
+    'GET /health/ready to answer 200',
+    async () => {
+      if (instance.child.exitCode !== null) throw new Error(`local mode exited early:\n${instance.output()}`);
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+        return response.status === 200 ? ((await response.json()) as Record<string, unknown>) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    90_000,
+    250,
+  );
+}
+
+async function query<Row extends Record<string, unknown>>(
+  pgPort: number,
+  sql: string,
+  params: unknown[] = [],
+) {
+  const client = new Client({
+    connectionString: `postgres://postgres:maskgen-local@127.0.0.1:${pgPort}/maskgen`,
+  });
+  await client.connect();
+  try {
+    return await client.query<Row>(sql, params);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('local mode (npm start) with nothing configured', () => {
+  let dataDir: string;
+  let port: number;
+  let pgPort: number;
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'maskgen-local-'));
+    port = await freePort();
+    pgPort = await freePort();
+  });
+
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('starts, serves health and docs, keeps data across restarts and recovers from a killed process', async () => {
+    const first = startLocal(dataDir, port, pgPort);
+    const health = await ready(port, first);
+    assert.equal(health.status, 'ok');
+    assert.match(first.output(), new RegExp(`maskgen is running at http://127\\.0\\.0\\.1:${port}`));
+
+    const live = await fetch(`http://127.0.0.1:${port}/health/live`);
+    assert.equal(live.status, 200);
+
+    const spec = (await (await fetch(`http://127.0.0.1:${port}/docs/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    assert.ok(spec.paths['/health/ready']);
+
+    // A caller's request id is echoed, and appears in the JSON request log; errors are JSON.
+    const missing = await fetch(`http://127.0.0.1:${port}/no-such-route`, {
+      headers: { 'x-request-id': 'trace-123' },
+    });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('x-request-id'), 'trace-123');
+    assert.match(((await missing.json()) as { message: string }).message, /Cannot GET \/no-such-route/);
+    const generated = await fetch(`http://127.0.0.1:${port}/health/live`);
+    assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    await waitFor('the request log line', () =>
+      Promise.resolve(
+        first
+          .output()
+          .split('\n')
+          .some(
+            (line) =>
+              line.startsWith('{') && (JSON.parse(line) as { requestId?: string }).requestId === 'trace-123',
+          )
+          ? true
+          : undefined,
+      ),
+    );
+
+    // Migrations ran; the queue backend is BullMQ's PostgreSQL schema in the same database.
+    await query(pgPort, `INSERT INTO teams (name) VALUES ($1)`, ['kept-across-restarts']);
+    const schemas = await query(
+      pgPort,
+      `SELECT schema_name FROM information_schema.schemata WHERE schema_name = 'bullmq'`,
+    );
+    assert.equal(schemas.rowCount, 1);
+
+    // A second instance on the same data directory is refused, not allowed to corrupt it.
+    const intruder = startLocal(dataDir, await freePort(), pgPort);
+    assert.equal(await intruder.exited, 1);
+    assert.match(intruder.output(), /Another maskgen local instance/);
+
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 0, first.output());
+
+    const second = startLocal(dataDir, port, pgPort);
+    await ready(port, second);
+    const kept = await query(pgPort, `SELECT name FROM teams WHERE name = $1`, ['kept-across-restarts']);
+    assert.equal(kept.rowCount, 1);
+
+    // SIGKILL leaves PostgreSQL running and its pid file behind; the next start recovers.
+    second.child.kill('SIGKILL');
+    await second.exited;
+    const third = startLocal(dataDir, port, pgPort);
+    await ready(port, third);
+    assert.match(third.output(), /stopping PostgreSQL left running by a previous local instance/);
+    const stillKept = await query<{ n: number }>(
+      pgPort,
+      `SELECT count(*)::int AS n FROM teams WHERE name = $1`,
+      ['kept-across-restarts'],
+    );
+    assert.equal(stillKept.rows[0]?.n, 1);
+    third.child.kill('SIGTERM');
+    assert.equal(await third.exited, 0, third.output());
+  });
+});

@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Injectable, Module } from '@nestjs/common';
+import { DiscoveryModule, NestFactory } from '@nestjs/core';
+import 'reflect-metadata';
+import { InvalidJobPayloadError, JobName, QueueName, type GenerateShardPayload } from '@maskgen/contracts';
+import { RunRepository, SampleRepository, TeamRepository } from '@maskgen/persistence';
+import {
+  CONSUMED_QUEUES,
+  JobHandlerRegistry,
+  JobQueueRepository,
+  OnJob,
+  QUEUE_BACKEND_KIND,
+} from '@maskgen/queues';
+import {
+  createTestDatabase,
+  testRedisUrl,
+  uniqueSuffix,
+  waitFor,
+  type TestDatabase,
+} from './support/services';
+import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
+
+const redisUrl = testRedisUrl();
+const backends: { name: 'postgres' | 'redis'; redisUrl: string | undefined }[] = [
+  { name: 'postgres', redisUrl: undefined },
+  ...(redisUrl ? [{ name: 'redis' as const, redisUrl }] : []),
+];
+
+for (const backend of backends) {
+  describe(`queues on the ${backend.name} backend`, () => {
+    let db: TestDatabase;
+    let worker: WorkerApp;
+    let runs: RunRepository;
+    let samples: SampleRepository;
+    let jobs: JobQueueRepository;
+    let teamId: string;
+
+    before(async () => {
+      db = await createTestDatabase(`queues_${backend.name}`);
+      await migrate(db.url);
+      worker = await startWorkerApp(db.url, backend.redisUrl);
+      runs = worker.app.get(RunRepository);
+      samples = worker.app.get(SampleRepository);
+      jobs = worker.app.get(JobQueueRepository);
+      teamId = (await worker.app.get(TeamRepository).ensureTeam(`team-${uniqueSuffix()}`)).id;
+    });
+
+    after(async () => {
+      await worker.close();
+      await db.drop();
+    });
+
+    test('the backend is the one configured', () => {
+      assert.equal(worker.app.get(QUEUE_BACKEND_KIND), backend.name);
+    });
+
+    async function startRun(generator: string, shardSizes: number[], seed = 7) {
+      let offset = 0;
+      const shards = shardSizes.map((sampleCount, shardIndex) => {
+        const shard = { shardIndex, sampleOffset: offset, sampleCount, seed: seed * 1000 + shardIndex };
+        offset += sampleCount;
+        return shard;
+      });
+      const run = await runs.createWithShards(
+        { teamId, kind: 'generate', params: { generator }, seed },
+        shards,
+      );
+      const children = shards.map((shard) => ({
+        name: JobName.GenerateShard,
+        data: {
+          runId: run.id,
+          ...shard,
+          sampler: { kind: 'synthetic', generator, length: 64 },
+        } satisfies GenerateShardPayload,
+        options: { jobId: `${run.id}-shard-${shard.shardIndex}` },
+      }));
+      await jobs.addFlow(
+        {
+          name: JobName.FinalizeGenerateRun,
+          data: { runId: run.id },
+          options: { jobId: `${run.id}-finalize` },
+        },
+        children,
+      );
+      return { run, children };
+    }
+
+    async function settled(runId: string) {
+      return waitFor(`run ${runId} to finish`, async () => {
+        const run = await runs.findById(runId);
+        return run && ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : undefined;
+      });
+    }
+
+    test('a flow of shard jobs stores every sample once and settles the run', async () => {
+      const { run, children } = await startRun('cbf', [5, 5, 2]);
+      const done = await settled(run.id);
+      assert.equal(done.status, 'succeeded', done.error ?? '');
+      assert.equal(done.progress, 1);
+      assert.ok(done.startedAt && done.finishedAt);
+      assert.equal(await samples.countByRun(run.id), 12);
+      const stored = await samples.findByRun(run.id, 0, 100);
+      assert.deepEqual(
+        stored.map((sample) => sample.sampleIndex),
+        Array.from({ length: 12 }, (_, i) => i),
+      );
+      assert.ok(stored.every((sample) => sample.values.byteLength === 64 * 4));
+      assert.deepEqual(
+        (await runs.findShards(run.id)).map((shard) => [shard.status, shard.attempts]),
+        [
+          ['succeeded', 1],
+          ['succeeded', 1],
+          ['succeeded', 1],
+        ],
+      );
+
+      // Adding the same flow again (e.g. an API retry) must not generate anything twice.
+      await jobs.addFlow(
+        {
+          name: JobName.FinalizeGenerateRun,
+          data: { runId: run.id },
+          options: { jobId: `${run.id}-finalize` },
+        },
+        children,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(await samples.countByRun(run.id), 12);
+
+      // Worker log lines name the queue, the job and the run.
+      const completed = worker.logs.find((line) => line.msg === 'job completed' && line.runId === run.id);
+      assert.ok(completed, 'a "job completed" log line for the run');
+      assert.equal(completed.queue, QueueName.Generate);
+      assert.equal(typeof completed.jobId, 'string');
+    });
+
+    test('the same seed generates the same samples', async () => {
+      const first = await startRun('synthetic-control', [4], 99);
+      const second = await startRun('synthetic-control', [4], 99);
+      await settled(first.run.id);
+      await settled(second.run.id);
+      const a = await samples.findByRun(first.run.id, 0, 10);
+      const b = await samples.findByRun(second.run.id, 0, 10);
+      assert.equal(a.length, 4);
+      assert.deepEqual(
+        a.map((sample) => sample.values.toString('hex')),
+        b.map((sample) => sample.values.toString('hex')),
+      );
+    });
+
+    test('a shard that cannot succeed fails the run with its reason, without retrying', async () => {
+      const { run } = await startRun('no-such-generator', [3]);
+      const done = await settled(run.id);
+      assert.equal(done.status, 'failed');
+      assert.match(done.error ?? '', /Unknown synthetic generator "no-such-generator"/);
+      const [shard] = await runs.findShards(run.id);
+      assert.equal(shard?.status, 'failed');
+      assert.equal(shard?.attempts, 1);
+      assert.equal(await samples.countByRun(run.id), 0);
+    });
+
+    test('an invalid payload is refused when it is added', async () => {
+      await assert.rejects(
+        jobs.add({ name: JobName.FinalizeGenerateRun, data: { runId: 'not-a-uuid' } }),
+        InvalidJobPayloadError,
+      );
+    });
+
+    test('queue counts are readable for every queue', async () => {
+      for (const queue of Object.values(QueueName)) {
+        const counts = await jobs.counts(queue);
+        assert.equal(typeof counts.waiting, 'number');
+      }
+    });
+  });
+}
+
+describe('job handler registry', () => {
+  @Injectable()
+  class ShardHandlerA {
+    @OnJob(JobName.GenerateShard)
+    handle() {
+      return Promise.resolve();
+    }
+  }
+  @Injectable()
+  class ShardHandlerB {
+    @OnJob(JobName.GenerateShard)
+    handle() {
+      return Promise.resolve();
+    }
+  }
+
+  async function boot(queues: QueueName[], handlers: (new () => object)[]) {
+    @Module({
+      imports: [DiscoveryModule],
+      providers: [{ provide: CONSUMED_QUEUES, useValue: queues }, JobHandlerRegistry, ...handlers],
+    })
+    class Root {}
+    const app = await NestFactory.createApplicationContext(Root, { logger: false, abortOnError: false });
+    try {
+      await app.init();
+    } finally {
+      await app.close();
+    }
+  }
+
+  test('boot fails when a job of a consumed queue has no handler', async () => {
+    await assert.rejects(
+      boot([QueueName.Generate], [ShardHandlerA]),
+      /"generate.finalize-run" on queue "generate" has no handler/,
+    );
+  });
+
+  test('boot fails when a job has two handlers', async () => {
+    await assert.rejects(
+      boot([QueueName.Train], [ShardHandlerA, ShardHandlerB]),
+      /"generate.shard" has two handlers/,
+    );
+  });
+
+  test('a worker that does not consume a queue needs no handler for its jobs', async () => {
+    await boot([QueueName.Train, QueueName.Evaluate], []);
+  });
+});

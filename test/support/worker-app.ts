@@ -1,0 +1,64 @@
+import { Writable } from 'node:stream';
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import 'reflect-metadata';
+import pino from 'pino';
+import { buildConfig, type AppConfig } from '@maskgen/config';
+import { createDataSource, migrateWithLock } from '@maskgen/persistence';
+import { CoreModule } from '@maskgen/runtime';
+import { WorkerModule } from '../../apps/worker/src/worker.module';
+import { uniqueSuffix } from './services';
+
+export interface LogLine {
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface WorkerApp {
+  app: INestApplicationContext;
+  config: AppConfig;
+  logs: LogLine[];
+  close(): Promise<void>;
+}
+
+export async function migrate(url: string): Promise<void> {
+  const dataSource = createDataSource({ url });
+  await dataSource.initialize();
+  try {
+    await migrateWithLock(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** The worker process's module tree, in-process, with its JSON log lines captured. */
+export async function startWorkerApp(databaseUrl: string, redisUrl: string | undefined): Promise<WorkerApp> {
+  const config = buildConfig({
+    DATABASE_URL: databaseUrl,
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    QUEUE_PREFIX: `test-${uniqueSuffix()}`,
+    LOG_LEVEL: 'info',
+  });
+  const logs: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString().split('\n')) {
+        if (line.trim()) logs.push(JSON.parse(line) as LogLine);
+      }
+      callback();
+    },
+  });
+  const logger = pino({ level: 'info' }, sink);
+
+  @Module({
+    imports: [
+      CoreModule.forRoot({ config, databaseUrl, logger, applicationName: 'maskgen-test' }),
+      WorkerModule.forRoot(config.worker.queues),
+    ],
+  })
+  class TestWorkerRoot {}
+
+  const app = await NestFactory.createApplicationContext(TestWorkerRoot, { logger: false });
+  await app.init();
+  return { app, config, logs, close: () => app.close() };
+}
