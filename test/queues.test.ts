@@ -19,6 +19,7 @@ import {
   waitFor,
   type TestDatabase,
 } from './support/services';
+import { TensorBackendInitializer } from '../apps/worker/src/tensor-backend.initializer';
 import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
 
 const redisUrl = testRedisUrl();
@@ -51,8 +52,15 @@ for (const backend of backends) {
       await db.drop();
     });
 
-    test('the backend is the one configured', () => {
+    test('the queue backend is the one configured, and the tensor backend was chosen at boot', () => {
       assert.equal(worker.app.get(QUEUE_BACKEND_KIND), backend.name);
+      const tensor = worker.app.get(TensorBackendInitializer).info;
+      assert.equal(tensor?.backend, 'wasm');
+      const line = worker.logs.find(
+        (entry) => entry.component === 'tensor-backend' && entry.backend === 'wasm',
+      );
+      assert.ok(line, 'the chosen backend is logged');
+      assert.equal(line.threads, 1);
     });
 
     async function startRun(generator: string, shardSizes: number[], seed = 7) {

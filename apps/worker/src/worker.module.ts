@@ -4,6 +4,7 @@ import type { QueueName } from '@maskgen/contracts';
 import { CONSUMED_QUEUES, JobHandlerRegistry } from '@maskgen/queues';
 import { GenerateRunHandlers } from './handlers/generate-run.handlers';
 import { QUEUE_PROCESSORS } from './processors/queue-processors';
+import { TensorBackendInitializer } from './tensor-backend.initializer';
 
 /** Job handlers plus one BullMQ processor per queue this process consumes (WORKER_QUEUES). */
 @Module({})
@@ -15,6 +16,7 @@ export class WorkerModule {
       providers: [
         { provide: CONSUMED_QUEUES, useValue: queues },
         JobHandlerRegistry,
+        TensorBackendInitializer,
         GenerateRunHandlers,
         ...queues.map((queue) => QUEUE_PROCESSORS[queue]),
       ],
