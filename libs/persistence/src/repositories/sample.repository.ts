@@ -50,7 +50,8 @@ export class SampleRepository {
         .orIgnore()
         .returning(['id'])
         .execute();
-      inserted += result.identifiers.length;
+      // RETURNING yields only the rows really inserted; `identifiers` would count ignored ones too.
+      inserted += (result.raw as unknown[]).length;
     }
     return inserted;
   }

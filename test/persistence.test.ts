@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import 'reflect-metadata';
+import type { DataSource } from 'typeorm';
+import {
+  createDataSource,
+  DatasetEntity,
+  hashApiKey,
+  migrateWithLock,
+  ModelCheckpointEntity,
+  ModelEntity,
+  RunEntity,
+  RunRepository,
+  SampleRepository,
+  TeamRepository,
+  bytesToFloat32,
+} from '@maskgen/persistence';
+import { createTestDatabase, type TestDatabase } from './support/services';
+
+describe('persistence', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let teams: TeamRepository;
+  let runs: RunRepository;
+  let samples: SampleRepository;
+  let teamId: string;
+
+  before(async () => {
+    db = await createTestDatabase('persistence');
+    dataSource = createDataSource({ url: db.url });
+    await dataSource.initialize();
+    await migrateWithLock(dataSource);
+    teams = new TeamRepository(dataSource);
+    runs = new RunRepository(dataSource);
+    samples = new SampleRepository(dataSource);
+    teamId = (await teams.ensureTeam('acme')).id;
+  });
+
+  after(async () => {
+    await dataSource.destroy();
+    await db.drop();
+  });
+
+  test('API keys are stored hashed and resolve to their team', async () => {
+    const { key, entity } = await teams.createApiKey(teamId, 'ci');
+    assert.notEqual(entity.keyHash, key);
+    assert.equal(entity.keyHash, hashApiKey(key));
+    const raw = await dataSource.query<{ key_hash: string }[]>('SELECT key_hash FROM api_keys');
+    assert.ok(raw.every((row) => !row.key_hash.includes(key.slice(4))));
+    assert.equal((await teams.findTeamByApiKey(key))?.id, teamId);
+    assert.equal(await teams.findTeamByApiKey(`${key}x`), null);
+  });
+
+  test('ensureTeam is idempotent', async () => {
+    assert.equal((await teams.ensureTeam('acme')).id, teamId);
+  });
+
+  test('samples are unique per (run, shard, index): a repeated insert adds nothing and keeps the first values', async () => {
+    const run = await runs.createWithShards({ teamId, kind: 'generate', params: {}, seed: 4_000_000_000 }, [
+      { shardIndex: 0, sampleOffset: 0, sampleCount: 2, seed: 1 },
+    ]);
+    assert.equal((await runs.findById(run.id))?.seed, 4_000_000_000);
+    const first = [0, 1].map((i) => ({
+      runId: run.id,
+      shardIndex: 0,
+      sampleIndex: i,
+      classIndex: i,
+      values: Float32Array.from([i, i + 0.5, -1]),
+    }));
+    assert.equal(await samples.insertMany(first), 2);
+    const again = first.map((sample) => ({ ...sample, values: Float32Array.from([9, 9, 9]) }));
+    assert.equal(await samples.insertMany(again), 0);
+    const stored = await samples.findByRun(run.id, 0, 10);
+    assert.deepEqual(
+      stored.map((sample) => Array.from(bytesToFloat32(sample.values))),
+      [
+        [0, 0.5, -1],
+        [1, 1.5, -1],
+      ],
+    );
+  });
+
+  test('a run and its shards are created together, and invalid states are refused by the database', async () => {
+    const run = await runs.createWithShards({ teamId, kind: 'generate', params: { n: 10 }, seed: 1 }, [
+      { shardIndex: 0, sampleOffset: 0, sampleCount: 5, seed: 10 },
+      { shardIndex: 1, sampleOffset: 5, sampleCount: 5, seed: 11 },
+    ]);
+    assert.equal(run.totalShards, 2);
+    assert.equal((await runs.findShards(run.id)).length, 2);
+    await assert.rejects(
+      dataSource.query(`UPDATE runs SET status = 'exploded' WHERE id = $1`, [run.id]),
+      /ck_runs_status/,
+    );
+    await assert.rejects(
+      dataSource.query(`UPDATE runs SET progress = 2 WHERE id = $1`, [run.id]),
+      /ck_runs_progress/,
+    );
+
+    await runs.finishShard(run.id, 0, 'succeeded');
+    assert.equal((await runs.findById(run.id))?.progress, 0.5);
+    await runs.finish(run.id, 'cancelled');
+    // A finished run is never moved back to running or to another final state.
+    assert.equal(await runs.markRunning(run.id), false);
+    await runs.finish(run.id, 'succeeded');
+    assert.equal((await runs.findById(run.id))?.status, 'cancelled');
+  });
+
+  test('a dataset cannot be deleted while a model uses it; deleting the model removes its checkpoints', async () => {
+    const dataset = await dataSource.getRepository(DatasetEntity).save({
+      teamId,
+      name: 'gunpoint',
+      sourceKind: 'builtin',
+      seriesLength: 150,
+      classNames: ['1', '2'],
+      trainCount: 50,
+      testCount: 150,
+    });
+    const model = await dataSource
+      .getRepository(ModelEntity)
+      .save({ teamId, datasetId: dataset.id, name: 'm1', error: null });
+    await dataSource.getRepository(ModelCheckpointEntity).save({
+      modelId: model.id,
+      stage: 'stage1',
+      bytes: Buffer.from([1, 2, 3]),
+      contentSha256: 'a'.repeat(64),
+      byteSize: 3,
+    });
+    await assert.rejects(dataSource.getRepository(DatasetEntity).delete({ id: dataset.id }), /foreign key/);
+    const run = await runs.createWithShards(
+      { teamId, modelId: model.id, kind: 'generate', params: {}, seed: 2 },
+      [],
+    );
+    await dataSource.getRepository(ModelEntity).delete({ id: model.id });
+    assert.equal(await dataSource.getRepository(ModelCheckpointEntity).countBy({ modelId: model.id }), 0);
+    // Runs outlive their model, so results stay queryable.
+    assert.equal((await dataSource.getRepository(RunEntity).findOneBy({ id: run.id }))?.modelId, null);
+    await dataSource.getRepository(DatasetEntity).delete({ id: dataset.id });
+  });
+});
