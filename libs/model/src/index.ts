@@ -1,1 +1,4 @@
+export * from './stage1';
 export * from './training';
+export * from './prior';
+export * from './sampling';
