@@ -1,0 +1,78 @@
+/**
+ * Stage-2 hyperparameters (ess.md §4, §6). `PRIOR_PAPER` holds the released code's defaults; `PRIOR_CPU` is a
+ * reduced profile that trains on a small UCR dataset within about 10 minutes on one wasm thread.
+ */
+
+/** Which positions the training mask hides (ess.md §4.2). */
+export type MaskRule =
+  /** Released code: keep floor(γ(t)·N) random positions, mask the rest (≈36 % masked on average). */
+  | 'keep'
+  /** Original MaskGIT: mask floor(γ(t)·N) random positions (≈64 % masked on average). */
+  | 'mask';
+
+export interface PriorNetworkConfig {
+  /** Transformer width (256). */
+  readonly width: number;
+  /** Pre-norm layers (4). */
+  readonly layers: number;
+  readonly heads: number;
+  readonly headDim: number;
+  /** FF hidden = ffMult · width (1). */
+  readonly ffMult: number;
+  /** Share of labels replaced by "no class" while training (0.2). */
+  readonly classDropout: number;
+}
+
+export interface PriorTrainingConfig {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly weightDecay: number;
+  readonly maskRule: MaskRule;
+  /** Temperature of the stochastic training tokens, softmax(−‖z−e‖²/τ) (ess.md §4.1; 1). */
+  readonly tokenTemperature: number;
+  /** Stop after this much wall time even if epochs remain (null: no limit). */
+  readonly maxSeconds: number | null;
+}
+
+export interface SamplingConfig {
+  /** Decoding steps per branch (10). */
+  readonly steps: number;
+  /** Choice temperature τ of the Gumbel noise on confidences (4). */
+  readonly choiceTemperature: number;
+  /** Classifier-free guidance scale w (1). */
+  readonly guidanceScale: number;
+}
+
+export interface PriorConfig {
+  readonly network: PriorNetworkConfig;
+  readonly training: PriorTrainingConfig;
+  readonly sampling: SamplingConfig;
+}
+
+export const PRIOR_PAPER: PriorConfig = {
+  network: { width: 256, layers: 4, heads: 2, headDim: 64, ffMult: 1, classDropout: 0.2 },
+  training: {
+    epochs: 10000,
+    batchSize: 256,
+    learningRate: 1e-3,
+    weightDecay: 1e-5,
+    maskRule: 'keep',
+    tokenTemperature: 1,
+    maxSeconds: null,
+  },
+  sampling: { steps: 10, choiceTemperature: 4, guidanceScale: 1 },
+};
+
+/**
+ * Narrower and shallower than the paper so that both branch priors of GunPoint train in ≤10 minutes on one
+ * wasm thread (see docs/prior.md for the measured step times).
+ */
+export const PRIOR_CPU: PriorConfig = {
+  network: { ...PRIOR_PAPER.network, width: 128, layers: 2 },
+  training: { ...PRIOR_PAPER.training, epochs: 400, batchSize: 64, maxSeconds: 540 },
+  sampling: PRIOR_PAPER.sampling,
+};
+
+export const PRIOR_PROFILES = { paper: PRIOR_PAPER, cpu: PRIOR_CPU } as const;
+export type PriorProfileName = keyof typeof PRIOR_PROFILES;

@@ -1,0 +1,7 @@
+export * from './config';
+export * from './masking';
+export * from './model';
+export * from './network';
+export * from './ops';
+export * from './stage1';
+export * from './train';

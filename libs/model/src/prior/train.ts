@@ -1,0 +1,196 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type SeededRng } from '@maskgen/tensor';
+import {
+  AdamW,
+  type StepMetrics,
+  type TrainLoopResult,
+  type TrainProgress,
+  cosineLearningRate,
+  essCosinePeriod,
+  shuffledBatches,
+  trainLoop,
+} from '../training';
+import { type PriorTrainingConfig } from './config';
+import { applyMask, trainingMask } from './masking';
+import { type TimeVqPrior } from './model';
+import { sampleTokens } from './stage1';
+
+/** Training data for both priors, derived once from the frozen stage 1. */
+export interface PriorTrainingSet {
+  /** Stochastic-token logits (`tokenLogits`) [M, N_lf, K_lf] and [M, N_hf, K_hf]; the caller owns them. */
+  readonly lfLogits: tf.Tensor3D;
+  readonly hfLogits: tf.Tensor3D;
+  /** Class index per series [M], in 0..numClasses−1. */
+  readonly labels: Int32Array;
+}
+
+export interface TrainPriorOptions {
+  readonly training: PriorTrainingConfig;
+  /** Probability of replacing a label by "no class" (0.2), drawn per sample and branch. */
+  readonly classDropout: number;
+  readonly rng: SeededRng;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: TrainProgress) => void;
+  readonly progressEvery?: number;
+}
+
+/** One training batch, as host arrays (row-major). */
+export interface PriorBatch {
+  readonly size: number;
+  readonly lfTargets: Int32Array; // [b, N_lf]
+  readonly hfTargets: Int32Array; // [b, N_hf]
+  readonly lfInput: Int32Array; // [b, N_lf], masked
+  readonly hfInput: Int32Array; // [b, N_hf], masked
+  readonly lfClasses: Int32Array; // [b], with dropout
+  readonly hfClasses: Int32Array; // [b], with dropout
+}
+
+/** Mean cross-entropy over every position (ess.md §4.2 R): logits [B, N, K], targets int32 [B, N] → scalar. */
+export function tokenCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor): tf.Scalar {
+  const k = logits.shape[2];
+  const hot = tf.reshape(tf.oneHot(tf.reshape(targets, [-1]), k), logits.shape);
+  return tf.neg(tf.mean(tf.sum(tf.mul(hot, tf.logSoftmax(logits)), -1)));
+}
+
+/**
+ * Draws one batch: fresh stochastic tokens for rows `rows`, independent masks per branch with one t each (the HF
+ * input keeps the clean LF tokens as its condition), and class dropout.
+ */
+export function drawPriorBatch(
+  prior: TimeVqPrior,
+  data: PriorTrainingSet,
+  rows: readonly number[],
+  training: Pick<PriorTrainingConfig, 'maskRule'>,
+  classDropout: number,
+  rng: SeededRng,
+): PriorBatch {
+  const { lfTokens, hfTokens, lfCodebookSize, hfCodebookSize } = prior.shapes;
+  const sample = (logits: tf.Tensor3D, label: string): Int32Array => {
+    const ids = tf.tidy(() =>
+      sampleTokens(tf.gather(logits, tf.tensor1d(Array.from(rows), 'int32')), rng.fork(label)),
+    );
+    const values = ids.dataSync() as Int32Array;
+    ids.dispose();
+    return values;
+  };
+  const lfTargets = sample(data.lfLogits, 'lf-tokens');
+  const hfTargets = sample(data.hfLogits, 'hf-tokens');
+  const b = rows.length;
+  const dropClasses = (label: string): Int32Array => {
+    const r = rng.fork(label);
+    return Int32Array.from(rows, (row) => (r.next() < classDropout ? prior.noClass : data.labels[row]));
+  };
+  return {
+    size: b,
+    lfTargets,
+    hfTargets,
+    lfInput: applyMask(
+      lfTargets,
+      trainingMask(b, lfTokens, training.maskRule, rng.fork('lf-mask')),
+      lfCodebookSize,
+    ),
+    hfInput: applyMask(
+      hfTargets,
+      trainingMask(b, hfTokens, training.maskRule, rng.fork('hf-mask')),
+      hfCodebookSize,
+    ),
+    lfClasses: dropClasses('lf-classes'),
+    hfClasses: dropClasses('hf-classes'),
+  };
+}
+
+/** (CE_lf + CE_hf) / 2 of one batch; also returns the two branch losses. Call inside a gradient scope. */
+export function priorLoss(
+  prior: TimeVqPrior,
+  batch: PriorBatch,
+): { loss: tf.Scalar; lf: tf.Scalar; hf: tf.Scalar } {
+  const { lfTokens, hfTokens } = prior.shapes;
+  const b = batch.size;
+  const lfTargets = tf.tensor2d(batch.lfTargets, [b, lfTokens], 'int32');
+  const lf = tokenCrossEntropy(
+    prior.lf.logits(
+      tf.tensor2d(batch.lfInput, [b, lfTokens], 'int32'),
+      tf.tensor1d(batch.lfClasses, 'int32'),
+    ),
+    lfTargets,
+  );
+  const hf = tokenCrossEntropy(
+    prior.hf.logits(
+      tf.tensor2d(batch.hfInput, [b, hfTokens], 'int32'),
+      tf.tensor1d(batch.hfClasses, 'int32'),
+      lfTargets,
+    ),
+    tf.tensor2d(batch.hfTargets, [b, hfTokens], 'int32'),
+  );
+  return { loss: tf.div(tf.add(lf, hf), 2), lf, hf };
+}
+
+export interface TrainPriorResult extends TrainLoopResult {
+  readonly optimizer: AdamW;
+}
+
+/**
+ * Trains both priors jointly with AdamW and a per-batch cosine schedule over epochs·(ceil(M/batch)+1) steps
+ * (ess.md §3.6/§4.2; the "+1" variant, so the rate stays above 0). The returned optimizer holds the moments
+ * (for resuming); the caller disposes it.
+ */
+export async function trainPrior(
+  prior: TimeVqPrior,
+  data: PriorTrainingSet,
+  options: TrainPriorOptions,
+): Promise<TrainPriorResult> {
+  const { training, classDropout, rng } = options;
+  const count = data.labels.length;
+  if (data.lfLogits.shape[0] !== count || data.hfLogits.shape[0] !== count) {
+    throw new Error(
+      `token logits hold ${data.lfLogits.shape[0]}/${data.hfLogits.shape[0]} rows for ${count} labels`,
+    );
+  }
+  const params = prior.variables();
+  const optimizer = new AdamW(params, { weightDecay: training.weightDecay });
+  // tf.variableGrads keys gradients by tfjs's (auto-generated) variable names; AdamW wants ours.
+  const storeName = new Map(Object.entries(params).map(([name, v]) => [v.name, name]));
+  const varList = Object.values(params);
+  const batches = shuffledBatches(count, Math.min(training.batchSize, count), rng.fork('batches'));
+  const stepsPerEpoch = Math.ceil(count / Math.min(training.batchSize, count));
+  const totalSteps = training.epochs * stepsPerEpoch;
+  const period = essCosinePeriod(training.epochs, count, Math.min(training.batchSize, count));
+
+  const step = (index: number, learningRate: number): StepMetrics => {
+    const rows = batches.next().value as number[];
+    const batch = drawPriorBatch(prior, data, rows, training, classDropout, rng.fork(`step-${index}`));
+    let lfLoss = 0;
+    let hfLoss = 0;
+    const { value, grads } = tf.variableGrads(() => {
+      const losses = priorLoss(prior, batch);
+      lfLoss = losses.lf.dataSync()[0];
+      hfLoss = losses.hf.dataSync()[0];
+      return losses.loss;
+    }, varList);
+    try {
+      const named: Record<string, tf.Tensor> = {};
+      for (const [tfName, grad] of Object.entries(grads)) named[storeName.get(tfName) ?? tfName] = grad;
+      optimizer.apply(named, learningRate);
+      return { loss: value.dataSync()[0], lfLoss, hfLoss };
+    } finally {
+      value.dispose();
+      tf.dispose(grads);
+    }
+  };
+
+  try {
+    const result = await trainLoop({
+      totalSteps,
+      learningRate: (i) => cosineLearningRate(i, training.learningRate, period),
+      step,
+      onProgress: options.onProgress,
+      progressEvery: options.progressEvery,
+      signal: options.signal,
+      maxDurationMs: training.maxSeconds === null ? undefined : training.maxSeconds * 1000,
+    });
+    return { ...result, optimizer };
+  } catch (error) {
+    optimizer.dispose();
+    throw error;
+  }
+}

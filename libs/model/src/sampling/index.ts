@@ -1,0 +1,3 @@
+export * from './decode';
+export * from './helpers';
+export * from './naive';

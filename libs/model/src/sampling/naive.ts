@@ -1,0 +1,276 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type SeededRng } from '@maskgen/tensor';
+import { type SamplingConfig } from '../prior/config';
+import { maskedCount } from '../prior/masking';
+import { type TimeVqPrior } from '../prior/model';
+import { type BranchPrior } from '../prior/network';
+import { type ClassInput, bottomK, conditionalLogits, guidedLogits, gumbel } from './helpers';
+
+/**
+ * How one branch was decoded, per position, row-major [B, N]. The state after step t is recoverable as
+ * `idsAfterStep(trajectory, t)`: a position is visible from the step it was fixed at and never changes after.
+ */
+export interface BranchTrajectory {
+  readonly batch: number;
+  /** N of the branch. */
+  readonly tokens: number;
+  /** The mask id K. */
+  readonly maskId: number;
+  /** T. */
+  readonly steps: number;
+  /** Final ids [B, N]; no mask id. */
+  readonly ids: Int32Array;
+  /** Step t ∈ 0..T−1 at whose end the position was fixed (revealed). */
+  readonly fixedAt: Int32Array;
+  /** Probability of the fixed id under that step's (guided) logits, softmax at temperature 1. */
+  readonly probability: Float32Array;
+  /** That step's confidence ln(p + 1e-5), before the Gumbel choice noise; float64 as computed. */
+  readonly confidence: Float64Array;
+}
+
+/** Result of naive decoding: LF first, then HF conditioned on the final LF ids (ess.md §5.1). */
+export interface NaiveSamples {
+  readonly lf: BranchTrajectory;
+  readonly hf: BranchTrajectory;
+  /** Class input per sample as given (null: unconditional). */
+  readonly classes: ClassInput;
+}
+
+/** ids after step t (0-based): fixed positions keep their id, the rest hold the mask id. */
+export function idsAfterStep(trajectory: BranchTrajectory, t: number): Int32Array {
+  return trajectory.ids.map((id, i) => (trajectory.fixedAt[i] <= t ? id : trajectory.maskId));
+}
+
+/**
+ * Per-sample random streams of one step. A sample's noise depends only on the seed, the branch, its index in the
+ * whole request and the step, so chunking or batch composition never changes what it draws.
+ */
+export function stepStreams(rng: SeededRng, firstIndex: number, batch: number, step: number): SeededRng[] {
+  return Array.from({ length: batch }, (_, i) => rng.fork(`sample-${firstIndex + i}`).fork(`step-${step}`));
+}
+
+/**
+ * Draw stage of a step: one categorical draw per position at temperature 1 (Gumbel-max with each sample's own
+ * stream), known positions keep their id, and p = softmax(logits)[draw].
+ * logits [B, N, K], s [B, N] → draw [B, N], p [B, N].
+ */
+export function drawStage(
+  logits: tf.Tensor3D,
+  s: Int32Array,
+  maskId: number,
+  streams: readonly SeededRng[],
+): { draw: Int32Array; prob: Float32Array } {
+  const [b, n, k] = logits.shape;
+  const noise = new Float32Array(b * n * k);
+  for (let i = 0; i < b; i++) {
+    const r = streams[i].fork('draw');
+    for (let j = i * n * k; j < (i + 1) * n * k; j++) noise[j] = gumbel(r);
+  }
+  const [drawT, probT] = tf.tidy(() => {
+    const drawn = tf.cast(tf.argMax(tf.add(logits, tf.tensor3d(noise, [b, n, k])), -1), 'int32');
+    const sT = tf.tensor2d(s, [b, n], 'int32');
+    const draw = tf.where(tf.notEqual(sT, maskId), sT, drawn);
+    const prob = tf.sum(tf.mul(tf.softmax(logits), tf.oneHot(draw, k)), -1);
+    return [draw, prob];
+  });
+  const draw = drawT.dataSync() as Int32Array;
+  const prob = probT.dataSync() as Float32Array;
+  tf.dispose([drawT, probT]);
+  return { draw, prob };
+}
+
+/**
+ * Selection stage of step t: conf = ln(p + 1e-5) (+∞ where already known), then the m(t+1) lowest of
+ * conf + τ·(1 − r)·gumbel are re-masked, r = (t+1)/T. Returns the next state [B, N] and conf.
+ */
+export function selectStage(
+  s: Int32Array,
+  draw: Int32Array,
+  prob: Float32Array,
+  t: number,
+  config: Pick<SamplingConfig, 'steps' | 'choiceTemperature'>,
+  maskId: number,
+  streams: readonly SeededRng[],
+): { next: Int32Array; confidence: Float64Array } {
+  const b = streams.length;
+  const n = s.length / b;
+  const r = (t + 1) / config.steps;
+  const noiseScale = config.choiceTemperature * (1 - r);
+  const confidence = new Float64Array(b * n);
+  const score = new Float64Array(b * n);
+  for (let i = 0; i < b; i++) {
+    const g = streams[i].fork('choice');
+    for (let j = i * n; j < (i + 1) * n; j++) {
+      confidence[j] = s[j] !== maskId ? Infinity : Math.log(prob[j] + 1e-5);
+      score[j] = confidence[j] + noiseScale * gumbel(g);
+    }
+  }
+  const remask = bottomK(score, b, n, maskedCount(n, config.steps, t + 1));
+  const next = draw.map((id, j) => (remask[j] === 1 ? maskId : id));
+  return { next, confidence };
+}
+
+export interface BranchDecodeOptions {
+  readonly batch: number;
+  readonly classes: ClassInput;
+  /** HF only: the final LF ids [B, N_lf] to condition on. */
+  readonly lfIds?: Int32Array;
+  readonly config: SamplingConfig;
+  /** Whether a class input gets classifier-free guidance: R guides LF always, HF only when w > 1 (ess.md §5.1). */
+  readonly guide: boolean;
+  /** The branch's stream; per-sample streams fork from it. */
+  readonly rng: SeededRng;
+  /** Index of this chunk's first sample in the whole request. */
+  readonly firstIndex: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Naive iterative decoding of one branch for one chunk (ess.md §5.1); yields to the event loop between steps. */
+export async function decodeBranchNaive(
+  prior: BranchPrior,
+  options: BranchDecodeOptions,
+): Promise<BranchTrajectory> {
+  const { batch: b, classes, config, rng, firstIndex, signal } = options;
+  const { tokens: n, codebookSize: maskId } = prior.shape;
+  const lf =
+    options.lfIds === undefined
+      ? undefined
+      : tf.tensor2d(options.lfIds, [b, options.lfIds.length / b], 'int32');
+  let s: Int32Array = new Int32Array(b * n).fill(maskId);
+  const fixedAt = new Int32Array(b * n).fill(-1);
+  const probability = new Float32Array(b * n);
+  const confidence = new Float64Array(b * n);
+  try {
+    for (let t = 0; t < config.steps; t++) {
+      signal?.throwIfAborted();
+      const streams = stepStreams(rng, firstIndex, b, t);
+      const logits = tf.tidy(() => {
+        const sT = tf.tensor2d(s, [b, n], 'int32');
+        return options.guide
+          ? guidedLogits(prior, sT, classes, config.guidanceScale, lf)
+          : conditionalLogits(prior, sT, classes, lf);
+      });
+      let drawn: { draw: Int32Array; prob: Float32Array };
+      try {
+        drawn = drawStage(logits, s, maskId, streams);
+      } finally {
+        logits.dispose();
+      }
+      const { next, confidence: conf } = selectStage(s, drawn.draw, drawn.prob, t, config, maskId, streams);
+      for (let j = 0; j < next.length; j++) {
+        if (s[j] === maskId && next[j] !== maskId) {
+          fixedAt[j] = t;
+          probability[j] = drawn.prob[j];
+          confidence[j] = conf[j];
+        }
+      }
+      s = next;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    lf?.dispose();
+  }
+  if (s.includes(maskId)) {
+    // γ(1)·N floors to 0 for every N, so this means the schedule or the selection is broken.
+    throw new Error(`naive decoding left ${s.filter((id) => id === maskId).length} masked tokens`);
+  }
+  return { batch: b, tokens: n, maskId, steps: config.steps, ids: s, fixedAt, probability, confidence };
+}
+
+export interface NaiveDecodeOptions {
+  /** Number of samples. */
+  readonly count: number;
+  /** One class per sample (0..classes−1, or the prior's noClass), or null for all unconditional. */
+  readonly classes: ClassInput;
+  readonly config: SamplingConfig;
+  readonly rng: SeededRng;
+  /** Bound on the tensors alive at once; sets the chunk size (default 512 MiB, well under wasm's 4 GB heap). */
+  readonly memoryBudgetBytes?: number;
+  readonly signal?: AbortSignal;
+  /** Called after each finished chunk with the number of samples done. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+const DEFAULT_MEMORY_BUDGET = 512 * 2 ** 20;
+
+/**
+ * Samples per chunk under a memory budget: a pass of the HF prior (the larger branch) holds about three
+ * [H, S, S] attention maps and sixteen [S, max(width, ff)] activations per sample, doubled under guidance.
+ */
+export function naiveChunkSize(prior: TimeVqPrior, budgetBytes = DEFAULT_MEMORY_BUDGET): number {
+  const { heads, width, ffMult } = prior.network;
+  const seq = Math.max(prior.shapes.lfTokens, prior.shapes.hfTokens) + 1;
+  const perSample = 2 * 4 * (3 * heads * seq * seq + 16 * seq * Math.max(width, ffMult * width));
+  return Math.max(1, Math.floor(budgetBytes / perSample));
+}
+
+function concatTrajectories(parts: readonly BranchTrajectory[]): BranchTrajectory {
+  const cat = <A extends Int32Array | Float32Array | Float64Array>(
+    pick: (p: BranchTrajectory) => A,
+    make: (n: number) => A,
+  ): A => {
+    const out = make(parts.reduce((sum, p) => sum + pick(p).length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      out.set(pick(p), offset);
+      offset += pick(p).length;
+    }
+    return out;
+  };
+  const first = parts[0];
+  return {
+    batch: parts.reduce((sum, p) => sum + p.batch, 0),
+    tokens: first.tokens,
+    maskId: first.maskId,
+    steps: first.steps,
+    ids: cat(
+      (p) => p.ids,
+      (n) => new Int32Array(n),
+    ),
+    fixedAt: cat(
+      (p) => p.fixedAt,
+      (n) => new Int32Array(n),
+    ),
+    probability: cat(
+      (p) => p.probability,
+      (n) => new Float32Array(n),
+    ),
+    confidence: cat(
+      (p) => p.confidence,
+      (n) => new Float64Array(n),
+    ),
+  };
+}
+
+/**
+ * Naive decoding of `count` samples: per chunk, LF (guided whenever a class is given) and then HF conditioned on
+ * the final LF ids (guided only when w > 1), as the released code does (ess.md §5.1).
+ */
+export async function naiveDecode(prior: TimeVqPrior, options: NaiveDecodeOptions): Promise<NaiveSamples> {
+  const { count, classes, config, rng, signal } = options;
+  if (!Number.isInteger(count) || count <= 0)
+    throw new RangeError(`sample count must be positive, got ${count}`);
+  if (classes !== null && classes.length !== count) {
+    throw new RangeError(`${classes.length} class ids for ${count} samples`);
+  }
+  if (!Number.isInteger(config.steps) || config.steps <= 0) throw new RangeError(`steps must be positive`);
+  const chunk = Math.min(count, naiveChunkSize(prior, options.memoryBudgetBytes));
+  const lfParts: BranchTrajectory[] = [];
+  const hfParts: BranchTrajectory[] = [];
+  for (let start = 0; start < count; start += chunk) {
+    const b = Math.min(chunk, count - start);
+    const chunkClasses = classes === null ? null : classes.slice(start, start + b);
+    const common = { batch: b, classes: chunkClasses, config, firstIndex: start, signal };
+    const lf = await decodeBranchNaive(prior.lf, { ...common, guide: true, rng: rng.fork('lf') });
+    const hf = await decodeBranchNaive(prior.hf, {
+      ...common,
+      lfIds: lf.ids,
+      guide: config.guidanceScale > 1,
+      rng: rng.fork('hf'),
+    });
+    lfParts.push(lf);
+    hfParts.push(hf);
+    options.onProgress?.(start + b, count);
+  }
+  return { lf: concatTrajectories(lfParts), hf: concatTrajectories(hfParts), classes };
+}
