@@ -1,4 +1,5 @@
 export * from './config';
+export * from './evaluate';
 export * from './masking';
 export * from './model';
 export * from './network';

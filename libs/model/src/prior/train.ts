@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type SeededRng } from '@maskgen/tensor';
 import {
   AdamW,
+  batchesPerEpoch,
   type StepMetrics,
   type TrainLoopResult,
   type TrainProgress,
@@ -125,14 +126,30 @@ export function priorLoss(
   return { loss: tf.div(tf.add(lf, hf), 2), lf, hf };
 }
 
+/**
+ * Steps and cosine period for `count` training series: epochs·ceil(M/batch) steps, period epochs·(ceil(M/batch)+1)
+ * (ess.md §3.6/§4.2, stepped per batch, so the rate stays above 0; §9 allows either). A `maxSteps` cap shrinks the
+ * period in proportion, as stage 1 does.
+ */
+export function priorSchedule(
+  training: Pick<PriorTrainingConfig, 'epochs' | 'batchSize' | 'maxSteps'>,
+  count: number,
+): { totalSteps: number; period: number } {
+  const batch = Math.min(training.batchSize, count);
+  const fullSteps = training.epochs * batchesPerEpoch(count, batch);
+  const fullPeriod = essCosinePeriod(training.epochs, count, batch);
+  if (training.maxSteps === null || training.maxSteps >= fullSteps)
+    return { totalSteps: fullSteps, period: fullPeriod };
+  return { totalSteps: training.maxSteps, period: (fullPeriod * training.maxSteps) / fullSteps };
+}
+
 export interface TrainPriorResult extends TrainLoopResult {
   readonly optimizer: AdamW;
 }
 
 /**
- * Trains both priors jointly with AdamW and a per-batch cosine schedule over epochs·(ceil(M/batch)+1) steps
- * (ess.md §3.6/§4.2; the "+1" variant, so the rate stays above 0). The returned optimizer holds the moments
- * (for resuming); the caller disposes it.
+ * Trains both priors jointly with AdamW and the per-batch cosine schedule of `priorSchedule`. The returned
+ * optimizer holds the moments (for resuming); the caller disposes it.
  */
 export async function trainPrior(
   prior: TimeVqPrior,
@@ -152,9 +169,7 @@ export async function trainPrior(
   const storeName = new Map(Object.entries(params).map(([name, v]) => [v.name, name]));
   const varList = Object.values(params);
   const batches = shuffledBatches(count, Math.min(training.batchSize, count), rng.fork('batches'));
-  const stepsPerEpoch = Math.ceil(count / Math.min(training.batchSize, count));
-  const totalSteps = training.epochs * stepsPerEpoch;
-  const period = essCosinePeriod(training.epochs, count, Math.min(training.batchSize, count));
+  const { totalSteps, period } = priorSchedule(training, count);
 
   const step = (index: number, learningRate: number): StepMetrics => {
     const rows = batches.next().value as number[];
