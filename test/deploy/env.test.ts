@@ -39,7 +39,6 @@ const REQUIRED: Record<Process, string[]> = {
 const SECRET_SAMPLES: Record<string, string> = {
   DATABASE_URL: 'postgres://maskgen:secret@db.internal:5432/maskgen',
   REDIS_URL: 'rediss://:secret@redis.internal:6380',
-  ADMIN_API_KEY: 'a-sample-admin-key-of-32-characters',
 };
 
 const { stages } = parseDockerfile(readDockerfile());
@@ -99,7 +98,7 @@ function composeProcesses(): ProcessEnv[] {
       const env = Object.fromEntries(imageEnv(image));
       const declared = Object.entries(service.environment ?? {});
       for (const [key, value] of declared) {
-        // `${ADMIN_API_KEY:-}` is empty unless the operator sets it; empty means unset to the schema.
+        // `${VAR:-default}` interpolation: the default stands in for an unset host variable.
         env[key] = String(value ?? '').replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
       }
       return {
