@@ -95,9 +95,16 @@ for (const backend of backends) {
     }
 
     async function settled(runId: string) {
+      const failures = () =>
+        worker.logs
+          .filter((line) => line.msg === 'job failed')
+          .map((line) => JSON.stringify(line.err))
+          .join('\n');
       return waitFor(`run ${runId} to finish`, async () => {
         const run = await runs.findById(runId);
         return run && ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : undefined;
+      }).catch((error: Error) => {
+        throw new Error(`${error.message}; job failures:\n${failures()}`);
       });
     }
 

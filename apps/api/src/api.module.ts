@@ -1,9 +1,27 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { MulterModule } from '@nestjs/platform-express';
+import { APP_CONFIG, type AppConfig } from '@maskgen/config';
+import { TeamsAdminController } from './admin/teams.controller';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { DatasetsController } from './datasets/datasets.controller';
+import { DatasetsService } from './datasets/datasets.service';
+import { MetricsController } from './observability/metrics.controller';
+import { RunsController } from './runs/runs.controller';
+import { RunsService } from './runs/runs.service';
 
-/**
- * The HTTP surface beyond health (datasets, models, runs, schedules, teams)
- * is added here as its controllers land; health lives in the core module
- * because workers expose it too.
- */
-@Module({})
+/** The HTTP surface: every route needs an API key unless marked @Public. */
+@Module({
+  imports: [
+    MulterModule.registerAsync({
+      inject: [APP_CONFIG],
+      // Uploads are parsed in memory; the limit keeps one request from exhausting it.
+      useFactory: (config: AppConfig) => ({
+        limits: { fileSize: config.api.uploadMaxBytes, files: 2, fields: 10, parts: 12 },
+      }),
+    }),
+  ],
+  controllers: [TeamsAdminController, DatasetsController, RunsController, MetricsController],
+  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, DatasetsService, RunsService],
+})
 export class ApiModule {}

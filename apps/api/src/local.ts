@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { loadConfigOrExit } from '@maskgen/config';
@@ -6,11 +7,13 @@ import {
   createDataSource,
   migrateWithLock,
   startEmbeddedPostgres,
+  TeamRepository,
   type EmbeddedPostgresHandle,
 } from '@maskgen/persistence';
 import { CoreModule, createHttpApp, listen, shutdownOnSignals } from '@maskgen/runtime';
 import { WorkerModule } from '../../worker/src/worker.module';
 import { ApiModule } from './api.module';
+import { ensureLocalApiKey } from './local-api-key';
 import { mountOpenApi } from './openapi';
 
 /**
@@ -54,14 +57,22 @@ async function main(): Promise<void> {
     class LocalRootModule {}
     const app = await createHttpApp({ module: LocalRootModule });
     mountOpenApi(app);
+    await mkdir(config.local.dataDir, { recursive: true });
+    const apiKey = await ensureLocalApiKey(app.get(TeamRepository), config.local.dataDir);
     const url = await listen(app, config);
     logger.info(
       {
         url,
         database: embedded ? `embedded (${config.local.dataDir})` : 'DATABASE_URL',
         queues: config.queue.redisUrl ? 'redis' : 'postgres',
+        apiKeyFile: apiKey.file,
       },
       `maskgen is running at ${url} (API docs: ${url}/docs)`,
+    );
+    process.stdout.write(
+      apiKey.created
+        ? `\nAPI key of the local team (saved in ${apiKey.file}):\n  ${apiKey.key}\n\n`
+        : `\nAPI key of the local team: see ${apiKey.file}\n\n`,
     );
     shutdownOnSignals(logger, config.worker.shutdownTimeoutMs, async () => {
       // If the embedded server is already gone (Ctrl-C reaches its process group too),

@@ -21,6 +21,16 @@ export interface AppConfig {
     readonly queues: readonly QueueName[];
     readonly shutdownTimeoutMs: number;
   };
+  readonly api: {
+    /** Manages teams and API keys, and opens the queue dashboard. Admin endpoints are off without it. */
+    readonly adminApiKey: string | undefined;
+    readonly uploadMaxBytes: number;
+  };
+  readonly limits: {
+    /** Runs a team may have queued or running at once; more is refused with 429. */
+    readonly activeRunsPerTeam: number;
+    readonly samplesPerRun: number;
+  };
   readonly tensor: { readonly backend: TensorBackendPreference };
   readonly log: { readonly level: LogLevel };
   readonly local: {
@@ -59,6 +69,8 @@ export function buildConfig(
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     queue: { redisUrl: e.REDIS_URL, postgresSchema: e.BULLMQ_PG_SCHEMA, prefix: e.QUEUE_PREFIX },
     worker: { queues: e.WORKER_QUEUES, shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS },
+    api: { adminApiKey: e.ADMIN_API_KEY, uploadMaxBytes: e.UPLOAD_MAX_BYTES },
+    limits: { activeRunsPerTeam: e.TEAM_MAX_ACTIVE_RUNS, samplesPerRun: e.TEAM_MAX_SAMPLES_PER_RUN },
     tensor: { backend: e.TENSOR_BACKEND },
     log: { level: e.LOG_LEVEL },
     local: { dataDir: path.resolve(cwd, e.MASKGEN_DATA_DIR), postgresPort: e.EMBEDDED_PG_PORT },

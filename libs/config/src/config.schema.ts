@@ -101,6 +101,13 @@ export const environmentSchema = z.object({
     .default('bullmq'),
   WORKER_QUEUES: commaList(QUEUE_NAMES, QUEUE_NAMES.join(',')),
   WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt(30_000, 3_600_000),
+  ADMIN_API_KEY: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(24, 'must be at least 24 characters').optional(),
+  ),
+  UPLOAD_MAX_BYTES: positiveInt(50 * 1024 * 1024, 1024 * 1024 * 1024),
+  TEAM_MAX_ACTIVE_RUNS: positiveInt(4, 10_000),
+  TEAM_MAX_SAMPLES_PER_RUN: positiveInt(1_000_000, 100_000_000),
   TENSOR_BACKEND: z.enum(TENSOR_BACKENDS).default('auto'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   MASKGEN_DATA_DIR: z.string().trim().min(1).default('.data'),

@@ -3,6 +3,8 @@ export * from './embedded-postgres';
 export * from './entities';
 export * from './migrate';
 export * from './persistence.module';
+export * from './repositories/dataset.repository';
+export * from './repositories/metric.repository';
 export * from './repositories/run.repository';
 export * from './repositories/sample.repository';
 export * from './repositories/team.repository';

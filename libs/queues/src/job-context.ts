@@ -9,6 +9,8 @@ export interface JobContext {
   isFinalAttempt: boolean;
   /** Logger whose lines carry queue, job id and (when the payload has one) run id. */
   logger: Logger;
+  /** Aborted when the job's run is cancelled (from any process); long work checks it between steps. */
+  signal: AbortSignal;
   /** Reports progress (0..1) on the BullMQ job. */
   reportProgress(fraction: number): Promise<void>;
 }

@@ -1,3 +1,4 @@
 export * from './core.module';
 export * from './http-app';
 export * from './shutdown';
+export * from './public.decorator';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { generateSyntheticDataset, isSyntheticGeneratorName } from '@maskgen/data';
 import { JobName, type FinalizeGenerateRunPayload, type GenerateShardPayload } from '@maskgen/contracts';
-import { RunRepository, SampleRepository } from '@maskgen/persistence';
+import { MetricRepository, RunRepository, SampleRepository, bytesToFloat32 } from '@maskgen/persistence';
 import { OnJob, type JobContext } from '@maskgen/queues';
 import { UnrecoverableError } from 'bullmq';
 
@@ -10,12 +10,16 @@ export interface ShardResult {
   skipped: boolean;
 }
 
+/** Samples are written in chunks so a cancel takes effect between them. */
+const WRITE_CHUNK = 500;
+
 /** The jobs of a generation run: one per shard, then one that settles the run. */
 @Injectable()
 export class GenerateRunHandlers {
   constructor(
     private readonly runs: RunRepository,
     private readonly samples: SampleRepository,
+    private readonly metrics: MetricRepository,
   ) {}
 
   @OnJob(JobName.GenerateShard)
@@ -37,17 +41,25 @@ export class GenerateRunHandlers {
         length: sampler.length,
         totalCount: payload.sampleCount,
       });
-      const inserted = await this.samples.insertMany(
-        dataset.values.map((values, i) => ({
-          runId: payload.runId,
-          shardIndex: payload.shardIndex,
-          sampleIndex: payload.sampleOffset + i,
-          classIndex: dataset.labels[i] ?? null,
-          values,
-        })),
-      );
+      let inserted = 0;
+      for (let start = 0; start < dataset.values.length; start += WRITE_CHUNK) {
+        if (context.signal.aborted) {
+          await this.runs.finishShard(payload.runId, payload.shardIndex, 'cancelled');
+          context.logger.info({ inserted }, 'shard stopped: run cancelled');
+          return { inserted, skipped: true };
+        }
+        inserted += await this.samples.insertMany(
+          dataset.values.slice(start, start + WRITE_CHUNK).map((values, i) => ({
+            runId: payload.runId,
+            shardIndex: payload.shardIndex,
+            sampleIndex: payload.sampleOffset + start + i,
+            classIndex: dataset.labels[start + i] ?? null,
+            values,
+          })),
+        );
+        await context.reportProgress((start + WRITE_CHUNK) / dataset.values.length);
+      }
       await this.runs.finishShard(payload.runId, payload.shardIndex, 'succeeded');
-      await context.reportProgress(1);
       return { inserted, skipped: false };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -62,14 +74,52 @@ export class GenerateRunHandlers {
   @OnJob(JobName.FinalizeGenerateRun)
   async finalizeRun(payload: FinalizeGenerateRunPayload, context: JobContext): Promise<{ samples: number }> {
     const counts = await this.runs.shardStatusCounts(payload.runId);
-    const samples = await this.samples.countByRun(payload.runId);
+    const summary = await this.summarise(payload.runId);
+    await this.metrics.record(payload.runId, [
+      { name: 'samples', value: summary.count },
+      { name: 'value_mean', value: summary.mean },
+      { name: 'value_std', value: summary.std },
+      {
+        name: 'class_counts',
+        value: summary.classCounts.size,
+        details: Object.fromEntries(summary.classCounts),
+      },
+    ]);
     const unfinished = counts.queued + counts.running + counts.failed;
     if (unfinished > 0) {
       await this.runs.finish(payload.runId, 'failed', `${unfinished} shard(s) did not succeed`);
     } else {
       await this.runs.finish(payload.runId, 'succeeded');
     }
-    context.logger.info({ counts, samples }, 'run settled');
-    return { samples };
+    context.logger.info({ counts, samples: summary.count }, 'run settled');
+    return { samples: summary.count };
+  }
+
+  /** Count, mean and standard deviation of all stored values, and samples per class, in one pass. */
+  private async summarise(runId: string) {
+    let count = 0;
+    let values = 0;
+    let sum = 0;
+    let sumSquares = 0;
+    const classCounts = new Map<string, number>();
+    for await (const batch of this.samples.streamByRun(runId, { fromIndex: 0 })) {
+      for (const sample of batch) {
+        count++;
+        const key = sample.classIndex === null ? 'none' : String(sample.classIndex);
+        classCounts.set(key, (classCounts.get(key) ?? 0) + 1);
+        for (const value of bytesToFloat32(sample.values)) {
+          values++;
+          sum += value;
+          sumSquares += value * value;
+        }
+      }
+    }
+    const mean = values > 0 ? sum / values : 0;
+    return {
+      count,
+      mean,
+      std: values > 0 ? Math.sqrt(Math.max(0, sumSquares / values - mean * mean)) : 0,
+      classCounts,
+    };
   }
 }

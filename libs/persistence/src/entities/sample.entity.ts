@@ -1,4 +1,4 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { RunEntity } from './run.entity';
 
 /**
@@ -7,6 +7,8 @@ import { RunEntity } from './run.entity';
  */
 @Entity('samples')
 @Unique('uq_samples_run_shard_index', ['runId', 'shardIndex', 'sampleIndex'])
+// Exports page through a run in sample order.
+@Index('idx_samples_run_sample_index', ['runId', 'sampleIndex'])
 export class SampleEntity {
   /** int8, which node-postgres returns as a string. */
   @PrimaryGeneratedColumn({ type: 'bigint' })

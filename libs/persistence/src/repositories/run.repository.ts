@@ -126,6 +126,85 @@ export class RunRepository {
     return counts;
   }
 
+  findForTeam(id: string, teamId: string): Promise<RunEntity | null> {
+    return this.dataSource.getRepository(RunEntity).findOneBy({ id, teamId });
+  }
+
+  listForTeam(
+    teamId: string,
+    filter: { status?: RunStatus; kind?: RunKind; modelId?: string },
+    offset: number,
+    limit: number,
+  ): Promise<[RunEntity[], number]> {
+    return this.dataSource.getRepository(RunEntity).findAndCount({
+      where: { teamId, ...filter },
+      order: { createdAt: 'DESC' },
+      skip: offset,
+      take: limit,
+    });
+  }
+
+  /** Runs of a team that are queued or running: what the per-team limit counts. */
+  countActive(teamId: string): Promise<number> {
+    return this.dataSource.getRepository(RunEntity).countBy({ teamId, status: In(['queued', 'running']) });
+  }
+
+  async status(id: string): Promise<RunStatus | undefined> {
+    const row = await this.dataSource
+      .getRepository(RunEntity)
+      .findOne({ where: { id }, select: { status: true } });
+    return row?.status;
+  }
+
+  /** Cancels a run that has not finished; its unfinished shards are cancelled with it. Stored samples stay. */
+  async cancel(id: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const result = await manager
+        .createQueryBuilder()
+        .update(RunEntity)
+        .set({ status: 'cancelled', finishedAt: () => 'now()' })
+        .where('id = :id AND status IN (:...open)', { id, open: ['queued', 'running'] })
+        .execute();
+      if ((result.affected ?? 0) === 0) return false;
+      await manager
+        .createQueryBuilder()
+        .update(ShardEntity)
+        .set({ status: 'cancelled', finishedAt: () => 'now()' })
+        .where('run_id = :id AND status IN (:...open)', { id, open: ['queued', 'running'] })
+        .execute();
+      return true;
+    });
+  }
+
+  /**
+   * Puts a failed run's failed (and cancelled) shards back in the queue state and reopens the run.
+   * Returns the shards to enqueue again; none when the run is not failed.
+   */
+  async reopenFailedShards(id: string): Promise<ShardEntity[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const reopened = await manager
+        .createQueryBuilder()
+        .update(RunEntity)
+        .set({ status: 'queued', error: null, finishedAt: null })
+        .where(`id = :id AND status = 'failed'`, { id })
+        .execute();
+      if ((reopened.affected ?? 0) === 0) return [];
+      await manager
+        .createQueryBuilder()
+        .update(ShardEntity)
+        .set({ status: 'queued', error: null, finishedAt: null })
+        .where('run_id = :id AND status IN (:...retry)', {
+          id,
+          retry: ['failed', 'cancelled', 'queued', 'running'],
+        })
+        .execute();
+      return manager.find(ShardEntity, {
+        where: { runId: id, status: 'queued' },
+        order: { shardIndex: 'ASC' },
+      });
+    });
+  }
+
   async deleteRuns(ids: string[]): Promise<void> {
     if (ids.length > 0) await this.dataSource.getRepository(RunEntity).delete({ id: In(ids) });
   }

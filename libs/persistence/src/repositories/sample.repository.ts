@@ -60,6 +60,52 @@ export class SampleRepository {
     return this.dataSource.getRepository(SampleEntity).countBy({ runId });
   }
 
+  /**
+   * Pages through a run's samples in sample order with a keyset cursor, so an
+   * export of a million samples never holds more than one batch in memory.
+   */
+  async *streamByRun(
+    runId: string,
+    range: { fromIndex: number; toIndex?: number },
+    batchSize = 1000,
+  ): AsyncGenerator<SampleEntity[]> {
+    let after = range.fromIndex - 1;
+    for (;;) {
+      const batch = await this.dataSource
+        .getRepository(SampleEntity)
+        .createQueryBuilder('sample')
+        .where('sample.run_id = :runId AND sample.sample_index > :after', { runId, after })
+        .andWhere(range.toIndex === undefined ? 'TRUE' : 'sample.sample_index < :to', { to: range.toIndex })
+        .orderBy('sample.sample_index', 'ASC')
+        .limit(batchSize)
+        .getMany();
+      if (batch.length === 0) return;
+      yield batch;
+      after = batch[batch.length - 1].sampleIndex;
+      if (batch.length < batchSize) return;
+    }
+  }
+
+  /** Samples with index >= fromIndex, in index order. */
+  findByRunIndexRange(runId: string, fromIndex: number, limit: number): Promise<SampleEntity[]> {
+    return this.dataSource
+      .getRepository(SampleEntity)
+      .createQueryBuilder('sample')
+      .where('sample.run_id = :runId AND sample.sample_index >= :fromIndex', { runId, fromIndex })
+      .orderBy('sample.sample_index', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  async countInIndexRange(runId: string, fromIndex: number, limit: number): Promise<number> {
+    const stored = await this.dataSource
+      .getRepository(SampleEntity)
+      .createQueryBuilder('sample')
+      .where('sample.run_id = :runId AND sample.sample_index >= :fromIndex', { runId, fromIndex })
+      .getCount();
+    return Math.min(stored, limit);
+  }
+
   findByRun(runId: string, offset: number, limit: number): Promise<SampleEntity[]> {
     return this.dataSource.getRepository(SampleEntity).find({
       where: { runId },

@@ -24,6 +24,14 @@ export class TeamRepository {
     return this.dataSource.getRepository(TeamEntity).findOneByOrFail({ name });
   }
 
+  findById(id: string): Promise<TeamEntity | null> {
+    return this.dataSource.getRepository(TeamEntity).findOneBy({ id });
+  }
+
+  list(): Promise<TeamEntity[]> {
+    return this.dataSource.getRepository(TeamEntity).find({ order: { name: 'ASC' } });
+  }
+
   /** Creates an API key; the plain key is returned once and only its hash is stored. */
   async createApiKey(teamId: string, name: string): Promise<{ key: string; entity: ApiKeyEntity }> {
     const key = `mgk_${randomBytes(24).toString('base64url')}`;

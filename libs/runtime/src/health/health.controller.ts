@@ -7,10 +7,12 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { JobQueueRepository } from '@maskgen/queues';
+import { Public } from '../public.decorator';
 
 const CHECK_TIMEOUT_MS = 3_000;
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

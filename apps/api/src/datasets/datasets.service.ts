@@ -1,0 +1,121 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  DatasetParseError,
+  fitGlobalScaling,
+  generateSyntheticTrainTest,
+  loadBuiltinUcr,
+  parseUcrTrainTest,
+  type TrainTestDataset,
+} from '@maskgen/data';
+import {
+  DatasetInUseError,
+  DatasetNameTakenError,
+  DatasetRepository,
+  type DatasetEntity,
+  type DatasetSourceKind,
+  type TeamEntity,
+} from '@maskgen/persistence';
+import type { BuiltinDatasetDto, SyntheticDatasetDto, UploadDatasetDto } from './datasets.dto';
+
+export interface UploadedFile {
+  originalname: string;
+  buffer: Buffer;
+  size: number;
+}
+
+@Injectable()
+export class DatasetsService {
+  constructor(private readonly datasets: DatasetRepository) {}
+
+  async upload(team: TeamEntity, request: UploadDatasetDto, train: UploadedFile, test: UploadedFile) {
+    let parsed: TrainTestDataset;
+    try {
+      parsed = parseUcrTrainTest(
+        { content: train.buffer, sourceName: train.originalname },
+        { content: test.buffer, sourceName: test.originalname },
+        { missing: request.missing ?? 'reject', length: request.length ?? 'reject' },
+      );
+    } catch (error) {
+      if (error instanceof DatasetParseError || error instanceof RangeError)
+        throw new BadRequestException(error.message);
+      throw error;
+    }
+    return this.store(team, request.name, 'upload', parsed, {
+      train: { file: train.originalname, bytes: train.size },
+      test: { file: test.originalname, bytes: test.size },
+      missing: request.missing ?? 'reject',
+      length: request.length ?? 'reject',
+    });
+  }
+
+  async synthetic(team: TeamEntity, request: SyntheticDatasetDto) {
+    let generated: TrainTestDataset;
+    try {
+      generated = generateSyntheticTrainTest(request.generator, {
+        seed: request.seed,
+        length: request.length,
+        trainPerClass: request.trainPerClass,
+        testPerClass: request.testPerClass,
+      });
+    } catch (error) {
+      if (error instanceof RangeError) throw new BadRequestException(error.message);
+      throw error;
+    }
+    return this.store(team, request.name, 'synthetic', generated, {
+      generator: request.generator,
+      seed: request.seed,
+      length: generated.length,
+      trainPerClass: request.trainPerClass,
+      testPerClass: request.testPerClass,
+    });
+  }
+
+  async builtin(team: TeamEntity, request: BuiltinDatasetDto) {
+    return this.store(team, request.name ?? request.dataset, 'builtin', loadBuiltinUcr(request.dataset), {
+      dataset: request.dataset,
+      archive: 'UCR Time Series Classification Archive 2018 (Dau et al. 2019)',
+    });
+  }
+
+  async get(team: TeamEntity, id: string): Promise<DatasetEntity> {
+    const dataset = await this.datasets.findForTeam(id, team.id);
+    if (!dataset) throw new NotFoundException(`Dataset ${id} not found`);
+    return dataset;
+  }
+
+  async remove(team: TeamEntity, id: string): Promise<void> {
+    try {
+      if (!(await this.datasets.deleteForTeam(id, team.id)))
+        throw new NotFoundException(`Dataset ${id} not found`);
+    } catch (error) {
+      if (error instanceof DatasetInUseError) throw new ConflictException(error.message);
+      throw error;
+    }
+  }
+
+  /** Values are stored as parsed; the spec's scaling (fitted on train) is stored beside them. */
+  private async store(
+    team: TeamEntity,
+    name: string,
+    sourceKind: DatasetSourceKind,
+    data: TrainTestDataset,
+    sourceDetails: Record<string, unknown>,
+  ): Promise<DatasetEntity> {
+    try {
+      return await this.datasets.create({
+        teamId: team.id,
+        name,
+        sourceKind,
+        sourceDetails,
+        seriesLength: data.length,
+        classNames: data.classNames,
+        scaling: { method: 'global-standard', ...fitGlobalScaling(data.train) },
+        train: { values: data.train.values, labels: data.train.labels },
+        test: { values: data.test.values, labels: data.test.labels },
+      });
+    } catch (error) {
+      if (error instanceof DatasetNameTakenError) throw new ConflictException(error.message);
+      throw error;
+    }
+  }
+}

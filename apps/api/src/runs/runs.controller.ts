@@ -1,0 +1,125 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { MetricRepository, SampleRepository, bytesToFloat32, type TeamEntity } from '@maskgen/persistence';
+import type { Response } from 'express';
+import { CurrentTeam } from '../auth/current-team.decorator';
+import { CreateRunDto, ListRunsQuery, SamplesQuery } from './runs.dto';
+import { RunsService } from './runs.service';
+import { csvHeader, csvRow, npyHeader, writeChunk } from './sample-export';
+
+const JSON_PAGE_DEFAULT = 100;
+const JSON_PAGE_MAX = 1000;
+
+@ApiTags('runs')
+@ApiSecurity('api-key')
+@Controller('runs')
+export class RunsController {
+  constructor(
+    private readonly runs: RunsService,
+    private readonly samples: SampleRepository,
+    private readonly metrics: MetricRepository,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Start a generation run: shards on the generate queue, then a finalising job' })
+  create(@CurrentTeam() team: TeamEntity, @Body() body: CreateRunDto) {
+    return this.runs.create(team, body);
+  }
+
+  @Get()
+  list(@CurrentTeam() team: TeamEntity, @Query() query: ListRunsQuery) {
+    return this.runs.list(
+      team,
+      { status: query.status, kind: query.kind },
+      query.offset ?? 0,
+      query.limit ?? 50,
+    );
+  }
+
+  @Get(':id')
+  get(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
+    return this.runs.get(team, id);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel a queued or running run; samples already stored are kept' })
+  cancel(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
+    return this.runs.cancel(team, id);
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Re-enqueue the shards of a failed run that did not succeed' })
+  retry(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
+    return this.runs.retry(team, id);
+  }
+
+  @Get(':id/metrics')
+  async runMetrics(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
+    const run = await this.runs.owned(team, id);
+    return { runId: run.id, items: await this.metrics.forRun(run.id) };
+  }
+
+  @Get(':id/samples')
+  @ApiOperation({ summary: 'Samples in index order: JSON pages, or a streamed CSV / NumPy .npy export' })
+  async exportSamples(
+    @CurrentTeam() team: TeamEntity,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() query: SamplesQuery,
+    @Res() response: Response,
+  ): Promise<void> {
+    const run = await this.runs.owned(team, id);
+    const sampler = run.params.sampler as { length?: number } | undefined;
+    const seriesLength = sampler?.length ?? 0;
+    const format = query.format ?? 'json';
+    const offset = query.offset ?? 0;
+    const stored = await this.samples.countByRun(run.id);
+
+    if (format === 'json') {
+      const limit = Math.min(query.limit ?? JSON_PAGE_DEFAULT, JSON_PAGE_MAX);
+      const page = await this.samples.findByRunIndexRange(run.id, offset, limit);
+      response.json({
+        runId: run.id,
+        total: stored,
+        offset,
+        limit,
+        items: page.map((sample) => ({
+          index: sample.sampleIndex,
+          shard: sample.shardIndex,
+          classIndex: sample.classIndex,
+          values: Array.from(bytesToFloat32(sample.values)),
+          critic: sample.criticMean === null ? null : { mean: sample.criticMean, max: sample.criticMax },
+        })),
+      });
+      return;
+    }
+
+    // The row count is fixed up front (the .npy header states the shape), so rows
+    // stored while the export runs are not included.
+    const count = await this.samples.countInIndexRange(
+      run.id,
+      offset,
+      query.limit ?? Number.MAX_SAFE_INTEGER,
+    );
+    const filename = `run-${run.id}-samples.${format}`;
+    response.setHeader('content-disposition', `attachment; filename="${filename}"`);
+    response.setHeader(
+      'content-type',
+      format === 'csv' ? 'text/csv; charset=utf-8' : 'application/octet-stream',
+    );
+    response.setHeader('x-sample-count', String(count));
+    await writeChunk(response, format === 'csv' ? csvHeader(seriesLength) : npyHeader(count, seriesLength));
+    let written = 0;
+    for await (const batch of this.samples.streamByRun(run.id, { fromIndex: offset })) {
+      const rows = batch.slice(0, count - written);
+      const chunk =
+        format === 'csv'
+          ? rows.map(csvRow).join('')
+          : Buffer.concat(rows.map((sample) => Buffer.from(sample.values)));
+      written += rows.length;
+      if (!(await writeChunk(response, chunk)) || written >= count) break;
+    }
+    response.end();
+  }
+}

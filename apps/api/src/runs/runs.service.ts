@@ -1,0 +1,180 @@
+import { randomInt } from 'node:crypto';
+import {
+  BadRequestException,
+  ConflictException,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@maskgen/config';
+import { JobName, type GenerateShardPayload } from '@maskgen/contracts';
+import {
+  RunRepository,
+  SampleRepository,
+  type RunEntity,
+  type ShardEntity,
+  type TeamEntity,
+} from '@maskgen/persistence';
+import { JobQueueRepository } from '@maskgen/queues';
+import type { CreateRunDto } from './runs.dto';
+import { planShards, shardPriority } from './shard-plan';
+
+export interface RunView {
+  id: string;
+  kind: string;
+  status: string;
+  params: Record<string, unknown>;
+  seed: number;
+  progress: number;
+  error: string | null;
+  shards: {
+    total: number;
+    queued: number;
+    running: number;
+    succeeded: number;
+    failed: number;
+    cancelled: number;
+  };
+  samplesStored: number;
+  timings: { createdAt: Date; startedAt: Date | null; finishedAt: Date | null; durationMs: number | null };
+}
+
+@Injectable()
+export class RunsService {
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly samples: SampleRepository,
+    private readonly jobs: JobQueueRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async create(team: TeamEntity, request: CreateRunDto): Promise<RunView> {
+    if (request.numSamples > this.config.limits.samplesPerRun) {
+      throw new BadRequestException(
+        `numSamples must be at most ${this.config.limits.samplesPerRun} (TEAM_MAX_SAMPLES_PER_RUN)`,
+      );
+    }
+    const active = await this.runs.countActive(team.id);
+    if (active >= this.config.limits.activeRunsPerTeam) {
+      throw new HttpException(
+        `Your team already has ${active} active run(s), the limit is ${this.config.limits.activeRunsPerTeam}; wait for one to finish or cancel one`,
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
+    const shardSize = request.shardSize ?? 1000;
+    const seed = request.seed ?? randomInt(0, 2 ** 32 - 1);
+    const priority = request.priority ?? 5;
+    const shards = planShards(request.numSamples, shardSize, seed);
+    const run = await this.runs.createWithShards(
+      {
+        teamId: team.id,
+        kind: 'generate',
+        params: { sampler: { ...request.sampler }, numSamples: request.numSamples, shardSize, priority },
+        seed,
+      },
+      shards,
+    );
+    await this.enqueue(run, shards, priority, 'a');
+    return this.view(run);
+  }
+
+  async get(team: TeamEntity, id: string): Promise<RunView> {
+    return this.view(await this.owned(team, id));
+  }
+
+  async list(
+    team: TeamEntity,
+    filter: { status?: RunEntity['status']; kind?: RunEntity['kind'] },
+    offset: number,
+    limit: number,
+  ) {
+    const [runs, total] = await this.runs.listForTeam(team.id, filter, offset, limit);
+    return { items: await Promise.all(runs.map((run) => this.view(run))), total, offset, limit };
+  }
+
+  async cancel(team: TeamEntity, id: string): Promise<RunView> {
+    const run = await this.owned(team, id);
+    if (!(await this.runs.cancel(run.id))) {
+      throw new ConflictException(
+        `Run is already ${run.status}; only queued or running runs can be cancelled`,
+      );
+    }
+    return this.get(team, id);
+  }
+
+  /** Re-enqueues the shards of a failed run that did not succeed; stored samples are kept. */
+  async retry(team: TeamEntity, id: string): Promise<RunView> {
+    const run = await this.owned(team, id);
+    const shards = await this.runs.reopenFailedShards(run.id);
+    if (shards.length === 0)
+      throw new ConflictException(`Run is ${run.status}; only failed runs can be retried`);
+    const priority = typeof run.params.priority === 'number' ? run.params.priority : 5;
+    await this.enqueue(run, shards, priority, `r${Date.now().toString(36)}`);
+    return this.get(team, id);
+  }
+
+  /** A run of another team is reported as missing, so ids of other teams reveal nothing. */
+  async owned(team: TeamEntity, id: string): Promise<RunEntity> {
+    const run = await this.runs.findForTeam(id, team.id);
+    if (!run) throw new NotFoundException(`Run ${id} not found`);
+    return run;
+  }
+
+  private async enqueue(
+    run: RunEntity,
+    shards: Pick<ShardEntity, 'shardIndex' | 'sampleOffset' | 'sampleCount' | 'seed'>[],
+    priority: number,
+    attemptTag: string,
+  ): Promise<void> {
+    const sampler = run.params.sampler as GenerateShardPayload['sampler'];
+    await this.jobs.addFlow(
+      {
+        name: JobName.FinalizeGenerateRun,
+        data: { runId: run.id },
+        options: { jobId: `${run.id}-finalize-${attemptTag}` },
+      },
+      shards.map((shard) => ({
+        name: JobName.GenerateShard,
+        data: {
+          runId: run.id,
+          shardIndex: shard.shardIndex,
+          sampleOffset: shard.sampleOffset,
+          sampleCount: shard.sampleCount,
+          seed: shard.seed,
+          sampler,
+        },
+        options: {
+          jobId: `${run.id}-shard-${shard.shardIndex}-${attemptTag}`,
+          priority: shardPriority(shard.shardIndex, priority),
+        },
+      })),
+    );
+  }
+
+  private async view(run: RunEntity): Promise<RunView> {
+    const [counts, samplesStored] = await Promise.all([
+      this.runs.shardStatusCounts(run.id),
+      this.samples.countByRun(run.id),
+    ]);
+    return {
+      id: run.id,
+      kind: run.kind,
+      status: run.status,
+      params: run.params,
+      seed: run.seed,
+      progress: run.progress,
+      error: run.error,
+      shards: { total: run.totalShards, ...counts },
+      samplesStored,
+      timings: {
+        createdAt: run.createdAt,
+        startedAt: run.startedAt,
+        finishedAt: run.finishedAt,
+        durationMs:
+          run.startedAt && run.finishedAt ? run.finishedAt.getTime() - run.startedAt.getTime() : null,
+      },
+    };
+  }
+}

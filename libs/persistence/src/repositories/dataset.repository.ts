@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import {
+  DatasetEntity,
+  DatasetSeriesEntity,
+  ModelEntity,
+  type DatasetSourceKind,
+  type DatasetSplit,
+} from '../entities';
+import { bytesToFloat32, float32ToBytes } from './sample.repository';
+
+export interface NewDatasetSplit {
+  values: Float32Array[];
+  labels: Int32Array;
+}
+
+export interface NewDataset {
+  teamId: string;
+  name: string;
+  sourceKind: DatasetSourceKind;
+  sourceDetails: Record<string, unknown>;
+  seriesLength: number;
+  classNames: string[];
+  scaling: Record<string, unknown>;
+  train: NewDatasetSplit;
+  test: NewDatasetSplit;
+}
+
+export interface StoredSeries {
+  index: number;
+  classIndex: number | null;
+  values: Float32Array;
+}
+
+export class DatasetNameTakenError extends Error {}
+export class DatasetInUseError extends Error {}
+
+const INSERT_CHUNK = 1000;
+
+@Injectable()
+export class DatasetRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Stores a dataset and all its series in one transaction: it is there whole or not at all. */
+  async create(dataset: NewDataset): Promise<DatasetEntity> {
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const entity = await manager.save(
+          manager.create(DatasetEntity, {
+            teamId: dataset.teamId,
+            name: dataset.name,
+            sourceKind: dataset.sourceKind,
+            sourceDetails: dataset.sourceDetails,
+            seriesLength: dataset.seriesLength,
+            classNames: dataset.classNames,
+            scaling: dataset.scaling,
+            trainCount: dataset.train.values.length,
+            testCount: dataset.test.values.length,
+          }),
+        );
+        for (const split of ['train', 'test'] as const) {
+          const { values, labels } = dataset[split];
+          for (let start = 0; start < values.length; start += INSERT_CHUNK) {
+            const rows = values.slice(start, start + INSERT_CHUNK).map((series, offset) => ({
+              datasetId: entity.id,
+              split,
+              seriesIndex: start + offset,
+              classIndex: labels[start + offset] ?? null,
+              values: float32ToBytes(series),
+            }));
+            await manager.createQueryBuilder().insert().into(DatasetSeriesEntity).values(rows).execute();
+          }
+        }
+        return entity;
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') {
+        throw new DatasetNameTakenError(`A dataset named "${dataset.name}" already exists`);
+      }
+      throw error;
+    }
+  }
+
+  findForTeam(id: string, teamId: string): Promise<DatasetEntity | null> {
+    return this.dataSource.getRepository(DatasetEntity).findOneBy({ id, teamId });
+  }
+
+  async listForTeam(teamId: string, offset: number, limit: number): Promise<[DatasetEntity[], number]> {
+    return this.dataSource
+      .getRepository(DatasetEntity)
+      .findAndCount({ where: { teamId }, order: { createdAt: 'DESC' }, skip: offset, take: limit });
+  }
+
+  async series(
+    datasetId: string,
+    split: DatasetSplit,
+    offset: number,
+    limit: number,
+  ): Promise<StoredSeries[]> {
+    const rows = await this.dataSource.getRepository(DatasetSeriesEntity).find({
+      where: { datasetId, split },
+      order: { seriesIndex: 'ASC' },
+      skip: offset,
+      take: limit,
+    });
+    return rows.map((row) => ({
+      index: row.seriesIndex,
+      classIndex: row.classIndex,
+      values: bytesToFloat32(row.values),
+    }));
+  }
+
+  /** Deletes a dataset unless a model was trained on it (the database enforces it too). */
+  async deleteForTeam(id: string, teamId: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const dataset = await manager.findOne(DatasetEntity, {
+        where: { id, teamId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!dataset) return false;
+      const models = await manager.countBy(ModelEntity, { datasetId: id });
+      if (models > 0) throw new DatasetInUseError(`Dataset is used by ${models} model(s); delete them first`);
+      await manager.delete(DatasetEntity, { id });
+      return true;
+    });
+  }
+}
