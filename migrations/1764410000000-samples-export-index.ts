@@ -5,7 +5,9 @@ export class SamplesExportIndex1764410000000 implements MigrationInterface {
   name = 'SamplesExportIndex1764410000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE INDEX "idx_samples_run_sample_index" ON "samples" ("run_id", "sample_index")`);
+    await queryRunner.query(
+      `CREATE INDEX "idx_samples_run_sample_index" ON "samples" ("run_id", "sample_index")`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
