@@ -3,6 +3,8 @@ import { Module } from '@nestjs/common';
 import { loadConfigOrExit, requireDatabaseUrl } from '@maskgen/config';
 import { createRootLogger } from '@maskgen/observability';
 import { CoreModule, createHttpApp, listen, shutdownOnSignals } from '@maskgen/runtime';
+import { JobQueueRepository } from '@maskgen/queues';
+import type { QueueName } from '@maskgen/contracts';
 import { WorkerModule } from './worker.module';
 
 /**
@@ -23,7 +25,46 @@ async function main(): Promise<void> {
   const app = await createHttpApp({ module: WorkerRootModule });
   const url = await listen(app, config);
   logger.info({ url, queues: config.worker.queues }, 'maskgen worker running');
-  shutdownOnSignals(logger, config.worker.shutdownTimeoutMs, () => app.close());
+  const shutdown = shutdownOnSignals(logger, config.worker.shutdownTimeoutMs, () => app.close());
+  if (config.worker.exitWhenIdleMs > 0) {
+    exitWhenIdle(app.get(JobQueueRepository), config.worker.queues, config.worker.exitWhenIdleMs, () =>
+      shutdown('idle'),
+    );
+  }
+}
+
+/**
+ * Run-to-completion workers (a KEDA ScaledJob's pods) exit once their queues
+ * have had nothing waiting, delayed or active for `idleMs`, so the pod
+ * completes and frees its GPU.
+ */
+function exitWhenIdle(
+  jobs: JobQueueRepository,
+  queues: readonly QueueName[],
+  idleMs: number,
+  exit: () => void,
+) {
+  let idleSince = Date.now();
+  const timer = setInterval(
+    () => {
+      Promise.all(queues.map((queue) => jobs.counts(queue))).then(
+        (counts) => {
+          const pending = counts.reduce(
+            (sum, c) => sum + c.waiting + c.prioritized + c.delayed + c.active,
+            0,
+          );
+          if (pending > 0) idleSince = Date.now();
+          else if (Date.now() - idleSince >= idleMs) {
+            clearInterval(timer);
+            exit();
+          }
+        },
+        () => undefined,
+      );
+    },
+    Math.min(5000, idleMs),
+  );
+  timer.unref();
 }
 
 main().catch((error: unknown) => {

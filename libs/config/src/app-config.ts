@@ -20,6 +20,8 @@ export interface AppConfig {
   readonly worker: {
     readonly queues: readonly QueueName[];
     readonly shutdownTimeoutMs: number;
+    /** When > 0 the worker exits (code 0) after its queues were empty this long: for run-to-completion pods. */
+    readonly exitWhenIdleMs: number;
   };
   readonly api: {
     /** Manages teams and API keys, and opens the queue dashboard. Admin endpoints are off without it. */
@@ -68,7 +70,11 @@ export function buildConfig(
     http: { host: e.HOST, port: e.PORT },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     queue: { redisUrl: e.REDIS_URL, postgresSchema: e.BULLMQ_PG_SCHEMA, prefix: e.QUEUE_PREFIX },
-    worker: { queues: e.WORKER_QUEUES, shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS },
+    worker: {
+      queues: e.WORKER_QUEUES,
+      shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS,
+      exitWhenIdleMs: e.WORKER_EXIT_WHEN_IDLE_MS,
+    },
     api: { adminApiKey: e.ADMIN_API_KEY, uploadMaxBytes: e.UPLOAD_MAX_BYTES },
     limits: { activeRunsPerTeam: e.TEAM_MAX_ACTIVE_RUNS, samplesPerRun: e.TEAM_MAX_SAMPLES_PER_RUN },
     tensor: { backend: e.TENSOR_BACKEND },

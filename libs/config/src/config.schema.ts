@@ -100,6 +100,20 @@ export const environmentSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
     .default('bullmq'),
   WORKER_QUEUES: commaList(QUEUE_NAMES, QUEUE_NAMES.join(',')),
+  WORKER_EXIT_WHEN_IDLE_MS: z
+    .string()
+    .default('0')
+    .transform((raw, ctx) => {
+      const value = Number(raw);
+      if (!/^\d+$/.test(raw.trim()) || value > 86_400_000) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be 0 (off) or milliseconds up to 86400000, got "${raw}"`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    }),
   WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt(30_000, 3_600_000),
   ADMIN_API_KEY: z.preprocess(
     emptyAsUndefined,

@@ -1,13 +1,17 @@
 import type { Logger } from 'pino';
 
 /**
- * On SIGINT/SIGTERM runs `stop` once (closing HTTP, draining workers), and
+ * On SIGINT/SIGTERM (or the returned trigger) runs `stop` once (closing HTTP, draining workers), and
  * exits. If stopping takes longer than `timeoutMs` the process exits anyway,
  * so an orchestrator's grace period is never overrun silently.
  */
-export function shutdownOnSignals(logger: Logger, timeoutMs: number, stop: () => Promise<void>): void {
+export function shutdownOnSignals(
+  logger: Logger,
+  timeoutMs: number,
+  stop: () => Promise<void>,
+): (reason: string) => void {
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
@@ -39,4 +43,5 @@ export function shutdownOnSignals(logger: Logger, timeoutMs: number, stop: () =>
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return onSignal;
 }

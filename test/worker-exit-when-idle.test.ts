@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import net from 'node:net';
+import { createTestDatabase, type TestDatabase } from './support/services';
+import { migrate } from './support/worker-app';
+
+const ROOT = path.resolve(__dirname, '..');
+let db: TestDatabase;
+
+before(async () => {
+  db = await createTestDatabase('idle_exit');
+  await migrate(db.url);
+});
+
+after(async () => {
+  await db.drop();
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+test('a worker with WORKER_EXIT_WHEN_IDLE_MS exits 0 once its queues stay empty (run-to-completion pods)', async () => {
+  const port = await freePort();
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--require', '@swc-node/register', 'apps/worker/src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      WORKER_QUEUES: 'train',
+      WORKER_EXIT_WHEN_IDLE_MS: '1500',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearTimeout(timer);
+  assert.equal(code, 0, output);
+  assert.match(output, /"signal":"idle"/);
+  assert.ok(Date.now() - started >= 1500);
+});
