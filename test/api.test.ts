@@ -308,6 +308,42 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
     );
   });
 
+  test('fuzzed uploads never cause a 5xx', async () => {
+    const real = await readFile(path.join(GUNPOINT, 'GunPoint_TRAIN.ts.txt'));
+    let state = 12345;
+    const random = () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state / 2 ** 32;
+    };
+    for (let i = 0; i < 60; i++) {
+      let bytes: Buffer;
+      if (i % 3 === 0)
+        bytes = Buffer.from(
+          Array.from({ length: 1 + Math.floor(random() * 2000) }, () => Math.floor(random() * 256)),
+        );
+      else if (i % 3 === 1) bytes = real.subarray(0, Math.floor(random() * real.length));
+      else {
+        bytes = Buffer.from(real);
+        for (let j = 0; j < 20; j++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+      }
+      const form = new FormData();
+      form.append('name', `fuzz-${i}`);
+      form.append('train', new Blob([bytes]), i % 2 ? 'f_TRAIN.ts' : 'f_TRAIN.tsv');
+      form.append(
+        'test',
+        new Blob([bytes.subarray(0, Math.floor(bytes.length / 2))]),
+        i % 2 ? 'f_TEST.ts' : 'f_TEST.tsv',
+      );
+      if (i % 5 === 0) form.append('missing', i % 10 === 0 ? 'interpolate' : 'bogus');
+      const response = await call('POST', '/datasets/upload', keyB, form);
+      assert.ok(response.status < 500, `case ${i}: ${response.status} ${response.text}`);
+      assert.ok(
+        response.status === 201 || typeof response.json.message !== 'undefined',
+        `case ${i}: no message`,
+      );
+    }
+  });
+
   test('Prometheus metrics expose queue depth per queue and state', async () => {
     const scrape = await call('GET', '/metrics', undefined);
     assert.equal(scrape.status, 200);
