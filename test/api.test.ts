@@ -8,6 +8,8 @@ import { Module, type INestApplication } from '@nestjs/common';
 import 'reflect-metadata';
 import pino from 'pino';
 import { buildConfig } from '@maskgen/config';
+import { RunRepository } from '@maskgen/persistence';
+import { DataSource } from 'typeorm';
 import { CoreModule, createHttpApp } from '@maskgen/runtime';
 import { ApiModule } from '../apps/api/src/api.module';
 import { WorkerModule } from '../apps/worker/src/worker.module';
@@ -306,6 +308,55 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
       ).status,
       201,
     );
+  });
+
+  test('retry re-enqueues the shards of a failed run; stored samples are kept, none duplicated', async () => {
+    const created = await call('POST', '/runs', keyA, {
+      sampler: { kind: 'synthetic', generator: 'cbf', length: 32 },
+      numSamples: 300,
+      shardSize: 100,
+      seed: 5,
+    });
+    const id = String(created.json.id);
+    await waitFor('the run to succeed', async () =>
+      (await call('GET', `/runs/${id}`, keyA)).json.status === 'succeeded' ? true : undefined,
+    );
+    assert.equal((await call('POST', `/runs/${id}/retry`, keyA)).status, 409);
+    // Simulate a crash that lost shard 1's samples and failed the run.
+    const runs = app.get(RunRepository);
+    await runs.finishShard(id, 1, 'failed', 'worker lost');
+    await app.get(DataSource).query('DELETE FROM samples WHERE run_id = $1 AND shard_index = 1', [id]);
+    await app
+      .get(DataSource)
+      .query(`UPDATE runs SET status = 'failed', error = 'shard 1: worker lost' WHERE id = $1`, [id]);
+    const before = new Map(
+      (
+        (await call('GET', `/runs/${id}/samples?limit=1000`, keyA)).json.items as {
+          index: number;
+          values: number[];
+        }[]
+      ).map((item) => [item.index, item.values[0]]),
+    );
+    assert.equal(before.size, 200);
+
+    const retried = await call('POST', `/runs/${id}/retry`, keyA);
+    assert.equal(retried.status, 200, retried.text);
+    const done = await waitFor('the retried run to succeed', async () => {
+      const run = (await call('GET', `/runs/${id}`, keyA)).json as unknown as RunBody;
+      return run.status === 'succeeded' || run.status === 'failed' ? run : undefined;
+    });
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.samplesStored, 300);
+    const after = (await call('GET', `/runs/${id}/samples?limit=1000`, keyA)).json.items as {
+      index: number;
+      values: number[];
+    }[];
+    assert.deepEqual(
+      after.map((item) => item.index),
+      Array.from({ length: 300 }, (_, i) => i),
+    );
+    for (const item of after)
+      if (before.has(item.index)) assert.equal(item.values[0], before.get(item.index));
   });
 
   test('fuzzed uploads never cause a 5xx', async () => {
