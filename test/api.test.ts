@@ -359,6 +359,57 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
       if (before.has(item.index)) assert.equal(item.values[0], before.get(item.index));
   });
 
+  test('schedules: creating twice leaves one, it starts runs, deleting stops them; bad cron or zone is a 400', async () => {
+    const body = {
+      cron: '* * * * * *',
+      timezone: 'Europe/Oslo',
+      run: {
+        sampler: { kind: 'synthetic', generator: 'cbf', length: 16 },
+        numSamples: 5,
+        shardSize: 5,
+        seed: 3,
+      },
+    };
+    assert.equal((await call('PUT', '/schedules/every-second', keyA, body)).status, 200);
+    assert.equal((await call('PUT', '/schedules/every-second', keyA, body)).status, 200);
+    const listed = await call('GET', '/schedules', keyA);
+    const items = listed.json.items as { name: string; timezone: string; cron: string }[];
+    assert.deepEqual(
+      items.map((item) => [item.name, item.cron, item.timezone]),
+      [['every-second', '* * * * * *', 'Europe/Oslo']],
+    );
+    assert.deepEqual((await call('GET', '/schedules', keyB)).json.items, []);
+    assert.equal((await call('DELETE', '/schedules/every-second', keyB)).status, 404);
+
+    const scheduledRuns = async () => {
+      const listing = await call('GET', '/runs?limit=500', keyA);
+      assert.equal(listing.status, 200, listing.text);
+      return (listing.json.items as { params: { schedule?: string } }[]).filter(
+        (run) => run.params.schedule === 'every-second',
+      ).length;
+    };
+    await waitFor(
+      'a scheduled run',
+      async () => ((await scheduledRuns()) > 0 ? true : undefined),
+      20_000,
+      250,
+    );
+
+    assert.equal((await call('DELETE', '/schedules/every-second', keyA)).status, 204);
+    assert.equal((await call('DELETE', '/schedules/every-second', keyA)).status, 404);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const afterDelete = await scheduledRuns();
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(await scheduledRuns(), afterDelete);
+
+    assert.equal((await call('PUT', '/schedules/bad', keyA, { ...body, cron: 'every day' })).status, 400);
+    assert.equal(
+      (await call('PUT', '/schedules/bad', keyA, { ...body, timezone: 'Mars/Olympus' })).status,
+      400,
+    );
+    assert.equal((await call('PUT', '/schedules/Bad_Name', keyA, body)).status, 400);
+  });
+
   test('fuzzed uploads never cause a 5xx', async () => {
     const real = await readFile(path.join(GUNPOINT, 'GunPoint_TRAIN.ts.txt'));
     let state = 12345;

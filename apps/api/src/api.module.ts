@@ -9,6 +9,7 @@ import { DatasetsService } from './datasets/datasets.service';
 import { MetricsController } from './observability/metrics.controller';
 import { RunsController } from './runs/runs.controller';
 import { RunsService } from './runs/runs.service';
+import { SchedulesController } from './schedules/schedules.controller';
 
 /** The HTTP surface: every route needs an API key unless marked @Public. */
 @Module({
@@ -21,7 +22,13 @@ import { RunsService } from './runs/runs.service';
       }),
     }),
   ],
-  controllers: [TeamsAdminController, DatasetsController, RunsController, MetricsController],
+  controllers: [
+    TeamsAdminController,
+    DatasetsController,
+    RunsController,
+    SchedulesController,
+    MetricsController,
+  ],
   providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, DatasetsService, RunsService],
 })
 export class ApiModule {}

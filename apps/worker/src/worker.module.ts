@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import type { QueueName } from '@maskgen/contracts';
 import { CONSUMED_QUEUES, JobHandlerRegistry } from '@maskgen/queues';
 import { GenerateRunHandlers } from './handlers/generate-run.handlers';
+import { ScheduleHandlers } from './handlers/schedule.handlers';
 import { QUEUE_PROCESSORS } from './processors/queue-processors';
 import { TensorBackendInitializer } from './tensor-backend.initializer';
 
@@ -18,6 +19,7 @@ export class WorkerModule {
         JobHandlerRegistry,
         TensorBackendInitializer,
         GenerateRunHandlers,
+        ScheduleHandlers,
         ...queues.map((queue) => QUEUE_PROCESSORS[queue]),
       ],
     };

@@ -10,6 +10,8 @@ export const JobName = {
   GenerateShard: 'generate.shard',
   /** Parent of a run's shard flow: runs after every shard and settles the run. */
   FinalizeGenerateRun: 'generate.finalize-run',
+  /** Fired by a team's cron schedule: starts one generation run from the schedule's template. */
+  FireSchedule: 'schedule.fire',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -23,6 +25,16 @@ export const syntheticSamplerSchema = z.object({
   length: z.number().int().min(8).max(100_000),
 });
 
+/** What a generation run is started from (API request or schedule template). */
+export const generationRunTemplateSchema = z.object({
+  sampler: syntheticSamplerSchema,
+  numSamples: z.number().int().min(1),
+  shardSize: z.number().int().min(1).max(100_000),
+  priority: z.number().int().min(1).max(10),
+  seed: seed.optional(),
+});
+export type GenerationRunTemplate = z.output<typeof generationRunTemplateSchema>;
+
 export const jobPayloadSchemas = {
   [JobName.GenerateShard]: z.object({
     runId: uuid,
@@ -33,11 +45,17 @@ export const jobPayloadSchemas = {
     sampler: syntheticSamplerSchema,
   }),
   [JobName.FinalizeGenerateRun]: z.object({ runId: uuid }),
+  [JobName.FireSchedule]: z.object({
+    teamId: uuid,
+    scheduleName: z.string().min(1),
+    run: generationRunTemplateSchema,
+  }),
 } satisfies Record<JobName, z.ZodType>;
 
 export type JobPayload<N extends JobName> = z.output<(typeof jobPayloadSchemas)[N]>;
 export type GenerateShardPayload = JobPayload<typeof JobName.GenerateShard>;
 export type FinalizeGenerateRunPayload = JobPayload<typeof JobName.FinalizeGenerateRun>;
+export type FireSchedulePayload = JobPayload<typeof JobName.FireSchedule>;
 
 /** Discriminated union of all jobs: `{ name, data }` pairs that type-check together. */
 export type JobItem = { [N in JobName]: { name: N; data: JobPayload<N> } }[JobName];
@@ -46,6 +64,7 @@ export type JobItem = { [N in JobName]: { name: N; data: JobPayload<N> } }[JobNa
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.GenerateShard]: QueueName.Generate,
   [JobName.FinalizeGenerateRun]: QueueName.Generate,
+  [JobName.FireSchedule]: QueueName.Generate,
 };
 
 export const JOB_NAMES = Object.keys(JOB_QUEUE) as JobName[];

@@ -5,3 +5,5 @@ export * from './on-job.decorator';
 export * from './queue-backend';
 export * from './queues.module';
 export * from './worker-options';
+export * from './generation-run.starter';
+export * from './shard-plan';

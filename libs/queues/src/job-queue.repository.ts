@@ -91,6 +91,26 @@ export class JobQueueRepository {
     return this.queues[JOB_QUEUE[name]].getJobState(jobId);
   }
 
+  /**
+   * Creates or replaces a cron job scheduler (BullMQ job schedulers): the same
+   * id twice leaves one scheduler, so creating a schedule is idempotent.
+   */
+  async upsertScheduler(id: string, cron: { pattern: string; tz: string }, item: JobItem): Promise<void> {
+    const data = parseJobPayload(item.name, item.data);
+    await this.queues[JOB_QUEUE[item.name]].upsertJobScheduler(id, cron, { name: item.name, data });
+  }
+
+  async listSchedulers(queue: QueueName, idPrefix: string) {
+    const all = await this.queues[queue].getJobSchedulers(0, -1, true);
+    return all.filter(
+      (scheduler) => (scheduler.key ?? '').startsWith(idPrefix) || (scheduler.id ?? '').startsWith(idPrefix),
+    );
+  }
+
+  removeScheduler(queue: QueueName, id: string): Promise<boolean> {
+    return this.queues[queue].removeJobScheduler(id);
+  }
+
   /** A round trip to the queue backend, for readiness checks. */
   async ping(): Promise<void> {
     await Promise.all(QUEUE_NAMES.map((queue) => this.queues[queue].getJobCounts('waiting')));

@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { QUEUE_NAMES } from '@maskgen/contracts';
 import type { AppConfig } from '@maskgen/config';
+import { GenerationRunStarter } from './generation-run.starter';
 import { JobQueueRepository, RUN_FLOW_PRODUCER } from './job-queue.repository';
 import { configureQueueBackend } from './queue-backend';
 import { QUEUE_WORKER_OPTIONS } from './worker-options';
@@ -31,8 +32,12 @@ export class QueuesModule {
         ),
         BullModule.registerFlowProducer({ name: RUN_FLOW_PRODUCER }),
       ],
-      providers: [JobQueueRepository, { provide: QUEUE_BACKEND_KIND, useValue: backend.kind }],
-      exports: [BullModule, JobQueueRepository, QUEUE_BACKEND_KIND],
+      providers: [
+        JobQueueRepository,
+        GenerationRunStarter,
+        { provide: QUEUE_BACKEND_KIND, useValue: backend.kind },
+      ],
+      exports: [BullModule, JobQueueRepository, GenerationRunStarter, QUEUE_BACKEND_KIND],
     };
   }
 }

@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import {
   BadRequestException,
   ConflictException,
@@ -9,17 +8,9 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
-import { JobName, type GenerateShardPayload } from '@maskgen/contracts';
-import {
-  RunRepository,
-  SampleRepository,
-  type RunEntity,
-  type ShardEntity,
-  type TeamEntity,
-} from '@maskgen/persistence';
-import { JobQueueRepository } from '@maskgen/queues';
+import { RunRepository, SampleRepository, type RunEntity, type TeamEntity } from '@maskgen/persistence';
+import { GenerationRunStarter } from '@maskgen/queues';
 import type { CreateRunDto } from './runs.dto';
-import { planShards, shardPriority } from './shard-plan';
 
 export interface RunView {
   id: string;
@@ -46,7 +37,7 @@ export class RunsService {
   constructor(
     private readonly runs: RunRepository,
     private readonly samples: SampleRepository,
-    private readonly jobs: JobQueueRepository,
+    private readonly starter: GenerationRunStarter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -63,20 +54,13 @@ export class RunsService {
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
-    const shardSize = request.shardSize ?? 1000;
-    const seed = request.seed ?? randomInt(0, 2 ** 32 - 1);
-    const priority = request.priority ?? 5;
-    const shards = planShards(request.numSamples, shardSize, seed);
-    const run = await this.runs.createWithShards(
-      {
-        teamId: team.id,
-        kind: 'generate',
-        params: { sampler: { ...request.sampler }, numSamples: request.numSamples, shardSize, priority },
-        seed,
-      },
-      shards,
-    );
-    await this.enqueue(run, shards, priority, 'a');
+    const run = await this.starter.start(team.id, {
+      sampler: { ...request.sampler },
+      numSamples: request.numSamples,
+      shardSize: request.shardSize ?? 1000,
+      priority: request.priority ?? 5,
+      seed: request.seed,
+    });
     return this.view(run);
   }
 
@@ -111,7 +95,7 @@ export class RunsService {
     if (shards.length === 0)
       throw new ConflictException(`Run is ${run.status}; only failed runs can be retried`);
     const priority = typeof run.params.priority === 'number' ? run.params.priority : 5;
-    await this.enqueue(run, shards, priority, `r${Date.now().toString(36)}`);
+    await this.starter.enqueue(run, shards, priority, `r${Date.now().toString(36)}`);
     return this.get(team, id);
   }
 
@@ -120,37 +104,6 @@ export class RunsService {
     const run = await this.runs.findForTeam(id, team.id);
     if (!run) throw new NotFoundException(`Run ${id} not found`);
     return run;
-  }
-
-  private async enqueue(
-    run: RunEntity,
-    shards: Pick<ShardEntity, 'shardIndex' | 'sampleOffset' | 'sampleCount' | 'seed'>[],
-    priority: number,
-    attemptTag: string,
-  ): Promise<void> {
-    const sampler = run.params.sampler as GenerateShardPayload['sampler'];
-    await this.jobs.addFlow(
-      {
-        name: JobName.FinalizeGenerateRun,
-        data: { runId: run.id },
-        options: { jobId: `${run.id}-finalize-${attemptTag}` },
-      },
-      shards.map((shard) => ({
-        name: JobName.GenerateShard,
-        data: {
-          runId: run.id,
-          shardIndex: shard.shardIndex,
-          sampleOffset: shard.sampleOffset,
-          sampleCount: shard.sampleCount,
-          seed: shard.seed,
-          sampler,
-        },
-        options: {
-          jobId: `${run.id}-shard-${shard.shardIndex}-${attemptTag}`,
-          priority: shardPriority(shard.shardIndex, priority),
-        },
-      })),
-    );
   }
 
   private async view(run: RunEntity): Promise<RunView> {

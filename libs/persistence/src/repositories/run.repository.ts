@@ -137,7 +137,11 @@ export class RunRepository {
     limit: number,
   ): Promise<[RunEntity[], number]> {
     return this.dataSource.getRepository(RunEntity).findAndCount({
-      where: { teamId, ...filter },
+      // TypeORM 1 refuses undefined in a where clause, so absent filters are dropped.
+      where: {
+        teamId,
+        ...Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined)),
+      },
       order: { createdAt: 'DESC' },
       skip: offset,
       take: limit,

@@ -1,0 +1,125 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Put,
+} from '@nestjs/common';
+import { ApiOperation, ApiProperty, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsString, MaxLength, ValidateNested } from 'class-validator';
+import { APP_CONFIG, type AppConfig } from '@maskgen/config';
+import { JobName, QueueName } from '@maskgen/contracts';
+import type { TeamEntity } from '@maskgen/persistence';
+import { JobQueueRepository } from '@maskgen/queues';
+import { CurrentTeam } from '../auth/current-team.decorator';
+import { CreateRunDto } from '../runs/runs.dto';
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+class PutScheduleDto {
+  @ApiProperty({ example: '0 2 * * *', description: 'Cron pattern (5 fields, or 6 with seconds)' })
+  @IsString()
+  @MaxLength(100)
+  cron!: string;
+
+  @ApiProperty({ example: 'Europe/Oslo', description: 'IANA time zone the pattern is read in' })
+  @IsString()
+  @MaxLength(64)
+  timezone!: string;
+
+  @ApiProperty({ type: CreateRunDto, description: 'The generation run started at every firing' })
+  @ValidateNested()
+  @Type(() => CreateRunDto)
+  run!: CreateRunDto;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Cron schedules as BullMQ job schedulers, one per (team, name). PUT with the
+ * same name replaces the schedule, so creating it twice leaves one.
+ */
+@ApiTags('schedules')
+@ApiSecurity('api-key')
+@Controller('schedules')
+export class SchedulesController {
+  constructor(
+    private readonly jobs: JobQueueRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  private schedulerId(team: TeamEntity, name: string): string {
+    return `team-${team.id}-${name}`;
+  }
+
+  @Put(':name')
+  @ApiOperation({ summary: 'Create or replace a schedule that starts a generation run at every firing' })
+  async put(@CurrentTeam() team: TeamEntity, @Param('name') name: string, @Body() body: PutScheduleDto) {
+    if (!NAME.test(name)) throw new BadRequestException('name must be 1-63 lower-case letters, digits or -');
+    if (!isTimeZone(body.timezone)) throw new BadRequestException(`Unknown time zone "${body.timezone}"`);
+    if (body.run.numSamples > this.config.limits.samplesPerRun) {
+      throw new BadRequestException(`run.numSamples must be at most ${this.config.limits.samplesPerRun}`);
+    }
+    try {
+      await this.jobs.upsertScheduler(
+        this.schedulerId(team, name),
+        { pattern: body.cron, tz: body.timezone },
+        {
+          name: JobName.FireSchedule,
+          data: {
+            teamId: team.id,
+            scheduleName: name,
+            run: {
+              sampler: { ...body.run.sampler },
+              numSamples: body.run.numSamples,
+              shardSize: body.run.shardSize ?? 1000,
+              priority: body.run.priority ?? 5,
+              seed: body.run.seed,
+            },
+          },
+        },
+      );
+    } catch (error) {
+      throw new BadRequestException(
+        `Invalid cron pattern "${body.cron}": ${error instanceof Error ? error.message : ''}`,
+      );
+    }
+    return { name, cron: body.cron, timezone: body.timezone, run: body.run };
+  }
+
+  @Get()
+  async list(@CurrentTeam() team: TeamEntity) {
+    const prefix = this.schedulerId(team, '');
+    const schedulers = await this.jobs.listSchedulers(QueueName.Generate, prefix);
+    return {
+      items: schedulers.map((scheduler) => ({
+        name: (scheduler.key ?? '').slice(prefix.length),
+        cron: scheduler.pattern,
+        timezone: scheduler.tz,
+        nextRunAt: scheduler.next ? new Date(scheduler.next).toISOString() : null,
+        run: (scheduler.template?.data as { run?: unknown } | undefined)?.run,
+      })),
+    };
+  }
+
+  @Delete(':name')
+  @HttpCode(204)
+  async remove(@CurrentTeam() team: TeamEntity, @Param('name') name: string): Promise<void> {
+    if (!(await this.jobs.removeScheduler(QueueName.Generate, this.schedulerId(team, name)))) {
+      throw new NotFoundException(`Schedule ${name} not found`);
+    }
+  }
+}

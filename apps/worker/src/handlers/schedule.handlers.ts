@@ -1,0 +1,17 @@
+import { Injectable } from '@nestjs/common';
+import { JobName, type FireSchedulePayload } from '@maskgen/contracts';
+import { GenerationRunStarter, type JobContext } from '@maskgen/queues';
+import { OnJob } from '@maskgen/queues';
+
+/** A schedule firing starts one run from its template, like a request to POST /runs would. */
+@Injectable()
+export class ScheduleHandlers {
+  constructor(private readonly starter: GenerationRunStarter) {}
+
+  @OnJob(JobName.FireSchedule)
+  async fire(payload: FireSchedulePayload, context: JobContext): Promise<{ runId: string }> {
+    const run = await this.starter.start(payload.teamId, payload.run, { schedule: payload.scheduleName });
+    context.logger.info({ schedule: payload.scheduleName, startedRunId: run.id }, 'scheduled run started');
+    return { runId: run.id };
+  }
+}
