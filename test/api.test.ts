@@ -446,6 +446,20 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
     }
   });
 
+  test('the queue dashboard needs the admin key', async () => {
+    assert.equal((await call('GET', '/admin/queues', undefined)).status, 401);
+    assert.equal((await call('GET', '/admin/queues', keyA)).status, 401);
+    const basic = `Basic ${Buffer.from(`admin:${ADMIN_KEY}`).toString('base64')}`;
+    const page = await fetch(`${base}/admin/queues`, { headers: { authorization: basic } });
+    assert.equal(page.status, 200);
+    const queues = await fetch(`${base}/admin/queues/api/queues`, { headers: { 'x-api-key': ADMIN_KEY } });
+    assert.equal(queues.status, 200);
+    const names = ((await queues.json()) as { queues: { name: string }[] }).queues
+      .map((queue) => queue.name)
+      .sort();
+    assert.deepEqual(names, ['evaluate', 'generate', 'train']);
+  });
+
   test('Prometheus metrics expose queue depth per queue and state', async () => {
     const scrape = await call('GET', '/metrics', undefined);
     assert.equal(scrape.status, 200);

@@ -1,7 +1,12 @@
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { BullBoardModule } from '@bull-board/nestjs';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
+import { QUEUE_NAMES } from '@maskgen/contracts';
+import { adminOnlyMiddleware } from './admin/queue-dashboard';
 import { TeamsAdminController } from './admin/teams.controller';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { DatasetsController } from './datasets/datasets.controller';
@@ -14,6 +19,15 @@ import { SchedulesController } from './schedules/schedules.controller';
 /** The HTTP surface: every route needs an API key unless marked @Public. */
 @Module({
   imports: [
+    BullBoardModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        route: '/admin/queues',
+        adapter: ExpressAdapter,
+        middleware: adminOnlyMiddleware(config.api.adminApiKey),
+      }),
+    }),
+    BullBoardModule.forFeature(...QUEUE_NAMES.map((name) => ({ name, adapter: BullMQAdapter }))),
     MulterModule.registerAsync({
       inject: [APP_CONFIG],
       // Uploads are parsed in memory; the limit keeps one request from exhausting it.
