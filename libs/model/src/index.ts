@@ -2,3 +2,4 @@ export * from './stage1';
 export * from './training';
 export * from './prior';
 export * from './sampling';
+export * from './ess';

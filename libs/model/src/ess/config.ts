@@ -1,0 +1,24 @@
+/** ESS hyperparameters (ess.md §5.3–§5.5, §6). Defaults are the spec's D column. */
+export interface EssConfig {
+  /** Error window rate: the reverse-sampling window is q = round(rate·T) (0.3, so 3 for T = 10). */
+  readonly windowRate: number;
+  /** Stop threshold θ on the moving average of error ratios (1.0). */
+  readonly threshold: number;
+  /** Which branches ESS refines: 'lf' (R) or 'lf+hf'. */
+  readonly applyTo: 'lf' | 'lf+hf';
+  /** Only re-masked tokens may change during resampling (D: true; R: false). */
+  readonly keepVisible: boolean;
+  /**
+   * Under keepVisible the resampling iteration at t* re-masks exactly what it filled (§5.4), so it is skipped to
+   * save one critic call (N prior passes). The output is identical either way (tested).
+   */
+  readonly skipNoOpStep: boolean;
+}
+
+export const ESS_DEFAULTS: EssConfig = {
+  windowRate: 0.3,
+  threshold: 1.0,
+  applyTo: 'lf',
+  keepVisible: true,
+  skipNoOpStep: true,
+};

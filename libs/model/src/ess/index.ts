@@ -1,0 +1,5 @@
+export * from './config';
+export * from './critic';
+export * from './reverse';
+export * from './resample';
+export * from './sampler';

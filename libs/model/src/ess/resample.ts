@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type SeededRng } from '@maskgen/tensor';
+import { type SamplingConfig } from '../prior/config';
+import { maskedCount } from '../prior/masking';
+import { type ClassInput, bottomK, conditionalLogits, guidedLogits, gumbel } from '../sampling/helpers';
+import { drawStage, stepStreams } from '../sampling/naive';
+import { type CriticContext, type PassCounter, selfTokenCritic } from './critic';
+
+export interface ResampleOptions {
+  readonly tStar: number;
+  readonly config: SamplingConfig;
+  readonly classes: ClassInput;
+  readonly lfIds?: Int32Array;
+  /** Guide the draws (LF: whenever a class is given; HF: only when w > 1, as naive decoding does). */
+  readonly guide: boolean;
+  readonly keepVisible: boolean;
+  readonly skipNoOpStep: boolean;
+  /** Stream of this branch's resampling; per-sample streams fork from it exactly as in naive decoding. */
+  readonly rng: SeededRng;
+  /** Index of the first sample in the whole request. */
+  readonly firstIndex: number;
+  /** Rows per guided draw pass. */
+  readonly drawRows: number;
+  /** Called with each step's state after re-masking (tests check the mask counts). */
+  readonly onStep?: (t: number, s: Int32Array) => void;
+}
+
+/** Guided (or plain) logits of s in chunks, drawn with per-sample streams; returns draw and p. */
+async function drawChunked(
+  ctx: CriticContext,
+  s: Int32Array,
+  batch: number,
+  options: ResampleOptions,
+  t: number,
+  keep: boolean,
+  counter?: PassCounter,
+): Promise<Int32Array> {
+  const { prior } = ctx;
+  const { tokens: n, codebookSize: k } = prior.shape;
+  const nl = prior.shape.lf?.tokens ?? 0;
+  const draw = new Int32Array(batch * n);
+  const chunk = Math.max(1, options.drawRows);
+  for (let start = 0; start < batch; start += chunk) {
+    ctx.signal?.throwIfAborted();
+    const b = Math.min(chunk, batch - start);
+    const sc = s.subarray(start * n, (start + b) * n);
+    const cls = options.classes === null ? null : options.classes.slice(start, start + b);
+    const logits = tf.tidy(() => {
+      const sT = tf.tensor2d(sc, [b, n], 'int32');
+      const lf =
+        options.lfIds === undefined
+          ? undefined
+          : tf.tensor2d(options.lfIds.subarray(start * nl, (start + b) * nl), [b, nl], 'int32');
+      return options.guide
+        ? guidedLogits(prior, sT, cls, options.config.guidanceScale, lf)
+        : conditionalLogits(prior, sT, cls, lf);
+    });
+    const streams = stepStreams(options.rng, options.firstIndex + start, b, t);
+    try {
+      // keepVisible = false redraws every position (R): present an all-masked state to the draw stage.
+      draw.set(drawStage(logits, keep ? sc : new Int32Array(b * n).fill(k), k, streams).draw, start * n);
+    } finally {
+      logits.dispose();
+    }
+    if (counter !== undefined) counter.passes += (options.guide && cls !== null ? 2 : 1) * b;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return draw;
+}
+
+/**
+ * Critical resampling (ess.md §5.4) from s* (masked positions hold K): for t = t*..T−1 draw, score the draw with the
+ * self-critic, and re-mask the m(t+1) lowest of ln(c + 1e-5) + τ(1 − r)·gumbel (+∞ on known positions under
+ * keepVisible). Returns the final ids (no mask id).
+ */
+export async function criticalResample(
+  ctx: CriticContext,
+  sStar: Int32Array,
+  batch: number,
+  options: ResampleOptions,
+  counter?: PassCounter,
+): Promise<Int32Array> {
+  const { config, tStar, keepVisible } = options;
+  const { tokens: n, codebookSize: k } = ctx.prior.shape;
+  let s = sStar.slice();
+  const first = keepVisible && options.skipNoOpStep ? tStar + 1 : tStar;
+  for (let t = first; t < config.steps; t++) {
+    ctx.signal?.throwIfAborted();
+    const draw = await drawChunked(ctx, s, batch, options, t, keepVisible, counter);
+    const { scores } = await selfTokenCritic(ctx, draw, batch, options.classes, options.lfIds, counter);
+    const r = (t + 1) / config.steps;
+    const noiseScale = config.choiceTemperature * (1 - r);
+    const score = new Float64Array(batch * n);
+    const streams = stepStreams(options.rng, options.firstIndex, batch, t);
+    for (let i = 0; i < batch; i++) {
+      const g = streams[i].fork('choice');
+      for (let j = i * n; j < (i + 1) * n; j++) {
+        const conf = keepVisible && s[j] !== k ? Infinity : Math.log(scores[j] + 1e-5);
+        score[j] = conf + noiseScale * gumbel(g);
+      }
+    }
+    const remask = bottomK(score, batch, n, maskedCount(n, config.steps, t + 1));
+    s = draw.map((id, j) => (remask[j] === 1 ? k : id));
+    options.onStep?.(t, s);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  if (s.includes(k)) throw new Error('critical resampling left masked tokens');
+  return s;
+}

@@ -1,0 +1,280 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { SeededRng, initTensorBackend, randomNormalTensor } from '@maskgen/tensor';
+import {
+  type CriticContext,
+  type PriorShapes,
+  TimeVqPrior,
+  bottomK,
+  codeDistanceTable,
+  conditionalLogits,
+  criticScores,
+  criticalResample,
+  criticalReverse,
+  generateSamples,
+  maskedCount,
+  naiveDecode,
+  reverseScore,
+  selfTokenCritic,
+} from '@maskgen/model';
+
+// Invariants of ess.md §5.2–§5.5 and §8.5–§8.8, §8.11 on a tiny random-weight prior (weights do not matter here).
+const SHAPES: PriorShapes = {
+  lfTokens: 20,
+  hfTokens: 30,
+  lfCodebookSize: 8,
+  hfCodebookSize: 8,
+  codeDim: 16,
+  numClasses: 2,
+};
+const NETWORK = { width: 32, layers: 1, heads: 2, headDim: 16, ffMult: 1, classDropout: 0.2 };
+const SAMPLING = { steps: 10, choiceTemperature: 4, guidanceScale: 1 };
+const B = 6;
+const N = SHAPES.lfTokens;
+const K = SHAPES.lfCodebookSize;
+
+let prior: TimeVqPrior;
+let codebooks: { lf: tf.Tensor2D; hf: tf.Tensor2D };
+let ctx: CriticContext;
+let baseline: number;
+
+before(async () => {
+  await initTensorBackend('wasm');
+  baseline = tf.memory().numTensors;
+  const rng = new SeededRng(3);
+  codebooks = {
+    lf: randomNormalTensor([K, SHAPES.codeDim], rng.fork('lf')) as tf.Tensor2D,
+    hf: randomNormalTensor([K, SHAPES.codeDim], rng.fork('hf')) as tf.Tensor2D,
+  };
+  prior = new TimeVqPrior(SHAPES, NETWORK, codebooks, rng.fork('prior'));
+  ctx = {
+    prior: prior.lf,
+    distances: codeDistanceTable(codebooks.lf),
+    codeDim: SHAPES.codeDim,
+    rowsPerPass: 37,
+  };
+});
+
+after(() => {
+  prior.dispose();
+  tf.dispose([codebooks.lf, codebooks.hf]);
+  assert.equal(tf.memory().numTensors, baseline, 'no tensor leaks');
+});
+
+const CLASSES = Int32Array.from({ length: B }, (_, i) => i % 2);
+
+function randomGrid(seed: number, b = B, n = N, k = K): Int32Array {
+  const rng = new SeededRng(seed);
+  return Int32Array.from({ length: b * n }, () => Math.floor(rng.next() * k));
+}
+
+test('critic: batched masked copies equal the one-by-one definition; rows sum to 1 in (0, 1]', async () => {
+  const s = randomGrid(1);
+  const { scores, distances } = await selfTokenCritic(ctx, s, B, CLASSES);
+  const table = codeDistanceTable(codebooks.lf);
+  const code = codebooks.lf.arraySync();
+  for (let b = 0; b < 2; b++) {
+    for (let n = 0; n < N; n++) {
+      const masked = s.slice(b * N, (b + 1) * N);
+      masked[n] = K;
+      const pred = tf.tidy(() => {
+        const logits = conditionalLogits(
+          prior.lf,
+          tf.tensor2d(masked, [1, N], 'int32'),
+          CLASSES.slice(b, b + 1),
+        );
+        return tf.argMax(tf.slice(logits, [0, n, 0], [1, 1, K]), -1).dataSync()[0];
+      });
+      const direct = code[s[b * N + n]].reduce((sum, v, j) => sum + (v - code[pred][j]) ** 2, 0);
+      assert.ok(Math.abs(distances[b * N + n] - direct) < 1e-4 * (1 + direct), `b ${b} n ${n}`);
+      assert.equal(distances[b * N + n], table[s[b * N + n] * K + pred]);
+    }
+  }
+  for (let b = 0; b < B; b++) {
+    const row = scores.subarray(b * N, (b + 1) * N);
+    assert.ok(Math.abs(row.reduce((a, v) => a + v, 0) - 1) < 1e-12);
+    assert.ok(row.every((v) => v > 0 && v <= 1));
+  }
+  // Chunking of the masked copies does not change anything.
+  const oneByOne = await selfTokenCritic(
+    { ...ctx, rowsPerPass: 1 },
+    s.subarray(0, 2 * N),
+    2,
+    CLASSES.slice(0, 2),
+  );
+  assert.deepEqual(oneByOne.distances, distances.subarray(0, 2 * N));
+});
+
+test('critic scores: all 1/N when the prior agrees everywhere; a larger distance lowers only its own score', () => {
+  const zero = criticScores(new Float64Array(2 * N), 2, N);
+  assert.ok(zero.every((v) => Math.abs(v - 1 / N) < 1e-15));
+  const dist = Float64Array.from({ length: N }, (_, i) => (i * 7) % 5);
+  const base = criticScores(dist, 1, N);
+  const raised = dist.slice();
+  raised[4] += 2;
+  const next = criticScores(raised, 1, N);
+  for (let n = 0; n < N; n++) assert.ok(n === 4 ? next[n] < base[n] : next[n] > base[n], `position ${n}`);
+});
+
+test('reverse sampling masks exactly the m(t*+1) lowest-critic tokens; t* follows the stopping rule', async () => {
+  const s = randomGrid(2);
+  const { scores } = await selfTokenCritic(ctx, s, B, CLASSES);
+  const options = { steps: 10, windowRate: 0.3, threshold: 1, classes: CLASSES };
+  const result = await criticalReverse(ctx, s, B, scores, options);
+  const again = await criticalReverse(ctx, s, B, scores, options);
+  assert.deepEqual(again, result, 'deterministic');
+  assert.ok(result.tStar >= 1 && result.tStar <= 9);
+  const score = reverseScore(scores);
+  const count = maskedCount(N, 10, result.tStar + 1);
+  for (let b = 0; b < B; b++) {
+    // Independent selection: sort positions by (score, index).
+    const order = Array.from({ length: N }, (_, n) => n).sort(
+      (x, y) => score[b * N + x] - score[b * N + y] || x - y,
+    );
+    const chosen = new Set(order.slice(0, count));
+    for (let n = 0; n < N; n++) {
+      const masked = result.ids[b * N + n] === K;
+      assert.equal(masked, chosen.has(n), `sample ${b} position ${n}`);
+      assert.equal(result.remasked[b * N + n], masked ? 1 : 0);
+      if (!masked) assert.equal(result.ids[b * N + n], s[b * N + n]);
+    }
+  }
+  // Nested sets Mt ⊆ Mtm1 for every t.
+  for (let t = 1; t < 10; t++) {
+    const mt = bottomK(score, B, N, maskedCount(N, 10, t + 1));
+    const mtm1 = bottomK(score, B, N, maskedCount(N, 10, t));
+    assert.ok(mt.every((v, j) => v <= mtm1[j]));
+  }
+  // The stopping rule on the reported errors: t* is the first t < T−1 whose moving average of the last q = 3
+  // error ratios exceeds θ, else 1.
+  const errs = result.errors;
+  assert.equal(errs[0].t, 9);
+  const ratios: number[] = [];
+  let expected = 1;
+  for (let i = 1; i < errs.length; i++) {
+    ratios.push(errs[i].err / (errs[i - 1].err + 1e-5));
+    const window = ratios.slice(-3);
+    const ma = window.reduce((a, v) => a + v, 0) / window.length;
+    assert.ok(Math.abs(ma - errs[i].movingAverage) < 1e-12);
+    if (ma > 1) {
+      expected = errs[i].t;
+      break;
+    }
+  }
+  assert.equal(result.tStar, expected);
+  // θ = −∞ stops at the first comparable step (T−2); θ = +∞ traces back to 1.
+  assert.equal((await criticalReverse(ctx, s, B, scores, { ...options, threshold: -Infinity })).tStar, 8);
+  assert.equal((await criticalReverse(ctx, s, B, scores, { ...options, threshold: Infinity })).tStar, 1);
+});
+
+test('resampling changes only re-masked tokens (keepVisible), follows m(t+1), skipping the t* no-op is exact', async () => {
+  const s = randomGrid(4);
+  const { scores } = await selfTokenCritic(ctx, s, B, CLASSES);
+  for (const tStar of [1, 5, 8]) {
+    const count = maskedCount(N, 10, tStar + 1);
+    const remask = bottomK(reverseScore(scores), B, N, count);
+    const sStar = s.map((id, j) => (remask[j] === 1 ? K : id));
+    const counts: number[] = [];
+    const common = {
+      tStar,
+      config: SAMPLING,
+      classes: CLASSES,
+      guide: true,
+      keepVisible: true,
+      rng: new SeededRng(9).fork('ess-lf'),
+      firstIndex: 0,
+      drawRows: 4,
+    };
+    const out = await criticalResample(ctx, sStar, B, {
+      ...common,
+      skipNoOpStep: false,
+      onStep: (t, state) => {
+        for (let b = 0; b < B; b++) {
+          const masked = state.subarray(b * N, (b + 1) * N).filter((id) => id === K).length;
+          assert.equal(masked, maskedCount(N, 10, t + 1), `t ${t}`);
+        }
+        if (t === tStar) assert.deepEqual(state, sStar, 'the t* iteration is a no-op under keepVisible');
+        counts.push(t);
+      },
+    });
+    assert.deepEqual(
+      counts,
+      Array.from({ length: 10 - tStar }, (_, i) => tStar + i),
+    );
+    assert.ok(!out.includes(K));
+    for (let j = 0; j < s.length; j++) if (remask[j] === 0) assert.equal(out[j], s[j], `visible token ${j}`);
+    const skipped = await criticalResample(ctx, sStar, B, { ...common, skipNoOpStep: true });
+    assert.deepEqual(skipped, out);
+    // R (keepVisible = false): every token is redrawn, so visible tokens may change.
+    const r = await criticalResample(ctx, sStar, B, { ...common, keepVisible: false, skipNoOpStep: false });
+    assert.ok(!r.includes(K));
+    if (tStar === 1)
+      assert.ok(
+        r.some((id, j) => remask[j] === 0 && id !== s[j]),
+        'R may change visible tokens',
+      );
+  }
+});
+
+test('sampler: naive reproduces naiveDecode bit for bit; ESS starts from the same s_T, is seeded and chunk-free', async () => {
+  const rng = new SeededRng(11);
+  const reference = await naiveDecode(prior, { count: B, classes: CLASSES, config: SAMPLING, rng });
+  const naive = await generateSamples(prior, codebooks, { method: 'naive', count: B, classes: CLASSES, rng });
+  assert.deepEqual(naive.lf, reference.lf.ids);
+  assert.deepEqual(naive.hf, reference.hf.ids);
+  assert.equal(naive.critic, null);
+  const ess = await generateSamples(prior, codebooks, { method: 'ess', count: B, classes: CLASSES, rng });
+  assert.deepEqual(ess.naive.lf.ids, reference.lf.ids, 'ESS starts from the naive s_T');
+  const lfInfo = ess.ess?.lf;
+  assert.ok(lfInfo !== undefined && lfInfo !== null && ess.critic?.lf);
+  for (let j = 0; j < ess.lf.length; j++) {
+    if (lfInfo.remasked[j] === 0) assert.equal(ess.lf[j], reference.lf.ids[j], 'kept tokens never change');
+  }
+  assert.ok(!ess.lf.includes(K) && !ess.hf.includes(K));
+  assert.equal(ess.ess?.hf, null, "applyTo defaults to 'lf'");
+  // Small memory budget: 1-sample draw chunks and tiny critic passes give the same output.
+  const chunked = await generateSamples(prior, codebooks, {
+    method: 'ess',
+    count: B,
+    classes: CLASSES,
+    rng,
+    memoryBudgetBytes: 1,
+  });
+  assert.deepEqual(chunked.lf, ess.lf);
+  assert.deepEqual(chunked.hf, ess.hf);
+  // §8.11 cost: naive T·B, critic N·B before and after, B per reverse step, (B·2 guided draw + N·B critic) per
+  // resampling step from t*+1 (the t* no-op is skipped).
+  const tStar = lfInfo.tStar;
+  const expected = 10 * 2 * B + 2 * N * B + lfInfo.errors.length * B + (10 - tStar - 1) * (2 * B + N * B);
+  assert.equal(ess.priorPasses.lf, expected);
+  assert.equal(naive.priorPasses.lf, 10 * 2 * B);
+  // lf+hf refines HF too, conditioned on the final LF.
+  const both = await generateSamples(prior, codebooks, {
+    method: 'ess',
+    count: B,
+    classes: null,
+    rng,
+    ess: { applyTo: 'lf+hf' },
+  });
+  const hfInfo = both.ess?.hf;
+  assert.ok(hfInfo !== undefined && hfInfo !== null);
+  for (let j = 0; j < both.hf.length; j++) {
+    if (hfInfo.remasked[j] === 0) assert.equal(both.hf[j], both.naive.hf.ids[j]);
+  }
+});
+
+test('sampler: an aborted signal rejects and leaves no tensors', async () => {
+  const before = tf.memory().numTensors;
+  const controller = new AbortController();
+  const run = generateSamples(prior, codebooks, {
+    method: 'ess',
+    count: B,
+    classes: null,
+    rng: new SeededRng(1),
+    signal: controller.signal,
+  });
+  setImmediate(() => controller.abort());
+  await assert.rejects(run);
+  assert.equal(tf.memory().numTensors, before);
+});
