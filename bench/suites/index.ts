@@ -1,8 +1,15 @@
 import { type BenchSuite } from '../types';
 import { matmulSuite } from './matmul';
+import { metricsSuite } from './metrics';
 import { naiveSuite } from './naive';
 import { stage1Suite } from './stage1';
 import { stftSuite } from './stft';
 
 /** Every benchmark suite, in run order. Model work adds its suites here. */
-export const BENCH_SUITES: readonly BenchSuite[] = [matmulSuite, stftSuite, stage1Suite, naiveSuite];
+export const BENCH_SUITES: readonly BenchSuite[] = [
+  matmulSuite,
+  stftSuite,
+  stage1Suite,
+  naiveSuite,
+  metricsSuite,
+];
