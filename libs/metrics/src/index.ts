@@ -1,4 +1,5 @@
 export * from './cas';
+export * from './evaluate';
 export * from './fcn';
 export * from './frechet';
 export * from './inception';

@@ -9,6 +9,9 @@ import {
   FcnClassifier,
   casClassCounts,
   classificationAccuracyScore,
+  createRocket,
+  evaluateSamples,
+  inceptionScore,
   frechetDistance,
   trainFcn,
 } from '@maskgen/metrics';
@@ -123,6 +126,16 @@ describe('FCN evaluation classifier', () => {
         const test = model.featuresOf(cbf.test.values);
         const shifted = model.featuresOf(cbf.test.values.map((s) => s.map((value) => value + 1)));
         assert.ok(frechetDistance(test, train).distance < frechetDistance(shifted, train).distance);
+        // The protocol helper: the real test split as "generated" data (plus extras that must be ignored).
+        const rocket = createRocket(cbf.length, { seed: 0 });
+        const extra = cbf.test.values.map((s) => s.map((value) => value * 3));
+        const self = evaluateSamples(model, cbf.test.values, [...cbf.test.values, ...extra], { rocket });
+        assert.equal(self.count, cbf.test.values.length);
+        assert.ok(self.fid.distance < 1e-6 && (self.rocketFid?.distance ?? 1) < 1e-6);
+        const probs = model.probabilitiesOf(cbf.test.values);
+        assert.deepEqual(self.inception, inceptionScore(probs, cbf.test.values.length, 3));
+        assert.ok(self.inception.mean > 1.5, `IS ${self.inception.mean}`);
+        assert.throws(() => evaluateSamples(model, cbf.test.values, cbf.test.values.slice(1)), /N_test/);
       } finally {
         loaded.dispose();
       }
