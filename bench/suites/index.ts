@@ -1,4 +1,5 @@
 import { type BenchSuite } from '../types';
+import { essSuite } from './ess';
 import { matmulSuite } from './matmul';
 import { metricsSuite } from './metrics';
 import { naiveSuite } from './naive';
@@ -12,4 +13,5 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   stage1Suite,
   naiveSuite,
   metricsSuite,
+  essSuite,
 ];
