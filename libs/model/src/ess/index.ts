@@ -3,3 +3,4 @@ export * from './critic';
 export * from './reverse';
 export * from './resample';
 export * from './sampler';
+export * from './evaluate';
