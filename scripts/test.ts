@@ -14,6 +14,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
 } from '../libs/persistence/src/embedded-postgres';
+import { freePort } from '../test/support/services';
 
 const ROOT = path.resolve(__dirname, '..');
 const TEST_ROOTS = ['test', 'libs', 'apps'];
@@ -27,17 +28,6 @@ async function findTestFiles(dir: string): Promise<string[]> {
     else if (entry.name.endsWith('.test.ts')) found.push(full);
   }
   return found;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 async function redisAnswers(url: string): Promise<boolean> {

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import net from 'node:net';
-import { createTestDatabase, type TestDatabase } from './support/services';
+import { createTestDatabase, freePort, type TestDatabase } from './support/services';
 import { migrate } from './support/worker-app';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -17,15 +16,6 @@ before(async () => {
 after(async () => {
   await db.drop();
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 test('a worker with WORKER_EXIT_WHEN_IDLE_MS exits 0 once its queues stay empty (run-to-completion pods)', async () => {
   const port = await freePort();
