@@ -16,13 +16,8 @@ import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { DatasetRepository, type TeamEntity } from '@maskgen/persistence';
 import { CurrentTeam } from '../auth/current-team.decorator';
-import {
-  BuiltinDatasetDto,
-  PageQuery,
-  SeriesQuery,
-  SyntheticDatasetDto,
-  UploadDatasetDto,
-} from './datasets.dto';
+import { PageQuery } from '../common/page.query';
+import { BuiltinDatasetDto, SeriesQuery, SyntheticDatasetDto, UploadDatasetDto } from './datasets.dto';
 import { DatasetsService, type UploadedFile } from './datasets.service';
 
 @ApiTags('datasets')

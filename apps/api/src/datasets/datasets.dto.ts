@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { PageQuery } from '../common/page.query';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,99}$/;
 const NAME_MESSAGE = 'name must be 1-100 letters, digits, spaces, _ . or -, starting with a letter or digit';
@@ -75,23 +75,6 @@ export class BuiltinDatasetDto {
   @IsString()
   @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
   name?: string;
-}
-
-export class PageQuery {
-  @ApiPropertyOptional({ default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
-
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
 }
 
 export class SeriesQuery extends PageQuery {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { PageQuery } from '../common/page.query';
 
 export const SYNTHETIC_GENERATORS = ['cbf', 'synthetic-control'] as const;
 
@@ -68,7 +69,7 @@ export class CreateRunDto {
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export const RUN_KINDS = ['train', 'generate', 'evaluate'] as const;
 
-export class ListRunsQuery {
+export class ListRunsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: RUN_STATUSES })
   @IsOptional()
   @IsIn(RUN_STATUSES)
@@ -78,21 +79,6 @@ export class ListRunsQuery {
   @IsOptional()
   @IsIn(RUN_KINDS)
   kind?: (typeof RUN_KINDS)[number];
-
-  @ApiPropertyOptional({ default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
-
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
 }
 
 export const EXPORT_FORMATS = ['json', 'csv', 'npy'] as const;
