@@ -81,7 +81,7 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
       imports: [
         CoreModule.forRoot({ config, databaseUrl: db.url, logger, applicationName: 'maskgen-api-test' }),
         ApiModule,
-        WorkerModule.forRoot(config.worker.queues),
+        WorkerModule.forRoot(config.worker),
       ],
     })
     class Root {}

@@ -53,7 +53,7 @@ export async function startWorkerApp(databaseUrl: string, redisUrl: string | und
   @Module({
     imports: [
       CoreModule.forRoot({ config, databaseUrl, logger, applicationName: 'maskgen-test' }),
-      WorkerModule.forRoot(config.worker.queues),
+      WorkerModule.forRoot(config.worker),
     ],
   })
   class TestWorkerRoot {}

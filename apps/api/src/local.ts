@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       imports: [
         CoreModule.forRoot({ config, databaseUrl, logger, applicationName: 'maskgen-local' }),
         ApiModule,
-        WorkerModule.forRoot(config.worker.queues),
+        WorkerModule.forRoot(config.worker),
       ],
     })
     class LocalRootModule {}

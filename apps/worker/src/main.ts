@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   @Module({
     imports: [
       CoreModule.forRoot({ config, databaseUrl, logger, applicationName: 'maskgen-worker' }),
-      WorkerModule.forRoot(config.worker.queues),
+      WorkerModule.forRoot(config.worker),
     ],
   })
   class WorkerRootModule {}

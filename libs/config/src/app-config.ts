@@ -22,11 +22,20 @@ export interface AppConfig {
     readonly shutdownTimeoutMs: number;
     /** When > 0 the worker exits (code 0) after its queues were empty this long: for run-to-completion pods. */
     readonly exitWhenIdleMs: number;
+    /**
+     * Overrides of every queue's lock duration and stalled-job check interval (defaults per queue in
+     * libs/queues/src/worker-options.ts). A killed worker's job is picked up again after about
+     * lockDurationMs + 2 × stalledIntervalMs.
+     */
+    readonly lockDurationMs: number | undefined;
+    readonly stalledIntervalMs: number | undefined;
   };
   readonly api: {
     /** Manages teams and API keys, and opens the queue dashboard. Admin endpoints are off without it. */
     readonly adminApiKey: string | undefined;
     readonly uploadMaxBytes: number;
+    /** Interval of the `: keepalive` comments on GET /events, so proxies keep idle streams open. */
+    readonly eventsKeepaliveMs: number;
   };
   readonly limits: {
     /** Runs a team may have queued or running at once; more is refused with 429. */
@@ -74,8 +83,14 @@ export function buildConfig(
       queues: e.WORKER_QUEUES,
       shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS,
       exitWhenIdleMs: e.WORKER_EXIT_WHEN_IDLE_MS,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },
-    api: { adminApiKey: e.ADMIN_API_KEY, uploadMaxBytes: e.UPLOAD_MAX_BYTES },
+    api: {
+      adminApiKey: e.ADMIN_API_KEY,
+      uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+      eventsKeepaliveMs: e.EVENTS_KEEPALIVE_MS,
+    },
     limits: { activeRunsPerTeam: e.TEAM_MAX_ACTIVE_RUNS, samplesPerRun: e.TEAM_MAX_SAMPLES_PER_RUN },
     tensor: { backend: e.TENSOR_BACKEND },
     log: { level: e.LOG_LEVEL },

@@ -34,6 +34,24 @@ const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
       return value;
     });
 
+/** Unset (or empty) means "use the built-in default", which may differ per queue. */
+const optionalPositiveInt = (max: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        if (raw === undefined) return undefined;
+        const value = Number(raw);
+        if (!/^\d+$/.test(raw.trim()) || value < 1 || value > max) {
+          ctx.addIssue({ code: 'custom', message: `must be an integer between 1 and ${max}, got "${raw}"` });
+          return z.NEVER;
+        }
+        return value;
+      }),
+  );
+
 const postgresUrl = z
   .string()
   .trim()
@@ -115,6 +133,9 @@ export const environmentSchema = z.object({
       return value;
     }),
   WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt(30_000, 3_600_000),
+  WORKER_LOCK_DURATION_MS: optionalPositiveInt(3_600_000),
+  WORKER_STALLED_INTERVAL_MS: optionalPositiveInt(3_600_000),
+  EVENTS_KEEPALIVE_MS: positiveInt(15_000, 3_600_000),
   ADMIN_API_KEY: z.preprocess(
     emptyAsUndefined,
     z.string().min(24, 'must be at least 24 characters').optional(),

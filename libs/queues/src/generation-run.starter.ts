@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { JobName, type GenerationRunTemplate } from '@maskgen/contracts';
 import { RunRepository, type RunEntity, type ShardEntity } from '@maskgen/persistence';
+import { ProgressPublisher } from './events/progress-publisher';
 import { JobQueueRepository } from './job-queue.repository';
 import { planShards, shardPriority } from './shard-plan';
 
@@ -11,6 +12,7 @@ export class GenerationRunStarter {
   constructor(
     private readonly runs: RunRepository,
     private readonly jobs: JobQueueRepository,
+    private readonly progress: ProgressPublisher,
   ) {}
 
   async start(
@@ -36,6 +38,7 @@ export class GenerationRunStarter {
       shards,
     );
     await this.enqueue(run, shards, template.priority, 'a');
+    await this.progress.publishRun(run);
     return run;
   }
 

@@ -7,3 +7,4 @@ export * from './queues.module';
 export * from './worker-options';
 export * from './generation-run.starter';
 export * from './shard-plan';
+export * from './events';

@@ -9,10 +9,35 @@ export interface JobContext {
   isFinalAttempt: boolean;
   /** Logger whose lines carry queue, job id and (when the payload has one) run id. */
   logger: Logger;
-  /** Aborted when the job's run is cancelled (from any process); long work checks it between steps. */
+  /**
+   * Aborted when the job's run is cancelled (from any process; reason: RunCancelledError) or when
+   * the worker lost the job's lock (reason: JobLockLostError; another worker may already run it, so
+   * the job must stop writing and leave the run's state alone). Long work checks it between steps.
+   */
   signal: AbortSignal;
   /** Reports progress (0..1) on the BullMQ job. */
   reportProgress(fraction: number): Promise<void>;
 }
 
 export type JobHandler<P> = (payload: P, context: JobContext) => Promise<unknown>;
+
+/** The reason of a job's signal when its run was cancelled. */
+export class RunCancelledError extends Error {
+  constructor(runId: string) {
+    super(`run ${runId} was cancelled`);
+    this.name = 'RunCancelledError';
+  }
+}
+
+/** The reason of a job's signal when its lock could not be renewed: the job belongs to someone else now. */
+export class JobLockLostError extends Error {
+  constructor(jobId: string) {
+    super(`lost the lock of job ${jobId}; another worker may be running it`);
+    this.name = 'JobLockLostError';
+  }
+}
+
+/** True when the job lost its lock: stop, write nothing more, and do not settle the run or shard. */
+export function lockLost(context: Pick<JobContext, 'signal'>): boolean {
+  return context.signal.aborted && context.signal.reason instanceof JobLockLostError;
+}

@@ -2,6 +2,10 @@ import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { QUEUE_NAMES } from '@maskgen/contracts';
 import type { AppConfig } from '@maskgen/config';
+import { ROOT_LOGGER } from '@maskgen/observability';
+import type { Logger } from 'pino';
+import { EventBus, InProcessEventBus, RedisEventBus } from './events/event-bus';
+import { ProgressPublisher } from './events/progress-publisher';
 import { GenerationRunStarter } from './generation-run.starter';
 import { JobQueueRepository, RUN_FLOW_PRODUCER } from './job-queue.repository';
 import { configureQueueBackend } from './queue-backend';
@@ -36,8 +40,25 @@ export class QueuesModule {
         JobQueueRepository,
         GenerationRunStarter,
         { provide: QUEUE_BACKEND_KIND, useValue: backend.kind },
+        {
+          // Redis when configured: API and workers are separate processes. Otherwise (local mode) one process.
+          provide: EventBus,
+          inject: [ROOT_LOGGER],
+          useFactory: (logger: Logger): EventBus =>
+            config.queue.redisUrl
+              ? new RedisEventBus(config.queue.redisUrl, `${config.queue.prefix}:events`, logger)
+              : new InProcessEventBus(),
+        },
+        ProgressPublisher,
       ],
-      exports: [BullModule, JobQueueRepository, GenerationRunStarter, QUEUE_BACKEND_KIND],
+      exports: [
+        BullModule,
+        JobQueueRepository,
+        GenerationRunStarter,
+        QUEUE_BACKEND_KIND,
+        EventBus,
+        ProgressPublisher,
+      ],
     };
   }
 }

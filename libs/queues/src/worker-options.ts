@@ -41,3 +41,20 @@ export const QUEUE_WORKER_OPTIONS: Record<QueueName, QueueWorkerOptions> = {
     backoffMs: 10_000,
   },
 };
+
+/** Deployment-wide overrides of the per-queue lock timing (WORKER_LOCK_DURATION_MS, WORKER_STALLED_INTERVAL_MS). */
+export interface LockTimingOverrides {
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+/** The options a queue's BullMQ Worker is built with: the queue's record, with the configured overrides. */
+export function bullWorkerOptions(queue: QueueName, overrides: LockTimingOverrides = {}) {
+  const options = QUEUE_WORKER_OPTIONS[queue];
+  return {
+    concurrency: options.concurrency,
+    lockDuration: overrides.lockDurationMs ?? options.lockDurationMs,
+    stalledInterval: overrides.stalledIntervalMs ?? options.stalledIntervalMs,
+    maxStalledCount: options.maxStalledCount,
+  };
+}

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import { RunRepository, SampleRepository, type RunEntity, type TeamEntity } from '@maskgen/persistence';
-import { GenerationRunStarter } from '@maskgen/queues';
+import { GenerationRunStarter, ProgressPublisher } from '@maskgen/queues';
 import type { CreateRunDto } from './runs.dto';
 
 export interface RunView {
@@ -38,6 +38,7 @@ export class RunsService {
     private readonly runs: RunRepository,
     private readonly samples: SampleRepository,
     private readonly starter: GenerationRunStarter,
+    private readonly progress: ProgressPublisher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -85,6 +86,7 @@ export class RunsService {
         `Run is already ${run.status}; only queued or running runs can be cancelled`,
       );
     }
+    await this.progress.runChanged(run.id);
     return this.get(team, id);
   }
 
@@ -96,6 +98,7 @@ export class RunsService {
       throw new ConflictException(`Run is ${run.status}; only failed runs can be retried`);
     const priority = typeof run.params.priority === 'number' ? run.params.priority : 5;
     await this.starter.enqueue(run, shards, priority, `r${Date.now().toString(36)}`);
+    await this.progress.runChanged(run.id);
     return this.get(team, id);
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { generateSyntheticDataset, isSyntheticGeneratorName } from '@maskgen/data';
 import { JobName, type FinalizeGenerateRunPayload, type GenerateShardPayload } from '@maskgen/contracts';
 import { MetricRepository, RunRepository, SampleRepository, bytesToFloat32 } from '@maskgen/persistence';
-import { OnJob, type JobContext } from '@maskgen/queues';
+import { OnJob, lockLost, type JobContext } from '@maskgen/queues';
 import { UnrecoverableError } from 'bullmq';
 
 export interface ShardResult {
@@ -43,6 +43,11 @@ export class GenerateRunHandlers {
       });
       let inserted = 0;
       for (let start = 0; start < dataset.values.length; start += WRITE_CHUNK) {
+        if (lockLost(context)) {
+          // Another worker owns the shard now; it alone settles it.
+          context.logger.warn({ inserted }, 'shard stopped: lock lost');
+          throw context.signal.reason;
+        }
         if (context.signal.aborted) {
           await this.runs.finishShard(payload.runId, payload.shardIndex, 'cancelled');
           context.logger.info({ inserted }, 'shard stopped: run cancelled');
@@ -63,7 +68,7 @@ export class GenerateRunHandlers {
       return { inserted, skipped: false };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (context.isFinalAttempt || error instanceof UnrecoverableError) {
+      if (!lockLost(context) && (context.isFinalAttempt || error instanceof UnrecoverableError)) {
         await this.runs.finishShard(payload.runId, payload.shardIndex, 'failed', message);
         await this.runs.finish(payload.runId, 'failed', `shard ${payload.shardIndex}: ${message}`);
       }

@@ -1,9 +1,15 @@
 import { Inject } from '@nestjs/common';
-import { WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { JOB_QUEUE, isJobName, parseJobPayload, type QueueName } from '@maskgen/contracts';
 import { ROOT_LOGGER } from '@maskgen/observability';
 import { RunRepository } from '@maskgen/persistence';
-import { JobHandlerRegistry, type JobContext } from '@maskgen/queues';
+import {
+  JobHandlerRegistry,
+  JobLockLostError,
+  ProgressPublisher,
+  RunCancelledError,
+  type JobContext,
+} from '@maskgen/queues';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 
@@ -12,7 +18,8 @@ const CANCELLATION_POLL_MS = 1000;
 /**
  * Shared body of every queue's processor: checks the job belongs here,
  * validates its payload, and hands it to the registered handler with a
- * logger that names the queue, job and run.
+ * logger that names the queue, job and run, and a signal that aborts on
+ * cancellation or when the job's lock is lost.
  */
 export abstract class QueueProcessor extends WorkerHost {
   protected abstract readonly queue: QueueName;
@@ -20,6 +27,10 @@ export abstract class QueueProcessor extends WorkerHost {
   @Inject(JobHandlerRegistry) private readonly registry!: JobHandlerRegistry;
   @Inject(ROOT_LOGGER) private readonly rootLogger!: Logger;
   @Inject(RunRepository) private readonly runs!: RunRepository;
+  @Inject(ProgressPublisher) private readonly progress!: ProgressPublisher;
+
+  /** Jobs this process is running, by id, with what aborts them when their lock is lost. */
+  private readonly lockWatch = new Map<string, { controller: AbortController; logger: Logger }>();
 
   async process(job: Job): Promise<unknown> {
     const jobId = job.id ?? 'unknown';
@@ -38,14 +49,19 @@ export abstract class QueueProcessor extends WorkerHost {
     const cancellation = runId
       ? this.watchCancellation(runId)
       : { signal: new AbortController().signal, stop() {} };
+    const lock = { controller: new AbortController(), logger };
+    this.lockWatch.set(jobId, lock);
     const context: JobContext = {
       queue: this.queue,
       jobId,
       attempt: job.attemptsMade + 1,
       isFinalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
-      signal: cancellation.signal,
+      signal: AbortSignal.any([cancellation.signal, lock.controller.signal]),
       logger,
-      reportProgress: (fraction) => job.updateProgress(Math.max(0, Math.min(1, fraction))),
+      reportProgress: async (fraction) => {
+        await job.updateProgress(Math.max(0, Math.min(1, fraction)));
+        if (runId) await this.progress.runChanged(runId);
+      },
     };
     const started = performance.now();
     logger.info({ attempt: context.attempt }, 'job started');
@@ -58,6 +74,23 @@ export abstract class QueueProcessor extends WorkerHost {
       throw error;
     } finally {
       cancellation.stop();
+      this.lockWatch.delete(jobId);
+      if (runId) await this.progress.runChanged(runId);
+    }
+  }
+
+  /**
+   * BullMQ could not renew these jobs' locks (Redis lost the key, the worker
+   * was blocked too long, …): they will be handed to another worker, so this
+   * process must stop working on them.
+   */
+  @OnWorkerEvent('lockRenewalFailed')
+  onLockRenewalFailed(jobIds: string[]): void {
+    for (const jobId of jobIds) {
+      const lock = this.lockWatch.get(jobId);
+      if (!lock || lock.controller.signal.aborted) continue;
+      lock.logger.warn('job lock lost: aborting the job');
+      lock.controller.abort(new JobLockLostError(jobId));
     }
   }
 
@@ -70,7 +103,7 @@ export abstract class QueueProcessor extends WorkerHost {
     const timer = setInterval(() => {
       this.runs.status(runId).then(
         (status) => {
-          if (status === 'cancelled') controller.abort(new Error(`run ${runId} was cancelled`));
+          if (status === 'cancelled') controller.abort(new RunCancelledError(runId));
         },
         () => undefined,
       );

@@ -1,37 +1,23 @@
 import { Processor } from '@nestjs/bullmq';
-import { QueueName } from '@maskgen/contracts';
-import { QUEUE_WORKER_OPTIONS } from '@maskgen/queues';
-import type { Provider } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
+import type { QueueName } from '@maskgen/contracts';
+import { bullWorkerOptions, type LockTimingOverrides } from '@maskgen/queues';
 import { QueueProcessor } from './queue-processor';
 
-function workerOptions(queue: QueueName) {
-  const options = QUEUE_WORKER_OPTIONS[queue];
-  return {
-    concurrency: options.concurrency,
-    lockDuration: options.lockDurationMs,
-    stalledInterval: options.stalledIntervalMs,
-    maxStalledCount: options.maxStalledCount,
-  };
+/**
+ * The processor of one queue, with that queue's worker options (concurrency,
+ * lock duration, stalled checks; libs/queues/src/worker-options.ts) and the
+ * configured overrides. A class per call, because BullMQ reads the options
+ * from the class's decorator metadata and two apps in one process (tests)
+ * may be configured differently.
+ */
+export function queueProcessorFor(queue: QueueName, timing: LockTimingOverrides): Type<QueueProcessor> {
+  class ConfiguredQueueProcessor extends QueueProcessor {
+    protected readonly queue = queue;
+  }
+  Object.defineProperty(ConfiguredQueueProcessor, 'name', {
+    value: `${queue[0].toUpperCase()}${queue.slice(1)}QueueProcessor`,
+  });
+  Processor(queue, bullWorkerOptions(queue, timing))(ConfiguredQueueProcessor);
+  return ConfiguredQueueProcessor;
 }
-
-@Processor(QueueName.Train, workerOptions(QueueName.Train))
-export class TrainQueueProcessor extends QueueProcessor {
-  protected readonly queue = QueueName.Train;
-}
-
-@Processor(QueueName.Generate, workerOptions(QueueName.Generate))
-export class GenerateQueueProcessor extends QueueProcessor {
-  protected readonly queue = QueueName.Generate;
-}
-
-@Processor(QueueName.Evaluate, workerOptions(QueueName.Evaluate))
-export class EvaluateQueueProcessor extends QueueProcessor {
-  protected readonly queue = QueueName.Evaluate;
-}
-
-/** One processor class per queue; a Record so a new queue without a processor is a type error. */
-export const QUEUE_PROCESSORS: Record<QueueName, Provider> = {
-  [QueueName.Train]: TrainQueueProcessor,
-  [QueueName.Generate]: GenerateQueueProcessor,
-  [QueueName.Evaluate]: EvaluateQueueProcessor,
-};

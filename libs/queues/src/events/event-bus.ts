@@ -1,0 +1,110 @@
+import { EventEmitter } from 'node:events';
+import type { OnModuleDestroy } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { isAppEvent, type AppEvent } from './app-event';
+
+export type AppEventListener = (event: AppEvent) => void;
+
+/**
+ * Fan-out of progress events from whoever changes a run or model (workers)
+ * to whoever streams them (the API's GET /events). Delivery is best effort:
+ * Postgres stays the record, events only save clients from polling it.
+ */
+export abstract class EventBus {
+  abstract publish(event: AppEvent): Promise<void>;
+  /** Returns the function that unsubscribes. */
+  abstract subscribe(listener: AppEventListener): () => void;
+}
+
+const LOCAL_EVENT = 'event';
+
+function localEmitter(): EventEmitter {
+  const emitter = new EventEmitter();
+  // One listener per open SSE stream; many streams are normal, not a leak.
+  emitter.setMaxListeners(0);
+  return emitter;
+}
+
+/** Local mode (and the PostgreSQL queue backend): API and worker share one process. */
+export class InProcessEventBus extends EventBus {
+  private readonly emitter = localEmitter();
+
+  publish(event: AppEvent): Promise<void> {
+    this.emitter.emit(LOCAL_EVENT, event);
+    return Promise.resolve();
+  }
+
+  subscribe(listener: AppEventListener): () => void {
+    this.emitter.on(LOCAL_EVENT, listener);
+    return () => this.emitter.off(LOCAL_EVENT, listener);
+  }
+}
+
+/**
+ * With Redis, events cross processes over one pub/sub channel per deployment
+ * (QUEUE_PREFIX). A process opens its subscriber connection only when the
+ * first local listener subscribes, so workers, which only publish, hold one
+ * connection.
+ */
+export class RedisEventBus extends EventBus implements OnModuleDestroy {
+  private readonly emitter = localEmitter();
+  private readonly publisher: Redis;
+  private subscriber: Redis | undefined;
+  private subscribed: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly redisUrl: string,
+    private readonly channel: string,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this.publisher = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  }
+
+  async publish(event: AppEvent): Promise<void> {
+    await this.publisher.publish(this.channel, JSON.stringify(event));
+  }
+
+  subscribe(listener: AppEventListener): () => void {
+    this.ensureSubscribed().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'could not subscribe to events'),
+    );
+    this.emitter.on(LOCAL_EVENT, listener);
+    return () => this.emitter.off(LOCAL_EVENT, listener);
+  }
+
+  /** Resolves once the subscriber listens, so a caller can publish knowing it will hear itself. */
+  ready(): Promise<unknown> {
+    return this.ensureSubscribed();
+  }
+
+  private ensureSubscribed(): Promise<unknown> {
+    if (!this.subscribed) {
+      // ioredis re-subscribes by itself after a reconnect.
+      const subscriber = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
+      subscriber.on('message', (_channel: string, message: string) => {
+        let event: unknown;
+        try {
+          event = JSON.parse(message);
+        } catch {
+          event = undefined;
+        }
+        if (isAppEvent(event)) this.emitter.emit(LOCAL_EVENT, event);
+        else this.logger.warn({ channel: this.channel }, 'ignored a malformed event');
+      });
+      subscriber.on('error', (error: Error) => this.logger.warn({ err: error }, 'event subscriber error'));
+      this.subscriber = subscriber;
+      this.subscribed = subscriber.subscribe(this.channel);
+    }
+    return this.subscribed;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.emitter.removeAllListeners();
+    await Promise.all([
+      this.publisher.status === 'wait' ? this.publisher.disconnect() : this.publisher.quit(),
+      this.subscriber?.quit(),
+    ]);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './app-event';
+export * from './event-bus';
+export * from './progress-publisher';
