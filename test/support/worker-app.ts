@@ -31,13 +31,27 @@ export async function migrate(url: string): Promise<void> {
   }
 }
 
+export interface WorkerAppOptions {
+  /** Shared with other apps or processes that must see the same queues; random by default. */
+  queuePrefix?: string;
+  /** false: only the core module (repositories, queues, events), for a test that enqueues but does not consume. */
+  consume?: boolean;
+  /** More configuration variables. */
+  env?: Record<string, string>;
+}
+
 /** The worker process's module tree, in-process, with its JSON log lines captured. */
-export async function startWorkerApp(databaseUrl: string, redisUrl: string | undefined): Promise<WorkerApp> {
+export async function startWorkerApp(
+  databaseUrl: string,
+  redisUrl: string | undefined,
+  options: WorkerAppOptions = {},
+): Promise<WorkerApp> {
   const config = buildConfig({
     DATABASE_URL: databaseUrl,
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
-    QUEUE_PREFIX: `test-${uniqueSuffix()}`,
+    QUEUE_PREFIX: options.queuePrefix ?? `test-${uniqueSuffix()}`,
     LOG_LEVEL: 'info',
+    ...options.env,
   });
   const logs: LogLine[] = [];
   const sink = new Writable({
@@ -53,7 +67,7 @@ export async function startWorkerApp(databaseUrl: string, redisUrl: string | und
   @Module({
     imports: [
       CoreModule.forRoot({ config, databaseUrl, logger, applicationName: 'maskgen-test' }),
-      WorkerModule.forRoot(config.worker),
+      ...(options.consume === false ? [] : [WorkerModule.forRoot(config.worker)]),
     ],
   })
   class TestWorkerRoot {}

@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { freePort, waitFor } from './services';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Everything the process wrote (JSON log lines on stdout, errors on stderr). */
+  output(): string;
+  /** Parsed JSON log lines so far. */
+  logs(): Record<string, unknown>[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits until /health/ready answers 200, i.e. the worker consumes its queues. */
+  ready(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Starts `apps/worker/src/main.ts` as a separate process, as `npm run
+ * start:worker` does, with only the given environment (plus PATH and a free
+ * port), so a test can SIGKILL or SIGTERM a real worker.
+ */
+export async function spawnWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--require', '@swc-node/register', 'apps/worker/src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const logs = () =>
+    output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  return {
+    child,
+    output: () => output,
+    logs,
+    exited,
+    ready: async (timeoutMs = 45_000) => {
+      await waitFor(
+        'the worker to be ready',
+        async () => {
+          if (child.exitCode !== null || child.signalCode !== null) {
+            throw new Error(`worker exited early:\n${output}`);
+          }
+          try {
+            const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+            return response.status === 200 ? true : undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        timeoutMs,
+        100,
+      );
+    },
+  };
+}
