@@ -94,6 +94,12 @@ export abstract class QueueProcessor extends WorkerHost {
     }
   }
 
+  /** BullMQ's own errors (lost locks, connection trouble) as log lines, not bare console output. */
+  @OnWorkerEvent('error')
+  onWorkerError(error: Error): void {
+    this.rootLogger.warn({ err: error, queue: this.queue }, 'queue worker error');
+  }
+
   /**
    * The run's status in Postgres is the cancellation channel: whichever
    * process holds the job sees a cancel made through any API replica.

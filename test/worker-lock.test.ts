@@ -1,0 +1,139 @@
+/**
+ * A job whose lock cannot be renewed belongs to someone else: BullMQ's
+ * `lockRenewalFailed` aborts its JobContext.signal and the shard stops
+ * writing; the stalled-job check hands it to a worker again, and the run
+ * still ends with exactly its samples. The lock is really taken away (the
+ * Redis lock key deleted, or the lock token replaced in BullMQ's PostgreSQL
+ * table) while the shard is blocked on its first insert.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { RunRepository, SampleRepository, TeamRepository } from '@maskgen/persistence';
+import { GenerationRunStarter } from '@maskgen/queues';
+import { Redis } from 'ioredis';
+import { Client } from 'pg';
+import {
+  createTestDatabase,
+  testRedisUrl,
+  uniqueSuffix,
+  waitFor,
+  type TestDatabase,
+} from './support/services';
+import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
+
+const redisUrl = testRedisUrl();
+const backends: { name: 'postgres' | 'redis'; redisUrl: string | undefined }[] = [
+  { name: 'postgres', redisUrl: undefined },
+  ...(redisUrl ? [{ name: 'redis' as const, redisUrl }] : []),
+];
+
+for (const backend of backends) {
+  describe(`a job that loses its lock (${backend.name} queues)`, () => {
+    let db: TestDatabase;
+    let worker: WorkerApp;
+    const queuePrefix = `lock-${uniqueSuffix()}`;
+
+    before(async () => {
+      db = await createTestDatabase(`lock_${backend.name}`);
+      await migrate(db.url);
+      worker = await startWorkerApp(db.url, backend.redisUrl, {
+        queuePrefix,
+        // Renewal every second, takeover within a few: the test needs seconds, not minutes.
+        env: { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000', WORKER_QUEUES: 'generate' },
+      });
+    });
+
+    after(async () => {
+      await worker.close();
+      await db.drop();
+    });
+
+    /** Takes the job's lock away the way a lost Redis key or an expired lock would. */
+    async function stealLock(jobId: string): Promise<void> {
+      if (backend.redisUrl) {
+        const redis = new Redis(backend.redisUrl);
+        try {
+          assert.equal(await redis.del(`${queuePrefix}:generate:${jobId}:lock`), 1, 'the lock key existed');
+        } finally {
+          await redis.quit();
+        }
+      } else {
+        const client = new Client({ connectionString: db.url });
+        await client.connect();
+        try {
+          const result = await client.query(
+            `UPDATE bullmq.job SET lock_token = 'taken-by-the-test' WHERE id = $1 AND state = 'active'`,
+            [jobId],
+          );
+          assert.equal(result.rowCount, 1, 'the job was active');
+        } finally {
+          await client.end();
+        }
+      }
+    }
+
+    test('lockRenewalFailed aborts the shard, which stops writing; the retry completes it exactly', async () => {
+      const runs = worker.app.get(RunRepository);
+      const samples = worker.app.get(SampleRepository);
+      const team = await worker.app.get(TeamRepository).ensureTeam(`lock-${uniqueSuffix()}`);
+
+      // Hold the shard's first insert (500 samples) until its lock is gone.
+      const blocker = new Client({ connectionString: db.url });
+      await blocker.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE samples IN SHARE ROW EXCLUSIVE MODE');
+
+      const run = await worker.app.get(GenerationRunStarter).start(team.id, {
+        sampler: { kind: 'synthetic', generator: 'cbf', length: 64 },
+        numSamples: 2000,
+        shardSize: 2000,
+        priority: 5,
+        seed: 5,
+      });
+      const jobId = `${run.id}-shard-0-a`;
+      try {
+        await waitFor('the shard to run', async () =>
+          (await runs.findShards(run.id))[0]?.status === 'running' ? true : undefined,
+        );
+        await stealLock(jobId);
+        const lost = await waitFor(
+          'the worker to notice the lost lock',
+          () => Promise.resolve(worker.logs.find((line) => line.msg === 'job lock lost: aborting the job')),
+          10_000,
+          50,
+        );
+        assert.equal(lost.jobId, jobId);
+        assert.equal(lost.runId, run.id);
+      } finally {
+        await blocker.query('ROLLBACK');
+        await blocker.end();
+      }
+
+      // The blocked chunk lands, then the shard stops instead of writing the other 1,500.
+      const stopped = await waitFor('the shard to stop', () =>
+        Promise.resolve(worker.logs.find((line) => line.msg === 'shard stopped: lock lost')),
+      );
+      assert.equal(stopped.jobId, jobId);
+      assert.equal(stopped.inserted, 500);
+
+      const done = await waitFor(
+        'the run to settle after the takeover',
+        async () => {
+          const current = await runs.findById(run.id);
+          return current && ['succeeded', 'failed', 'cancelled'].includes(current.status) ? current : undefined;
+        },
+        30_000,
+      );
+      assert.equal(done.status, 'succeeded', done.error ?? '');
+      assert.equal(await samples.countByRun(run.id), 2000);
+      const [shard] = await runs.findShards(run.id);
+      assert.equal(shard?.status, 'succeeded');
+      assert.equal(shard?.attempts, 2);
+      // The aborted attempt neither failed the shard nor the run.
+      assert.equal(
+        worker.logs.filter((line) => line.msg === 'job completed' && line.jobId === jobId).length,
+        1,
+      );
+    });
+  });
+}
