@@ -7,16 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  type TrainTestDataset,
-  findUcrDataset,
-  flattenValues,
-  generateSyntheticTrainTest,
-  inverseScaleSeries,
-  isSyntheticGeneratorName,
-  loadUcrFiles,
-  scaleTrainTest,
-} from '@maskgen/data';
+import { flattenValues, inverseScaleSeries, scaleTrainTest } from '@maskgen/data';
 import {
   PRIOR_PROFILES,
   type PriorProfileName,
@@ -33,11 +24,9 @@ import {
   splitTokenLogits,
   trainPrior,
 } from '@maskgen/model';
+import { SYNTHETIC_PREFIX } from '@maskgen/pipeline';
 import { SeededRng, deserializeCheckpoint, disposeCheckpoint, initTensorBackend } from '@maskgen/tensor';
-
-const REPO_ROOT = path.resolve(__dirname, '..');
-const SHARED_UCR_DIR = path.resolve(REPO_ROOT, '../shared/data/ucr');
-const SYNTHETIC_PREFIX = 'synthetic:';
+import { UsageError, integerArg, loadDatasetArg, runMain } from './cli';
 
 const USAGE = `usage: npm run train:prior -- --dataset <name> --stage1 <checkpoint> [--profile ${Object.keys(PRIOR_PROFILES).join('|')}]
        [--seed n] [--samples n] [--class balanced|none|<label>] [--out file.csv|file.json] [--prior-out file]
@@ -53,30 +42,6 @@ const USAGE = `usage: npm run train:prior -- --dataset <name> --stage1 <checkpoi
   --max-steps    optimiser step cap (the cosine schedule is compressed to fit; default: the profile's)
   --max-seconds  training wall-time cap (default: the profile's)
   --eval         report masked-token accuracy on the test tokens and 1-NN accuracy of class-conditional samples`;
-
-class UsageError extends Error {}
-
-function integerArg(flag: string, raw: string | undefined, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) {
-    throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${raw}'`);
-  }
-  return Number(raw);
-}
-
-function loadDataset(name: string, seed: number): TrainTestDataset {
-  if (name.startsWith(SYNTHETIC_PREFIX)) {
-    const generator = name.slice(SYNTHETIC_PREFIX.length);
-    if (!isSyntheticGeneratorName(generator))
-      throw new UsageError(`unknown synthetic generator '${generator}'`);
-    // Must match train:stage1's generated split for the same seed.
-    return generateSyntheticTrainTest(generator, { seed, trainPerClass: 10, testPerClass: 300 });
-  }
-  const files = findUcrDataset(name, [SHARED_UCR_DIR]);
-  if (files === undefined)
-    throw new UsageError(`dataset '${name}' not found (vendored or in ${SHARED_UCR_DIR})`);
-  return loadUcrFiles(files);
-}
 
 function loadStage1(file: string): { model: TimeVQVAE; meta: Record<string, unknown> } {
   let bytes: Buffer;
@@ -151,7 +116,7 @@ async function main(): Promise<number> {
   }
 
   const backend = await initTensorBackend('wasm');
-  const data = scaleTrainTest(loadDataset(args.dataset, seed));
+  const data = scaleTrainTest(loadDatasetArg(args.dataset, seed));
   const { model: stage1, meta: stage1Meta } = loadStage1(path.resolve(args.stage1));
   const trainedOn = typeof stage1Meta.dataset === 'string' ? stage1Meta.dataset : undefined;
   try {
@@ -340,17 +305,4 @@ async function run(
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      console.error(`error: ${error.message}\n${USAGE}`);
-      process.exitCode = 2;
-    } else {
-      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      process.exitCode = 1;
-    }
-  },
-);
+runMain(main, USAGE);

@@ -6,16 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  type TrainTestDataset,
-  findUcrDataset,
-  flattenValues,
-  generateSyntheticTrainTest,
-  isSyntheticGeneratorName,
-  loadUcrFiles,
-  scaleTrainTest,
-  syntheticGenerators,
-} from '@maskgen/data';
+import { flattenValues, scaleTrainTest } from '@maskgen/data';
 import {
   STAGE1_PROFILES,
   TimeVQVAE,
@@ -24,50 +15,17 @@ import {
   stage1Schedule,
   trainStage1,
 } from '@maskgen/model';
+import { SHARED_UCR_DIR, syntheticDatasetNames } from '@maskgen/pipeline';
 import { SeededRng, initTensorBackend } from '@maskgen/tensor';
-
-const REPO_ROOT = path.resolve(__dirname, '..');
-const SHARED_UCR_DIR = path.resolve(REPO_ROOT, '../shared/data/ucr');
-const SYNTHETIC_PREFIX = 'synthetic:';
+import { UsageError, integerArg, loadDatasetArg, runMain } from './cli';
 
 const USAGE = `usage: npm run train:stage1 -- --dataset <name> [--profile ${Object.keys(STAGE1_PROFILES).join('|')}] [--seed n] [--max-steps n] [--out file]
   --dataset    UCR name (vendored, or under ${path.relative(process.cwd(), SHARED_UCR_DIR) || SHARED_UCR_DIR}/<name>/), or
-               ${Object.keys(syntheticGenerators)
-                 .map((g) => `${SYNTHETIC_PREFIX}${g}`)
-                 .join(', ')}
+               ${syntheticDatasetNames().join(', ')}
   --profile    hyperparameter profile (default: paper; cpu trains GunPoint in minutes on one core)
   --seed       non-negative integer seed for initialisation and batch order (default 1)
   --max-steps  stop after this many optimiser steps (the cosine schedule is compressed to fit)
   --out        write the trained checkpoint here`;
-
-class UsageError extends Error {}
-
-function integerArg(flag: string, raw: string | undefined, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) {
-    throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${raw}'`);
-  }
-  return Number(raw);
-}
-
-function loadDataset(name: string, seed: number): TrainTestDataset {
-  if (name.startsWith(SYNTHETIC_PREFIX)) {
-    const generator = name.slice(SYNTHETIC_PREFIX.length);
-    if (!isSyntheticGeneratorName(generator))
-      throw new UsageError(`unknown synthetic generator '${generator}'`);
-    // Sizes of the UCR CBF split (30 train, 900 test) at the generator's default length.
-    return generateSyntheticTrainTest(generator, { seed, trainPerClass: 10, testPerClass: 300 });
-  }
-  let files;
-  try {
-    files = findUcrDataset(name, [SHARED_UCR_DIR]);
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  if (files === undefined)
-    throw new UsageError(`dataset '${name}' not found (vendored or in ${SHARED_UCR_DIR})`);
-  return loadUcrFiles(files);
-}
 
 async function main(): Promise<number> {
   let args;
@@ -99,7 +57,7 @@ async function main(): Promise<number> {
   const out = args.out === undefined ? undefined : path.resolve(args.out);
 
   const backend = await initTensorBackend('wasm');
-  const raw = loadDataset(args.dataset, seed);
+  const raw = loadDatasetArg(args.dataset, seed);
   const data = scaleTrainTest(raw);
   const config = { ...STAGE1_PROFILES[profile], ...(maxSteps === undefined ? {} : { maxSteps }) };
   const train = { values: flattenValues(data.train), count: data.train.values.length };
@@ -167,17 +125,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      console.error(`error: ${error.message}\n${USAGE}`);
-      process.exitCode = 2;
-    } else {
-      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      process.exitCode = 1;
-    }
-  },
-);
+runMain(main, USAGE);

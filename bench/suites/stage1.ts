@@ -45,7 +45,9 @@ export const stage1Suite: BenchSuite = {
       const stamps: number[] = [];
       await trainStage1(model, data, {
         rng: rng.fork(`${label}/train`),
-        onProgress: (p) => stamps.push(p.elapsedMs),
+        onProgress: (p) => {
+          stamps.push(p.elapsedMs);
+        },
       });
       // The loop's yields between steps are included: they are part of what a worker pays per step.
       const times = stamps

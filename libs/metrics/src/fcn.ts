@@ -258,7 +258,7 @@ export interface TrainFcnOptions {
   readonly seed?: string | number;
   /** Number of classes; default max label + 1 (pass it when a generated set may miss a class). */
   readonly classes?: number;
-  readonly onProgress?: (progress: TrainProgress) => void;
+  readonly onProgress?: (progress: TrainProgress) => void | Promise<void>;
   readonly progressEvery?: number;
   readonly signal?: AbortSignal;
   readonly maxDurationMs?: number;

@@ -203,7 +203,9 @@ describe('prior training', () => {
         training: { ...PRIOR_CPU.training, epochs: 30, batchSize: 8, learningRate: 3e-3, maxSeconds: null },
         classDropout: 0.2,
         rng: new SeededRng('train-run'),
-        onProgress: (p) => losses.push(p.metrics.loss),
+        onProgress: (p) => {
+          losses.push(p.metrics.loss);
+        },
       });
       const optimizerTensors = Object.keys(result.optimizer.stateVariables()).length;
       assert.equal(tf.memory().numTensors, before + optimizerTensors);

@@ -145,7 +145,9 @@ describe('trainLoop', () => {
         if (s === 9) controller.abort();
         return Promise.resolve({ loss: 1 / (s + 1) });
       },
-      onProgress: (p) => seen.push(p.step),
+      onProgress: (p) => {
+        seen.push(p.step);
+      },
       progressEvery: 5,
       signal: controller.signal,
     });

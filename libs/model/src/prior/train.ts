@@ -31,7 +31,7 @@ export interface TrainPriorOptions {
   readonly classDropout: number;
   readonly rng: SeededRng;
   readonly signal?: AbortSignal;
-  readonly onProgress?: (progress: TrainProgress) => void;
+  readonly onProgress?: (progress: TrainProgress) => void | Promise<void>;
   readonly progressEvery?: number;
 }
 

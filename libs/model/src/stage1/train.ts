@@ -45,7 +45,7 @@ export function stage1Schedule(config: Stage1Config, trainCount: number): Stage1
 export interface Stage1TrainOptions {
   /** Shuffling stream; the same key gives the same batch order. */
   readonly rng: SeededRng;
-  readonly onProgress?: (progress: TrainProgress) => void;
+  readonly onProgress?: (progress: TrainProgress) => void | Promise<void>;
   readonly progressEvery?: number;
   readonly signal?: AbortSignal;
   readonly maxDurationMs?: number;

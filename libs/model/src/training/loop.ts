@@ -16,8 +16,8 @@ export interface TrainLoopOptions {
   readonly learningRate: (step: number) => number;
   /** Runs one optimiser step and returns its metrics. Must dispose every tensor it creates. */
   readonly step: (step: number, learningRate: number) => StepMetrics | Promise<StepMetrics>;
-  /** Called after every `progressEvery`-th step and after the last one. */
-  readonly onProgress?: (progress: TrainProgress) => void;
+  /** Called after every `progressEvery`-th step and after the last one; a returned promise is awaited. */
+  readonly onProgress?: (progress: TrainProgress) => void | Promise<void>;
   readonly progressEvery?: number;
   /** Checked before every step; the step in flight always finishes, so variables are never half-updated. */
   readonly signal?: AbortSignal;
@@ -62,7 +62,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     lastMetrics = await options.step(step, learningRate);
     stepsDone = step + 1;
     if (options.onProgress && (stepsDone % progressEvery === 0 || stepsDone === totalSteps)) {
-      options.onProgress({
+      await options.onProgress({
         step: stepsDone,
         totalSteps,
         learningRate,

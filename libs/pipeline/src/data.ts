@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import {
+  type Dataset,
+  type ScalingParams,
+  type TrainTestDataset,
+  findUcrDataset,
+  generateSyntheticTrainTest,
+  isSyntheticGeneratorName,
+  loadUcrFiles,
+  scaleTrainTest,
+  syntheticGenerators,
+} from '@maskgen/data';
+import { istftLength, stftFrameCount } from '@maskgen/tensor';
+
+export const SYNTHETIC_PREFIX = 'synthetic:';
+
+/** The shared UCR archive next to the repository checkout (../shared/data/ucr), if present. */
+export const SHARED_UCR_DIR = path.resolve(__dirname, '../../../../shared/data/ucr');
+
+/** A dataset name that does not resolve (unknown generator, missing files, invalid name). */
+export class DatasetNameError extends Error {
+  override readonly name = 'DatasetNameError';
+}
+
+export interface LoadDatasetOptions {
+  /** Seed of a synthetic dataset's train/test draw (default 1). */
+  readonly seed?: number;
+  /** Extra directories holding `<name>/<name>_TRAIN…` (default: the shared UCR archive when it exists). */
+  readonly ucrDirs?: readonly string[];
+}
+
+/** Names `loadDatasetByName` accepts besides UCR names: `synthetic:<generator>`. */
+export function syntheticDatasetNames(): string[] {
+  return Object.keys(syntheticGenerators).map((g) => `${SYNTHETIC_PREFIX}${g}`);
+}
+
+/**
+ * A UCR dataset by name (vendored in libs/data, else the shared archive), or `synthetic:<generator>` (10 train and
+ * 300 test series per class, drawn from `seed`). Throws DatasetNameError when the name does not resolve.
+ */
+export function loadDatasetByName(name: string, options: LoadDatasetOptions = {}): TrainTestDataset {
+  if (name.startsWith(SYNTHETIC_PREFIX)) {
+    const generator = name.slice(SYNTHETIC_PREFIX.length);
+    if (!isSyntheticGeneratorName(generator)) {
+      throw new DatasetNameError(
+        `unknown synthetic generator '${generator}' (known: ${Object.keys(syntheticGenerators).join(', ')})`,
+      );
+    }
+    // Sizes of the UCR CBF split (30 train, 900 test) at the generator's default length.
+    return generateSyntheticTrainTest(generator, {
+      seed: options.seed ?? 1,
+      trainPerClass: 10,
+      testPerClass: 300,
+    });
+  }
+  const dirs = options.ucrDirs ?? (existsSync(SHARED_UCR_DIR) ? [SHARED_UCR_DIR] : []);
+  let files;
+  try {
+    files = findUcrDataset(name, dirs);
+  } catch (error) {
+    throw new DatasetNameError(error instanceof Error ? error.message : String(error));
+  }
+  if (files === undefined) {
+    throw new DatasetNameError(
+      `dataset '${name}' not found (vendored${dirs.length > 0 ? ` or in ${dirs.join(', ')}` : ''})`,
+    );
+  }
+  return loadUcrFiles(files);
+}
+
+/** A dataset as every stage sees it: scaled (ess.md §2), plus the real evaluation set of §7. */
+export interface PreparedDataset {
+  readonly name: string;
+  /** Input series length L. */
+  readonly length: number;
+  /** Length of generated series, 2·(W − 1): L for even L, L − 1 for odd L (ess.md §3.1). */
+  readonly outputLength: number;
+  readonly classNames: readonly string[];
+  readonly scaling: ScalingParams;
+  /** Scaled splits at length L (stage 1 and the prior train on `train`). */
+  readonly train: Dataset;
+  readonly test: Dataset;
+  /**
+   * The scaled splits after the STFT round trip, i.e. cut to `outputLength` (identical for even L). The evaluation
+   * classifier trains on `evalTrain`; FID/IS/CAS compare generated series with `evalTest`.
+   */
+  readonly evalTrain: Dataset;
+  readonly evalTest: Dataset;
+}
+
+function cut(dataset: Dataset, length: number): Dataset {
+  if (length === dataset.length) return dataset;
+  return { ...dataset, length, values: dataset.values.map((v) => v.slice(0, length)) };
+}
+
+/** Scales with one scalar mean/std fitted on train (ess.md §2) and derives the evaluation splits. */
+export function prepareDataset(raw: TrainTestDataset): PreparedDataset {
+  if (raw.train.values.length === 0 || raw.test.values.length === 0) {
+    throw new RangeError(`${raw.name}: both splits need at least one series`);
+  }
+  if (raw.classNames.length < 2) throw new RangeError(`${raw.name}: need at least 2 classes`);
+  const scaled = scaleTrainTest(raw);
+  const outputLength = istftLength(stftFrameCount(raw.length));
+  return {
+    name: raw.name,
+    length: raw.length,
+    outputLength,
+    classNames: [...raw.classNames],
+    scaling: scaled.scaling,
+    train: scaled.train,
+    test: scaled.test,
+    evalTrain: cut(scaled.train, outputLength),
+    evalTest: cut(scaled.test, outputLength),
+  };
+}

@@ -1,0 +1,63 @@
+import { FCN_PROFILES, type FcnConfig } from '@maskgen/metrics';
+import {
+  PRIOR_CPU,
+  PRIOR_PAPER,
+  type PriorConfig,
+  STAGE1_CPU_CONFIG,
+  STAGE1_PAPER_CONFIG,
+  type Stage1Config,
+} from '@maskgen/model';
+
+/**
+ * `tiny`: every stage trains in seconds on wasm (tests, end-to-end API checks; quality irrelevant).
+ * `cpu`: the cpu profiles of docs/stage1.md, docs/prior.md and docs/metrics.md. `paper`: the spec's.
+ */
+export type TrainingProfile = 'tiny' | 'cpu' | 'paper';
+export const TRAINING_PROFILES: readonly TrainingProfile[] = ['tiny', 'cpu', 'paper'];
+
+export function isTrainingProfile(name: string): name is TrainingProfile {
+  return (TRAINING_PROFILES as readonly string[]).includes(name);
+}
+
+export interface PipelineProfile {
+  readonly stage1: Stage1Config;
+  readonly prior: PriorConfig;
+  readonly classifier: FcnConfig;
+  /** Real test token grids the critic calibration scores (the first this many of the test split). */
+  readonly criticGrids: number;
+}
+
+const TINY: PipelineProfile = {
+  stage1: { ...STAGE1_CPU_CONFIG, hiddenDim: 8, residualUnits: 1, batchSize: 16, maxSteps: 6 },
+  prior: {
+    network: { ...PRIOR_CPU.network, width: 16, layers: 1, heads: 1, headDim: 8 },
+    training: { ...PRIOR_CPU.training, batchSize: 8, maxSteps: 6, maxSeconds: null },
+    sampling: PRIOR_CPU.sampling,
+  },
+  classifier: { ...FCN_PROFILES.tiny, filters: [4, 8, 8], epochs: 4 },
+  criticGrids: 4,
+};
+
+/**
+ * The prior profiles' wall-time caps are dropped: a cap makes the checkpoint depend on machine load, and a pipeline
+ * run must be reproducible from its seed. The step caps stay.
+ */
+const CPU: PipelineProfile = {
+  stage1: STAGE1_CPU_CONFIG,
+  prior: { ...PRIOR_CPU, training: { ...PRIOR_CPU.training, maxSeconds: null } },
+  classifier: FCN_PROFILES.cpu,
+  criticGrids: 64,
+};
+
+const PAPER: PipelineProfile = {
+  stage1: STAGE1_PAPER_CONFIG,
+  prior: { ...PRIOR_PAPER, training: { ...PRIOR_PAPER.training, maxSeconds: null } },
+  classifier: FCN_PROFILES.spec,
+  criticGrids: 128,
+};
+
+export const PIPELINE_PROFILES: Readonly<Record<TrainingProfile, PipelineProfile>> = {
+  tiny: TINY,
+  cpu: CPU,
+  paper: PAPER,
+};

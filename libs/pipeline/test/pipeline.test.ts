@@ -1,0 +1,155 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initTensorBackend } from '@maskgen/tensor';
+import {
+  type PipelineCheckpoints,
+  type PreparedDataset,
+  type StageProgress,
+  DatasetNameError,
+  calibrateCriticStage,
+  evaluateGenerated,
+  loadDatasetByName,
+  loadPipelineModel,
+  prepareDataset,
+  readPipelineCheckpoint,
+  trainClassifierStage,
+  trainPriorStage,
+  trainStage1Stage,
+} from '@maskgen/pipeline';
+
+const opts = { profile: 'tiny', seed: 3 } as const;
+
+async function trainAll(data: PreparedDataset, seed = opts.seed): Promise<PipelineCheckpoints> {
+  const o = { ...opts, seed };
+  const stage1 = (await trainStage1Stage(data, {}, o)).checkpoint;
+  const prior = (await trainPriorStage(data, { stage1 }, o)).checkpoint;
+  const critic = (await calibrateCriticStage(data, { stage1, prior }, o)).checkpoint;
+  const classifier = (await trainClassifierStage(data, {}, o)).checkpoint;
+  return { stage1, prior, critic, classifier };
+}
+
+let data: PreparedDataset;
+
+before(async () => {
+  await initTensorBackend('wasm');
+  // ItalyPowerDemand (L = 24) is the cheapest vendored set; odd-length synthetic data covers the round-trip cut.
+  data = prepareDataset(loadDatasetByName('ItalyPowerDemand'));
+});
+
+describe('pipeline (tiny profile)', () => {
+  test('four stages → load from checkpoints → naive and ESS → evaluate, without leaking tensors', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const seen: StageProgress[] = [];
+    const ctx = {
+      onProgress: (p: StageProgress) => {
+        seen.push(p);
+      },
+    };
+    const s1 = await trainStage1Stage(data, {}, opts, ctx);
+    const pr = await trainPriorStage(data, { stage1: s1.checkpoint }, opts, ctx);
+    const cr = await calibrateCriticStage(data, { stage1: s1.checkpoint, prior: pr.checkpoint }, opts, ctx);
+    const cl = await trainClassifierStage(data, {}, opts, ctx);
+    for (const stage of ['stage1', 'prior', 'critic', 'classifier'] as const) {
+      const last = seen.filter((p) => p.stage === stage).at(-1);
+      assert.ok(last !== undefined, `${stage} reported progress`);
+      assert.equal(last.step, last.totalSteps);
+    }
+    assert.ok(s1.metrics.testMse > 0 && Number.isFinite(s1.metrics.testMse));
+    assert.ok(Number.isFinite(pr.metrics.loss));
+    assert.ok(cr.metrics.criticRealDistance >= 0 && cr.metrics.criticCorruptedDistance >= 0);
+    assert.ok(cl.metrics.testAccuracy >= 0 && cl.metrics.testAccuracy <= 1);
+    assert.equal(readPipelineCheckpoint(cr.checkpoint, 'critic').info.dataset, 'ItalyPowerDemand');
+    assert.throws(() => readPipelineCheckpoint(cr.checkpoint, 'prior'), /expected a prior checkpoint/);
+
+    const model = loadPipelineModel({
+      stage1: s1.checkpoint,
+      prior: pr.checkpoint,
+      critic: cr.checkpoint,
+      classifier: cl.checkpoint,
+    });
+    assert.equal(model.numClasses, 2);
+    assert.deepEqual(model.classNames, data.classNames);
+    assert.equal(model.length, 24);
+    const classes = Int32Array.from({ length: 12 }, (_, i) => i % 2);
+    const naive = await model.generate({ method: 'naive', count: 12, classes, seed: 5, scoreNaive: true });
+    const ess = await model.generate({ method: 'ess', count: 12, classes, seed: 5 });
+    assert.equal(naive.series.length, 12);
+    assert.equal(ess.series[0].length, 24);
+    // Data units: scaled · std + mean.
+    const { mean, std } = model.scaling;
+    assert.ok(Math.abs(ess.series[3][5] - (ess.scaled[3][5] * std + mean)) < 1e-4);
+    // ESS starts from the naive sample of the same seed: its "before" critic is the naive one.
+    assert.deepEqual(ess.critic![0].lf.distancesBefore, naive.critic![0].lf.distancesBefore);
+    const c = ess.critic![7].lf;
+    assert.equal(c.rows * c.columns, c.before.length);
+    assert.equal(c.remasked!.length, c.before.length);
+    assert.ok(ess.tStar !== null && ess.tStar.every((t) => t >= 1 && t <= 9));
+    assert.equal(naive.tStar, null);
+
+    const metrics = await evaluateGenerated({
+      classifier: model.classifier!,
+      data,
+      generated: ess.scaled,
+      labels: classes,
+      seed: 0,
+      criticDistance: ess.meanCriticDistance!.after,
+    });
+    assert.equal(metrics.count, 12);
+    for (const key of ['fid', 'inceptionScore', 'rocketFid', 'cas'] as const) {
+      assert.ok(Number.isFinite(metrics[key]), `${key} finite`);
+    }
+    model.dispose();
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensors leaked');
+  });
+
+  test('the same seed gives the same checkpoints and samples; another seed differs', async () => {
+    const a = await trainAll(data);
+    const b = await trainAll(data);
+    for (const key of ['stage1', 'prior', 'critic', 'classifier'] as const) {
+      assert.ok(Buffer.from(a[key]!).equals(Buffer.from(b[key]!)), `${key} bytes equal`);
+    }
+    const c = await trainStage1Stage(data, {}, { ...opts, seed: 4 });
+    assert.ok(!Buffer.from(a.stage1).equals(Buffer.from(c.checkpoint)));
+    const ma = loadPipelineModel(a);
+    const mb = loadPipelineModel(b);
+    const x = await ma.generate({ method: 'ess', count: 5, classes: null, seed: 9 });
+    const y = await mb.generate({ method: 'ess', count: 5, classes: null, seed: 9 });
+    assert.deepEqual(x.series, y.series);
+    ma.dispose();
+    mb.dispose();
+  });
+
+  test('an abort rejects a stage and a generation, leaving no tensors', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const controller = new AbortController();
+    await assert.rejects(
+      trainStage1Stage(data, {}, opts, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.step >= 1) controller.abort();
+        },
+      }),
+    );
+    const pre = new AbortController();
+    pre.abort();
+    await assert.rejects(trainClassifierStage(data, {}, opts, { signal: pre.signal }));
+    const ckpt = await trainAll(data);
+    const model = loadPipelineModel(ckpt);
+    await assert.rejects(
+      model.generate({ method: 'ess', count: 4, classes: null, seed: 1, signal: pre.signal }),
+    );
+    model.dispose();
+    assert.equal(tf.memory().numTensors, tensorsBefore);
+  });
+
+  test('odd lengths: generated and evaluation series are one sample shorter; bad names are DatasetNameError', () => {
+    const odd = prepareDataset(loadDatasetByName('synthetic:cbf', { seed: 2 }));
+    assert.equal(odd.outputLength % 2, 0);
+    assert.ok(odd.outputLength === odd.length || odd.outputLength === odd.length - 1);
+    assert.equal(odd.evalTest.values[0].length, odd.outputLength);
+    assert.throws(() => loadDatasetByName('synthetic:nope'), DatasetNameError);
+    assert.throws(() => loadDatasetByName('NoSuchDataset'), DatasetNameError);
+    assert.throws(() => loadDatasetByName('../etc'), DatasetNameError);
+  });
+});

@@ -1,0 +1,42 @@
+/** What the command-line scripts share: usage errors (exit code 2), integer flags, and the main() wrapper. */
+import { type TrainTestDataset } from '@maskgen/data';
+import { DatasetNameError, loadDatasetByName } from '@maskgen/pipeline';
+
+export class UsageError extends Error {}
+
+/** Parses a non-negative integer flag ≥ min; undefined when the flag is absent. */
+export function integerArg(flag: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) {
+    throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${raw}'`);
+  }
+  return Number(raw);
+}
+
+/** Runs main and sets the exit code: its result, 2 for a UsageError (with the usage text), 1 for anything else. */
+export function runMain(main: () => Promise<number>, usage: string): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      if (error instanceof UsageError) {
+        console.error(`error: ${error.message}\n${usage}`);
+        process.exitCode = 2;
+      } else {
+        console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+        process.exitCode = 1;
+      }
+    },
+  );
+}
+
+/** `loadDatasetByName` with an unknown name reported as a usage error. */
+export function loadDatasetArg(name: string, seed: number): TrainTestDataset {
+  try {
+    return loadDatasetByName(name, { seed });
+  } catch (error) {
+    if (error instanceof DatasetNameError) throw new UsageError(error.message);
+    throw error;
+  }
+}
