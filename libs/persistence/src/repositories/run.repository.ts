@@ -92,6 +92,9 @@ export class RunRepository {
     error?: string,
   ): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
+      // Lock the run row before the shard row, in the same order as cancel() and
+      // reopenFailedShards(); the opposite order deadlocked with a concurrent cancel.
+      await manager.query(`SELECT 1 FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
       await manager
         .createQueryBuilder()
         .update(ShardEntity)
