@@ -1,0 +1,174 @@
+import { Command, Option } from 'commander';
+import { FINISHED_MODEL_STATUSES, TRAINING_STAGES, type Model } from '@maskgen/client';
+import { contextOf, integer, type CliDeps, type CommandContext } from '../context';
+import { formatCell, pageFooter, printJson, printRecord, printTable, type Io } from '../output';
+import { Progress, sleep } from '../progress';
+
+function showModel(io: Io, json: boolean, model: Model): void {
+  if (json) return printJson(io, model);
+  printRecord(io, [
+    ['id', model.id],
+    ['name', model.name],
+    ['status', model.status],
+    ['dataset', model.datasetId],
+    ['profile', model.profile],
+    ['seed', model.seed],
+    ['created', model.createdAt],
+    ['updated', model.updatedAt],
+    ...Object.entries(model.metrics ?? {}).map(([name, value]) => [name, value] as [string, unknown]),
+    ...(model.error ? ([['error', model.error]] as [string, unknown][]) : []),
+  ]);
+  const stages = model.progress?.stages;
+  if (stages) {
+    printTable(
+      io,
+      ['stage', 'status', 'step', 'loss'],
+      TRAINING_STAGES.map((name) => {
+        const stage = stages[name];
+        return [name, stage?.status, stage ? `${stage.step}/${stage.totalSteps}` : '-', stage?.loss];
+      }),
+    );
+  }
+}
+
+/** Polls a model until training ends, one bar per stage (steps of the current stage). */
+async function waitForModel(context: CommandContext, id: string, intervalMs: number): Promise<Model> {
+  const progress = new Progress(context.io, !context.settings.json);
+  try {
+    for (;;) {
+      const model = await context.client.getModel(id);
+      const stage = model.progress?.stage ?? 'queued';
+      const loss = model.progress?.loss;
+      progress.update(
+        `train ${stage}`,
+        model.progress?.step ?? 0,
+        model.progress?.totalSteps ?? 0,
+        `steps | loss ${loss === undefined || loss === null ? '-' : formatCell(loss)} | ${model.status}`,
+      );
+      if (FINISHED_MODEL_STATUSES.includes(model.status)) return model;
+      await sleep(intervalMs);
+    }
+  } finally {
+    progress.stop();
+  }
+}
+
+export class TrainingNotSucceeded extends Error {
+  override name = 'TrainingNotSucceeded';
+}
+
+export function modelsCommand(deps: CliDeps): Command {
+  const models = new Command('models').description('train and inspect models');
+
+  models
+    .command('train')
+    .description('train a model (stage 1, prior, critic, classifier) on a dataset')
+    .requiredOption('--dataset <id>', 'dataset id')
+    .option('--name <name>', 'model name')
+    .addOption(
+      new Option('--profile <p>', 'model and training size').choices(['tiny', 'cpu', 'paper']).default('cpu'),
+    )
+    .option('--seed <n>', 'random seed', integer('--seed'))
+    .option('--wait', 'wait for training to finish, showing progress')
+    .option('--interval <ms>', 'polling interval with --wait', integer('--interval', 50), 2000)
+    .action(
+      async (
+        options: {
+          dataset: string;
+          name?: string;
+          profile: string;
+          seed?: number;
+          wait?: boolean;
+          interval: number;
+        },
+        command: Command,
+      ) => {
+        const context = contextOf(command, deps);
+        const created = await context.client.trainModel({
+          datasetId: options.dataset,
+          profile: options.profile,
+          ...(options.name ? { name: options.name } : {}),
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        });
+        if (!options.wait) return showModel(context.io, context.settings.json, created);
+        if (!context.settings.json) context.io.stderr.write(`training model ${created.id}\n`);
+        const model = await waitForModel(context, created.id, options.interval);
+        showModel(context.io, context.settings.json, model);
+        if (model.status !== 'ready') {
+          throw new TrainingNotSucceeded(
+            `model ${model.id} is ${model.status}${model.error ? `: ${model.error}` : ''}`,
+          );
+        }
+      },
+    );
+
+  models
+    .command('list')
+    .description("list the team's models")
+    .option('--status <s>', 'only models in this status')
+    .option('--dataset <id>', 'only models of this dataset')
+    .option('--offset <n>', 'first row', integer('--offset'), 0)
+    .option('--limit <n>', 'rows', integer('--limit', 1), 50)
+    .action(
+      async (
+        options: { status?: string; dataset?: string; offset: number; limit: number },
+        command: Command,
+      ) => {
+        const context = contextOf(command, deps);
+        const page = await context.client.listModels({
+          status: options.status,
+          datasetId: options.dataset,
+          offset: options.offset,
+          limit: options.limit,
+        });
+        if (context.settings.json) return printJson(context.io, page);
+        printTable(
+          context.io,
+          ['id', 'name', 'status', 'profile', 'stage', 'step', 'created'],
+          page.items.map((m) => [
+            m.id,
+            m.name,
+            m.status,
+            m.profile,
+            m.progress?.stage,
+            m.progress?.totalSteps ? `${m.progress.step ?? 0}/${m.progress.totalSteps}` : '-',
+            m.createdAt,
+          ]),
+        );
+        pageFooter(context.io, page);
+      },
+    );
+
+  models
+    .command('show <id>')
+    .description('status, per-stage progress and metrics of one model')
+    .option('--wait', 'wait for training to finish, showing progress')
+    .option('--interval <ms>', 'polling interval with --wait', integer('--interval', 50), 2000)
+    .action(async (id: string, options: { wait?: boolean; interval: number }, command: Command) => {
+      const context = contextOf(command, deps);
+      const model = options.wait
+        ? await waitForModel(context, id, options.interval)
+        : await context.client.getModel(id);
+      showModel(context.io, context.settings.json, model);
+    });
+
+  models
+    .command('cancel <id>')
+    .description('stop training')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const context = contextOf(command, deps);
+      showModel(context.io, context.settings.json, await context.client.cancelModel(id));
+    });
+
+  models
+    .command('delete <id>')
+    .description('delete a model (refused while runs use it)')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const context = contextOf(command, deps);
+      await context.client.deleteModel(id);
+      if (context.settings.json) printJson(context.io, { id, deleted: true });
+      else context.io.stdout.write(`deleted model ${id}\n`);
+    });
+
+  return models;
+}

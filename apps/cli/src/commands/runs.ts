@@ -1,0 +1,353 @@
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Command, Option } from 'commander';
+import { FINISHED_RUN_STATUSES, type CreateRunRequest, type Run, type Sampler } from '@maskgen/client';
+import { contextOf, integer, type CliDeps, type CommandContext } from '../context';
+import {
+  formatCell,
+  pageFooter,
+  printJson,
+  printRecord,
+  printTable,
+  shortDuration,
+  type Io,
+} from '../output';
+import { Progress, sleep } from '../progress';
+import { UsageError } from '../settings';
+
+export interface SamplerOptions {
+  generator?: string;
+  length?: number;
+  model?: string;
+  method?: 'naive' | 'ess';
+  classes?: 'unconditional' | 'balanced';
+  ess?: string;
+}
+
+/** Sampler flags shared by `runs create` and `schedules set`. */
+export function addSamplerOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--generator <g>', 'synthetic reference sampler').choices(['cbf', 'synthetic-control']),
+    )
+    .option('--length <n>', 'series length of the synthetic sampler', integer('--length', 1), 128)
+    .option('--model <id>', 'sample from a trained model instead')
+    .addOption(new Option('--method <m>', 'model sampler').choices(['naive', 'ess']).default('ess'))
+    .addOption(new Option('--classes <c>', 'class conditioning').choices(['unconditional', 'balanced']))
+    .option('--ess <json>', 'ESS parameters as JSON, e.g. \'{"rounds":2}\'');
+}
+
+export function samplerOf(options: SamplerOptions): Sampler {
+  if (options.model && options.generator) {
+    throw new UsageError('Choose one sampler: --generator (synthetic) or --model');
+  }
+  if (options.model) {
+    let ess: Record<string, number> | undefined;
+    if (options.ess) {
+      try {
+        ess = JSON.parse(options.ess) as Record<string, number>;
+      } catch {
+        throw new UsageError(`--ess must be JSON, got "${options.ess}"`);
+      }
+    }
+    return {
+      kind: 'model',
+      modelId: options.model,
+      method: options.method ?? 'ess',
+      ...(options.classes ? { classes: options.classes } : {}),
+      ...(ess ? { ess } : {}),
+    };
+  }
+  if (!options.generator)
+    throw new UsageError('A sampler is required: --generator cbf|synthetic-control or --model <id>');
+  return {
+    kind: 'synthetic',
+    generator: options.generator as 'cbf' | 'synthetic-control',
+    length: options.length ?? 128,
+  };
+}
+
+function samplerLabel(run: Run): string {
+  const sampler = run.params.sampler;
+  if (!sampler) return '-';
+  if (sampler.kind === 'model')
+    return `${sampler.method ?? 'model'} (${String(sampler.modelId).slice(0, 8)})`;
+  return `${sampler.generator ?? sampler.kind}/${sampler.length ?? '?'}`;
+}
+
+function numSamplesOf(run: Run): unknown {
+  return run.params.numSamples;
+}
+
+export function showRun(io: Io, json: boolean, run: Run): void {
+  if (json) return printJson(io, run);
+  printRecord(io, [
+    ['id', run.id],
+    ['status', run.status],
+    ['sampler', samplerLabel(run)],
+    ['samples', `${run.samplesStored} / ${formatCell(numSamplesOf(run))}`],
+    [
+      'shards',
+      `${run.shards.succeeded} / ${run.shards.total} done, ${run.shards.running} running, ${run.shards.failed} failed`,
+    ],
+    ['progress', `${Math.round(run.progress * 100)}%`],
+    ['seed', run.seed],
+    ['created', run.timings.createdAt],
+    ['started', run.timings.startedAt],
+    ['finished', run.timings.finishedAt],
+    ['duration', shortDuration(run.timings.durationMs)],
+    ...(run.error ? ([['error', run.error]] as [string, unknown][]) : []),
+  ]);
+}
+
+/** Polls a run until it finishes, showing shards done; returns the final run. */
+export async function waitForRun(context: CommandContext, id: string, intervalMs: number): Promise<Run> {
+  const progress = new Progress(context.io, !context.settings.json);
+  try {
+    for (;;) {
+      const run = await context.client.getRun(id);
+      progress.update(
+        `run ${run.id.slice(0, 8)}`,
+        run.shards.succeeded,
+        run.shards.total,
+        `shards | ${run.samplesStored} samples | ${run.status}`,
+      );
+      if (FINISHED_RUN_STATUSES.includes(run.status)) return run;
+      await sleep(intervalMs);
+    }
+  } finally {
+    progress.stop();
+  }
+}
+
+/** Exit status of a finished run: failures and cancellations are not a success for a script. */
+export class RunNotSucceeded extends Error {
+  override name = 'RunNotSucceeded';
+}
+
+function assertSucceeded(run: Run): void {
+  if (run.status === 'failed')
+    throw new RunNotSucceeded(`run ${run.id} failed: ${run.error ?? 'no message'}`);
+  if (run.status === 'cancelled') throw new RunNotSucceeded(`run ${run.id} was cancelled`);
+}
+
+export function runsCommand(deps: CliDeps): Command {
+  const runs = new Command('runs').description('start, watch, cancel and export generation runs');
+
+  addSamplerOptions(runs.command('create').description('start a generation run'))
+    .requiredOption('--samples <n>', 'number of samples', integer('--samples', 1))
+    .option('--shard-size <n>', 'samples per shard', integer('--shard-size', 1))
+    .option('--seed <n>', 'random seed', integer('--seed'))
+    .option('--priority <n>', '1-10, 10 is the most urgent', integer('--priority', 1))
+    .option('--wait', 'wait for the run to finish, showing progress')
+    .option('--interval <ms>', 'polling interval with --wait', integer('--interval', 50), 1000)
+    .action(
+      async (
+        options: SamplerOptions & {
+          samples: number;
+          shardSize?: number;
+          seed?: number;
+          priority?: number;
+          wait?: boolean;
+          interval: number;
+        },
+        command: Command,
+      ) => {
+        const context = contextOf(command, deps);
+        const request: CreateRunRequest = {
+          sampler: samplerOf(options),
+          numSamples: options.samples,
+          ...(options.shardSize !== undefined ? { shardSize: options.shardSize } : {}),
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          ...(options.priority !== undefined ? { priority: options.priority } : {}),
+        };
+        const created = await context.client.createRun(request);
+        if (!options.wait) return showRun(context.io, context.settings.json, created);
+        if (!context.settings.json) context.io.stderr.write(`started run ${created.id}\n`);
+        const finished = await waitForRun(context, created.id, options.interval);
+        showRun(context.io, context.settings.json, finished);
+        assertSucceeded(finished);
+      },
+    );
+
+  runs
+    .command('list')
+    .description("list the team's runs, newest first")
+    .addOption(
+      new Option('--status <s>', 'only runs in this status').choices([
+        'queued',
+        'running',
+        'succeeded',
+        'failed',
+        'cancelled',
+      ]),
+    )
+    .option('--offset <n>', 'first row', integer('--offset'), 0)
+    .option('--limit <n>', 'rows (at most 500)', integer('--limit', 1), 50)
+    .action(async (options: { status?: string; offset: number; limit: number }, command: Command) => {
+      const context = contextOf(command, deps);
+      const page = await context.client.listRuns(options);
+      if (context.settings.json) return printJson(context.io, page);
+      printTable(
+        context.io,
+        ['id', 'status', 'sampler', 'samples', 'shards', 'created', 'duration'],
+        page.items.map((run) => [
+          run.id,
+          run.status,
+          samplerLabel(run),
+          run.samplesStored,
+          `${run.shards.succeeded}/${run.shards.total}`,
+          run.timings.createdAt,
+          shortDuration(run.timings.durationMs),
+        ]),
+      );
+      pageFooter(context.io, page);
+    });
+
+  runs
+    .command('show <id>')
+    .description('status, progress, timings and metrics of one run')
+    .option('--wait', 'wait for the run to finish, showing progress')
+    .option('--interval <ms>', 'polling interval with --wait', integer('--interval', 50), 1000)
+    .action(async (id: string, options: { wait?: boolean; interval: number }, command: Command) => {
+      const context = contextOf(command, deps);
+      const run = options.wait
+        ? await waitForRun(context, id, options.interval)
+        : await context.client.getRun(id);
+      const metrics = (await context.client.runMetrics(id)).items;
+      if (context.settings.json) return printJson(context.io, { ...run, metrics });
+      showRun(context.io, false, run);
+      if (metrics.length > 0)
+        printTable(
+          context.io,
+          ['metric', 'value'],
+          metrics.map((m) => [m.name, m.value]),
+        );
+      if (options.wait) assertSucceeded(run);
+    });
+
+  runs
+    .command('cancel <id>')
+    .description('cancel a queued or running run (stored samples are kept)')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const context = contextOf(command, deps);
+      showRun(context.io, context.settings.json, await context.client.cancelRun(id));
+    });
+
+  runs
+    .command('retry <id>')
+    .description("re-enqueue a failed run's unfinished shards")
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const context = contextOf(command, deps);
+      showRun(context.io, context.settings.json, await context.client.retryRun(id));
+    });
+
+  runs
+    .command('compare <ids...>')
+    .description('metrics of two or more runs side by side')
+    .action(async (ids: string[], _options: unknown, command: Command) => {
+      const context = contextOf(command, deps);
+      const { runs: compared } = await context.client.compareRuns(ids);
+      if (context.settings.json) return printJson(context.io, { runs: compared });
+      const names = [...new Set(compared.flatMap((run) => Object.keys(run.metrics)))].sort();
+      printTable(
+        context.io,
+        ['metric', ...compared.map((run) => run.name ?? run.id.slice(0, 8))],
+        [
+          ['status', ...compared.map((run) => run.status)],
+          ['sampler', ...compared.map((run) => JSON.stringify(run.sampler))],
+          ...names.map((name) => [name, ...compared.map((run) => run.metrics[name])]),
+        ],
+      );
+    });
+
+  runs
+    .command('export <id>')
+    .description('write the samples of a run as CSV, NumPy .npy or JSON')
+    .addOption(new Option('--format <f>', 'file format').choices(['csv', 'npy', 'json']).default('csv'))
+    .option('-o, --output <file>', 'write here instead of stdout')
+    .option('--offset <n>', 'first sample index', integer('--offset'), 0)
+    .option('--limit <n>', 'number of samples (default all)', integer('--limit', 1))
+    .action(
+      async (
+        id: string,
+        options: { format: 'csv' | 'npy' | 'json'; output?: string; offset: number; limit?: number },
+        command: Command,
+      ) => {
+        const context = contextOf(command, deps);
+        if (options.format === 'npy' && !options.output && context.io.stdout.isTTY) {
+          throw new UsageError('Refusing to write binary .npy data to a terminal: pass --output <file>');
+        }
+        const sink = options.output ? createWriteStream(options.output) : context.io.stdout;
+        const written =
+          options.format === 'json'
+            ? await exportJson(context, id, options, sink)
+            : await exportStream(context, id, { ...options, format: options.format }, sink);
+        if (options.output) {
+          await new Promise<void>((resolve, reject) =>
+            (sink as NodeJS.WritableStream).end((error?: Error | null) =>
+              error ? reject(error) : resolve(),
+            ),
+          );
+          if (context.settings.json)
+            printJson(context.io, { id, format: options.format, output: options.output, samples: written });
+          else context.io.stderr.write(`wrote ${written} samples to ${options.output}\n`);
+        }
+      },
+    );
+
+  return runs;
+}
+
+async function exportStream(
+  context: CommandContext,
+  id: string,
+  options: { format: 'csv' | 'npy'; offset: number; limit?: number },
+  sink: NodeJS.WritableStream,
+): Promise<number> {
+  const response = await context.client.raw('GET', `/runs/${encodeURIComponent(id)}/samples`, {
+    query: { format: options.format, offset: options.offset, limit: options.limit },
+  });
+  const count = Number(response.headers.get('x-sample-count') ?? 0);
+  if (!response.body) return 0;
+  await pipeline(Readable.fromWeb(response.body), sink, {
+    end: false,
+  });
+  return count;
+}
+
+/** JSON pages of at most 1000 samples, written as one array without holding the run in memory. */
+async function exportJson(
+  context: CommandContext,
+  id: string,
+  options: { offset: number; limit?: number },
+  sink: NodeJS.WritableStream,
+): Promise<number> {
+  const progress = new Progress(context.io, !context.settings.json && sink !== context.io.stdout);
+  const write = (text: string) =>
+    new Promise<void>((resolve, reject) => sink.write(text, (error) => (error ? reject(error) : resolve())));
+  let offset = options.offset;
+  let written = 0;
+  await write('[');
+  try {
+    for (;;) {
+      const wanted = options.limit === undefined ? 1000 : Math.min(1000, options.limit - written);
+      if (wanted <= 0) break;
+      const page = await context.client.samples(id, { offset, limit: wanted });
+      for (const sample of page.items) {
+        await write(`${written === 0 ? '\n' : ',\n'}${JSON.stringify(sample)}`);
+        written += 1;
+      }
+      const total =
+        options.limit === undefined ? page.total - options.offset : Math.min(options.limit, page.total);
+      progress.update('export', written, total, 'samples');
+      if (page.items.length < wanted) break;
+      offset += page.items.length;
+    }
+  } finally {
+    progress.stop();
+  }
+  await write('\n]\n');
+  return written;
+}

@@ -1,0 +1,281 @@
+import type {
+  ComparedRun,
+  CreateRunRequest,
+  CriticScores,
+  Dataset,
+  DatasetSeriesPage,
+  Evaluation,
+  Metric,
+  Model,
+  Page,
+  ProgressEvent,
+  Run,
+  SamplePage,
+  Schedule,
+  ScheduleHistoryEntry,
+} from './types';
+
+/** A non-2xx answer of the API, carrying the server's own message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** The endpoint does not exist on this server (yet), as opposed to a missing row. */
+  get routeMissing(): boolean {
+    return this.status === 404 && /^Cannot (GET|POST|PUT|DELETE)/.test(this.message);
+  }
+}
+
+/** Nest answers errors as {statusCode, message, error}; message may be a list of validation errors. */
+function messageOf(status: number, statusText: string, body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown; error?: unknown };
+    if (Array.isArray(parsed.message)) return parsed.message.map(String).join('; ');
+    if (typeof parsed.message === 'string' && parsed.message) return parsed.message;
+    if (typeof parsed.error === 'string' && parsed.error) return parsed.error;
+  } catch {
+    // Not JSON: fall back to the text or the status line.
+  }
+  const text = body.trim();
+  return text && text.length < 500 ? text : `${status} ${statusText}`.trim();
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+export interface ClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** Injected for tests or other runtimes; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+/**
+ * A thin typed client of the maskgen API, shared by the CLI (Node) and the dashboard (browser):
+ * it only needs fetch, URL and TextDecoder.
+ */
+export class MaskgenClient {
+  private readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  url(path: string, query?: Query): string {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+    }
+    const qs = search.toString();
+    return `${this.baseUrl}${path}${qs ? `?${qs}` : ''}`;
+  }
+
+  /** The raw response of a request, after checking its status. */
+  async raw(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown; signal?: AbortSignal; accept?: string } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { 'x-api-key': this.options.apiKey };
+    if (options.accept) headers.accept = options.accept;
+    let body: FormData | string | undefined;
+    if (options.body instanceof FormData) body = options.body;
+    else if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.url(path, options.query), {
+        method,
+        headers,
+        body,
+        signal: options.signal,
+      });
+    } catch (error) {
+      if (error instanceof Error && error.name === 'AbortError') throw error;
+      const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause : error) : undefined;
+      throw new ApiError(
+        0,
+        `Cannot reach the API at ${this.baseUrl}: ${cause?.message ?? String(error)}`,
+        path,
+      );
+    }
+    if (!response.ok) {
+      throw new ApiError(
+        response.status,
+        messageOf(response.status, response.statusText, await response.text()),
+        path,
+      );
+    }
+    return response;
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const response = await this.raw(method, path, options);
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  // datasets
+  listDatasets(query: Query = {}) {
+    return this.request<Page<Dataset>>('GET', '/datasets', { query });
+  }
+  getDataset(id: string) {
+    return this.request<Dataset>('GET', `/datasets/${encodeURIComponent(id)}`);
+  }
+  uploadDataset(form: FormData) {
+    return this.request<Dataset>('POST', '/datasets/upload', { body: form });
+  }
+  builtinDataset(body: { dataset: string; name?: string }) {
+    return this.request<Dataset>('POST', '/datasets/builtin', { body });
+  }
+  syntheticDataset(body: {
+    name: string;
+    generator: string;
+    length?: number;
+    trainPerClass: number;
+    testPerClass: number;
+    seed: number;
+  }) {
+    return this.request<Dataset>('POST', '/datasets/synthetic', { body });
+  }
+  datasetSeries(id: string, query: { split?: 'train' | 'test'; offset?: number; limit?: number }) {
+    return this.request<DatasetSeriesPage>('GET', `/datasets/${encodeURIComponent(id)}/series`, { query });
+  }
+  deleteDataset(id: string) {
+    return this.request<void>('DELETE', `/datasets/${encodeURIComponent(id)}`);
+  }
+
+  // runs
+  createRun(body: CreateRunRequest) {
+    return this.request<Run>('POST', '/runs', { body });
+  }
+  listRuns(query: Query = {}) {
+    return this.request<Page<Run>>('GET', '/runs', { query });
+  }
+  getRun(id: string, signal?: AbortSignal) {
+    return this.request<Run>('GET', `/runs/${encodeURIComponent(id)}`, { signal });
+  }
+  cancelRun(id: string) {
+    return this.request<Run>('POST', `/runs/${encodeURIComponent(id)}/cancel`);
+  }
+  retryRun(id: string) {
+    return this.request<Run>('POST', `/runs/${encodeURIComponent(id)}/retry`);
+  }
+  runMetrics(id: string) {
+    return this.request<{ runId: string; items: Metric[] }>('GET', `/runs/${encodeURIComponent(id)}/metrics`);
+  }
+  samples(id: string, query: { offset?: number; limit?: number } = {}) {
+    return this.request<SamplePage>('GET', `/runs/${encodeURIComponent(id)}/samples`, {
+      query: { ...query, format: 'json' },
+    });
+  }
+  criticScores(id: string, index: number) {
+    return this.request<CriticScores>('GET', `/runs/${encodeURIComponent(id)}/samples/${index}/critic`);
+  }
+  compareRuns(ids: string[]) {
+    return this.request<{ runs: ComparedRun[] }>('GET', '/runs/compare', { query: { ids: ids.join(',') } });
+  }
+
+  // models
+  trainModel(body: { datasetId: string; name?: string; profile?: string; seed?: number }) {
+    return this.request<Model>('POST', '/models', { body });
+  }
+  listModels(query: Query = {}) {
+    return this.request<Page<Model>>('GET', '/models', { query });
+  }
+  getModel(id: string) {
+    return this.request<Model>('GET', `/models/${encodeURIComponent(id)}`);
+  }
+  cancelModel(id: string) {
+    return this.request<Model>('POST', `/models/${encodeURIComponent(id)}/cancel`);
+  }
+  deleteModel(id: string) {
+    return this.request<void>('DELETE', `/models/${encodeURIComponent(id)}`);
+  }
+
+  // evaluations
+  createEvaluation(
+    body: { runId: string } | { datasetId: string; split: 'train' | 'test'; modelId?: string },
+  ) {
+    return this.request<Evaluation>('POST', '/evaluations', { body });
+  }
+  listEvaluations(query: Query = {}) {
+    return this.request<Page<Evaluation>>('GET', '/evaluations', { query });
+  }
+  getEvaluation(id: string) {
+    return this.request<Evaluation>('GET', `/evaluations/${encodeURIComponent(id)}`);
+  }
+
+  // schedules
+  listSchedules() {
+    return this.request<{ items: Schedule[] }>('GET', '/schedules');
+  }
+  putSchedule(name: string, body: { cron: string; timezone: string; run: CreateRunRequest }) {
+    return this.request<Schedule>('PUT', `/schedules/${encodeURIComponent(name)}`, { body });
+  }
+  deleteSchedule(name: string) {
+    return this.request<void>('DELETE', `/schedules/${encodeURIComponent(name)}`);
+  }
+  scheduleHistory(name: string) {
+    return this.request<ScheduleHistoryEntry[]>('GET', `/schedules/${encodeURIComponent(name)}/history`);
+  }
+
+  /**
+   * Reads GET /events (server-sent events) with fetch, so the key stays in a header, calling
+   * `onEvent` for each event until the signal aborts or the stream ends. Rejects with an ApiError
+   * when the endpoint answers an error (e.g. 404 on a server without it).
+   */
+  async streamEvents(onEvent: (event: ProgressEvent) => void, signal: AbortSignal): Promise<void> {
+    const response = await this.raw('GET', '/events', { signal, accept: 'text/event-stream' });
+    if (!response.body) throw new ApiError(0, 'The event stream has no body', '/events');
+    const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let boundary: number;
+      while ((boundary = buffer.search(/\r?\n\r?\n/)) >= 0) {
+        const block = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary).replace(/^\r?\n\r?\n/, '');
+        const event = parseEventBlock(block);
+        if (event) onEvent(event);
+      }
+    }
+  }
+}
+
+/** One SSE block ("event: x\ndata: {...}"); comments (": keepalive") and empty data are skipped. */
+export function parseEventBlock(block: string): ProgressEvent | undefined {
+  let type = 'message';
+  const data: string[] = [];
+  for (const line of block.split(/\r?\n/)) {
+    if (line.startsWith(':')) continue;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'event') type = value;
+    else if (field === 'data') data.push(value);
+  }
+  if (data.length === 0) return undefined;
+  try {
+    return { type, data: JSON.parse(data.join('\n')) as ProgressEvent['data'] };
+  } catch {
+    return undefined;
+  }
+}

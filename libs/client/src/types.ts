@@ -1,0 +1,204 @@
+/**
+ * Response shapes of the maskgen HTTP API as its clients (CLI, dashboard) read them. Dates arrive as
+ * ISO strings. Fields of endpoints that are still landing are optional where the contract allows it.
+ */
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface SyntheticSampler {
+  kind: 'synthetic';
+  generator: 'cbf' | 'synthetic-control';
+  length: number;
+}
+
+export interface ModelSampler {
+  kind: 'model';
+  modelId: string;
+  method: 'naive' | 'ess';
+  classes?: 'unconditional' | 'balanced';
+  ess?: Record<string, number>;
+}
+
+export type Sampler = SyntheticSampler | ModelSampler;
+
+export interface CreateRunRequest {
+  sampler: Sampler;
+  numSamples: number;
+  shardSize?: number;
+  seed?: number;
+  priority?: number;
+}
+
+export interface Run {
+  id: string;
+  kind: string;
+  status: RunStatus;
+  params: { sampler?: Partial<SyntheticSampler> & Partial<ModelSampler>; [key: string]: unknown };
+  seed: number;
+  /** 0..1 */
+  progress: number;
+  error: string | null;
+  shards: {
+    total: number;
+    queued: number;
+    running: number;
+    succeeded: number;
+    failed: number;
+    cancelled: number;
+  };
+  samplesStored: number;
+  timings: {
+    createdAt: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+    durationMs: number | null;
+  };
+}
+
+export interface Metric {
+  name: string;
+  value: number;
+  details?: Record<string, unknown>;
+  createdAt?: string;
+}
+
+export interface Sample {
+  index: number;
+  shard: number;
+  classIndex: number | null;
+  values: number[];
+  critic: { mean: number; max: number } | null;
+}
+
+export interface SamplePage {
+  runId: string;
+  total: number;
+  offset: number;
+  limit: number;
+  items: Sample[];
+}
+
+export interface TokenGridScores {
+  rows: number;
+  columns: number;
+  before: number[];
+  after: number[] | null;
+  remasked: number[] | null;
+}
+
+export interface CriticScores {
+  lf: TokenGridScores;
+  hf: TokenGridScores | null;
+}
+
+export interface Dataset {
+  id: string;
+  name: string;
+  sourceKind: 'upload' | 'synthetic' | 'builtin';
+  sourceDetails: Record<string, unknown>;
+  seriesLength: number;
+  /** Original label names; a series' class index points into this list. */
+  classNames: string[];
+  trainCount: number;
+  testCount: number;
+  createdAt: string;
+}
+
+export interface DatasetSeries {
+  index: number;
+  classIndex: number;
+  values: number[];
+}
+
+export interface DatasetSeriesPage {
+  datasetId: string;
+  split: 'train' | 'test';
+  offset: number;
+  limit: number;
+  total: number;
+  items: DatasetSeries[];
+}
+
+export type ModelStatus = 'pending' | 'training' | 'ready' | 'failed' | 'cancelled';
+export const FINISHED_MODEL_STATUSES: readonly ModelStatus[] = ['ready', 'failed', 'cancelled'];
+export const TRAINING_STAGES = ['stage1', 'prior', 'critic', 'classifier'] as const;
+export type TrainingStage = (typeof TRAINING_STAGES)[number];
+
+export interface StageProgress {
+  status: string;
+  step: number;
+  totalSteps: number;
+  loss: number | null;
+  history: { step: number; loss: number }[];
+}
+
+export interface Model {
+  id: string;
+  name: string;
+  datasetId: string;
+  status: ModelStatus;
+  profile: string;
+  seed: number;
+  progress: {
+    stage?: string;
+    step?: number;
+    totalSteps?: number;
+    loss?: number | null;
+    stages?: Partial<Record<TrainingStage, StageProgress>>;
+  };
+  metrics: Record<string, number | undefined>;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Evaluation {
+  id: string;
+  status: string;
+  runId?: string | null;
+  datasetId?: string | null;
+  modelId?: string | null;
+  split?: string | null;
+  metrics: Record<string, number> | Metric[] | null;
+  error?: string | null;
+  createdAt?: string;
+}
+
+export interface ComparedRun {
+  id: string;
+  name?: string | null;
+  sampler: Record<string, unknown> | null;
+  status: RunStatus;
+  metrics: Record<string, number>;
+}
+
+export interface Schedule {
+  name: string;
+  cron: string;
+  timezone: string;
+  nextRunAt?: string | null;
+  run: CreateRunRequest;
+}
+
+export interface ScheduleHistoryEntry {
+  runId: string;
+  createdAt: string;
+  status: RunStatus;
+  metrics: Record<string, number>;
+}
+
+/** One server-sent event of GET /events. */
+export interface ProgressEvent {
+  /** 'run' or 'model' (others may be added). */
+  type: string;
+  data: { id: string; status: string; progress?: unknown; [key: string]: unknown };
+}
