@@ -11,6 +11,7 @@ import { TeamsAdminController } from './admin/teams.controller';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { DatasetsController } from './datasets/datasets.controller';
 import { DatasetsService } from './datasets/datasets.service';
+import { EventsController } from './events/events.controller';
 import { MetricsController } from './observability/metrics.controller';
 import { RunsController } from './runs/runs.controller';
 import { RunsService } from './runs/runs.service';
@@ -42,6 +43,7 @@ import { SchedulesController } from './schedules/schedules.controller';
     RunsController,
     SchedulesController,
     MetricsController,
+    EventsController,
   ],
   providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, DatasetsService, RunsService],
 })

@@ -15,6 +15,8 @@ export abstract class EventBus {
   abstract publish(event: AppEvent): Promise<void>;
   /** Returns the function that unsubscribes. */
   abstract subscribe(listener: AppEventListener): () => void;
+  /** Resolves once events published from now on reach this process's subscribers. */
+  abstract ready(): Promise<void>;
 }
 
 const LOCAL_EVENT = 'event';
@@ -38,6 +40,10 @@ export class InProcessEventBus extends EventBus {
   subscribe(listener: AppEventListener): () => void {
     this.emitter.on(LOCAL_EVENT, listener);
     return () => this.emitter.off(LOCAL_EVENT, listener);
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
   }
 }
 
@@ -74,9 +80,8 @@ export class RedisEventBus extends EventBus implements OnModuleDestroy {
     return () => this.emitter.off(LOCAL_EVENT, listener);
   }
 
-  /** Resolves once the subscriber listens, so a caller can publish knowing it will hear itself. */
-  ready(): Promise<unknown> {
-    return this.ensureSubscribed();
+  async ready(): Promise<void> {
+    await this.ensureSubscribed();
   }
 
   private ensureSubscribed(): Promise<unknown> {
