@@ -21,7 +21,7 @@ const USAGE = `usage: npm run report -- --datasets <name,name,...> [--profile ${
        [--seed n] [--out path-prefix] [--work-dir dir] [--notes file.md]
   --datasets  comma-separated UCR names (vendored or ../shared/data/ucr) or synthetic:<generator>
   --profile   training profile (default cpu)
-  --samples   series generated per method (naive, ESS) and conditioning (default 256; ≥ 2)
+  --samples   series generated per method (naive, ESS) and conditioning (default 256; ≥ 10, the IS splits)
   --seed      non-negative integer for training and sampling (default 1)
   --out       writes <out>.md and <out>.json (default docs/results)
   --work-dir  checkpoints and per-dataset results, reused by later runs (default .data/report)
@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   const profile = args.profile ?? 'cpu';
   if (!isTrainingProfile(profile)) throw new UsageError(`unknown profile '${profile}'`);
   const seed = integerArg('--seed', args.seed, 0) ?? 1;
-  const samples = integerArg('--samples', args.samples, 2) ?? 256;
+  const samples = integerArg('--samples', args.samples, 10) ?? 256;
   const out = path.resolve(args.out ?? 'docs/results');
   const workDir = path.resolve(args['work-dir'] ?? '.data/report');
   let notes = '';

@@ -1,0 +1,150 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initTensorBackend } from '@maskgen/tensor';
+import { type PreparedDataset, loadDatasetByName, prepareDataset } from '@maskgen/pipeline';
+import { collectResults, renderJson, renderMarkdown } from '../scripts/report/markdown';
+import {
+  type DatasetResult,
+  conditionalClasses,
+  ensurePipeline,
+  proportionalCounts,
+  resultPath,
+  runDataset,
+  runDir,
+} from '../scripts/report/run';
+
+const ROOT = path.resolve(__dirname, '..');
+let data: PreparedDataset;
+
+before(async () => {
+  await initTensorBackend('wasm');
+  data = prepareDataset(loadDatasetByName('ItalyPowerDemand'));
+});
+
+describe('npm run report', () => {
+  test('resumes: a second run loads every stage instead of retraining; bad checkpoints are retrained', async () => {
+    const workDir = mkdtempSync(path.join(os.tmpdir(), 'report-'));
+    const options = { profile: 'tiny', seed: 2, workDir } as const;
+    const first = await ensurePipeline(data, options);
+    for (const record of Object.values(first.stages)) assert.equal(record.reused, false);
+    const dir = runDir(workDir, data.name, 'tiny', 2);
+    const mtimes = ['stage1', 'prior', 'critic', 'classifier'].map(
+      (s) => statSync(path.join(dir, `${s}.ckpt`)).mtimeMs,
+    );
+    const tensors = tf.memory().numTensors;
+    const second = await ensurePipeline(data, options);
+    assert.equal(tf.memory().numTensors, tensors);
+    for (const [stage, record] of Object.entries(second.stages)) {
+      assert.equal(record.reused, true, `${stage} reused`);
+      assert.ok(Number.isFinite(record.metrics.seconds), `${stage} keeps its training time`);
+    }
+    assert.deepEqual(
+      ['stage1', 'prior', 'critic', 'classifier'].map((s) => statSync(path.join(dir, `${s}.ckpt`)).mtimeMs),
+      mtimes,
+    );
+    assert.ok(Buffer.from(second.checkpoints.prior).equals(Buffer.from(first.checkpoints.prior)));
+
+    // A flipped byte fails the checkpoint's hash; a checkpoint of another seed does not belong here.
+    const priorFile = path.join(dir, 'prior.ckpt');
+    const corrupt = Buffer.from(readFileSync(priorFile));
+    corrupt[corrupt.length - 100] ^= 0xff;
+    writeFileSync(priorFile, corrupt);
+    const other = await ensurePipeline(data, { ...options, seed: 3 });
+    writeFileSync(path.join(dir, 'critic.ckpt'), other.checkpoints.critic);
+    const third = await ensurePipeline(data, options);
+    assert.equal(third.stages.stage1.reused, true);
+    assert.equal(third.stages.prior.reused, false);
+    assert.equal(third.stages.critic.reused, false);
+    assert.ok(
+      Buffer.from(third.checkpoints.prior).equals(Buffer.from(first.checkpoints.prior)),
+      'same seed, same bytes',
+    );
+
+    // A finished dataset is read back, not recomputed.
+    const result = await runDataset(data, { ...options, samples: 10, command: 'test' });
+    assert.equal(result.results.conditional.ess.count, 10);
+    assert.ok(Number.isFinite(result.results.conditional.naive.cas));
+    const again = await runDataset(data, { ...options, samples: 10, command: 'other' });
+    assert.equal(again.finishedAt, result.finishedAt);
+    assert.deepEqual(
+      collectResults(workDir, 'tiny', 2, 10).map((r) => r.dataset),
+      ['ItalyPowerDemand'],
+    );
+    assert.deepEqual(collectResults(workDir, 'tiny', 2, 7), []);
+    assert.ok(statSync(resultPath(dir, 10)).isFile());
+  });
+
+  test('conditional classes follow the training proportions', () => {
+    assert.deepEqual(proportionalCounts(Int32Array.from([0, 0, 0, 1]), 2, 10), [8, 2]);
+    assert.deepEqual(proportionalCounts(Int32Array.from([0, 1, 2]), 3, 4), [2, 1, 1]);
+    const classes = conditionalClasses(data, 9);
+    assert.equal(classes.length, 9);
+    assert.deepEqual(Array.from(classes.slice(0, 2)).sort(), [0, 1]);
+  });
+
+  test('markdown and JSON list every finished dataset, the summary counts and the paper figures', () => {
+    const method = (fid: number, critic: number, cas?: number) => ({
+      fid,
+      inceptionScore: 1.5,
+      inceptionScoreStd: 0.1,
+      rocketFid: fid * 10,
+      criticDistance: critic,
+      ...(cas === undefined ? {} : { cas }),
+      count: 100,
+      tStar: null,
+      generateSeconds: 3,
+      priorPasses: { lf: 1, hf: 1 },
+    });
+    const stage = { metrics: { seconds: 1, testAccuracy: 0.9, testMse: 0.01, loss: 2 }, reused: false };
+    const make = (dataset: string, naiveFid: number, essFid: number): DatasetResult => ({
+      version: 1,
+      dataset,
+      profile: 'cpu',
+      seed: 1,
+      samples: 100,
+      command: 'npm run report -- --datasets GunPoint,CBF',
+      finishedAt: '2026-11-29T11:00:00.000Z',
+      data: { train: 50, test: 150, length: 150, classes: 2 },
+      stages: { stage1: stage, prior: stage, critic: stage, classifier: stage },
+      results: {
+        unconditional: { naive: method(naiveFid, 5), ess: method(essFid, 3) },
+        conditional: { naive: method(naiveFid, 5, 0.8), ess: method(essFid + 1, 3, 0.85) },
+      },
+    });
+    const results = [make('CBF', 2, 1.5), make('GunPoint', 1, 1.25)];
+    const md = renderMarkdown(results, 'A note.');
+    assert.match(md, /npm run report -- --datasets GunPoint,CBF/);
+    assert.match(md, /\| CBF \| 100 \| 2\.00 \| 1\.50 \| ESS \| 2\.00 \| 2\.50 \| naive \| 2\.3 ± 0\.4 \|/);
+    assert.match(md, /\| GunPoint \| 100 \| 1\.00 \| 1\.25 \| naive \|.*\| 0\.8 ± 0\.4 \|/);
+    assert.match(md, /lower FCN FID on 1 of 2 datasets unconditionally and 0 of 2 class-conditionally/);
+    assert.match(md, /0\.800 \/ 0\.850/);
+    assert.match(md, /## Notes\n\nA note\./);
+    const json = JSON.parse(renderJson(results)) as { summary: { essBetterFid: { unconditional: number } } };
+    assert.equal(json.summary.essBetterFid.unconditional, 1);
+    assert.match(renderMarkdown([]), /No dataset finished yet/);
+  });
+
+  test('usage errors exit with code 2 and a message', () => {
+    for (const args of [
+      ['--datasets', 'NoSuchSet'],
+      ['--datasets', 'CBF', '--samples', '1'],
+      ['--profile', 'x'],
+    ]) {
+      const run = spawnSync(
+        process.execPath,
+        ['--require', '@swc-node/register', 'scripts/report.ts', ...args],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+        },
+      );
+      assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /^error: /);
+    }
+  });
+});
