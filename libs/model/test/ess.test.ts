@@ -278,3 +278,47 @@ test('sampler: an aborted signal rejects and leaves no tensors', async () => {
   await assert.rejects(run);
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('sampler: per-sample t* (optional, off by default) — each sample stops on its own error, invariants hold', async () => {
+  const rng = new SeededRng(21);
+  const shared = await generateSamples(prior, codebooks, { method: 'ess', count: B, classes: CLASSES, rng });
+  const sharedInfo = shared.ess!.lf!;
+  assert.deepEqual(Array.from(sharedInfo.tStarPerSample), new Array<number>(B).fill(sharedInfo.tStar));
+
+  const own = await generateSamples(prior, codebooks, {
+    method: 'ess',
+    count: B,
+    classes: CLASSES,
+    rng,
+    ess: { perSampleTStar: true },
+  });
+  const info = own.ess!.lf!;
+  assert.deepEqual(own.naive.lf.ids, shared.naive.lf.ids, 'same naive start');
+  const before = own.critic!.lf!.before;
+  for (let i = 0; i < B; i++) {
+    const alone = await criticalReverse(
+      ctx,
+      own.naive.lf.ids.subarray(i * N, (i + 1) * N),
+      1,
+      before.subarray(i * N, (i + 1) * N),
+      { steps: 10, windowRate: 0.3, threshold: 1, classes: CLASSES.slice(i, i + 1) },
+    );
+    assert.equal(info.tStarPerSample[i], alone.tStar, `sample ${i}: its own t*`);
+    const remasked = info.remasked.subarray(i * N, (i + 1) * N);
+    assert.equal(
+      remasked.reduce((a, v) => a + v, 0),
+      maskedCount(N, 10, alone.tStar + 1),
+    );
+    for (let j = i * N; j < (i + 1) * N; j++) {
+      if (info.remasked[j] === 0) assert.equal(own.lf[j], own.naive.lf.ids[j], 'kept tokens never change');
+    }
+  }
+  assert.equal(info.tStar, Math.min(...info.tStarPerSample));
+  assert.ok(!own.lf.includes(K));
+  // One sample: per-sample and shared t* are the same computation, bit for bit.
+  const one = { method: 'ess', count: 1, classes: CLASSES.slice(0, 1), rng } as const;
+  const a = await generateSamples(prior, codebooks, one);
+  const b = await generateSamples(prior, codebooks, { ...one, ess: { perSampleTStar: true } });
+  assert.deepEqual(b.lf, a.lf);
+  assert.deepEqual(b.hf, a.hf);
+});

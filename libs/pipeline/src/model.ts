@@ -71,7 +71,7 @@ export interface GenerateResult {
   readonly classes: Int32Array | null;
   /** Per sample; null for naive without scoreNaive. */
   readonly critic: SampleCritic[] | null;
-  /** LF t* per sample (ESS: shared by the request, ess.md §5.3 R); null for naive. */
+  /** LF t* per sample (shared by the request unless ess.perSampleTStar, ess.md §5.3); null for naive. */
   readonly tStar: Int32Array | null;
   /** Mean raw LF critic code distance over all tokens, on s_T (before) and the output (after). */
   readonly meanCriticDistance: { readonly before: number; readonly after: number } | null;
@@ -222,7 +222,7 @@ export function loadPipelineModel(checkpoints: PipelineCheckpoints): PipelineMod
                 essHf.remasked,
               ),
       }));
-      tStar = new Int32Array(count).fill(essLf.tStar);
+      tStar = essLf.tStarPerSample;
       meanCriticDistance = { before: mean(lf.distancesBefore), after: mean(lf.distancesAfter) };
     } else if (options.scoreNaive === true) {
       const ctx = {

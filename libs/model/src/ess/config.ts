@@ -13,6 +13,12 @@ export interface EssConfig {
    * save one critic call (N prior passes). The output is identical either way (tested).
    */
   readonly skipNoOpStep: boolean;
+  /**
+   * Per-sample t* (§5.3 allows it as an option, off by default): each sample's reverse sampling computes `err` on
+   * its own tokens and stops at its own t*; resampling then runs per group of equal t*. R shares one t* over the
+   * whole request (false).
+   */
+  readonly perSampleTStar: boolean;
 }
 
 export const ESS_DEFAULTS: EssConfig = {
@@ -21,4 +27,5 @@ export const ESS_DEFAULTS: EssConfig = {
   applyTo: 'lf',
   keepVisible: true,
   skipNoOpStep: true,
+  perSampleTStar: false,
 };

@@ -19,10 +19,21 @@ export interface ResampleOptions {
   readonly rng: SeededRng;
   /** Index of the first sample in the whole request. */
   readonly firstIndex: number;
+  /**
+   * Request index of every row, when the rows are not the contiguous samples firstIndex.. (per-sample t* resamples
+   * groups of samples); a sample's noise depends only on this index.
+   */
+  readonly sampleIndex?: Int32Array;
   /** Rows per guided draw pass. */
   readonly drawRows: number;
   /** Called with each step's state after re-masking (tests check the mask counts). */
   readonly onStep?: (t: number, s: Int32Array) => void;
+}
+
+function rowStreams(options: ResampleOptions, start: number, batch: number, t: number): SeededRng[] {
+  const index = options.sampleIndex;
+  if (index === undefined) return stepStreams(options.rng, options.firstIndex + start, batch, t);
+  return Array.from({ length: batch }, (_, i) => stepStreams(options.rng, index[start + i], 1, t)[0]);
 }
 
 /** Guided (or plain) logits of s in chunks, drawn with per-sample streams; returns draw and p. */
@@ -55,7 +66,7 @@ async function drawChunked(
         ? guidedLogits(prior, sT, cls, options.config.guidanceScale, lf)
         : conditionalLogits(prior, sT, cls, lf);
     });
-    const streams = stepStreams(options.rng, options.firstIndex + start, b, t);
+    const streams = rowStreams(options, start, b, t);
     try {
       // keepVisible = false redraws every position (R): present an all-masked state to the draw stage.
       draw.set(drawStage(logits, keep ? sc : new Int32Array(b * n).fill(k), k, streams).draw, start * n);
@@ -91,7 +102,7 @@ export async function criticalResample(
     const r = (t + 1) / config.steps;
     const noiseScale = config.choiceTemperature * (1 - r);
     const score = new Float64Array(batch * n);
-    const streams = stepStreams(options.rng, options.firstIndex, batch, t);
+    const streams = rowStreams(options, 0, batch, t);
     for (let i = 0; i < batch; i++) {
       const g = streams[i].fork('choice');
       for (let j = i * n; j < (i + 1) * n; j++) {

@@ -42,7 +42,10 @@ export interface BranchCritic {
 }
 
 export interface BranchEss {
+  /** The request's t* (with perSampleTStar: the smallest per-sample t*). */
   readonly tStar: number;
+  /** t* of every sample [B] (all equal to tStar unless perSampleTStar). */
+  readonly tStarPerSample: Int32Array;
   /** 1 where reverse sampling re-masked the token, [B, N]. */
   readonly remasked: Uint8Array;
   readonly errors: readonly { t: number; err: number; movingAverage: number }[];
@@ -58,7 +61,7 @@ export interface SamplerResult {
   readonly naive: { readonly lf: BranchTrajectory; readonly hf: BranchTrajectory };
   /** Per-branch critic scores; null for naive unless scoreNaive. Only branches ESS refines (or all, naive). */
   readonly critic: { readonly lf: BranchCritic | null; readonly hf: BranchCritic | null } | null;
-  /** ESS details per refined branch (null where not refined). */
+  /** ESS details per refined branch (null where not refined). `errors` are empty with perSampleTStar. */
   readonly ess: { readonly lf: BranchEss | null; readonly hf: BranchEss | null } | null;
   /** Prior passes (sequences through a branch prior; guided passes count twice), per branch. */
   readonly priorPasses: { lf: number; hf: number };
@@ -174,33 +177,94 @@ export async function generateSamples(
 
   const refine = async (ctx: CriticContext, branch: 'lf' | 'hf', sT: Int32Array, lfIds?: Int32Array) => {
     const counter = branch === 'lf' ? lfCount : hfCount;
+    const n = ctx.prior.shape.tokens;
+    const nl = prior.shapes.lfTokens;
     const before = await score(ctx, sT, lfIds);
-    const reverse = await criticalReverse(
-      ctx,
-      sT,
-      count,
-      before.scores,
-      { steps: config.steps, windowRate: ess.windowRate, threshold: ess.threshold, classes, lfIds },
-      counter,
-    );
-    const ids = await criticalResample(
-      ctx,
-      reverse.ids,
-      count,
-      {
+    const reverseOptions = { steps: config.steps, windowRate: ess.windowRate, threshold: ess.threshold };
+    const resampleOptions = {
+      config,
+      guide: branch === 'lf' || config.guidanceScale > 1,
+      keepVisible: ess.keepVisible,
+      skipNoOpStep: ess.skipNoOpStep,
+      rng: rng.fork(`ess-${branch}`),
+      firstIndex: 0,
+      drawRows: chunk,
+    };
+    let ids: Int32Array;
+    let info: BranchEss;
+    if (!ess.perSampleTStar) {
+      const reverse = await criticalReverse(
+        ctx,
+        sT,
+        count,
+        before.scores,
+        { ...reverseOptions, classes, lfIds },
+        counter,
+      );
+      ids = await criticalResample(
+        ctx,
+        reverse.ids,
+        count,
+        { ...resampleOptions, tStar: reverse.tStar, classes, lfIds },
+        counter,
+      );
+      info = {
         tStar: reverse.tStar,
-        config,
-        classes,
-        lfIds,
-        guide: branch === 'lf' || config.guidanceScale > 1,
-        keepVisible: ess.keepVisible,
-        skipNoOpStep: ess.skipNoOpStep,
-        rng: rng.fork(`ess-${branch}`),
-        firstIndex: 0,
-        drawRows: chunk,
-      },
-      counter,
-    );
+        tStarPerSample: new Int32Array(count).fill(reverse.tStar),
+        remasked: reverse.remasked,
+        errors: reverse.errors,
+      };
+    } else {
+      // Reverse sampling on each sample alone gives its own err and t*; then resample each group of equal t*.
+      const rows = <A extends Int32Array | Float64Array>(
+        a: A,
+        indices: readonly number[],
+        width: number,
+      ): A => {
+        const out = new (a.constructor as new (len: number) => A)(indices.length * width);
+        indices.forEach((i, r) => out.set(a.subarray(i * width, (i + 1) * width), r * width));
+        return out;
+      };
+      const sStar = new Int32Array(count * n);
+      const remasked = new Uint8Array(count * n);
+      const tStars = new Int32Array(count);
+      for (let i = 0; i < count; i++) {
+        const reverse = await criticalReverse(
+          ctx,
+          sT.subarray(i * n, (i + 1) * n),
+          1,
+          before.scores.subarray(i * n, (i + 1) * n),
+          {
+            ...reverseOptions,
+            classes: classes === null ? null : classes.slice(i, i + 1),
+            lfIds: lfIds?.slice(i * nl, (i + 1) * nl),
+          },
+          counter,
+        );
+        sStar.set(reverse.ids, i * n);
+        remasked.set(reverse.remasked, i * n);
+        tStars[i] = reverse.tStar;
+      }
+      ids = new Int32Array(count * n);
+      for (const tStar of [...new Set(tStars)].sort((a, b) => a - b)) {
+        const group = Array.from(tStars.keys()).filter((i) => tStars[i] === tStar);
+        const out = await criticalResample(
+          ctx,
+          rows(sStar, group, n),
+          group.length,
+          {
+            ...resampleOptions,
+            tStar,
+            classes: classes === null ? null : rows(classes, group, 1),
+            lfIds: lfIds === undefined ? undefined : rows(lfIds, group, nl),
+            sampleIndex: Int32Array.from(group),
+          },
+          counter,
+        );
+        group.forEach((i, r) => ids.set(out.subarray(r * n, (r + 1) * n), i * n));
+      }
+      info = { tStar: Math.min(...tStars), tStarPerSample: tStars, remasked, errors: [] };
+    }
     const after = await score(ctx, ids, lfIds);
     const critic: BranchCritic = {
       before: before.scores,
@@ -208,7 +272,6 @@ export async function generateSamples(
       distancesBefore: before.distances,
       distancesAfter: after.distances,
     };
-    const info: BranchEss = { tStar: reverse.tStar, remasked: reverse.remasked, errors: reverse.errors };
     return { ids, critic, info };
   };
 
