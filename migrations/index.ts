@@ -1,8 +1,13 @@
 import type { MigrationInterface } from 'typeorm';
 import { InitialSchema1764400000000 } from './1764400000000-initial-schema';
 import { SamplesExportIndex1764410000000 } from './1764410000000-samples-export-index';
+import { ModelTraining1764420000000 } from './1764420000000-model-training';
 
 type MigrationClass = new () => MigrationInterface;
 
 /** Every migration, oldest first. A new migration must be appended here. */
-export const MIGRATIONS: MigrationClass[] = [InitialSchema1764400000000, SamplesExportIndex1764410000000];
+export const MIGRATIONS: MigrationClass[] = [
+  InitialSchema1764400000000,
+  SamplesExportIndex1764410000000,
+  ModelTraining1764420000000,
+];

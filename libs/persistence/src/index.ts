@@ -5,6 +5,7 @@ export * from './migrate';
 export * from './persistence.module';
 export * from './repositories/dataset.repository';
 export * from './repositories/metric.repository';
+export * from './repositories/model.repository';
 export * from './repositories/run.repository';
 export * from './repositories/sample.repository';
 export * from './repositories/team.repository';

@@ -3,11 +3,19 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions, type DatabaseOptions } from './data-source';
 import { DatasetRepository } from './repositories/dataset.repository';
 import { MetricRepository } from './repositories/metric.repository';
+import { ModelRepository } from './repositories/model.repository';
 import { RunRepository } from './repositories/run.repository';
 import { SampleRepository } from './repositories/sample.repository';
 import { TeamRepository } from './repositories/team.repository';
 
-const REPOSITORIES = [DatasetRepository, MetricRepository, RunRepository, SampleRepository, TeamRepository];
+const REPOSITORIES = [
+  DatasetRepository,
+  MetricRepository,
+  ModelRepository,
+  RunRepository,
+  SampleRepository,
+  TeamRepository,
+];
 
 @Module({})
 export class PersistenceModule {

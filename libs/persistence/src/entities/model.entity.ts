@@ -11,11 +11,14 @@ import {
 } from 'typeorm';
 import { DatasetEntity } from './dataset.entity';
 import { TeamEntity } from './team.entity';
+import { bigintAsNumber } from './transformers';
 
 export type ModelStatus = 'pending' | 'training' | 'ready' | 'failed' | 'cancelled';
+export type ModelProfile = 'tiny' | 'cpu' | 'paper';
 
 @Entity('models')
 @Check('ck_models_status', "status IN ('pending', 'training', 'ready', 'failed', 'cancelled')")
+@Check('ck_models_profile', "profile IN ('tiny', 'cpu', 'paper')")
 export class ModelEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -43,12 +46,23 @@ export class ModelEntity {
   @Column({ type: 'text', default: 'pending' })
   status!: ModelStatus;
 
+  /** Size preset of every stage (the pipeline's profiles). */
+  @Column({ type: 'text', default: 'cpu' })
+  profile!: ModelProfile;
+
+  @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber })
+  seed!: number;
+
   @Column({ type: 'jsonb', default: () => "'{}'" })
   hyperparameters!: Record<string, unknown>;
 
   /** Latest training progress: stage, step, losses. */
   @Column({ type: 'jsonb', default: () => "'{}'" })
   progress!: Record<string, unknown>;
+
+  /** What the stages measured (e.g. classifierTestAccuracy), merged as each stage finishes. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  metrics!: Record<string, unknown>;
 
   @Column({ type: 'text', nullable: true })
   error!: string | null;

@@ -22,6 +22,13 @@ export class TokenCriticScoreEntity {
   @PrimaryColumn({ type: 'text' })
   band!: TokenBand;
 
+  /** Token grid shape: scores and mask hold rows × columns values. */
+  @Column({ name: 'grid_rows', type: 'integer' })
+  gridRows!: number;
+
+  @Column({ name: 'grid_columns', type: 'integer' })
+  gridColumns!: number;
+
   @Column({ type: 'bytea' })
   scores!: Buffer;
 

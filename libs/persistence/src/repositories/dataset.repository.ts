@@ -82,6 +82,10 @@ export class DatasetRepository {
     }
   }
 
+  findById(id: string): Promise<DatasetEntity | null> {
+    return this.dataSource.getRepository(DatasetEntity).findOneBy({ id });
+  }
+
   findForTeam(id: string, teamId: string): Promise<DatasetEntity | null> {
     return this.dataSource.getRepository(DatasetEntity).findOneBy({ id, teamId });
   }
@@ -109,6 +113,21 @@ export class DatasetRepository {
       classIndex: row.classIndex,
       values: bytesToFloat32(row.values),
     }));
+  }
+
+  /** Every series of one split in index order (training and evaluation read whole splits). */
+  async split(
+    datasetId: string,
+    split: DatasetSplit,
+  ): Promise<{ values: Float32Array[]; labels: Int32Array }> {
+    const rows = await this.dataSource.getRepository(DatasetSeriesEntity).find({
+      where: { datasetId, split },
+      order: { seriesIndex: 'ASC' },
+    });
+    return {
+      values: rows.map((row) => bytesToFloat32(row.values)),
+      labels: Int32Array.from(rows, (row) => row.classIndex ?? 0),
+    };
   }
 
   /** Deletes a dataset unless a model was trained on it (the database enforces it too). */

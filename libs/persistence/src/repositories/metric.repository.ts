@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { MetricEntity } from '../entities';
 
 @Injectable()
@@ -21,5 +21,16 @@ export class MetricRepository {
     return this.dataSource
       .getRepository(MetricEntity)
       .find({ where: { runId }, order: { name: 'ASC', createdAt: 'ASC' } });
+  }
+
+  /** The latest value of every metric of each run: runId → { name: value }. */
+  async latestByRun(runIds: string[]): Promise<Map<string, Record<string, number>>> {
+    const latest = new Map<string, Record<string, number>>(runIds.map((id) => [id, {}]));
+    if (runIds.length === 0) return latest;
+    const rows = await this.dataSource
+      .getRepository(MetricEntity)
+      .find({ where: { runId: In(runIds) }, order: { createdAt: 'ASC', id: 'ASC' } });
+    for (const row of rows) latest.get(row.runId)![row.name] = row.value;
+    return latest;
   }
 }

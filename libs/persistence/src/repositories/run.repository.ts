@@ -215,4 +215,33 @@ export class RunRepository {
   async deleteRuns(ids: string[]): Promise<void> {
     if (ids.length > 0) await this.dataSource.getRepository(RunEntity).delete({ id: In(ids) });
   }
+
+  /** Runs a team's schedule started, newest first. */
+  listBySchedule(teamId: string, scheduleName: string, limit: number): Promise<RunEntity[]> {
+    return this.dataSource
+      .getRepository(RunEntity)
+      .createQueryBuilder('run')
+      .where('run.team_id = :teamId AND run.params @> :origin::jsonb', {
+        teamId,
+        origin: JSON.stringify({ schedule: scheduleName }),
+      })
+      .orderBy('run.created_at', 'DESC')
+      .limit(limit)
+      .getMany();
+  }
+
+  findManyForTeam(ids: string[], teamId: string): Promise<RunEntity[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.dataSource.getRepository(RunEntity).findBy({ id: In(ids), teamId });
+  }
+
+  /** Sets a running run's progress (fraction in [0, 1]) without touching a finished one. */
+  async setProgress(id: string, fraction: number): Promise<void> {
+    await this.dataSource
+      .createQueryBuilder()
+      .update(RunEntity)
+      .set({ progress: Math.max(0, Math.min(1, fraction)) })
+      .where(`id = :id AND status IN ('queued', 'running')`, { id })
+      .execute();
+  }
 }

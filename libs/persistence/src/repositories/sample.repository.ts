@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SampleEntity } from '../entities';
+import { SampleEntity, TokenCriticScoreEntity, type CriticPhase, type TokenBand } from '../entities';
 
 export interface NewSample {
   runId: string;
@@ -9,6 +9,55 @@ export interface NewSample {
   sampleIndex: number;
   classIndex: number | null;
   values: Float32Array;
+}
+
+/** Per-token critic scores of one branch of one sample, in token-grid order. */
+export interface NewCriticScores {
+  band: TokenBand;
+  phase: CriticPhase;
+  rows: number;
+  columns: number;
+  scores: Float32Array;
+  /** 1 where critical reverse sampling re-masked the token. */
+  remasked?: Uint8Array;
+}
+
+/** A sample from a model sampler: its tokens and what the critic said about them. */
+export interface NewScoredSample extends NewSample {
+  tokensLf?: Int32Array;
+  tokensHf?: Int32Array;
+  criticMean?: number | null;
+  criticMax?: number | null;
+  remaskedCount?: number | null;
+  critic: NewCriticScores[];
+}
+
+export interface StoredCriticScores {
+  band: TokenBand;
+  phase: CriticPhase;
+  rows: number;
+  columns: number;
+  scores: Float32Array;
+  remasked: Uint8Array | null;
+}
+
+function int32ToBytes(values: Int32Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
+/** One bit per token, most significant bit first, so a 1,024-token grid costs 128 bytes. */
+export function packBits(flags: Uint8Array): Buffer {
+  const bytes = Buffer.alloc(Math.ceil(flags.length / 8));
+  flags.forEach((flag, i) => {
+    if (flag) bytes[i >> 3] |= 0x80 >> (i & 7);
+  });
+  return bytes;
+}
+
+export function unpackBits(bytes: Buffer, count: number): Uint8Array {
+  const flags = new Uint8Array(count);
+  for (let i = 0; i < count; i++) flags[i] = (bytes[i >> 3] >> (7 - (i & 7))) & 1;
+  return flags;
 }
 
 export function float32ToBytes(values: Float32Array): Buffer {
@@ -54,6 +103,93 @@ export class SampleRepository {
       inserted += (result.raw as unknown[]).length;
     }
     return inserted;
+  }
+
+  /**
+   * Stores model samples and their per-token critic scores in one transaction: a sample is never
+   * there without its scores. As with insertMany, samples already stored (a retried shard) are
+   * skipped, together with their scores.
+   */
+  async insertScored(samples: NewScoredSample[]): Promise<number> {
+    if (samples.length === 0) return 0;
+    return this.dataSource.transaction(async (manager) => {
+      const result = await manager
+        .createQueryBuilder()
+        .insert()
+        .into(SampleEntity)
+        .values(
+          samples.map((sample) => ({
+            runId: sample.runId,
+            shardIndex: sample.shardIndex,
+            sampleIndex: sample.sampleIndex,
+            classIndex: sample.classIndex,
+            values: float32ToBytes(sample.values),
+            tokensLf: sample.tokensLf ? int32ToBytes(sample.tokensLf) : null,
+            tokensHf: sample.tokensHf ? int32ToBytes(sample.tokensHf) : null,
+            criticMean: sample.criticMean ?? null,
+            criticMax: sample.criticMax ?? null,
+            remaskedCount: sample.remaskedCount ?? null,
+          })),
+        )
+        .orIgnore()
+        .returning(['id', 'sampleIndex'])
+        .execute();
+      const inserted = result.raw as { id: string; sample_index: number }[];
+      const idByIndex = new Map(inserted.map((row) => [row.sample_index, row.id]));
+      const scoreRows = samples.flatMap((sample) => {
+        const sampleId = idByIndex.get(sample.sampleIndex);
+        if (sampleId === undefined) return [];
+        return sample.critic.map((critic) => ({
+          sampleId,
+          band: critic.band,
+          phase: critic.phase,
+          gridRows: critic.rows,
+          gridColumns: critic.columns,
+          scores: float32ToBytes(critic.scores),
+          remaskedMask: critic.remasked ? packBits(critic.remasked) : null,
+        }));
+      });
+      for (let start = 0; start < scoreRows.length; start += 1000) {
+        await manager
+          .createQueryBuilder()
+          .insert()
+          .into(TokenCriticScoreEntity)
+          .values(scoreRows.slice(start, start + 1000))
+          .execute();
+      }
+      return inserted.length;
+    });
+  }
+
+  /** The critic scores stored for one sample of a run; null when the sample or its scores are missing. */
+  async criticScores(runId: string, sampleIndex: number): Promise<StoredCriticScores[] | null> {
+    const rows = await this.dataSource
+      .getRepository(TokenCriticScoreEntity)
+      .createQueryBuilder('score')
+      .innerJoin(SampleEntity, 'sample', 'sample.id = score.sample_id')
+      .where('sample.run_id = :runId AND sample.sample_index = :sampleIndex', { runId, sampleIndex })
+      .getMany();
+    if (rows.length === 0) return null;
+    return rows.map((row) => ({
+      band: row.band,
+      phase: row.phase,
+      rows: row.gridRows,
+      columns: row.gridColumns,
+      scores: bytesToFloat32(row.scores),
+      remasked: row.remaskedMask ? unpackBits(row.remaskedMask, row.gridRows * row.gridColumns) : null,
+    }));
+  }
+
+  /** Mean and count of the stored per-sample critic means of a run (null mean when none were scored). */
+  async criticSummary(runId: string): Promise<{ scored: number; mean: number | null }> {
+    const row = await this.dataSource
+      .getRepository(SampleEntity)
+      .createQueryBuilder('sample')
+      .select('count(sample.critic_mean)::int', 'scored')
+      .addSelect('avg(sample.critic_mean)::float8', 'mean')
+      .where('sample.run_id = :runId', { runId })
+      .getRawOne<{ scored: number; mean: number | null }>();
+    return { scored: row?.scored ?? 0, mean: row?.mean ?? null };
   }
 
   countByRun(runId: string): Promise<number> {

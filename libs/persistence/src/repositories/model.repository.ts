@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import {
+  ModelCheckpointEntity,
+  ModelEntity,
+  RunEntity,
+  type ModelProfile,
+  type ModelStage,
+  type ModelStatus,
+} from '../entities';
+
+export interface NewModel {
+  teamId: string;
+  datasetId: string;
+  name: string;
+  profile: ModelProfile;
+  seed: number;
+  hyperparameters?: Record<string, unknown>;
+}
+
+export interface StoredCheckpoint {
+  stage: ModelStage;
+  bytes: Buffer;
+  sha256: string;
+}
+
+export interface CheckpointDigest {
+  stage: ModelStage;
+  sha256: string;
+  byteSize: number;
+  createdAt: Date;
+}
+
+/** Deleting the model would pull it from under runs that still sample from it. */
+export class ModelInUseError extends Error {}
+/** The bytes read back do not hash to what was stored. */
+export class CheckpointCorruptError extends Error {}
+
+const TRAINABLE: ModelStatus[] = ['pending', 'training'];
+
+export function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+@Injectable()
+export class ModelRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  create(model: NewModel): Promise<ModelEntity> {
+    const repository = this.dataSource.getRepository(ModelEntity);
+    return repository.save(
+      repository.create({ ...model, hyperparameters: model.hyperparameters ?? {}, status: 'pending' }),
+    );
+  }
+
+  findById(id: string): Promise<ModelEntity | null> {
+    return this.dataSource.getRepository(ModelEntity).findOneBy({ id });
+  }
+
+  findForTeam(id: string, teamId: string): Promise<ModelEntity | null> {
+    return this.dataSource.getRepository(ModelEntity).findOneBy({ id, teamId });
+  }
+
+  listForTeam(
+    teamId: string,
+    filter: { status?: ModelStatus; datasetId?: string },
+    offset: number,
+    limit: number,
+  ): Promise<[ModelEntity[], number]> {
+    return this.dataSource.getRepository(ModelEntity).findAndCount({
+      where: {
+        teamId,
+        ...Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined)),
+      },
+      order: { createdAt: 'DESC' },
+      skip: offset,
+      take: limit,
+    });
+  }
+
+  /** The team's most recently created ready model of a dataset. */
+  latestReady(teamId: string, datasetId: string): Promise<ModelEntity | null> {
+    return this.dataSource
+      .getRepository(ModelEntity)
+      .findOne({ where: { teamId, datasetId, status: 'ready' }, order: { createdAt: 'DESC' } });
+  }
+
+  async status(id: string): Promise<ModelStatus | undefined> {
+    const row = await this.dataSource
+      .getRepository(ModelEntity)
+      .findOne({ where: { id }, select: { status: true } });
+    return row?.status;
+  }
+
+  /** Moves a pending or training model to training; false when it was cancelled, failed or deleted. */
+  async markTraining(id: string): Promise<boolean> {
+    const result = await this.dataSource
+      .createQueryBuilder()
+      .update(ModelEntity)
+      .set({ status: 'training', error: null })
+      .where('id = :id AND status IN (:...open)', { id, open: TRAINABLE })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Stores the latest progress while the model trains; writes for a model that stopped meanwhile
+   * are dropped, unless `afterStop` (the stage recording that it saw the stop).
+   */
+  async saveProgress(id: string, progress: object, options: { afterStop?: boolean } = {}): Promise<void> {
+    await this.dataSource
+      .createQueryBuilder()
+      .update(ModelEntity)
+      .set({ progress: () => ':progress::jsonb' })
+      .where(options.afterStop ? 'id = :id' : 'id = :id AND status IN (:...open)', { id, open: TRAINABLE })
+      .setParameter('progress', JSON.stringify(progress))
+      .execute();
+  }
+
+  /**
+   * Stores a stage's checkpoint (replacing one from an earlier attempt), merges its metrics and
+   * progress, and marks the model ready after the last stage, all at once. False when the model
+   * stopped training meanwhile (cancelled or deleted): nothing is stored then.
+   */
+  async completeStage(
+    id: string,
+    stage: ModelStage,
+    bytes: Buffer,
+    update: {
+      metrics: Record<string, unknown>;
+      progress: object;
+      /** Merged into the model's hyperparameters (e.g. the generated series length). */
+      hyperparameters?: Record<string, unknown>;
+      last: boolean;
+    },
+  ): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const model = await manager.findOne(ModelEntity, {
+        where: { id, status: In(TRAINABLE) },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!model) return false;
+      await manager.upsert(
+        ModelCheckpointEntity,
+        { modelId: id, stage, bytes, contentSha256: sha256Hex(bytes), byteSize: bytes.byteLength },
+        ['modelId', 'stage'],
+      );
+      await manager.query(
+        `UPDATE models SET metrics = metrics || $2::jsonb, progress = $3::jsonb, status = $4,
+           hyperparameters = hyperparameters || $5::jsonb, updated_at = now() WHERE id = $1`,
+        [
+          id,
+          JSON.stringify(update.metrics),
+          JSON.stringify(update.progress),
+          update.last ? 'ready' : model.status,
+          JSON.stringify(update.hyperparameters ?? {}),
+        ],
+      );
+      return true;
+    });
+  }
+
+  /** Records a failure unless the model was cancelled (or already finished) meanwhile. */
+  async fail(id: string, message: string): Promise<void> {
+    await this.dataSource
+      .createQueryBuilder()
+      .update(ModelEntity)
+      .set({ status: 'failed', error: message })
+      .where('id = :id AND status IN (:...open)', { id, open: TRAINABLE })
+      .execute();
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const result = await this.dataSource
+      .createQueryBuilder()
+      .update(ModelEntity)
+      .set({ status: 'cancelled' })
+      .where('id = :id AND status IN (:...open)', { id, open: TRAINABLE })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Deletes a model with its checkpoints, unless queued or running generation runs sample from it.
+   * Finished runs keep their samples and metrics; their model id becomes null.
+   */
+  async deleteForTeam(id: string, teamId: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const model = await manager.findOne(ModelEntity, {
+        where: { id, teamId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!model) return false;
+      const active = await manager.countBy(RunEntity, { modelId: id, status: In(['queued', 'running']) });
+      if (active > 0) {
+        throw new ModelInUseError(`Model is used by ${active} active run(s); cancel or wait for them first`);
+      }
+      await manager.delete(ModelEntity, { id });
+      return true;
+    });
+  }
+
+  async checkpointDigests(modelId: string): Promise<CheckpointDigest[]> {
+    const rows = await this.dataSource.getRepository(ModelCheckpointEntity).find({
+      where: { modelId },
+      select: { stage: true, contentSha256: true, byteSize: true, createdAt: true },
+      order: { createdAt: 'ASC' },
+    });
+    return rows.map((row) => ({
+      stage: row.stage,
+      sha256: row.contentSha256,
+      byteSize: row.byteSize,
+      createdAt: row.createdAt,
+    }));
+  }
+
+  /** The stored checkpoints of the given stages, each verified against its hash. */
+  async loadCheckpoints(modelId: string, stages: readonly ModelStage[]): Promise<StoredCheckpoint[]> {
+    const rows = await this.dataSource
+      .getRepository(ModelCheckpointEntity)
+      .find({ where: { modelId, stage: In([...stages]) } });
+    return stages.map((stage) => {
+      const row = rows.find((candidate) => candidate.stage === stage);
+      if (!row) throw new CheckpointCorruptError(`Model ${modelId} has no ${stage} checkpoint`);
+      const actual = sha256Hex(row.bytes);
+      if (actual !== row.contentSha256) {
+        throw new CheckpointCorruptError(
+          `The ${stage} checkpoint of model ${modelId} is corrupt (sha256 ${actual}, stored ${row.contentSha256})`,
+        );
+      }
+      return { stage, bytes: row.bytes, sha256: actual };
+    });
+  }
+}
