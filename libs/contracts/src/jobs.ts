@@ -12,28 +12,81 @@ export const JobName = {
   FinalizeGenerateRun: 'generate.finalize-run',
   /** Fired by a team's cron schedule: starts one generation run from the schedule's template. */
   FireSchedule: 'schedule.fire',
+  /** Training flow, one job per stage, each a parent of the stage before it. */
+  TrainStage1: 'train.stage1',
+  TrainPrior: 'train.prior',
+  TrainCritic: 'train.critic',
+  TrainClassifier: 'train.classifier',
+  /** After a model run's shards: computes its metrics against the real test split and settles the run. */
+  EvaluateGeneratedRun: 'evaluate.generated-run',
+  /** An evaluation requested through POST /evaluations (of a run or of a real split). */
+  RunEvaluation: 'evaluate.evaluation',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
 const uuid = z.uuid();
 const seed = z.number().int().min(0).max(0xffffffff);
 
-/** The sampler that produced a shard. Model samplers join this union as they land. */
+/** Training stages in flow order; each stores one checkpoint. */
+export const MODEL_STAGES = ['stage1', 'prior', 'critic', 'classifier'] as const;
+export type ModelStageName = (typeof MODEL_STAGES)[number];
+
+export const TRAIN_STAGE_JOB: Record<ModelStageName, JobName> = {
+  stage1: JobName.TrainStage1,
+  prior: JobName.TrainPrior,
+  critic: JobName.TrainCritic,
+  classifier: JobName.TrainClassifier,
+};
+
+export const TRAINING_PROFILES = ['tiny', 'cpu', 'paper'] as const;
+export type TrainingProfileName = (typeof TRAINING_PROFILES)[number];
+
+/** The reference sampler drawing from a built-in synthetic generator. */
 export const syntheticSamplerSchema = z.object({
   kind: z.literal('synthetic'),
   generator: z.string().min(1),
   length: z.number().int().min(8).max(100_000),
 });
 
+/** ESS parameters (ess.md §5.3–§5.5); omitted ones take the spec's defaults. */
+export const essParamsSchema = z
+  .object({
+    windowRate: z.number().gt(0).max(1),
+    threshold: z.number().gt(0).max(100),
+    applyTo: z.enum(['lf', 'lf+hf']),
+    keepVisible: z.boolean(),
+  })
+  .partial();
+export type EssParams = z.output<typeof essParamsSchema>;
+
+export const SAMPLER_METHODS = ['naive', 'ess'] as const;
+export const CLASS_MODES = ['unconditional', 'balanced'] as const;
+
+/** A trained model's sampler: naive iterative decoding or ESS. */
+export const modelSamplerSchema = z.object({
+  kind: z.literal('model'),
+  modelId: uuid,
+  method: z.enum(SAMPLER_METHODS),
+  /** 'balanced': sample i gets class i mod classes; 'unconditional': no class. */
+  classes: z.enum(CLASS_MODES).default('unconditional'),
+  ess: essParamsSchema.optional(),
+});
+export type ModelSampler = z.output<typeof modelSamplerSchema>;
+
+export const samplerSchema = z.discriminatedUnion('kind', [syntheticSamplerSchema, modelSamplerSchema]);
+export type Sampler = z.output<typeof samplerSchema>;
+
 /** What a generation run is started from (API request or schedule template). */
 export const generationRunTemplateSchema = z.object({
-  sampler: syntheticSamplerSchema,
+  sampler: samplerSchema,
   numSamples: z.number().int().min(1),
   shardSize: z.number().int().min(1).max(100_000),
   priority: z.number().int().min(1).max(10),
   seed: seed.optional(),
 });
 export type GenerationRunTemplate = z.output<typeof generationRunTemplateSchema>;
+
+const modelJob = z.object({ modelId: uuid });
 
 export const jobPayloadSchemas = {
   [JobName.GenerateShard]: z.object({
@@ -42,20 +95,34 @@ export const jobPayloadSchemas = {
     sampleOffset: z.number().int().min(0),
     sampleCount: z.number().int().min(1).max(100_000),
     seed,
-    sampler: syntheticSamplerSchema,
+    sampler: samplerSchema,
   }),
-  [JobName.FinalizeGenerateRun]: z.object({ runId: uuid }),
+  [JobName.FinalizeGenerateRun]: z.object({
+    runId: uuid,
+    /** An evaluation job follows and settles the run; finalising only checks the shards. */
+    evaluationFollows: z.boolean().optional(),
+  }),
   [JobName.FireSchedule]: z.object({
     teamId: uuid,
     scheduleName: z.string().min(1),
     run: generationRunTemplateSchema,
   }),
+  [JobName.TrainStage1]: modelJob,
+  [JobName.TrainPrior]: modelJob,
+  [JobName.TrainCritic]: modelJob,
+  [JobName.TrainClassifier]: modelJob,
+  [JobName.EvaluateGeneratedRun]: z.object({ runId: uuid }),
+  /** runId is the evaluation's own run (kind 'evaluate'); its params say what is evaluated. */
+  [JobName.RunEvaluation]: z.object({ runId: uuid }),
 } satisfies Record<JobName, z.ZodType>;
 
 export type JobPayload<N extends JobName> = z.output<(typeof jobPayloadSchemas)[N]>;
 export type GenerateShardPayload = JobPayload<typeof JobName.GenerateShard>;
 export type FinalizeGenerateRunPayload = JobPayload<typeof JobName.FinalizeGenerateRun>;
 export type FireSchedulePayload = JobPayload<typeof JobName.FireSchedule>;
+export type TrainStagePayload = z.output<typeof modelJob>;
+export type EvaluateGeneratedRunPayload = JobPayload<typeof JobName.EvaluateGeneratedRun>;
+export type RunEvaluationPayload = JobPayload<typeof JobName.RunEvaluation>;
 
 /** Discriminated union of all jobs: `{ name, data }` pairs that type-check together. */
 export type JobItem = { [N in JobName]: { name: N; data: JobPayload<N> } }[JobName];
@@ -65,6 +132,12 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.GenerateShard]: QueueName.Generate,
   [JobName.FinalizeGenerateRun]: QueueName.Generate,
   [JobName.FireSchedule]: QueueName.Generate,
+  [JobName.TrainStage1]: QueueName.Train,
+  [JobName.TrainPrior]: QueueName.Train,
+  [JobName.TrainCritic]: QueueName.Train,
+  [JobName.TrainClassifier]: QueueName.Train,
+  [JobName.EvaluateGeneratedRun]: QueueName.Evaluate,
+  [JobName.RunEvaluation]: QueueName.Evaluate,
 };
 
 export const JOB_NAMES = Object.keys(JOB_QUEUE) as JobName[];

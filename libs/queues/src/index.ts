@@ -8,3 +8,5 @@ export * from './worker-options';
 export * from './generation-run.starter';
 export * from './shard-plan';
 export * from './events';
+export * from './model-training.starter';
+export * from './evaluation.starter';

@@ -10,7 +10,8 @@ export interface JobContext {
   /** Logger whose lines carry queue, job id and (when the payload has one) run id. */
   logger: Logger;
   /**
-   * Aborted when the job's run is cancelled (from any process; reason: RunCancelledError) or when
+   * Aborted when the job's run or model is cancelled (from any process; reason: RunCancelledError,
+   * ModelCancelledError) or when
    * the worker lost the job's lock (reason: JobLockLostError; another worker may already run it, so
    * the job must stop writing and leave the run's state alone). Long work checks it between steps.
    */
@@ -26,6 +27,14 @@ export class RunCancelledError extends Error {
   constructor(runId: string) {
     super(`run ${runId} was cancelled`);
     this.name = 'RunCancelledError';
+  }
+}
+
+/** The reason of a training job's signal when its model was cancelled (or deleted). */
+export class ModelCancelledError extends Error {
+  constructor(modelId: string) {
+    super(`model ${modelId} was cancelled`);
+    this.name = 'ModelCancelledError';
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type JobItem,
   type JobName,
 } from '@maskgen/contracts';
-import type { FlowProducer, JobsOptions, Queue } from 'bullmq';
+import type { FlowJob, FlowProducer, JobsOptions, Queue } from 'bullmq';
 
 export const RUN_FLOW_PRODUCER = 'runs';
 
@@ -19,6 +19,9 @@ export interface EnqueueOptions {
   priority?: number;
   delayMs?: number;
 }
+
+/** A job of a flow with the jobs that must complete before it runs. */
+export type FlowNode = JobItem & { options?: EnqueueOptions; children?: FlowNode[] };
 
 export type JobCounts = Record<
   'waiting' | 'active' | 'delayed' | 'prioritized' | 'completed' | 'failed',
@@ -53,19 +56,23 @@ export class JobQueueRepository {
     parent: JobItem & { options?: EnqueueOptions },
     children: (JobItem & { options?: EnqueueOptions })[],
   ): Promise<string> {
-    const node = await this.flows.add({
-      name: parent.name,
-      queueName: JOB_QUEUE[parent.name],
-      data: parseJobPayload(parent.name, parent.data),
-      opts: toJobsOptions(parent.options ?? {}),
-      children: children.map((child) => ({
-        name: child.name,
-        queueName: JOB_QUEUE[child.name],
-        data: parseJobPayload(child.name, child.data),
-        opts: { ...toJobsOptions(child.options ?? {}), failParentOnFailure: true },
-      })),
+    return this.addFlowTree({ ...parent, children });
+  }
+
+  /**
+   * Adds a flow of any depth: every job runs after all its children, and a child
+   * that fails for good fails its parent (and so every ancestor).
+   */
+  async addFlowTree(root: FlowNode): Promise<string> {
+    const toFlowJob = (node: FlowNode, isChild: boolean): FlowJob => ({
+      name: node.name,
+      queueName: JOB_QUEUE[node.name],
+      data: parseJobPayload(node.name, node.data),
+      opts: { ...toJobsOptions(node.options ?? {}), ...(isChild ? { failParentOnFailure: true } : {}) },
+      children: node.children?.map((child) => toFlowJob(child, true)),
     });
-    return node.job.id ?? '';
+    const added = await this.flows.add(toFlowJob(root, false));
+    return added.job.id ?? '';
   }
 
   async counts(queue: QueueName): Promise<JobCounts> {

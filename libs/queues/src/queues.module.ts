@@ -6,8 +6,10 @@ import { ROOT_LOGGER } from '@maskgen/observability';
 import type { Logger } from 'pino';
 import { EventBus, InProcessEventBus, RedisEventBus } from './events/event-bus';
 import { ProgressPublisher } from './events/progress-publisher';
+import { EvaluationStarter } from './evaluation.starter';
 import { GenerationRunStarter } from './generation-run.starter';
 import { JobQueueRepository, RUN_FLOW_PRODUCER } from './job-queue.repository';
+import { ModelTrainingStarter } from './model-training.starter';
 import { configureQueueBackend } from './queue-backend';
 import { QUEUE_WORKER_OPTIONS } from './worker-options';
 
@@ -39,6 +41,8 @@ export class QueuesModule {
       providers: [
         JobQueueRepository,
         GenerationRunStarter,
+        ModelTrainingStarter,
+        EvaluationStarter,
         { provide: QUEUE_BACKEND_KIND, useValue: backend.kind },
         {
           // Redis when configured: API and workers are separate processes. Otherwise (local mode) one process.
@@ -55,6 +59,8 @@ export class QueuesModule {
         BullModule,
         JobQueueRepository,
         GenerationRunStarter,
+        ModelTrainingStarter,
+        EvaluationStarter,
         QUEUE_BACKEND_KIND,
         EventBus,
         ProgressPublisher,

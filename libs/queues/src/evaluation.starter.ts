@@ -1,0 +1,40 @@
+import { randomInt } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { JobName } from '@maskgen/contracts';
+import { RunRepository, type RunEntity } from '@maskgen/persistence';
+import { ProgressPublisher } from './events/progress-publisher';
+import { JobQueueRepository } from './job-queue.repository';
+
+/** What an evaluation measures: the samples of a run, or a real split of a dataset, against the test split. */
+export type EvaluationTarget =
+  | { kind: 'run'; runId: string; datasetId: string; modelId: string }
+  | { kind: 'split'; datasetId: string; split: 'train' | 'test'; modelId: string };
+
+/** Evaluations are runs of kind 'evaluate' (one job on the evaluate queue); their metrics are stored on them. */
+@Injectable()
+export class EvaluationStarter {
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly jobs: JobQueueRepository,
+    private readonly progress: ProgressPublisher,
+  ) {}
+
+  async start(teamId: string, target: EvaluationTarget, seed?: number): Promise<RunEntity> {
+    const run = await this.runs.createWithShards(
+      {
+        teamId,
+        kind: 'evaluate',
+        modelId: target.modelId,
+        params: { target },
+        seed: seed ?? randomInt(0, 2 ** 32 - 1),
+      },
+      [],
+    );
+    await this.jobs.add(
+      { name: JobName.RunEvaluation, data: { runId: run.id } },
+      { jobId: `${run.id}-evaluation` },
+    );
+    await this.progress.publishRun(run);
+    return run;
+  }
+}
