@@ -235,6 +235,29 @@ describe('job handler registry', () => {
   });
 
   test('a worker that does not consume a queue needs no handler for its jobs', async () => {
-    await boot([QueueName.Train, QueueName.Evaluate], []);
+    @Injectable()
+    class TrainOnly {
+      @OnJob(JobName.TrainStage1)
+      stage1() {
+        return Promise.resolve();
+      }
+      @OnJob(JobName.TrainPrior)
+      prior() {
+        return Promise.resolve();
+      }
+      @OnJob(JobName.TrainCritic)
+      critic() {
+        return Promise.resolve();
+      }
+      @OnJob(JobName.TrainClassifier)
+      classifier() {
+        return Promise.resolve();
+      }
+    }
+    await boot([QueueName.Train], [TrainOnly]);
+    await assert.rejects(
+      boot([QueueName.Train, QueueName.Evaluate], [TrainOnly]),
+      /evaluate.* has no handler/,
+    );
   });
 });

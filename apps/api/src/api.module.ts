@@ -12,6 +12,10 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { DatasetsController } from './datasets/datasets.controller';
 import { DatasetsService } from './datasets/datasets.service';
 import { EventsController } from './events/events.controller';
+import { EvaluationsController } from './evaluations/evaluations.controller';
+import { EvaluationsService } from './evaluations/evaluations.service';
+import { ModelsController } from './models/models.controller';
+import { ModelsService } from './models/models.service';
 import { MetricsController } from './observability/metrics.controller';
 import { RunsController } from './runs/runs.controller';
 import { RunsService } from './runs/runs.service';
@@ -40,11 +44,19 @@ import { SchedulesController } from './schedules/schedules.controller';
   controllers: [
     TeamsAdminController,
     DatasetsController,
+    ModelsController,
     RunsController,
+    EvaluationsController,
     SchedulesController,
     MetricsController,
     EventsController,
   ],
-  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, DatasetsService, RunsService],
+  providers: [
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    DatasetsService,
+    ModelsService,
+    RunsService,
+    EvaluationsService,
+  ],
 })
 export class ApiModule {}

@@ -2,8 +2,12 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { AppConfig } from '@maskgen/config';
 import { CONSUMED_QUEUES, JobHandlerRegistry } from '@maskgen/queues';
+import { EvaluateHandlers } from './handlers/evaluate.handlers';
 import { GenerateRunHandlers } from './handlers/generate-run.handlers';
 import { ScheduleHandlers } from './handlers/schedule.handlers';
+import { TrainHandlers } from './handlers/train.handlers';
+import { DEFAULT_MODEL_CACHE_CAPACITY, MODEL_CACHE_CAPACITY, ModelCache } from './models/model-cache';
+import { RunEvaluator } from './models/run-evaluator';
 import { queueProcessorFor } from './processors/queue-processors';
 import { TensorBackendInitializer } from './tensor-backend.initializer';
 
@@ -18,8 +22,13 @@ export class WorkerModule {
         { provide: CONSUMED_QUEUES, useValue: worker.queues },
         JobHandlerRegistry,
         TensorBackendInitializer,
+        { provide: MODEL_CACHE_CAPACITY, useValue: DEFAULT_MODEL_CACHE_CAPACITY },
+        ModelCache,
+        RunEvaluator,
         GenerateRunHandlers,
         ScheduleHandlers,
+        TrainHandlers,
+        EvaluateHandlers,
         ...worker.queues.map((queue) => queueProcessorFor(queue, worker)),
       ],
     };

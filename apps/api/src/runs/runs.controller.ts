@@ -1,9 +1,22 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { MetricRepository, SampleRepository, bytesToFloat32, type TeamEntity } from '@maskgen/persistence';
 import type { Response } from 'express';
 import { CurrentTeam } from '../auth/current-team.decorator';
-import { CreateRunDto, ListRunsQuery, SamplesQuery } from './runs.dto';
+import { criticView } from './critic-view';
+import { CompareRunsQuery, CreateRunDto, ListRunsQuery, SamplesQuery } from './runs.dto';
 import { RunsService } from './runs.service';
 import { csvHeader, csvRow, npyHeader, writeChunk } from './sample-export';
 
@@ -24,6 +37,12 @@ export class RunsController {
   @ApiOperation({ summary: 'Start a generation run: shards on the generate queue, then a finalising job' })
   create(@CurrentTeam() team: TeamEntity, @Body() body: CreateRunDto) {
     return this.runs.create(team, body);
+  }
+
+  @Get('compare')
+  @ApiOperation({ summary: 'Runs side by side with the latest value of each metric (e.g. naive vs ESS)' })
+  compare(@CurrentTeam() team: TeamEntity, @Query() query: CompareRunsQuery) {
+    return this.runs.compare(team, query.ids);
   }
 
   @Get()
@@ -61,6 +80,21 @@ export class RunsController {
     return { runId: run.id, items: await this.metrics.forRun(run.id) };
   }
 
+  @Get(':id/samples/:index/critic')
+  @ApiOperation({
+    summary: 'Per-token critic scores of one sample of a model run (404 when none are stored)',
+  })
+  async critic(
+    @CurrentTeam() team: TeamEntity,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('index', new ParseIntPipe({ errorHttpStatusCode: 400 })) index: number,
+  ) {
+    const run = await this.runs.owned(team, id);
+    const stored = await this.samples.criticScores(run.id, index);
+    if (!stored) throw new NotFoundException(`No critic scores stored for sample ${index} of run ${id}`);
+    return criticView(stored);
+  }
+
   @Get(':id/samples')
   @ApiOperation({ summary: 'Samples in index order: JSON pages, or a streamed CSV / NumPy .npy export' })
   async exportSamples(
@@ -71,7 +105,9 @@ export class RunsController {
   ): Promise<void> {
     const run = await this.runs.owned(team, id);
     const sampler = run.params.sampler as { length?: number } | undefined;
-    const seriesLength = sampler?.length ?? 0;
+    // Model runs store their dataset's series length; synthetic samplers carry it.
+    const seriesLength =
+      typeof run.params.seriesLength === 'number' ? run.params.seriesLength : (sampler?.length ?? 0);
     const format = query.format ?? 'json';
     const offset = query.offset ?? 0;
     const stored = await this.samples.countByRun(run.id);

@@ -1,6 +1,21 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsUUID,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateNested,
+} from 'class-validator';
+import { CLASS_MODES, SAMPLER_METHODS, type GenerationRunTemplate } from '@maskgen/contracts';
 import { PageQuery } from '../common/page.query';
 
 export const SYNTHETIC_GENERATORS = ['cbf', 'synthetic-control'] as const;
@@ -24,11 +39,98 @@ export class SyntheticSamplerDto {
   length!: number;
 }
 
-export class CreateRunDto {
-  @ApiProperty({ type: SyntheticSamplerDto })
+export class EssParamsDto {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    default: 0.3,
+    description: 'Error window rate (window = rate·T)',
+  })
+  @IsOptional()
+  @IsNumber()
+  @Min(0.01)
+  @Max(1)
+  windowRate?: number;
+
+  @ApiPropertyOptional({ default: 1.0, description: 'Stop threshold on the moving average of error ratios' })
+  @IsOptional()
+  @IsNumber()
+  @Min(0.01)
+  @Max(100)
+  threshold?: number;
+
+  @ApiPropertyOptional({ enum: ['lf', 'lf+hf'], default: 'lf' })
+  @IsOptional()
+  @IsIn(['lf', 'lf+hf'])
+  applyTo?: 'lf' | 'lf+hf';
+
+  @ApiPropertyOptional({ default: true, description: 'Only re-masked tokens may change while resampling' })
+  @IsOptional()
+  @IsBoolean()
+  keepVisible?: boolean;
+}
+
+export class ModelSamplerDto {
+  @ApiProperty({ enum: ['model'], description: "A trained model's sampler" })
+  @IsIn(['model'])
+  kind!: 'model';
+
+  @ApiProperty({ description: 'A ready model of the team' })
+  @IsUUID()
+  modelId!: string;
+
+  @ApiProperty({ enum: SAMPLER_METHODS })
+  @IsIn(SAMPLER_METHODS)
+  method!: (typeof SAMPLER_METHODS)[number];
+
+  @ApiPropertyOptional({
+    enum: CLASS_MODES,
+    default: 'unconditional',
+    description: "'balanced': sample i is conditioned on class i mod classes",
+  })
+  @IsOptional()
+  @IsIn(CLASS_MODES)
+  classes?: (typeof CLASS_MODES)[number];
+
+  @ApiPropertyOptional({ type: EssParamsDto, description: "ESS parameters (method 'ess')" })
+  @IsOptional()
   @ValidateNested()
-  @Type(() => SyntheticSamplerDto)
-  sampler!: SyntheticSamplerDto;
+  @Type(() => EssParamsDto)
+  ess?: EssParamsDto;
+}
+
+export type SamplerDto = SyntheticSamplerDto | ModelSamplerDto;
+
+/** Picks the sampler class by `kind`; an unknown kind stays a plain object and fails validation. */
+function samplerClass(value: unknown): unknown {
+  if (!value || typeof value !== 'object') return value;
+  const kind = (value as { kind?: unknown }).kind;
+  if (kind === 'model') return plainToInstance(ModelSamplerDto, value);
+  if (kind === 'synthetic') return plainToInstance(SyntheticSamplerDto, value);
+  return value;
+}
+
+function IsSamplerObject() {
+  return ValidateBy({
+    name: 'isSampler',
+    validator: {
+      validate: (value: unknown) => value instanceof SyntheticSamplerDto || value instanceof ModelSamplerDto,
+      defaultMessage: () => "sampler must be an object whose kind is 'synthetic' or 'model'",
+    },
+  });
+}
+
+@ApiExtraModels(SyntheticSamplerDto, ModelSamplerDto)
+export class CreateRunDto {
+  @ApiProperty({
+    oneOf: [{ $ref: getSchemaPath(SyntheticSamplerDto) }, { $ref: getSchemaPath(ModelSamplerDto) }],
+    description:
+      "kind 'synthetic' (reference generators) or 'model' (naive or ESS sampling of a ready model)",
+  })
+  @Transform(({ value }) => samplerClass(value))
+  @ValidateNested()
+  @IsSamplerObject()
+  sampler!: SamplerDto;
 
   @ApiProperty({
     minimum: 1,
@@ -64,6 +166,27 @@ export class CreateRunDto {
   @Min(1)
   @Max(10)
   priority?: number;
+}
+
+/** The validated request as the run template the starter (and a schedule) stores. */
+export function toRunTemplate(request: CreateRunDto): GenerationRunTemplate {
+  const { sampler } = request;
+  return {
+    sampler:
+      sampler.kind === 'model'
+        ? {
+            kind: 'model',
+            modelId: sampler.modelId,
+            method: sampler.method,
+            classes: sampler.classes ?? 'unconditional',
+            ...(sampler.ess ? { ess: { ...sampler.ess } } : {}),
+          }
+        : { kind: 'synthetic', generator: sampler.generator, length: sampler.length },
+    numSamples: request.numSamples,
+    shardSize: request.shardSize ?? 1000,
+    priority: request.priority ?? 5,
+    seed: request.seed,
+  };
 }
 
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -106,4 +229,21 @@ export class SamplesQuery {
   @Min(1)
   @Max(100_000_000)
   limit?: number;
+}
+
+export class CompareRunsQuery {
+  @ApiProperty({ description: 'Comma-separated run ids (2 to 20)', example: 'id1,id2' })
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((id) => id.trim())
+          .filter((id) => id.length > 0)
+      : value,
+  )
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  @IsUUID('all', { each: true })
+  ids!: string[];
 }

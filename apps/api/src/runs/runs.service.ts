@@ -8,9 +8,15 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
-import { RunRepository, SampleRepository, type RunEntity, type TeamEntity } from '@maskgen/persistence';
-import { GenerationRunStarter, ProgressPublisher } from '@maskgen/queues';
-import type { CreateRunDto } from './runs.dto';
+import {
+  MetricRepository,
+  RunRepository,
+  SampleRepository,
+  type RunEntity,
+  type TeamEntity,
+} from '@maskgen/persistence';
+import { GenerationRunStarter, ProgressPublisher, RunTemplateError } from '@maskgen/queues';
+import { toRunTemplate, type CreateRunDto } from './runs.dto';
 
 export interface RunView {
   id: string;
@@ -37,6 +43,7 @@ export class RunsService {
   constructor(
     private readonly runs: RunRepository,
     private readonly samples: SampleRepository,
+    private readonly metrics: MetricRepository,
     private readonly starter: GenerationRunStarter,
     private readonly progress: ProgressPublisher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -55,14 +62,16 @@ export class RunsService {
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
-    const run = await this.starter.start(team.id, {
-      sampler: { ...request.sampler },
-      numSamples: request.numSamples,
-      shardSize: request.shardSize ?? 1000,
-      priority: request.priority ?? 5,
-      seed: request.seed,
-    });
-    return this.view(run);
+    try {
+      return await this.view(await this.starter.start(team.id, toRunTemplate(request)));
+    } catch (error) {
+      if (error instanceof RunTemplateError) {
+        throw error.reason === 'model-not-found'
+          ? new NotFoundException(error.message)
+          : new ConflictException(error.message);
+      }
+      throw error;
+    }
   }
 
   async get(team: TeamEntity, id: string): Promise<RunView> {
@@ -102,6 +111,29 @@ export class RunsService {
     return this.get(team, id);
   }
 
+  /** Runs side by side with the latest value of each of their metrics, in the order asked for. */
+  async compare(team: TeamEntity, ids: string[]) {
+    const unique = [...new Set(ids)];
+    const found = await this.runs.findManyForTeam(unique, team.id);
+    const missing = unique.filter((id) => !found.some((run) => run.id === id));
+    if (missing.length > 0) throw new NotFoundException(`Run(s) not found: ${missing.join(', ')}`);
+    const metrics = await this.metrics.latestByRun(unique);
+    return {
+      runs: unique.map((id) => {
+        const run = found.find((candidate) => candidate.id === id)!;
+        return {
+          id: run.id,
+          name: runLabel(run),
+          kind: run.kind,
+          sampler: run.params.sampler ?? null,
+          status: run.status,
+          createdAt: run.createdAt,
+          metrics: metrics.get(run.id) ?? {},
+        };
+      }),
+    };
+  }
+
   /** A run of another team is reported as missing, so ids of other teams reveal nothing. */
   async owned(team: TeamEntity, id: string): Promise<RunEntity> {
     const run = await this.runs.findForTeam(id, team.id);
@@ -133,4 +165,16 @@ export class RunsService {
       },
     };
   }
+}
+
+/** A short human name: the sampler (method or generator), and the schedule that started it. */
+export function runLabel(run: RunEntity): string {
+  const sampler = run.params.sampler as { kind?: string; method?: string; generator?: string } | undefined;
+  const base =
+    run.kind === 'evaluate'
+      ? 'evaluation'
+      : sampler?.kind === 'model'
+        ? `${sampler.method ?? 'model'} sampler`
+        : `${sampler?.generator ?? 'synthetic'} generator`;
+  return typeof run.params.schedule === 'string' ? `${base} (schedule ${run.params.schedule})` : base;
 }

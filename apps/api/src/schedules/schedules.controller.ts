@@ -1,6 +1,7 @@
 import {
   BadRequestException,
   Body,
+  ConflictException,
   Controller,
   Delete,
   Get,
@@ -15,12 +16,13 @@ import { Type } from 'class-transformer';
 import { IsString, MaxLength, ValidateNested } from 'class-validator';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import { JobName, QueueName } from '@maskgen/contracts';
-import type { TeamEntity } from '@maskgen/persistence';
+import { MetricRepository, ModelRepository, RunRepository, type TeamEntity } from '@maskgen/persistence';
 import { JobQueueRepository } from '@maskgen/queues';
 import { CurrentTeam } from '../auth/current-team.decorator';
-import { CreateRunDto } from '../runs/runs.dto';
+import { CreateRunDto, toRunTemplate } from '../runs/runs.dto';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const HISTORY_LIMIT = 100;
 
 class PutScheduleDto {
   @ApiProperty({ example: '0 2 * * *', description: 'Cron pattern (5 fields, or 6 with seconds)' })
@@ -58,6 +60,9 @@ function isTimeZone(zone: string): boolean {
 export class SchedulesController {
   constructor(
     private readonly jobs: JobQueueRepository,
+    private readonly runs: RunRepository,
+    private readonly metrics: MetricRepository,
+    private readonly models: ModelRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -66,12 +71,22 @@ export class SchedulesController {
   }
 
   @Put(':name')
-  @ApiOperation({ summary: 'Create or replace a schedule that starts a generation run at every firing' })
+  @ApiOperation({
+    summary:
+      'Create or replace a schedule that starts a generation run at every firing (model runs are evaluated after their shards)',
+  })
   async put(@CurrentTeam() team: TeamEntity, @Param('name') name: string, @Body() body: PutScheduleDto) {
     if (!NAME.test(name)) throw new BadRequestException('name must be 1-63 lower-case letters, digits or -');
     if (!isTimeZone(body.timezone)) throw new BadRequestException(`Unknown time zone "${body.timezone}"`);
     if (body.run.numSamples > this.config.limits.samplesPerRun) {
       throw new BadRequestException(`run.numSamples must be at most ${this.config.limits.samplesPerRun}`);
+    }
+    const sampler = body.run.sampler;
+    if (sampler.kind === 'model') {
+      const model = await this.models.findForTeam(sampler.modelId, team.id);
+      if (!model) throw new NotFoundException(`Model ${sampler.modelId} not found`);
+      if (model.status !== 'ready')
+        throw new ConflictException(`Model ${sampler.modelId} is ${model.status}, not ready`);
     }
     try {
       await this.jobs.upsertScheduler(
@@ -82,13 +97,7 @@ export class SchedulesController {
           data: {
             teamId: team.id,
             scheduleName: name,
-            run: {
-              sampler: { ...body.run.sampler },
-              numSamples: body.run.numSamples,
-              shardSize: body.run.shardSize ?? 1000,
-              priority: body.run.priority ?? 5,
-              seed: body.run.seed,
-            },
+            run: toRunTemplate(body.run),
           },
         },
       );
@@ -113,6 +122,25 @@ export class SchedulesController {
         run: (scheduler.template?.data as { run?: unknown } | undefined)?.run,
       })),
     };
+  }
+
+  @Get(':name/history')
+  @ApiOperation({ summary: "Runs the schedule started, newest first, with each run's metrics" })
+  async history(@CurrentTeam() team: TeamEntity, @Param('name') name: string) {
+    const runs = await this.runs.listBySchedule(team.id, name, HISTORY_LIMIT);
+    if (runs.length === 0) {
+      const prefix = this.schedulerId(team, '');
+      const schedulers = await this.jobs.listSchedulers(QueueName.Generate, prefix);
+      if (!schedulers.some((scheduler) => (scheduler.key ?? '') === this.schedulerId(team, name)))
+        throw new NotFoundException(`Schedule ${name} not found`);
+    }
+    const metrics = await this.metrics.latestByRun(runs.map((run) => run.id));
+    return runs.map((run) => ({
+      runId: run.id,
+      createdAt: run.createdAt,
+      status: run.status,
+      metrics: metrics.get(run.id) ?? {},
+    }));
   }
 
   @Delete(':name')

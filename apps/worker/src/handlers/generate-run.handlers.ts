@@ -1,9 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { generateSyntheticDataset, isSyntheticGeneratorName } from '@maskgen/data';
-import { JobName, type FinalizeGenerateRunPayload, type GenerateShardPayload } from '@maskgen/contracts';
-import { MetricRepository, RunRepository, SampleRepository, bytesToFloat32 } from '@maskgen/persistence';
-import { OnJob, lockLost, type JobContext } from '@maskgen/queues';
+import {
+  JobName,
+  type FinalizeGenerateRunPayload,
+  type GenerateShardPayload,
+  type ModelSampler,
+} from '@maskgen/contracts';
+import {
+  MetricRepository,
+  RunRepository,
+  SampleRepository,
+  bytesToFloat32,
+  type NewCriticScores,
+  type NewScoredSample,
+} from '@maskgen/persistence';
+import type { SampleCritic, TokenCritic } from '@maskgen/pipeline';
+import { OnJob, deriveShardSeed, lockLost, type JobContext } from '@maskgen/queues';
 import { UnrecoverableError } from 'bullmq';
+import { ModelCache } from '../models/model-cache';
 
 export interface ShardResult {
   inserted: number;
@@ -12,6 +26,13 @@ export interface ShardResult {
 
 /** Samples are written in chunks so a cancel takes effect between them. */
 const WRITE_CHUNK = 500;
+/**
+ * Samples one sampler call produces (and one transaction stores with their critic scores). Each
+ * chunk has its own seed derived from the shard's, so a retried shard regenerates the same samples.
+ */
+const MODEL_CHUNK = 64;
+
+class ShardCancelled extends Error {}
 
 /** The jobs of a generation run: one per shard, then one that settles the run. */
 @Injectable()
@@ -20,6 +41,7 @@ export class GenerateRunHandlers {
     private readonly runs: RunRepository,
     private readonly samples: SampleRepository,
     private readonly metrics: MetricRepository,
+    private readonly models: ModelCache,
   ) {}
 
   @OnJob(JobName.GenerateShard)
@@ -32,47 +54,107 @@ export class GenerateRunHandlers {
     }
     await this.runs.markShardRunning(payload.runId, payload.shardIndex);
     try {
-      const { sampler } = payload;
-      if (!isSyntheticGeneratorName(sampler.generator)) {
-        throw new UnrecoverableError(`Unknown synthetic generator "${sampler.generator}"`);
-      }
-      const dataset = generateSyntheticDataset(sampler.generator, {
-        seed: payload.seed,
-        length: sampler.length,
-        totalCount: payload.sampleCount,
-      });
-      let inserted = 0;
-      for (let start = 0; start < dataset.values.length; start += WRITE_CHUNK) {
-        if (lockLost(context)) {
-          // Another worker owns the shard now; it alone settles it.
-          context.logger.warn({ inserted }, 'shard stopped: lock lost');
-          throw context.signal.reason;
-        }
-        if (context.signal.aborted) {
-          await this.runs.finishShard(payload.runId, payload.shardIndex, 'cancelled');
-          context.logger.info({ inserted }, 'shard stopped: run cancelled');
-          return { inserted, skipped: true };
-        }
-        inserted += await this.samples.insertMany(
-          dataset.values.slice(start, start + WRITE_CHUNK).map((values, i) => ({
-            runId: payload.runId,
-            shardIndex: payload.shardIndex,
-            sampleIndex: payload.sampleOffset + start + i,
-            classIndex: dataset.labels[start + i] ?? null,
-            values,
-          })),
-        );
-        await context.reportProgress((start + WRITE_CHUNK) / dataset.values.length);
-      }
+      const inserted =
+        payload.sampler.kind === 'model'
+          ? await this.modelShard(payload, payload.sampler, context)
+          : await this.syntheticShard(payload, payload.sampler, context);
       await this.runs.finishShard(payload.runId, payload.shardIndex, 'succeeded');
       return { inserted, skipped: false };
     } catch (error) {
+      if (lockLost(context)) {
+        // Another worker owns the shard now; it alone settles it.
+        context.logger.warn('shard stopped: lock lost');
+        throw context.signal.reason;
+      }
+      if (error instanceof ShardCancelled || context.signal.aborted) {
+        await this.runs.finishShard(payload.runId, payload.shardIndex, 'cancelled');
+        context.logger.info('shard stopped: run cancelled');
+        return { inserted: 0, skipped: true };
+      }
       const message = error instanceof Error ? error.message : String(error);
-      if (!lockLost(context) && (context.isFinalAttempt || error instanceof UnrecoverableError)) {
+      if (context.isFinalAttempt || error instanceof UnrecoverableError) {
         await this.runs.finishShard(payload.runId, payload.shardIndex, 'failed', message);
         await this.runs.finish(payload.runId, 'failed', `shard ${payload.shardIndex}: ${message}`);
       }
       throw error;
+    }
+  }
+
+  private async syntheticShard(
+    payload: GenerateShardPayload,
+    sampler: { generator: string; length: number },
+    context: JobContext,
+  ): Promise<number> {
+    if (!isSyntheticGeneratorName(sampler.generator)) {
+      throw new UnrecoverableError(`Unknown synthetic generator "${sampler.generator}"`);
+    }
+    const dataset = generateSyntheticDataset(sampler.generator, {
+      seed: payload.seed,
+      length: sampler.length,
+      totalCount: payload.sampleCount,
+    });
+    let inserted = 0;
+    for (let start = 0; start < dataset.values.length; start += WRITE_CHUNK) {
+      if (context.signal.aborted) throw new ShardCancelled();
+      inserted += await this.samples.insertMany(
+        dataset.values.slice(start, start + WRITE_CHUNK).map((values, i) => ({
+          runId: payload.runId,
+          shardIndex: payload.shardIndex,
+          sampleIndex: payload.sampleOffset + start + i,
+          classIndex: dataset.labels[start + i] ?? null,
+          values,
+        })),
+      );
+      await context.reportProgress((start + WRITE_CHUNK) / dataset.values.length);
+    }
+    return inserted;
+  }
+
+  /**
+   * Samples with the model's naive or ESS sampler (the model is loaded once per worker, see
+   * ModelCache) and stores each chunk with its per-token critic scores in one transaction.
+   */
+  private async modelShard(
+    payload: GenerateShardPayload,
+    sampler: ModelSampler,
+    context: JobContext,
+  ): Promise<number> {
+    const cached = await this.models.acquire(sampler.modelId).catch((error: unknown) => {
+      throw new UnrecoverableError(
+        `Model ${sampler.modelId} cannot be loaded: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+    try {
+      const { model } = cached;
+      let inserted = 0;
+      for (let start = 0, chunk = 0; start < payload.sampleCount; start += MODEL_CHUNK, chunk++) {
+        if (context.signal.aborted) throw new ShardCancelled();
+        const count = Math.min(MODEL_CHUNK, payload.sampleCount - start);
+        const firstIndex = payload.sampleOffset + start;
+        const classes =
+          sampler.classes === 'balanced'
+            ? Int32Array.from({ length: count }, (_, i) => (firstIndex + i) % model.numClasses)
+            : null;
+        const result = await model.generate({
+          method: sampler.method,
+          count,
+          classes,
+          seed: deriveShardSeed(payload.seed, chunk),
+          ess: sampler.ess,
+          // Naive samples are scored too, so every model sample has its critic view.
+          scoreNaive: true,
+          signal: context.signal,
+        });
+        inserted += await this.samples.insertScored(
+          result.series.map((values, i) =>
+            scoredSample(payload, firstIndex + i, classes?.[i] ?? null, values, result.critic?.[i]),
+          ),
+        );
+        await context.reportProgress((start + count) / payload.sampleCount);
+      }
+      return inserted;
+    } finally {
+      cached.release();
     }
   }
 
@@ -93,7 +175,7 @@ export class GenerateRunHandlers {
     const unfinished = counts.queued + counts.running + counts.failed;
     if (unfinished > 0) {
       await this.runs.finish(payload.runId, 'failed', `${unfinished} shard(s) did not succeed`);
-    } else {
+    } else if (!payload.evaluationFollows) {
       await this.runs.finish(payload.runId, 'succeeded');
     }
     context.logger.info({ counts, samples: summary.count }, 'run settled');
@@ -127,4 +209,56 @@ export class GenerateRunHandlers {
       classCounts,
     };
   }
+}
+
+function bandScores(band: 'lf' | 'hf', critic: TokenCritic): NewCriticScores[] {
+  const rows: NewCriticScores[] = [
+    {
+      band,
+      phase: 'before',
+      rows: critic.rows,
+      columns: critic.columns,
+      scores: Float32Array.from(critic.before),
+    },
+  ];
+  if (critic.after) {
+    rows.push({
+      band,
+      phase: 'after',
+      rows: critic.rows,
+      columns: critic.columns,
+      scores: Float32Array.from(critic.after),
+      remasked: critic.remasked ?? undefined,
+    });
+  }
+  return rows;
+}
+
+/** One model sample with its critic view: per-token scores, and mean/max code distance of its final LF tokens. */
+function scoredSample(
+  payload: GenerateShardPayload,
+  sampleIndex: number,
+  classIndex: number | null,
+  values: Float32Array,
+  critic: SampleCritic | undefined,
+): NewScoredSample {
+  const distances = critic ? (critic.lf.distancesAfter ?? critic.lf.distancesBefore) : null;
+  let sum = 0;
+  let max = -Infinity;
+  for (const distance of distances ?? []) {
+    sum += distance;
+    max = Math.max(max, distance);
+  }
+  const remasked = critic?.lf.remasked;
+  return {
+    runId: payload.runId,
+    shardIndex: payload.shardIndex,
+    sampleIndex,
+    classIndex,
+    values,
+    criticMean: distances && distances.length > 0 ? sum / distances.length : null,
+    criticMax: distances && distances.length > 0 ? max : null,
+    remaskedCount: remasked ? remasked.reduce((count, flag) => count + flag, 0) : null,
+    critic: critic ? [...bandScores('lf', critic.lf), ...(critic.hf ? bandScores('hf', critic.hf) : [])] : [],
+  };
 }

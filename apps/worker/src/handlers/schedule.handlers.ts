@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JobName, type FireSchedulePayload } from '@maskgen/contracts';
-import { GenerationRunStarter, type JobContext } from '@maskgen/queues';
+import { GenerationRunStarter, RunTemplateError, type JobContext } from '@maskgen/queues';
+import { UnrecoverableError } from 'bullmq';
 import { OnJob } from '@maskgen/queues';
 
 /** A schedule firing starts one run from its template, like a request to POST /runs would. */
@@ -10,7 +11,14 @@ export class ScheduleHandlers {
 
   @OnJob(JobName.FireSchedule)
   async fire(payload: FireSchedulePayload, context: JobContext): Promise<{ runId: string }> {
-    const run = await this.starter.start(payload.teamId, payload.run, { schedule: payload.scheduleName });
+    let run;
+    try {
+      run = await this.starter.start(payload.teamId, payload.run, { schedule: payload.scheduleName });
+    } catch (error) {
+      // A deleted or unready model will not come back by retrying this firing.
+      if (error instanceof RunTemplateError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
     context.logger.info({ schedule: payload.scheduleName, startedRunId: run.id }, 'scheduled run started');
     return { runId: run.id };
   }

@@ -2,10 +2,11 @@ import { Inject } from '@nestjs/common';
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { JOB_QUEUE, isJobName, parseJobPayload, type QueueName } from '@maskgen/contracts';
 import { ROOT_LOGGER } from '@maskgen/observability';
-import { RunRepository } from '@maskgen/persistence';
+import { ModelRepository, RunRepository } from '@maskgen/persistence';
 import {
   JobHandlerRegistry,
   JobLockLostError,
+  ModelCancelledError,
   ProgressPublisher,
   RunCancelledError,
   type JobContext,
@@ -27,6 +28,7 @@ export abstract class QueueProcessor extends WorkerHost {
   @Inject(JobHandlerRegistry) private readonly registry!: JobHandlerRegistry;
   @Inject(ROOT_LOGGER) private readonly rootLogger!: Logger;
   @Inject(RunRepository) private readonly runs!: RunRepository;
+  @Inject(ModelRepository) private readonly models!: ModelRepository;
   @Inject(ProgressPublisher) private readonly progress!: ProgressPublisher;
 
   /** Jobs this process is running, by id, with what aborts them when their lock is lost. */
@@ -45,10 +47,19 @@ export abstract class QueueProcessor extends WorkerHost {
       throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
     }
     const runId = 'runId' in payload ? payload.runId : undefined;
-    const logger = this.rootLogger.child({ queue: this.queue, jobId, jobName: job.name, runId });
+    const modelId = 'modelId' in payload ? payload.modelId : undefined;
+    const logger = this.rootLogger.child({ queue: this.queue, jobId, jobName: job.name, runId, modelId });
     const cancellation = runId
-      ? this.watchCancellation(runId)
-      : { signal: new AbortController().signal, stop() {} };
+      ? this.watchCancellation(
+          async () => (await this.runs.status(runId)) === 'cancelled',
+          () => new RunCancelledError(runId),
+        )
+      : modelId
+        ? this.watchCancellation(
+            async () => [undefined, 'cancelled'].includes(await this.models.status(modelId)),
+            () => new ModelCancelledError(modelId),
+          )
+        : { signal: new AbortController().signal, stop() {} };
     const lock = { controller: new AbortController(), logger };
     this.lockWatch.set(jobId, lock);
     const context: JobContext = {
@@ -101,15 +112,18 @@ export abstract class QueueProcessor extends WorkerHost {
   }
 
   /**
-   * The run's status in Postgres is the cancellation channel: whichever
+   * The run's (or model's) status in Postgres is the cancellation channel: whichever
    * process holds the job sees a cancel made through any API replica.
    */
-  private watchCancellation(runId: string): { signal: AbortSignal; stop(): void } {
+  private watchCancellation(
+    isCancelled: () => Promise<boolean>,
+    reason: () => Error,
+  ): { signal: AbortSignal; stop(): void } {
     const controller = new AbortController();
     const timer = setInterval(() => {
-      this.runs.status(runId).then(
-        (status) => {
-          if (status === 'cancelled') controller.abort(new RunCancelledError(runId));
+      isCancelled().then(
+        (cancelled) => {
+          if (cancelled) controller.abort(reason());
         },
         () => undefined,
       );

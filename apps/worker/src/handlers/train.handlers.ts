@@ -1,0 +1,220 @@
+import { Injectable } from '@nestjs/common';
+import { JobName, readModelProgress, type ModelStageName, type TrainStagePayload } from '@maskgen/contracts';
+import {
+  CheckpointCorruptError,
+  DatasetRepository,
+  ModelRepository,
+  type ModelEntity,
+  type ModelStage,
+} from '@maskgen/persistence';
+import {
+  PipelineCheckpointError,
+  calibrateCriticStage,
+  trainClassifierStage,
+  trainPriorStage,
+  trainStage1Stage,
+  type PreparedDataset,
+  type StageContext,
+  type StageOptions,
+  type StageResult,
+} from '@maskgen/pipeline';
+import { OnJob, ProgressPublisher, lockLost, type JobContext } from '@maskgen/queues';
+import { UnrecoverableError } from 'bullmq';
+import { loadPreparedDataset } from '../models/prepared-dataset';
+import { TrainingProgress } from '../models/training-progress';
+
+export interface StageOutcome {
+  stage: ModelStageName;
+  outcome: 'stored' | 'skipped' | 'cancelled';
+  metrics?: Record<string, number>;
+}
+
+type StageInputs = Partial<Record<ModelStage, Uint8Array>>;
+
+/** What each stage needs from the ones before it, and how it runs. */
+const STAGES: Record<
+  ModelStageName,
+  {
+    inputs: ModelStage[];
+    run(
+      data: PreparedDataset,
+      inputs: StageInputs,
+      options: StageOptions,
+      ctx: StageContext,
+    ): Promise<StageResult>;
+  }
+> = {
+  stage1: { inputs: [], run: (data, _inputs, options, ctx) => trainStage1Stage(data, {}, options, ctx) },
+  prior: {
+    inputs: ['stage1'],
+    run: (data, inputs, options, ctx) => trainPriorStage(data, { stage1: inputs.stage1! }, options, ctx),
+  },
+  critic: {
+    inputs: ['stage1', 'prior'],
+    run: (data, inputs, options, ctx) =>
+      calibrateCriticStage(data, { stage1: inputs.stage1!, prior: inputs.prior! }, options, ctx),
+  },
+  classifier: {
+    inputs: [],
+    run: (data, _inputs, options, ctx) => trainClassifierStage(data, {}, options, ctx),
+  },
+};
+
+/** `testAccuracy` of the classifier stage becomes `classifierTestAccuracy`; `criticRealDistance` stays. */
+function stageMetrics(stage: ModelStageName, metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(metrics).map(([key, value]) => [
+      key.startsWith(stage) ? key : `${stage}${key[0].toUpperCase()}${key.slice(1)}`,
+      value,
+    ]),
+  );
+}
+
+/** Errors that the same input will raise again: the model fails at once instead of retrying. */
+function isPermanent(error: unknown): boolean {
+  return (
+    error instanceof UnrecoverableError ||
+    error instanceof RangeError ||
+    error instanceof PipelineCheckpointError ||
+    error instanceof CheckpointCorruptError
+  );
+}
+
+/**
+ * The four jobs of a model's training flow. Each loads what the stages before it stored, trains
+ * with the model's profile and seed, writes coarse progress, and stores its checkpoint; a cancel
+ * (model status) aborts the running stage and the stages after it do nothing.
+ */
+@Injectable()
+export class TrainHandlers {
+  constructor(
+    private readonly models: ModelRepository,
+    private readonly datasets: DatasetRepository,
+    private readonly events: ProgressPublisher,
+  ) {}
+
+  @OnJob(JobName.TrainStage1)
+  stage1(payload: TrainStagePayload, context: JobContext) {
+    return this.runStage('stage1', payload, context);
+  }
+
+  @OnJob(JobName.TrainPrior)
+  prior(payload: TrainStagePayload, context: JobContext) {
+    return this.runStage('prior', payload, context);
+  }
+
+  @OnJob(JobName.TrainCritic)
+  critic(payload: TrainStagePayload, context: JobContext) {
+    return this.runStage('critic', payload, context);
+  }
+
+  @OnJob(JobName.TrainClassifier)
+  classifier(payload: TrainStagePayload, context: JobContext) {
+    return this.runStage('classifier', payload, context);
+  }
+
+  private async runStage(
+    stage: ModelStageName,
+    payload: TrainStagePayload,
+    context: JobContext,
+  ): Promise<StageOutcome> {
+    const model = await this.models.findById(payload.modelId);
+    if (!model || !(await this.models.markTraining(model.id))) {
+      context.logger.info(
+        { stage, status: model?.status ?? 'deleted' },
+        'model no longer trains; stage skipped',
+      );
+      return { stage, outcome: 'skipped' };
+    }
+    const progress = new TrainingProgress(model.progress, stage);
+    await this.models.saveProgress(model.id, progress.start());
+    await this.publish(model.id);
+    try {
+      const result = await this.train(stage, model, progress, context);
+      const stored = await this.models.completeStage(model.id, stage, Buffer.from(result.checkpoint), {
+        metrics: stageMetrics(stage, result.metrics),
+        progress: progress.finish('done'),
+        hyperparameters: result.hyperparameters,
+        last: stage === 'classifier',
+      });
+      context.logger.info({ stage, stored, metrics: result.metrics }, 'training stage finished');
+      await this.publish(model.id);
+      return { stage, outcome: stored ? 'stored' : 'cancelled', metrics: result.metrics };
+    } catch (error) {
+      if (lockLost(context)) {
+        // Another worker runs this stage now and records its outcome.
+        context.logger.warn({ stage }, 'training stage stopped: lock lost');
+        throw context.signal.reason;
+      }
+      if (context.signal.aborted) {
+        await this.models.saveProgress(model.id, progress.finish('cancelled'), { afterStop: true });
+        context.logger.info({ stage }, 'training stage stopped: model cancelled');
+        await this.publish(model.id);
+        return { stage, outcome: 'cancelled' };
+      }
+      const permanent = isPermanent(error);
+      if (permanent || context.isFinalAttempt) {
+        const message = error instanceof Error ? error.message : String(error);
+        await this.models.saveProgress(model.id, progress.finish('failed'));
+        await this.models.fail(model.id, `${stage}: ${message}`);
+        await this.publish(model.id);
+      }
+      throw permanent && !(error instanceof UnrecoverableError)
+        ? new UnrecoverableError(error instanceof Error ? error.message : String(error))
+        : error;
+    }
+  }
+
+  /** Publishes the model as stored (an events subscriber sees what GET /models/:id would return). */
+  private async publish(modelId: string): Promise<void> {
+    const model = await this.models.findById(modelId);
+    if (!model) return;
+    await this.events.model(model.teamId, {
+      id: model.id,
+      status: model.status,
+      progress: readModelProgress(model.progress),
+      metrics: model.metrics,
+      error: model.error,
+    });
+  }
+
+  private async train(
+    stage: ModelStageName,
+    model: ModelEntity,
+    progress: TrainingProgress,
+    context: JobContext,
+  ): Promise<StageResult & { hyperparameters?: Record<string, unknown> }> {
+    const data = await loadPreparedDataset(this.datasets, model.datasetId);
+    const spec = STAGES[stage];
+    const stored = await this.models.loadCheckpoints(model.id, spec.inputs);
+    const inputs: StageInputs = Object.fromEntries(
+      stored.map((checkpoint) => [checkpoint.stage, checkpoint.bytes]),
+    );
+    const result = await spec.run(
+      data,
+      inputs,
+      { profile: model.profile, seed: model.seed },
+      {
+        signal: context.signal,
+        onProgress: async (step) => {
+          const due = progress.step(step.step, step.totalSteps, step.loss);
+          if (due) {
+            await this.models.saveProgress(model.id, due);
+            await this.publish(model.id);
+          }
+          await context.reportProgress(step.totalSteps > 0 ? step.step / step.totalSteps : 0);
+        },
+      },
+    );
+    return stage === 'stage1'
+      ? {
+          ...result,
+          hyperparameters: {
+            length: data.length,
+            outputLength: data.outputLength,
+            classes: data.classNames.length,
+          },
+        }
+      : result;
+  }
+}

@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { DatasetRepository, SampleRepository, bytesToFloat32 } from '@maskgen/persistence';
+import { evaluateGenerated, type GeneratedMetrics, type PreparedDataset } from '@maskgen/pipeline';
+import { UnrecoverableError } from 'bullmq';
+import { ModelCache } from './model-cache';
+import { loadPreparedDataset } from './prepared-dataset';
+
+/** Generated samples compared per evaluation: at least the real test split's size (ess.md §7), at most this many. */
+export const EVALUATION_MAX_SAMPLES = 2000;
+
+export interface MetricRow {
+  name: string;
+  value: number;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The metrics of ess.md §7 (FID, IS, ROCKET FID, CAS when classes are known, critic distance)
+ * of a run's stored samples, or of a real split, against the dataset's real test split, with the
+ * evaluation classifier of a trained model.
+ */
+@Injectable()
+export class RunEvaluator {
+  constructor(
+    private readonly samples: SampleRepository,
+    private readonly datasets: DatasetRepository,
+    private readonly cache: ModelCache,
+  ) {}
+
+  async evaluateRun(
+    target: { runId: string; modelId: string; datasetId: string },
+    seed: number,
+    signal: AbortSignal,
+  ): Promise<MetricRow[]> {
+    const data = await loadPreparedDataset(this.datasets, target.datasetId);
+    const { series, labels } = await this.storedSeries(target.runId, data);
+    const critic = await this.samples.criticSummary(target.runId);
+    const metrics = await this.withClassifier(
+      target.modelId,
+      data,
+      series,
+      labels,
+      seed,
+      signal,
+      critic.mean,
+    );
+    return [
+      ...toRows(metrics),
+      { name: 'evaluated_samples', value: series.length, details: { realTest: data.evalTest.values.length } },
+    ];
+  }
+
+  async evaluateSplit(
+    target: { datasetId: string; split: 'train' | 'test'; modelId: string },
+    seed: number,
+    signal: AbortSignal,
+  ): Promise<MetricRow[]> {
+    const data = await loadPreparedDataset(this.datasets, target.datasetId);
+    const split = target.split === 'train' ? data.evalTrain : data.evalTest;
+    const metrics = await this.withClassifier(target.modelId, data, split.values, split.labels, seed, signal);
+    return [...toRows(metrics), { name: 'evaluated_samples', value: split.values.length }];
+  }
+
+  private async withClassifier(
+    modelId: string,
+    data: PreparedDataset,
+    generated: Float32Array[],
+    labels: Int32Array | null,
+    seed: number,
+    signal: AbortSignal,
+    criticDistance?: number | null,
+  ): Promise<GeneratedMetrics> {
+    if (generated.length < 2)
+      throw new UnrecoverableError(`Need at least 2 series to evaluate, got ${generated.length}`);
+    const cached = await this.cache.acquire(modelId);
+    try {
+      const { classifier } = cached.model;
+      if (!classifier) throw new UnrecoverableError(`Model ${modelId} has no evaluation classifier`);
+      return await evaluateGenerated({
+        classifier,
+        data,
+        generated,
+        labels,
+        seed,
+        signal,
+        ...(criticDistance === null || criticDistance === undefined ? {} : { criticDistance }),
+      });
+    } finally {
+      cached.release();
+    }
+  }
+
+  /** The first stored samples of a run in the models' scaled units, with their classes when all have one. */
+  private async storedSeries(runId: string, data: PreparedDataset) {
+    const wanted = Math.min(EVALUATION_MAX_SAMPLES, Math.max(data.evalTest.values.length, 256));
+    const values: Float32Array[] = [];
+    const classes: (number | null)[] = [];
+    for await (const batch of this.samples.streamByRun(runId, { fromIndex: 0 })) {
+      for (const sample of batch) {
+        if (values.length >= wanted) break;
+        values.push(bytesToFloat32(sample.values).slice(0, data.outputLength));
+        classes.push(sample.classIndex);
+      }
+      if (values.length >= wanted) break;
+    }
+    // Stored samples are in data units (the pipeline's inverse scaling); undo only the global part.
+    const { mean, std } = data.scaling;
+    const scaled = values.map((series) => series.map((value) => (value - mean) / std));
+    const labelled = classes.every((c) => c !== null);
+    return { series: scaled, labels: labelled ? Int32Array.from(classes) : null };
+  }
+}
+
+function toRows(metrics: GeneratedMetrics): MetricRow[] {
+  const rows: MetricRow[] = [
+    { name: 'fid', value: metrics.fid, details: { count: metrics.count } },
+    { name: 'inception_score', value: metrics.inceptionScore, details: { std: metrics.inceptionScoreStd } },
+    { name: 'rocket_fid', value: metrics.rocketFid, details: { count: metrics.count } },
+  ];
+  if (metrics.cas !== undefined) rows.push({ name: 'cas', value: metrics.cas });
+  if (metrics.criticDistance !== undefined)
+    rows.push({ name: 'critic_distance', value: metrics.criticDistance });
+  return rows;
+}

@@ -1,0 +1,368 @@
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { Module, type INestApplication } from '@nestjs/common';
+import 'reflect-metadata';
+import pino from 'pino';
+import { buildConfig } from '@maskgen/config';
+import { CoreModule, createHttpApp } from '@maskgen/runtime';
+import { ApiModule } from '../apps/api/src/api.module';
+import { ModelCache } from '../apps/worker/src/models/model-cache';
+import { WorkerModule } from '../apps/worker/src/worker.module';
+import {
+  createTestDatabase,
+  testRedisUrl,
+  uniqueSuffix,
+  waitFor,
+  type TestDatabase,
+} from './support/services';
+import { migrate } from './support/worker-app';
+
+const ADMIN_KEY = `admin-${uniqueSuffix()}-0123456789abcdef`;
+
+type Json = Record<string, unknown>;
+
+interface ModelBody {
+  id: string;
+  status: string;
+  error: string | null;
+  progress: {
+    stage: string | null;
+    step: number;
+    stages: Record<string, { status: string; step: number; totalSteps: number; history: unknown[] }>;
+  };
+  metrics: Record<string, number>;
+  checkpoints: { stage: string; sha256: string; byteSize: number }[];
+}
+
+interface RunBody {
+  id: string;
+  status: string;
+  error: string | null;
+  samplesStored: number;
+}
+
+describe('models: training flow, model samplers (naive, ESS), critic scores, evaluations, compare', () => {
+  let db: TestDatabase;
+  let app: INestApplication;
+  let base: string;
+  let keyA: string;
+  let keyB: string;
+  let datasetId: string;
+  let modelId: string;
+  const runIds: Record<'naive' | 'ess', string> = { naive: '', ess: '' };
+
+  async function call(method: string, url: string, key: string, body?: unknown) {
+    const response = await fetch(`${base}${url}`, {
+      method,
+      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json: Json = {};
+    try {
+      json = JSON.parse(text) as Json;
+    } catch {
+      // Not JSON (e.g. an empty 204).
+    }
+    return { status: response.status, json, text };
+  }
+
+  async function settledRun(id: string, timeoutMs = 60_000): Promise<RunBody> {
+    return waitFor(
+      `run ${id} to finish`,
+      async () => {
+        const run = (await call('GET', `/runs/${id}`, keyA)).json as unknown as RunBody;
+        return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : undefined;
+      },
+      timeoutMs,
+      200,
+    );
+  }
+
+  before(async () => {
+    db = await createTestDatabase('models');
+    await migrate(db.url);
+    const redisUrl = testRedisUrl();
+    const config = buildConfig({
+      DATABASE_URL: db.url,
+      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+      QUEUE_PREFIX: `models-${uniqueSuffix()}`,
+      ADMIN_API_KEY: ADMIN_KEY,
+      TEAM_MAX_ACTIVE_RUNS: '5',
+    });
+    @Module({
+      imports: [
+        CoreModule.forRoot({
+          config,
+          databaseUrl: db.url,
+          logger: pino({ level: 'silent' }),
+          applicationName: 'maskgen-models-test',
+        }),
+        ApiModule,
+        WorkerModule.forRoot(config.worker),
+      ],
+    })
+    class Root {}
+    app = await createHttpApp({ module: Root });
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}`;
+    const keyFor = async (name: string) => {
+      const team = await call('POST', '/admin/teams', ADMIN_KEY, { name });
+      return (await call('POST', `/admin/teams/${String(team.json.id)}/api-keys`, ADMIN_KEY, { name })).json
+        .key as string;
+    };
+    keyA = await keyFor('models-a');
+    keyB = await keyFor('models-b');
+    const dataset = await call('POST', '/datasets/synthetic', keyA, {
+      name: 'cbf-tiny',
+      generator: 'cbf',
+      length: 64,
+      trainPerClass: 6,
+      testPerClass: 4,
+      seed: 3,
+    });
+    assert.equal(dataset.status, 201, dataset.text);
+    datasetId = String(dataset.json.id);
+  });
+
+  after(async () => {
+    await app.close();
+    await db.drop();
+  });
+
+  test('POST /models trains the four stages as jobs; checkpoints, progress and metrics are stored', async () => {
+    const created = await call('POST', '/models', keyA, { datasetId, profile: 'tiny', seed: 1 });
+    assert.equal(created.status, 202, created.text);
+    assert.equal(created.json.status, 'pending');
+    assert.equal(created.json.name, 'cbf-tiny-tiny');
+    modelId = String(created.json.id);
+
+    const ready = await waitFor(
+      'the model to be ready',
+      async () => {
+        const model = (await call('GET', `/models/${modelId}`, keyA)).json as unknown as ModelBody;
+        return ['ready', 'failed', 'cancelled'].includes(model.status) ? model : undefined;
+      },
+      60_000,
+      250,
+    );
+    assert.equal(ready.status, 'ready', ready.error ?? '');
+    assert.deepEqual(ready.checkpoints.map((c) => c.stage).sort(), [
+      'classifier',
+      'critic',
+      'prior',
+      'stage1',
+    ]);
+    for (const checkpoint of ready.checkpoints) {
+      assert.match(checkpoint.sha256, /^[0-9a-f]{64}$/);
+      assert.ok(checkpoint.byteSize > 0);
+    }
+    for (const stage of ['stage1', 'prior', 'critic', 'classifier']) {
+      const progress = ready.progress.stages[stage];
+      assert.equal(progress?.status, 'done', stage);
+      assert.ok(progress.step > 0 && progress.step === progress.totalSteps, `${stage} ran all its steps`);
+      assert.ok(progress.history.length > 0, `${stage} has a loss history`);
+    }
+    assert.equal(ready.progress.stage, 'classifier');
+    assert.equal(typeof ready.metrics.classifierTestAccuracy, 'number');
+    assert.equal(typeof ready.metrics.stage1TestMse, 'number');
+
+    const listed = await call('GET', `/models?status=ready&datasetId=${datasetId}`, keyA);
+    assert.deepEqual(
+      (listed.json.items as { id: string }[]).map((model) => model.id),
+      [modelId],
+    );
+    assert.equal((await call('GET', '/models', keyB)).json.total, 0);
+    // A model keeps its dataset.
+    assert.equal((await call('DELETE', `/datasets/${datasetId}`, keyA)).status, 409);
+  });
+
+  test('bad model requests are 4xx with a message; other teams get 404', async () => {
+    const invalid = await call('POST', '/models', keyA, { datasetId: 'nope', profile: 'huge', seed: -1 });
+    assert.equal(invalid.status, 400);
+    assert.ok(Array.isArray(invalid.json.message) && invalid.json.message.length >= 3, invalid.text);
+    const unknown = await call('POST', '/models', keyA, {
+      datasetId: '00000000-0000-4000-8000-000000000000',
+    });
+    assert.equal(unknown.status, 404);
+    assert.equal((await call('POST', '/models', keyB, { datasetId })).status, 404);
+    assert.equal((await call('GET', `/models/${modelId}`, keyB)).status, 404);
+    assert.equal((await call('POST', `/models/${modelId}/cancel`, keyB)).status, 404);
+    assert.equal((await call('DELETE', `/models/${modelId}`, keyB)).status, 404);
+    assert.equal((await call('GET', '/models/not-a-uuid', keyA)).status, 400);
+    assert.equal((await call('POST', `/models/${modelId}/cancel`, keyA)).status, 409);
+  });
+
+  test('model runs (naive and ESS) store exactly the requested samples with critic scores and metrics', async () => {
+    const cache = app.get(ModelCache);
+    const loadsBefore = cache.stats.loads;
+    for (const method of ['naive', 'ess'] as const) {
+      const created = await call('POST', '/runs', keyA, {
+        sampler: { kind: 'model', modelId, method, classes: 'balanced' },
+        numSamples: 20,
+        shardSize: 10,
+        seed: 11,
+      });
+      assert.equal(created.status, 201, created.text);
+      runIds[method] = String(created.json.id);
+    }
+    for (const method of ['naive', 'ess'] as const) {
+      const run = await settledRun(runIds[method]);
+      assert.equal(run.status, 'succeeded', `${method}: ${run.error ?? ''}`);
+      assert.equal(run.samplesStored, 20);
+      const metrics = await call('GET', `/runs/${run.id}/metrics`, keyA);
+      const names = new Set((metrics.json.items as { name: string }[]).map((metric) => metric.name));
+      for (const name of ['samples', 'fid', 'inception_score', 'rocket_fid', 'cas', 'critic_distance'])
+        assert.ok(names.has(name), `${method} run has metric ${name}`);
+
+      const page = await call('GET', `/runs/${run.id}/samples?limit=100`, keyA);
+      const items = page.json.items as { index: number; classIndex: number; values: number[] }[];
+      assert.deepEqual(
+        items.map((item) => item.index),
+        Array.from({ length: 20 }, (_, i) => i),
+      );
+      assert.deepEqual(
+        items.map((item) => item.classIndex),
+        Array.from({ length: 20 }, (_, i) => i % 3),
+      );
+      assert.equal(items[0].values.length, 64);
+    }
+    // Both runs' four shards and two evaluations used the model loaded once.
+    assert.equal(cache.stats.loads - loadsBefore, 1);
+    assert.deepEqual(cache.cachedIds(), [modelId]);
+
+    const naive = await call('GET', `/runs/${runIds.naive}/samples/3/critic`, keyA);
+    assert.equal(naive.status, 200, naive.text);
+    const naiveLf = naive.json.lf as { rows: number; columns: number; before: number[]; after: unknown };
+    assert.equal(naiveLf.before.length, naiveLf.rows * naiveLf.columns);
+    assert.equal(naiveLf.after, null);
+    const ess = await call('GET', `/runs/${runIds.ess}/samples/19/critic`, keyA);
+    assert.equal(ess.status, 200, ess.text);
+    const essLf = ess.json.lf as { rows: number; columns: number; after: number[]; remasked: number[] };
+    assert.equal(essLf.after.length, essLf.rows * essLf.columns);
+    assert.equal(essLf.remasked.length, essLf.rows * essLf.columns);
+    assert.ok(essLf.remasked.every((flag) => flag === 0 || flag === 1));
+    assert.equal((await call('GET', `/runs/${runIds.ess}/samples/20/critic`, keyA)).status, 404);
+    assert.equal((await call('GET', `/runs/${runIds.ess}/samples/x/critic`, keyA)).status, 400);
+    assert.equal((await call('GET', `/runs/${runIds.ess}/samples/0/critic`, keyB)).status, 404);
+  });
+
+  test('compare puts runs side by side; bad or foreign ids are refused', async () => {
+    const compared = await call('GET', `/runs/compare?ids=${runIds.naive},${runIds.ess}`, keyA);
+    assert.equal(compared.status, 200, compared.text);
+    const runs = compared.json.runs as { id: string; status: string; metrics: Record<string, number> }[];
+    assert.deepEqual(
+      runs.map((run) => run.id),
+      [runIds.naive, runIds.ess],
+    );
+    for (const run of runs) assert.equal(typeof run.metrics.fid, 'number');
+    assert.equal((await call('GET', '/runs/compare?ids=nope', keyA)).status, 400);
+    assert.equal((await call('GET', '/runs/compare', keyA)).status, 400);
+    assert.equal((await call('GET', `/runs/compare?ids=${runIds.naive}`, keyB)).status, 404);
+  });
+
+  test('model run requests: unknown or foreign model 404, not ready 409, bad sampler 400', async () => {
+    const sampler = { kind: 'model', modelId, method: 'ess' };
+    assert.equal((await call('POST', '/runs', keyB, { sampler, numSamples: 5 })).status, 404);
+    const badMethod = await call('POST', '/runs', keyA, {
+      sampler: { ...sampler, method: 'greedy', ess: { windowRate: 7 } },
+      numSamples: 5,
+    });
+    assert.equal(badMethod.status, 400);
+    assert.match(JSON.stringify(badMethod.json.message), /method/);
+    assert.match(JSON.stringify(badMethod.json.message), /windowRate/);
+    const badKind = await call('POST', '/runs', keyA, { sampler: { kind: 'gan' }, numSamples: 5 });
+    assert.equal(badKind.status, 400);
+    assert.match(JSON.stringify(badKind.json.message), /kind is 'synthetic' or 'model'/);
+    const pending = await call('POST', '/models', keyA, { datasetId, profile: 'tiny', seed: 2 });
+    const notReady = await call('POST', '/runs', keyA, {
+      sampler: { ...sampler, modelId: String(pending.json.id) },
+      numSamples: 5,
+    });
+    assert.equal(notReady.status, 409, notReady.text);
+    assert.equal((await call('POST', `/models/${String(pending.json.id)}/cancel`, keyA)).status, 200);
+  });
+
+  test('evaluations: of a run and of a real split; validation and isolation', async () => {
+    const ofRun = await call('POST', '/evaluations', keyA, { runId: runIds.naive });
+    assert.equal(ofRun.status, 202, ofRun.text);
+    const ofSplit = await call('POST', '/evaluations', keyA, { datasetId, split: 'test' });
+    assert.equal(ofSplit.status, 202, ofSplit.text);
+    const settled = async (id: string) =>
+      waitFor(`evaluation ${id}`, async () => {
+        const body = (await call('GET', `/evaluations/${id}`, keyA)).json;
+        return ['succeeded', 'failed'].includes(String(body.status)) ? body : undefined;
+      });
+    const runEvaluation = await settled(String(ofRun.json.id));
+    assert.equal(runEvaluation.status, 'succeeded', String(runEvaluation.error));
+    assert.equal(typeof (runEvaluation.metrics as Json).fid, 'number');
+    const splitEvaluation = await settled(String(ofSplit.json.id));
+    assert.equal(splitEvaluation.status, 'succeeded', String(splitEvaluation.error));
+    // The test split against itself: identical feature statistics.
+    assert.ok(Math.abs((splitEvaluation.metrics as Record<string, number>).fid) < 1e-6);
+    assert.deepEqual(splitEvaluation.target, { kind: 'split', datasetId, split: 'test', modelId });
+
+    const listed = await call('GET', '/evaluations', keyA);
+    assert.equal(listed.json.total, 2);
+    assert.equal((await call('GET', '/evaluations', keyB)).json.total, 0);
+    assert.equal((await call('GET', `/evaluations/${String(ofRun.json.id)}`, keyB)).status, 404);
+    // An evaluation id is not a generation run to evaluate, nor is a run an evaluation.
+    assert.equal((await call('GET', `/evaluations/${runIds.ess}`, keyA)).status, 404);
+    assert.equal((await call('POST', '/evaluations', keyA, {})).status, 400);
+    assert.equal((await call('POST', '/evaluations', keyA, { datasetId })).status, 400);
+    assert.equal(
+      (await call('POST', '/evaluations', keyA, { datasetId, split: 'test', runId: runIds.ess })).status,
+      400,
+    );
+    assert.equal((await call('POST', '/evaluations', keyB, { runId: runIds.ess })).status, 404);
+    assert.equal((await call('POST', '/evaluations', keyB, { datasetId, split: 'train' })).status, 404);
+  });
+
+  test('a model in use by an active run cannot be deleted; afterwards it can', async () => {
+    const busy = await call('POST', '/runs', keyA, {
+      sampler: { kind: 'model', modelId, method: 'naive' },
+      numSamples: 5000,
+      shardSize: 500,
+    });
+    assert.equal(busy.status, 201, busy.text);
+    const refused = await call('DELETE', `/models/${modelId}`, keyA);
+    assert.equal(refused.status, 409);
+    assert.match(String(refused.json.message), /active run/);
+    assert.equal((await call('POST', `/runs/${String(busy.json.id)}/cancel`, keyA)).status, 200);
+    assert.equal((await call('DELETE', `/models/${modelId}`, keyA)).status, 204);
+    assert.equal((await call('GET', `/models/${modelId}`, keyA)).status, 404);
+    // Finished runs keep their samples and metrics without the model.
+    assert.equal((await call('GET', `/runs/${runIds.ess}/metrics`, keyA)).status, 200);
+  });
+
+  test('cancelling a training model aborts its running stage; no later stage runs', async () => {
+    const created = await call('POST', '/models', keyA, { datasetId, profile: 'cpu', seed: 5 });
+    const id = String(created.json.id);
+    await waitFor(
+      'stage 1 to start',
+      async () => {
+        const model = (await call('GET', `/models/${id}`, keyA)).json as unknown as ModelBody;
+        return model.progress.stages.stage1.status === 'running' ? model : undefined;
+      },
+      30_000,
+      100,
+    );
+    const cancelled = await call('POST', `/models/${id}/cancel`, keyA);
+    assert.equal(cancelled.status, 200, cancelled.text);
+    assert.equal(cancelled.json.status, 'cancelled');
+    const stopped = await waitFor(
+      'the running stage to stop',
+      async () => {
+        const model = (await call('GET', `/models/${id}`, keyA)).json as unknown as ModelBody;
+        return model.progress.stages.stage1.status === 'cancelled' ? model : undefined;
+      },
+      10_000,
+      100,
+    );
+    assert.equal(stopped.status, 'cancelled');
+    assert.deepEqual(stopped.checkpoints, []);
+    assert.equal(stopped.progress.stages.prior.status, 'pending');
+  });
+});
