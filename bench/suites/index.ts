@@ -3,6 +3,7 @@ import { essSuite } from './ess';
 import { matmulSuite } from './matmul';
 import { metricsSuite } from './metrics';
 import { naiveSuite } from './naive';
+import { queuesSuite } from './queues';
 import { stage1Suite } from './stage1';
 import { stftSuite } from './stft';
 
@@ -14,4 +15,5 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   naiveSuite,
   metricsSuite,
   essSuite,
+  queuesSuite,
 ];
