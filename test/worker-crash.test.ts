@@ -98,7 +98,9 @@ for (const backend of backends) {
         'the run to settle after the takeover',
         async () => {
           const current = await runs.findById(run.id);
-          return current && ['succeeded', 'failed', 'cancelled'].includes(current.status) ? current : undefined;
+          return current && ['succeeded', 'failed', 'cancelled'].includes(current.status)
+            ? current
+            : undefined;
         },
         40_000,
       );

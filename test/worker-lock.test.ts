@@ -39,7 +39,11 @@ for (const backend of backends) {
       worker = await startWorkerApp(db.url, backend.redisUrl, {
         queuePrefix,
         // Renewal every second, takeover within a few: the test needs seconds, not minutes.
-        env: { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000', WORKER_QUEUES: 'generate' },
+        env: {
+          WORKER_LOCK_DURATION_MS: '2000',
+          WORKER_STALLED_INTERVAL_MS: '1000',
+          WORKER_QUEUES: 'generate',
+        },
       });
     });
 
@@ -120,7 +124,9 @@ for (const backend of backends) {
         'the run to settle after the takeover',
         async () => {
           const current = await runs.findById(run.id);
-          return current && ['succeeded', 'failed', 'cancelled'].includes(current.status) ? current : undefined;
+          return current && ['succeeded', 'failed', 'cancelled'].includes(current.status)
+            ? current
+            : undefined;
         },
         30_000,
       );
