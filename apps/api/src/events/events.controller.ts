@@ -34,10 +34,7 @@ export class EventsController implements OnModuleDestroy {
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'The stream; it stays open until the client disconnects' })
-  async stream(
-    @CurrentTeam() team: TeamEntity,
-    @Res() response: Response,
-  ): Promise<void> {
+  async stream(@CurrentTeam() team: TeamEntity, @Res() response: Response): Promise<void> {
     // Subscribed before the headers go out: a client that saw them misses nothing published later.
     await this.bus.ready();
     const unsubscribe = this.bus.subscribe((event) => {
