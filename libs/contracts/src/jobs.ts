@@ -60,6 +60,9 @@ export const essParamsSchema = z
 export type EssParams = z.output<typeof essParamsSchema>;
 
 export const SAMPLER_METHODS = ['naive', 'ess'] as const;
+
+/** The Inception Score averages over 10 splits of the samples (ess.md §7), so an evaluation needs 10. */
+export const MIN_EVALUATION_SAMPLES = 10;
 export const CLASS_MODES = ['unconditional', 'balanced'] as const;
 
 /** A trained model's sampler: naive iterative decoding or ESS. */

@@ -15,7 +15,13 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
-import { CLASS_MODES, SAMPLER_METHODS, type GenerationRunTemplate } from '@maskgen/contracts';
+import { BadRequestException } from '@nestjs/common';
+import {
+  CLASS_MODES,
+  MIN_EVALUATION_SAMPLES,
+  SAMPLER_METHODS,
+  type GenerationRunTemplate,
+} from '@maskgen/contracts';
 import { PageQuery } from '../common/page.query';
 
 export const SYNTHETIC_GENERATORS = ['cbf', 'synthetic-control'] as const;
@@ -168,9 +174,17 @@ export class CreateRunDto {
   priority?: number;
 }
 
-/** The validated request as the run template the starter (and a schedule) stores. */
+/**
+ * The validated request as the run template the starter (and a schedule) stores. Throws
+ * BadRequestException for what the DTO alone cannot express.
+ */
 export function toRunTemplate(request: CreateRunDto): GenerationRunTemplate {
   const { sampler } = request;
+  if (sampler.kind === 'model' && request.numSamples < MIN_EVALUATION_SAMPLES) {
+    throw new BadRequestException(
+      `numSamples must be at least ${MIN_EVALUATION_SAMPLES} for a model sampler: its run is evaluated (the Inception Score uses ${MIN_EVALUATION_SAMPLES} splits)`,
+    );
+  }
   return {
     sampler:
       sampler.kind === 'model'

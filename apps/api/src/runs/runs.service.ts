@@ -99,12 +99,13 @@ export class RunsService {
     return this.get(team, id);
   }
 
-  /** Re-enqueues the shards of a failed run that did not succeed; stored samples are kept. */
+  /** Re-enqueues the shards of a failed run that did not succeed, then its settling jobs; stored samples are kept. */
   async retry(team: TeamEntity, id: string): Promise<RunView> {
     const run = await this.owned(team, id);
+    if (run.kind !== 'generate' || run.status !== 'failed')
+      throw new ConflictException(`Run is ${run.status}; only failed generation runs can be retried`);
+    // A run whose shards all succeeded (e.g. its evaluation failed) gets its finalising and evaluation jobs again.
     const shards = await this.runs.reopenFailedShards(run.id);
-    if (shards.length === 0)
-      throw new ConflictException(`Run is ${run.status}; only failed runs can be retried`);
     const priority = typeof run.params.priority === 'number' ? run.params.priority : 5;
     await this.starter.enqueue(run, shards, priority, `r${Date.now().toString(36)}`);
     await this.progress.runChanged(run.id);

@@ -139,6 +139,7 @@ export class SchedulesController {
       runId: run.id,
       createdAt: run.createdAt,
       status: run.status,
+      error: run.error,
       metrics: metrics.get(run.id) ?? {},
     }));
   }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { MIN_EVALUATION_SAMPLES } from '@maskgen/contracts';
 import { DatasetRepository, SampleRepository, bytesToFloat32 } from '@maskgen/persistence';
 import { evaluateGenerated, type GeneratedMetrics, type PreparedDataset } from '@maskgen/pipeline';
 import { UnrecoverableError } from 'bullmq';
@@ -70,8 +71,11 @@ export class RunEvaluator {
     signal: AbortSignal,
     criticDistance?: number | null,
   ): Promise<GeneratedMetrics> {
-    if (generated.length < 2)
-      throw new UnrecoverableError(`Need at least 2 series to evaluate, got ${generated.length}`);
+    if (generated.length < MIN_EVALUATION_SAMPLES) {
+      throw new UnrecoverableError(
+        `Need at least ${MIN_EVALUATION_SAMPLES} series to evaluate (the Inception Score uses ${MIN_EVALUATION_SAMPLES} splits), got ${generated.length}`,
+      );
+    }
     const cached = await this.cache.acquire(modelId);
     try {
       const { classifier } = cached.model;
