@@ -189,6 +189,35 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
     assert.equal((await call('DELETE', `/datasets/${datasetId}`, keyA)).status, 409);
   });
 
+  test('a model that cannot train (one class) fails with the stage and the message', async () => {
+    const rows = (count: number) =>
+      Array.from({ length: count }, (_, i) =>
+        ['1', ...Array.from({ length: 16 }, (_, t) => String(Math.sin(t + i)))].join('\t'),
+      ).join('\n');
+    const form = new FormData();
+    form.append('name', 'one-class');
+    form.append('train', new Blob([rows(8)]), 'one_TRAIN.tsv');
+    form.append('test', new Blob([rows(4)]), 'one_TEST.tsv');
+    const uploaded = await fetch(`${base}/datasets/upload`, {
+      method: 'POST',
+      headers: { 'x-api-key': keyA },
+      body: form,
+    });
+    assert.equal(uploaded.status, 201, await uploaded.clone().text());
+    const oneClass = String(((await uploaded.json()) as Json).id);
+    const created = await call('POST', '/models', keyA, { datasetId: oneClass, profile: 'tiny', seed: 1 });
+    assert.equal(created.status, 202, created.text);
+    const failed = await waitFor('the model to fail', async () => {
+      const model = (await call('GET', `/models/${String(created.json.id)}`, keyA))
+        .json as unknown as ModelBody;
+      return model.status === 'failed' ? model : undefined;
+    });
+    assert.match(failed.error ?? '', /^stage1: .*at least 2 classes/);
+    assert.equal(failed.progress.stages.stage1.status, 'failed');
+    assert.deepEqual(failed.checkpoints, []);
+    assert.equal((await call('DELETE', `/models/${String(created.json.id)}`, keyA)).status, 204);
+  });
+
   test('bad model requests are 4xx with a message; other teams get 404', async () => {
     const invalid = await call('POST', '/models', keyA, { datasetId: 'nope', profile: 'huge', seed: -1 });
     assert.equal(invalid.status, 400);
