@@ -118,7 +118,8 @@ for (const backend of backends) {
         Promise.resolve(worker.logs.find((line) => line.msg === 'shard stopped: lock lost')),
       );
       assert.equal(stopped.jobId, jobId);
-      assert.equal(stopped.inserted, 500);
+      // Only the chunk that was already in flight was stored; the takeover needs the lock to expire first.
+      assert.equal(await samples.countByRun(run.id), 500);
 
       const done = await waitFor(
         'the run to settle after the takeover',
