@@ -10,6 +10,7 @@ import { CoreModule, createHttpApp } from '@maskgen/runtime';
 import { ApiModule } from '../apps/api/src/api.module';
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelRepository } from '@maskgen/persistence';
+import { EventBus, type AppEvent } from '@maskgen/queues';
 import { DataSource } from 'typeorm';
 import { ModelCache } from '../apps/worker/src/models/model-cache';
 import { WorkerModule } from '../apps/worker/src/worker.module';
@@ -143,6 +144,10 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
   });
 
   test('POST /models trains the four stages as jobs; checkpoints, progress and metrics are stored', async () => {
+    const bus = app.get(EventBus);
+    await bus.ready();
+    const events: AppEvent[] = [];
+    const unsubscribe = bus.subscribe((event) => events.push(event));
     const created = await call('POST', '/models', keyA, { datasetId, profile: 'tiny', seed: 1 });
     assert.equal(created.status, 202, created.text);
     assert.equal(created.json.status, 'pending');
@@ -178,6 +183,13 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
     assert.equal(ready.progress.stage, 'classifier');
     assert.equal(typeof ready.metrics.classifierTestAccuracy, 'number');
     assert.equal(typeof ready.metrics.stage1TestMse, 'number');
+
+    // Progress and status changes were published (GET /events) for the model's team only.
+    unsubscribe();
+    const published = events.filter((event) => event.type === 'model' && event.data.id === modelId);
+    assert.ok(published.every((event) => event.teamId === published[0]?.teamId));
+    const statuses = new Set(published.map((event) => event.data.status));
+    for (const status of ['pending', 'training', 'ready']) assert.ok(statuses.has(status), status);
 
     const listed = await call('GET', `/models?status=ready&datasetId=${datasetId}`, keyA);
     assert.deepEqual(
