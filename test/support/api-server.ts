@@ -6,6 +6,7 @@ import pino from 'pino';
 import { buildConfig } from '@maskgen/config';
 import { CoreModule, createHttpApp } from '@maskgen/runtime';
 import { ApiModule } from '../../apps/api/src/api.module';
+import { mountDashboard } from '../../apps/api/src/dashboard/dashboard';
 import { mountOpenApi } from '../../apps/api/src/openapi';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { createTestDatabase, testRedisUrl, uniqueSuffix, type TestDatabase } from './services';
@@ -27,7 +28,11 @@ export interface ApiServer {
  * The API with an in-process worker (as `npm start` runs it) on a fresh test database and a random
  * port, for tests that talk HTTP to it from another process (CLI, browser).
  */
-export async function startApiServer(label: string, env: Record<string, string> = {}): Promise<ApiServer> {
+export async function startApiServer(
+  label: string,
+  env: Record<string, string> = {},
+  options: { dashboardDir?: string } = {},
+): Promise<ApiServer> {
   const db: TestDatabase = await createTestDatabase(label);
   await migrate(db.url);
   const redisUrl = testRedisUrl();
@@ -56,6 +61,7 @@ export async function startApiServer(label: string, env: Record<string, string> 
   try {
     app = await createHttpApp({ module: Root });
     mountOpenApi(app);
+    if (options.dashboardDir) mountDashboard(app, options.dashboardDir);
     await app.listen(0, '127.0.0.1');
   } catch (error) {
     await app?.close().catch(() => undefined);

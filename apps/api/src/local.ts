@@ -14,6 +14,7 @@ import { CoreModule, createHttpApp, listen, shutdownOnSignals } from '@maskgen/r
 import { WorkerModule } from '../../worker/src/worker.module';
 import { ApiModule } from './api.module';
 import { ensureLocalApiKey } from './local-api-key';
+import { mountDashboard } from './dashboard/dashboard';
 import { mountOpenApi } from './openapi';
 
 /**
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     class LocalRootModule {}
     const app = await createHttpApp({ module: LocalRootModule });
     mountOpenApi(app);
+    mountDashboard(app);
     await mkdir(config.local.dataDir, { recursive: true });
     const apiKey = await ensureLocalApiKey(app.get(TeamRepository), config.local.dataDir);
     const url = await listen(app, config);

@@ -4,6 +4,7 @@ import { loadConfigOrExit, requireDatabaseUrl } from '@maskgen/config';
 import { createRootLogger } from '@maskgen/observability';
 import { CoreModule, createHttpApp, listen, shutdownOnSignals } from '@maskgen/runtime';
 import { ApiModule } from './api.module';
+import { mountDashboard } from './dashboard/dashboard';
 import { mountOpenApi } from './openapi';
 
 /** Production shape: the API alone; workers run as separate processes. */
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   class ApiRootModule {}
   const app = await createHttpApp({ module: ApiRootModule });
   mountOpenApi(app);
+  mountDashboard(app);
   const url = await listen(app, config);
   logger.info({ url }, 'maskgen API listening');
   shutdownOnSignals(logger, config.worker.shutdownTimeoutMs, () => app.close());

@@ -239,9 +239,14 @@ export class MaskgenClient {
    * `onEvent` for each event until the signal aborts or the stream ends. Rejects with an ApiError
    * when the endpoint answers an error (e.g. 404 on a server without it).
    */
-  async streamEvents(onEvent: (event: ProgressEvent) => void, signal: AbortSignal): Promise<void> {
+  async streamEvents(
+    onEvent: (event: ProgressEvent) => void,
+    signal: AbortSignal,
+    onOpen?: () => void,
+  ): Promise<void> {
     const response = await this.raw('GET', '/events', { signal, accept: 'text/event-stream' });
     if (!response.body) throw new ApiError(0, 'The event stream has no body', '/events');
+    onOpen?.();
     const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';

@@ -1,0 +1,97 @@
+import { useEffect, useRef } from 'preact/hooks';
+import type { TokenGridScores } from '@maskgen/client';
+
+/** Viridis-like ramp from dark blue (low) to yellow (high); readable on white and for colour-blind readers. */
+const RAMP = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'];
+
+export function rampColor(t: number): string {
+  const clamped = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0));
+  const position = clamped * (RAMP.length - 1);
+  const i = Math.min(RAMP.length - 2, Math.floor(position));
+  const f = position - i;
+  const a = hex(RAMP[i]);
+  const b = hex(RAMP[i + 1]);
+  const mix = a.map((channel, k) => Math.round(channel + (b[k] - channel) * f));
+  return `rgb(${mix[0]}, ${mix[1]}, ${mix[2]})`;
+}
+
+function hex(color: string): number[] {
+  return [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
+}
+
+function stats(values: number[]): { min: number; max: number; mean: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (const v of values) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+    sum += v;
+  }
+  return { min, max, mean: values.length ? sum / values.length : NaN };
+}
+
+export interface HeatmapProps {
+  title: string;
+  grid: TokenGridScores;
+  which: 'before' | 'after';
+  /** Fixed colour scale shared by the panels being compared. */
+  range: { min: number; max: number };
+}
+
+/**
+ * The critic's per-token scores over the token grid (rows x columns), one cell per token; tokens
+ * that ESS re-masked and resampled are outlined.
+ */
+export function Heatmap({ title, grid, which, range }: HeatmapProps) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const values = (which === 'after' ? grid.after : grid.before) ?? [];
+  const remasked = new Set(grid.remasked ?? []);
+  const cell = Math.max(6, Math.min(28, Math.floor(560 / Math.max(grid.columns, 1))));
+
+  useEffect(() => {
+    const context = canvas.current?.getContext('2d');
+    if (!context) return;
+    const span = range.max - range.min || 1;
+    context.clearRect(0, 0, grid.columns * cell, grid.rows * cell);
+    for (let r = 0; r < grid.rows; r += 1) {
+      for (let c = 0; c < grid.columns; c += 1) {
+        const index = r * grid.columns + c;
+        context.fillStyle = rampColor((values[index] - range.min) / span);
+        context.fillRect(c * cell, r * cell, cell, cell);
+        if (remasked.has(index)) {
+          context.strokeStyle = '#e4002b';
+          context.lineWidth = 2;
+          context.strokeRect(c * cell + 1, r * cell + 1, cell - 2, cell - 2);
+        }
+      }
+    }
+  });
+
+  const { min, max, mean } = stats(values);
+  const summary = `${grid.rows} by ${grid.columns} tokens, critic score from ${min.toFixed(3)} to ${max.toFixed(3)}, mean ${mean.toFixed(3)}${remasked.size ? `; ${remasked.size} tokens re-masked` : ''}.`;
+  return (
+    <figure class="chart heatmap" data-chart="heatmap" data-points={values.length}>
+      <figcaption>{title}</figcaption>
+      <canvas
+        ref={canvas}
+        width={grid.columns * cell}
+        height={grid.rows * cell}
+        role="img"
+        aria-label={`${title}: ${summary}`}
+      />
+      <p class="muted small">{summary}</p>
+    </figure>
+  );
+}
+
+export function HeatmapLegend({ range }: { range: { min: number; max: number } }) {
+  return (
+    <div class="legend" aria-hidden="true">
+      <span>{range.min.toFixed(2)}</span>
+      <span class="ramp" style={{ background: `linear-gradient(to right, ${RAMP.join(', ')})` }} />
+      <span>{range.max.toFixed(2)}</span>
+      <span class="remasked-key">re-masked</span>
+    </div>
+  );
+}

@@ -1,0 +1,243 @@
+import { useMemo, useState } from 'preact/hooks';
+import {
+  ApiError,
+  type ComparedRun,
+  type MaskgenClient,
+  type Run,
+  type ScheduleHistoryEntry,
+} from '@maskgen/client';
+import { useLoad } from '../api';
+import { MetricBars, type BarGroup } from '../components/Bars';
+import { LineChart, type LineSeries } from '../components/LineChart';
+import { ErrorNotice, Loading, Section, StatusBadge } from '../components/Notice';
+import { Sparkline } from '../components/Sparkline';
+import { formatNumber, PALETTE, samplerLabel, shortId } from '../format';
+import { useLiveRefresh, type LiveUpdates } from '../live';
+import { href, navigate } from '../router';
+
+const GALLERY = 6;
+
+/** GET /runs/compare, or the same table built from the runs and their metrics on servers without it. */
+async function compare(client: MaskgenClient, ids: string[]): Promise<ComparedRun[]> {
+  try {
+    return (await client.compareRuns(ids)).runs;
+  } catch (error) {
+    if (!(error instanceof ApiError) || !(error.routeMissing || error.status === 400 || error.status === 404))
+      throw error;
+    // Before the compare endpoint exists, /runs/compare is taken for a run id: build it here.
+    return Promise.all(
+      ids.map(async (id) => {
+        const [run, metrics] = await Promise.all([client.getRun(id), client.runMetrics(id)]);
+        return {
+          id: run.id,
+          name: null,
+          sampler: run.params.sampler ?? null,
+          status: run.status,
+          metrics: Object.fromEntries(metrics.items.map((m) => [m.name, m.value])),
+        };
+      }),
+    );
+  }
+}
+
+function runLabel(run: ComparedRun, index: number): string {
+  const sampler = run.sampler as Run['params']['sampler'];
+  const method = sampler?.kind === 'model' ? sampler.method : sampler?.generator;
+  return `${run.name ?? shortId(run.id)}${method ? ` (${method})` : ''}`.slice(0, 24) || `run ${index + 1}`;
+}
+
+export function ComparePage({ query, live }: { query: URLSearchParams; live: LiveUpdates }) {
+  const ids = (query.get('ids') ?? '').split(',').filter(Boolean);
+  const compared = useLoad((c) => (ids.length ? compare(c, ids) : Promise.resolve([])), [ids.join(',')]);
+  const active = (compared.data ?? []).some((r) => r.status === 'queued' || r.status === 'running');
+  useLiveRefresh(live, compared.reload, active, ['run']);
+
+  return (
+    <>
+      <h1>Compare runs</h1>
+      <RunPicker ids={ids} />
+      {ids.length < 2 && (
+        <p class="muted">Choose two or more runs to compare (e.g. naive and ESS runs of the same model).</p>
+      )}
+      {compared.error !== undefined && <ErrorNotice error={compared.error} />}
+      {ids.length > 0 && !compared.data && compared.error === undefined && <Loading what="the runs" />}
+      {compared.data && compared.data.length > 0 && <Comparison runs={compared.data} />}
+      <MetricHistory />
+    </>
+  );
+}
+
+function RunPicker({ ids }: { ids: string[] }) {
+  const recent = useLoad((c) => c.listRuns({ limit: 50 }), []);
+  const [chosen, setChosen] = useState<string[]>(ids);
+  const toggle = (id: string) =>
+    setChosen((current) => (current.includes(id) ? current.filter((x) => x !== id) : [...current, id]));
+  return (
+    <details class="card" open={ids.length < 2}>
+      <summary>Choose runs ({ids.length} selected)</summary>
+      {recent.error !== undefined && <ErrorNotice error={recent.error} />}
+      <fieldset class="picker">
+        <legend class="visually-hidden">Recent runs</legend>
+        {(recent.data?.items ?? []).map((run) => (
+          <label key={run.id} class="inline">
+            <input type="checkbox" checked={chosen.includes(run.id)} onChange={() => toggle(run.id)} />
+            <code>{shortId(run.id)}</code> {samplerLabel(run)} · {run.status}
+          </label>
+        ))}
+      </fieldset>
+      <button
+        type="button"
+        disabled={chosen.length < 2}
+        onClick={() => navigate('compare', { ids: chosen.join(',') })}
+      >
+        Compare {chosen.length} runs
+      </button>
+    </details>
+  );
+}
+
+function Comparison({ runs }: { runs: ComparedRun[] }) {
+  const metricNames = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort();
+  const groups: BarGroup[] = metricNames.map((metric) => ({
+    metric,
+    values: runs.map((run, i) => ({
+      label: runLabel(run, i),
+      value: run.metrics[metric],
+      color: PALETTE[i % PALETTE.length],
+    })),
+  }));
+  return (
+    <>
+      <Section title="Metrics" id="compare-metrics">
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">Metrics of the compared runs</caption>
+            <thead>
+              <tr>
+                <th scope="col">Metric</th>
+                {runs.map((run, i) => (
+                  <th scope="col" key={run.id} class="num">
+                    <a href={href(`runs/${run.id}`)}>{runLabel(run, i)}</a>{' '}
+                    <StatusBadge status={run.status} />
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {metricNames.map((metric) => (
+                <tr key={metric}>
+                  <th scope="row">{metric}</th>
+                  {runs.map((run) => (
+                    <td key={run.id} class="num">
+                      {run.metrics[metric] === undefined ? '–' : formatNumber(run.metrics[metric])}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <MetricBars title="Metrics side by side (each metric on its own scale)" groups={groups} />
+      </Section>
+      <Section title="Sample galleries" id="galleries">
+        <div class="galleries">
+          {runs.map((run, i) => (
+            <Gallery key={run.id} run={run} label={runLabel(run, i)} color={PALETTE[i % PALETTE.length]} />
+          ))}
+        </div>
+      </Section>
+    </>
+  );
+}
+
+function Gallery({ run, label, color }: { run: ComparedRun; label: string; color: string }) {
+  const samples = useLoad((c) => c.samples(run.id, { limit: GALLERY }), [run.id, run.status]);
+  return (
+    <figure class="gallery" data-chart="gallery">
+      <figcaption>
+        <a href={href(`runs/${run.id}`)}>{label}</a>
+      </figcaption>
+      {samples.error !== undefined && <ErrorNotice error={samples.error} />}
+      {!samples.data ? (
+        <Loading what="samples" />
+      ) : samples.data.items.length === 0 ? (
+        <p class="muted">No samples stored.</p>
+      ) : (
+        <ul class="thumbs">
+          {samples.data.items.map((s) => (
+            <li key={s.index}>
+              <Sparkline values={s.values} color={color} label={`${label}, sample ${s.index}`} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </figure>
+  );
+}
+
+/** Metrics of the runs one schedule started, over time (e.g. nightly evaluations). */
+function MetricHistory() {
+  const schedules = useLoad((c) => c.listSchedules(), []);
+  const [name, setName] = useState('');
+  const chosen = name || schedules.data?.items[0]?.name || '';
+  const history = useLoad<ScheduleHistoryEntry[] | undefined>(
+    (c) => (chosen ? c.scheduleHistory(chosen) : Promise.resolve(undefined)),
+    [chosen],
+  );
+  const chart = useMemo(() => {
+    const entries = [...(history.data ?? [])].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const metrics = [...new Set(entries.flatMap((e) => Object.keys(e.metrics ?? {})))].sort().slice(0, 8);
+    const x = entries.map((e) => new Date(e.createdAt).getTime() / 1000);
+    const series: LineSeries[] = metrics.map((metric, i) => ({
+      label: metric,
+      values: entries.map((e) => e.metrics?.[metric] ?? null),
+      color: PALETTE[i % PALETTE.length],
+      width: 2,
+    }));
+    return { x, series, runs: entries.length };
+  }, [history.data]);
+
+  return (
+    <Section title="Metric history across scheduled runs" id="history">
+      {schedules.error !== undefined ? (
+        <ErrorNotice error={schedules.error} />
+      ) : !schedules.data ? (
+        <Loading what="schedules" />
+      ) : schedules.data.items.length === 0 ? (
+        <p class="muted">
+          No schedules yet: create one on the <a href="#/schedules">schedules page</a> to follow metrics night
+          after night.
+        </p>
+      ) : (
+        <>
+          <label for="history-schedule">Schedule</label>{' '}
+          <select id="history-schedule" value={chosen} onChange={(e) => setName(e.currentTarget.value)}>
+            {schedules.data.items.map((s) => (
+              <option key={s.name} value={s.name}>
+                {s.name} ({s.cron})
+              </option>
+            ))}
+          </select>
+          {history.error !== undefined ? (
+            <ErrorNotice error={history.error} feature="Schedule history" />
+          ) : !history.data ? (
+            <Loading what="the history" />
+          ) : chart.runs === 0 ? (
+            <p class="muted">This schedule has not started any runs yet.</p>
+          ) : chart.series.length === 0 ? (
+            <p class="muted">The runs of this schedule have no metrics yet.</p>
+          ) : (
+            <LineChart
+              title={`Metrics of the runs started by “${chosen}”`}
+              x={chart.x}
+              time
+              series={chart.series}
+              xLabel="run started"
+              summary={`${chart.series.length} metrics over ${chart.runs} runs.`}
+            />
+          )}
+        </>
+      )}
+    </Section>
+  );
+}

@@ -1,0 +1,280 @@
+import { useMemo, useState } from 'preact/hooks';
+import type { Dataset, DatasetSeries } from '@maskgen/client';
+import { errorText, useClient, useLoad } from '../api';
+import { LineChart } from '../components/LineChart';
+import { ErrorNotice, Loading, Section } from '../components/Notice';
+import { formatDate, PALETTE } from '../format';
+import { href, navigate } from '../router';
+
+const PREVIEW = 100;
+const LINES_PER_CLASS = 10;
+
+export function DatasetsPage({ id }: { id?: string }) {
+  const datasets = useLoad((c) => c.listDatasets({ limit: 200 }), []);
+  return (
+    <>
+      <h1>Datasets</h1>
+      <div class="columns">
+        <Section title="Add a dataset" id="add-dataset">
+          <AddDataset onAdded={(d) => (datasets.reload(), navigate(`datasets/${d.id}`))} />
+        </Section>
+        <Section title="Your datasets" id="dataset-list">
+          {datasets.error !== undefined && <ErrorNotice error={datasets.error} />}
+          {!datasets.data ? (
+            <Loading what="datasets" />
+          ) : datasets.data.items.length === 0 ? (
+            <p class="muted">No datasets yet.</p>
+          ) : (
+            <div class="table-wrap">
+              <table>
+                <caption class="visually-hidden">Datasets of your team</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Source</th>
+                    <th scope="col" class="num">
+                      Length
+                    </th>
+                    <th scope="col" class="num">
+                      Train / test
+                    </th>
+                    <th scope="col">Classes</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {datasets.data.items.map((d) => (
+                    <tr key={d.id} aria-current={d.id === id ? 'true' : undefined}>
+                      <td>
+                        <a href={href(`datasets/${d.id}`)}>{d.name}</a>
+                      </td>
+                      <td>{d.sourceKind}</td>
+                      <td class="num">{d.seriesLength}</td>
+                      <td class="num">
+                        {d.trainCount} / {d.testCount}
+                      </td>
+                      <td>{d.classNames.length}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Section>
+      </div>
+      {id && <DatasetPreview id={id} onDeleted={() => (datasets.reload(), navigate('datasets'))} />}
+    </>
+  );
+}
+
+function AddDataset({ onAdded }: { onAdded: (dataset: Dataset) => void }) {
+  const client = useClient();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async (event: Event, action: () => Promise<Dataset>) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onAdded(await action());
+    } catch (caught) {
+      setError(errorText(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const [builtin, setBuiltin] = useState('GunPoint');
+  const [synthetic, setSynthetic] = useState({
+    name: 'cbf-synthetic',
+    generator: 'cbf',
+    perClass: 30,
+    seed: 0,
+  });
+
+  return (
+    <>
+      <form
+        onSubmit={(e) => void run(e, () => client.builtinDataset({ dataset: builtin }))}
+        class="inline-form"
+        aria-label="Import a built-in dataset"
+      >
+        <label for="builtin-name">Built-in UCR dataset</label>
+        <select id="builtin-name" value={builtin} onChange={(e) => setBuiltin(e.currentTarget.value)}>
+          {['CBF', 'ECG200', 'GunPoint', 'ItalyPowerDemand'].map((name) => (
+            <option key={name}>{name}</option>
+          ))}
+        </select>
+        <button type="submit" disabled={busy}>
+          Import
+        </button>
+      </form>
+      <form
+        onSubmit={(e) =>
+          void run(e, () =>
+            client.syntheticDataset({
+              name: synthetic.name,
+              generator: synthetic.generator,
+              trainPerClass: synthetic.perClass,
+              testPerClass: synthetic.perClass,
+              seed: synthetic.seed,
+            }),
+          )
+        }
+        class="grid-form"
+        aria-label="Create a synthetic dataset"
+      >
+        <div>
+          <label for="syn-name">Synthetic dataset name</label>
+          <input
+            id="syn-name"
+            value={synthetic.name}
+            onInput={(e) => setSynthetic({ ...synthetic, name: e.currentTarget.value })}
+          />
+        </div>
+        <div>
+          <label for="syn-generator">Generator</label>
+          <select
+            id="syn-generator"
+            value={synthetic.generator}
+            onChange={(e) => setSynthetic({ ...synthetic, generator: e.currentTarget.value })}
+          >
+            <option value="cbf">cbf</option>
+            <option value="synthetic-control">synthetic-control</option>
+          </select>
+        </div>
+        <div>
+          <label for="syn-per-class">Series per class</label>
+          <input
+            id="syn-per-class"
+            type="number"
+            min={1}
+            value={synthetic.perClass}
+            onInput={(e) => setSynthetic({ ...synthetic, perClass: Number(e.currentTarget.value) })}
+          />
+        </div>
+        <div>
+          <label for="syn-seed">Seed</label>
+          <input
+            id="syn-seed"
+            type="number"
+            min={0}
+            value={synthetic.seed}
+            onInput={(e) => setSynthetic({ ...synthetic, seed: Number(e.currentTarget.value) })}
+          />
+        </div>
+        <div class="actions">
+          <button type="submit" disabled={busy}>
+            Create
+          </button>
+        </div>
+      </form>
+      <form
+        onSubmit={(e) => {
+          const form = new FormData(e.currentTarget);
+          void run(e, () => client.uploadDataset(form));
+        }}
+        class="grid-form"
+        aria-label="Upload a UCR dataset"
+      >
+        <div>
+          <label for="upload-name">Upload: name</label>
+          <input id="upload-name" name="name" required />
+        </div>
+        <div>
+          <label for="upload-train">Train file (.tsv or .ts)</label>
+          <input id="upload-train" name="train" type="file" accept=".tsv,.ts,.txt" required />
+        </div>
+        <div>
+          <label for="upload-test">Test file (.tsv or .ts)</label>
+          <input id="upload-test" name="test" type="file" accept=".tsv,.ts,.txt" required />
+        </div>
+        <div class="actions">
+          <button type="submit" disabled={busy}>
+            Upload
+          </button>
+        </div>
+      </form>
+      {error && (
+        <p class="notice error" role="alert">
+          {error}
+        </p>
+      )}
+    </>
+  );
+}
+
+function DatasetPreview({ id, onDeleted }: { id: string; onDeleted: () => void }) {
+  const client = useClient();
+  const dataset = useLoad((c) => c.getDataset(id), [id]);
+  const [split, setSplit] = useState<'train' | 'test'>('train');
+  const series = useLoad((c) => c.datasetSeries(id, { split, limit: PREVIEW }), [id, split]);
+  const [error, setError] = useState<string | null>(null);
+  const plots = useMemo(() => {
+    const groups = new Map<number, DatasetSeries[]>();
+    for (const s of series.data?.items ?? [])
+      groups.set(s.classIndex, [...(groups.get(s.classIndex) ?? []), s]);
+    return [...groups.entries()].sort(([a], [b]) => a - b);
+  }, [series.data]);
+  if (!dataset.data)
+    return dataset.error !== undefined ? (
+      <ErrorNotice error={dataset.error} />
+    ) : (
+      <Loading what="the dataset" />
+    );
+  const d = dataset.data;
+  return (
+    <Section title={`Preview: ${d.name}`} id="preview">
+      <p class="muted">
+        {d.sourceKind} · length {d.seriesLength} · {d.trainCount} train / {d.testCount} test · classes{' '}
+        {d.classNames.join(', ')} · added {formatDate(d.createdAt)}
+      </p>
+      <div class="filters">
+        <label for="preview-split">Split</label>
+        <select
+          id="preview-split"
+          value={split}
+          onChange={(e) => setSplit(e.currentTarget.value as 'train' | 'test')}
+        >
+          <option value="train">train</option>
+          <option value="test">test</option>
+        </select>
+        <button
+          type="button"
+          class="danger"
+          onClick={() => {
+            if (!confirm(`Delete dataset ${d.name}?`)) return;
+            client.deleteDataset(d.id).then(onDeleted, (caught: unknown) => setError(errorText(caught)));
+          }}
+        >
+          Delete dataset
+        </button>
+      </div>
+      {error && (
+        <p class="notice error" role="alert">
+          {error}
+        </p>
+      )}
+      {series.error !== undefined && <ErrorNotice error={series.error} />}
+      {!series.data ? (
+        <Loading what="series" />
+      ) : (
+        <div class="chart-grid">
+          {plots.map(([classIndex, items]) => (
+            <LineChart
+              key={classIndex}
+              title={d.classNames[classIndex] ?? `class ${classIndex}`}
+              series={items.slice(0, LINES_PER_CLASS).map((s) => ({
+                label: `#${s.index}`,
+                values: s.values,
+                color: PALETTE[classIndex % PALETTE.length],
+                width: 1,
+              }))}
+              legend={false}
+              xLabel="time step"
+              summary={`${Math.min(items.length, LINES_PER_CLASS)} ${split} series of class ${d.classNames[classIndex] ?? classIndex}.`}
+            />
+          ))}
+        </div>
+      )}
+    </Section>
+  );
+}

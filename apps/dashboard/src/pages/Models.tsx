@@ -1,0 +1,305 @@
+import { Fragment } from 'preact';
+import { useState } from 'preact/hooks';
+import { FINISHED_MODEL_STATUSES, TRAINING_STAGES, type Model } from '@maskgen/client';
+import { errorText, useClient, useLoad } from '../api';
+import { LineChart } from '../components/LineChart';
+import { ErrorNotice, Loading, Section, StatusBadge } from '../components/Notice';
+import { formatDate, formatNumber, PALETTE, shortId } from '../format';
+import { useLiveRefresh, type LiveUpdates } from '../live';
+import { href, navigate } from '../router';
+
+export function ModelsPage({ id, live }: { id?: string; live: LiveUpdates }) {
+  return id ? <ModelDetail id={id} live={live} /> : <ModelList live={live} />;
+}
+
+function stageText(model: Model): string {
+  const p = model.progress ?? {};
+  if (!p.stage) return '–';
+  return p.totalSteps ? `${p.stage} ${p.step ?? 0}/${p.totalSteps}` : p.stage;
+}
+
+function ModelList({ live }: { live: LiveUpdates }) {
+  const models = useLoad((c) => c.listModels({ limit: 100 }), []);
+  const active = (models.data?.items ?? []).some((m) => !FINISHED_MODEL_STATUSES.includes(m.status));
+  useLiveRefresh(live, models.reload, active, ['model']);
+  return (
+    <>
+      <h1>Models</h1>
+      {models.error !== undefined ? (
+        <ErrorNotice error={models.error} feature="Model training" />
+      ) : (
+        <>
+          <Section title="Train a model" id="train">
+            <TrainForm onCreated={(model) => navigate(`models/${model.id}`)} />
+          </Section>
+          {!models.data ? (
+            <Loading what="models" />
+          ) : models.data.items.length === 0 ? (
+            <p class="muted">No models yet.</p>
+          ) : (
+            <div class="table-wrap">
+              <table>
+                <caption class="visually-hidden">Models of your team</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Model</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Profile</th>
+                    <th scope="col">Stage</th>
+                    <th scope="col">Created</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {models.data.items.map((m) => (
+                    <tr key={m.id}>
+                      <td>
+                        <a href={href(`models/${m.id}`)}>{m.name || shortId(m.id)}</a>
+                      </td>
+                      <td>
+                        <StatusBadge status={m.status} />
+                      </td>
+                      <td>{m.profile}</td>
+                      <td>{stageText(m)}</td>
+                      <td>{formatDate(m.createdAt)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </>
+      )}
+    </>
+  );
+}
+
+function TrainForm({ onCreated }: { onCreated: (model: Model) => void }) {
+  const client = useClient();
+  const datasets = useLoad((c) => c.listDatasets({ limit: 200 }), []);
+  const [datasetId, setDatasetId] = useState('');
+  const [name, setName] = useState('');
+  const [profile, setProfile] = useState('tiny');
+  const [seed, setSeed] = useState('0');
+  const [error, setError] = useState<string | null>(null);
+  const chosen = datasetId || datasets.data?.items[0]?.id || '';
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      onCreated(
+        await client.trainModel({
+          datasetId: chosen,
+          profile,
+          ...(name ? { name } : {}),
+          ...(seed ? { seed: Number(seed) } : {}),
+        }),
+      );
+    } catch (caught) {
+      setError(errorText(caught));
+    }
+  };
+  if (datasets.data && datasets.data.items.length === 0) {
+    return (
+      <p class="muted">
+        Add a dataset first on the <a href="#/datasets">datasets page</a>.
+      </p>
+    );
+  }
+  return (
+    <form class="grid-form" onSubmit={(e) => void submit(e)} aria-label="Train a model">
+      <div>
+        <label for="train-dataset">Dataset</label>
+        <select id="train-dataset" value={chosen} onChange={(e) => setDatasetId(e.currentTarget.value)}>
+          {(datasets.data?.items ?? []).map((d) => (
+            <option key={d.id} value={d.id}>
+              {d.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div>
+        <label for="train-name">Name (optional)</label>
+        <input id="train-name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </div>
+      <div>
+        <label for="train-profile">Profile</label>
+        <select id="train-profile" value={profile} onChange={(e) => setProfile(e.currentTarget.value)}>
+          <option value="tiny">tiny (seconds, for trying things)</option>
+          <option value="cpu">cpu (minutes)</option>
+          <option value="paper">paper (the paper's sizes; GPU)</option>
+        </select>
+      </div>
+      <div>
+        <label for="train-seed">Seed</label>
+        <input
+          id="train-seed"
+          type="number"
+          min={0}
+          value={seed}
+          onInput={(e) => setSeed(e.currentTarget.value)}
+        />
+      </div>
+      <div class="actions">
+        <button type="submit" disabled={!chosen}>
+          Start training
+        </button>
+      </div>
+      {error && (
+        <p class="notice error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
+  const client = useClient();
+  const model = useLoad((c) => c.getModel(id), [id]);
+  const finished = model.data ? FINISHED_MODEL_STATUSES.includes(model.data.status) : false;
+  useLiveRefresh(live, model.reload, !finished, ['model']);
+  const [error, setError] = useState<string | null>(null);
+  if (!model.data)
+    return model.error !== undefined ? (
+      <ErrorNotice error={model.error} feature="Model training" />
+    ) : (
+      <Loading what="the model" />
+    );
+  const m = model.data;
+  const stages = m.progress?.stages ?? {};
+  return (
+    <>
+      <div class="page-head">
+        <h1>
+          Model {m.name || shortId(m.id)} <StatusBadge status={m.status} />
+        </h1>
+        {!finished && (
+          <button
+            type="button"
+            class="danger"
+            onClick={() =>
+              void client
+                .cancelModel(m.id)
+                .then(model.reload, (caught: unknown) => setError(errorText(caught)))
+            }
+          >
+            Cancel training
+          </button>
+        )}
+      </div>
+      {error && (
+        <p class="notice error" role="alert">
+          {error}
+        </p>
+      )}
+      {m.error && (
+        <p class="notice error" role="alert">
+          {m.error}
+        </p>
+      )}
+      <div class="columns">
+        <Section title="Training progress" id="stages">
+          <table>
+            <caption class="visually-hidden">Progress per training stage</caption>
+            <thead>
+              <tr>
+                <th scope="col">Stage</th>
+                <th scope="col">Status</th>
+                <th scope="col">Steps</th>
+                <th scope="col" class="num">
+                  Loss
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {TRAINING_STAGES.map((name) => {
+                const stage = stages[name];
+                return (
+                  <tr key={name}>
+                    <th scope="row">{name}</th>
+                    <td>{stage ? <StatusBadge status={stage.status} /> : '–'}</td>
+                    <td>
+                      {stage ? (
+                        <span class="progress">
+                          <progress
+                            max={Math.max(stage.totalSteps, 1)}
+                            value={stage.step}
+                            aria-label={`${name} steps`}
+                          />
+                          <span>
+                            {stage.step}/{stage.totalSteps}
+                          </span>
+                        </span>
+                      ) : (
+                        '–'
+                      )}
+                    </td>
+                    <td class="num">
+                      {stage?.loss === null || stage?.loss === undefined ? '–' : formatNumber(stage.loss)}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </Section>
+        <Section title="Details and metrics" id="model-metrics">
+          <dl class="kv">
+            <dt>Id</dt>
+            <dd>
+              <code>{m.id}</code>
+            </dd>
+            <dt>Dataset</dt>
+            <dd>
+              <a href={href(`datasets/${m.datasetId}`)}>{shortId(m.datasetId)}</a>
+            </dd>
+            <dt>Profile</dt>
+            <dd>{m.profile}</dd>
+            <dt>Seed</dt>
+            <dd>{m.seed}</dd>
+            <dt>Created</dt>
+            <dd>{formatDate(m.createdAt)}</dd>
+            {Object.entries(m.metrics ?? {}).map(([name, value]) => (
+              <Fragment key={name}>
+                <dt>{name}</dt>
+                <dd>{value === undefined ? '–' : formatNumber(value)}</dd>
+              </Fragment>
+            ))}
+          </dl>
+        </Section>
+      </div>
+      <Section title="Loss curves" id="losses">
+        <div class="chart-grid">
+          {TRAINING_STAGES.filter((name) => (stages[name]?.history.length ?? 0) > 0).map((name, i) => {
+            const history = stages[name]!.history;
+            return (
+              <LineChart
+                key={name}
+                title={`${name} loss`}
+                x={history.map((h) => h.step)}
+                series={[
+                  {
+                    label: 'loss',
+                    values: history.map((h) => h.loss),
+                    color: PALETTE[i % PALETTE.length],
+                    width: 2,
+                  },
+                ]}
+                xLabel="step"
+                yLabel="loss"
+                summary={`${history.length} points, last loss ${formatNumber(history[history.length - 1].loss)}.`}
+              />
+            );
+          })}
+        </div>
+        {TRAINING_STAGES.every((name) => (stages[name]?.history.length ?? 0) === 0) && (
+          <p class="muted">No loss recorded yet.</p>
+        )}
+        <p>
+          <a href={href('runs')}>Start a run with this model</a> from the runs page (“New run”, trained
+          model).
+        </p>
+      </Section>
+    </>
+  );
+}

@@ -1,0 +1,164 @@
+import { useState } from 'preact/hooks';
+import type { CreateRunRequest, Model, Run } from '@maskgen/client';
+import { errorText, useClient, useLoad } from '../api';
+
+/** Starts a generation run: the synthetic reference sampler, or a trained model (naive or ESS). */
+export function NewRunForm({ onCreated }: { onCreated: (run: Run) => void }) {
+  const client = useClient();
+  const models = useLoad((c) => c.listModels({ status: 'ready', limit: 100 }), []);
+  const readyModels: Model[] = models.data?.items ?? [];
+  const [kind, setKind] = useState<'synthetic' | 'model'>('synthetic');
+  const [generator, setGenerator] = useState<'cbf' | 'synthetic-control'>('cbf');
+  const [length, setLength] = useState(128);
+  const [modelId, setModelId] = useState('');
+  const [method, setMethod] = useState<'naive' | 'ess'>('ess');
+  const [numSamples, setNumSamples] = useState(1000);
+  const [shardSize, setShardSize] = useState(250);
+  const [seed, setSeed] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    const chosenModel = modelId || readyModels[0]?.id;
+    try {
+      const request: CreateRunRequest = {
+        sampler:
+          kind === 'model'
+            ? { kind: 'model', modelId: chosenModel ?? '', method, classes: 'balanced' }
+            : { kind: 'synthetic', generator, length },
+        numSamples,
+        shardSize,
+        ...(seed.trim() ? { seed: Number(seed) } : {}),
+      };
+      onCreated(await client.createRun(request));
+    } catch (caught) {
+      setError(errorText(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="grid-form" onSubmit={(event) => void submit(event)} aria-label="New run">
+      <fieldset>
+        <legend>Sampler</legend>
+        <label class="inline">
+          <input
+            type="radio"
+            name="sampler-kind"
+            checked={kind === 'synthetic'}
+            onChange={() => setKind('synthetic')}
+          />
+          Synthetic reference
+        </label>
+        <label class="inline">
+          <input
+            type="radio"
+            name="sampler-kind"
+            checked={kind === 'model'}
+            onChange={() => setKind('model')}
+            disabled={readyModels.length === 0}
+          />
+          Trained model{readyModels.length === 0 ? ' (none ready)' : ''}
+        </label>
+      </fieldset>
+      {kind === 'synthetic' ? (
+        <>
+          <div>
+            <label for="run-generator">Generator</label>
+            <select
+              id="run-generator"
+              value={generator}
+              onChange={(e) => setGenerator(e.currentTarget.value as typeof generator)}
+            >
+              <option value="cbf">cbf (cylinder, bell, funnel)</option>
+              <option value="synthetic-control">synthetic-control</option>
+            </select>
+          </div>
+          <div>
+            <label for="run-length">Series length</label>
+            <input
+              id="run-length"
+              type="number"
+              min={8}
+              max={4096}
+              value={length}
+              onInput={(e) => setLength(Number(e.currentTarget.value))}
+            />
+          </div>
+        </>
+      ) : (
+        <>
+          <div>
+            <label for="run-model">Model</label>
+            <select
+              id="run-model"
+              value={modelId || readyModels[0]?.id}
+              onChange={(e) => setModelId(e.currentTarget.value)}
+            >
+              {readyModels.map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name} ({m.profile})
+                </option>
+              ))}
+            </select>
+          </div>
+          <div>
+            <label for="run-method">Method</label>
+            <select
+              id="run-method"
+              value={method}
+              onChange={(e) => setMethod(e.currentTarget.value as typeof method)}
+            >
+              <option value="ess">ESS (enhanced sampling)</option>
+              <option value="naive">naive iterative decoding</option>
+            </select>
+          </div>
+        </>
+      )}
+      <div>
+        <label for="run-samples">Samples</label>
+        <input
+          id="run-samples"
+          type="number"
+          min={1}
+          value={numSamples}
+          onInput={(e) => setNumSamples(Number(e.currentTarget.value))}
+        />
+      </div>
+      <div>
+        <label for="run-shard">Shard size</label>
+        <input
+          id="run-shard"
+          type="number"
+          min={1}
+          value={shardSize}
+          onInput={(e) => setShardSize(Number(e.currentTarget.value))}
+        />
+      </div>
+      <div>
+        <label for="run-seed">Seed (optional)</label>
+        <input
+          id="run-seed"
+          type="number"
+          min={0}
+          value={seed}
+          onInput={(e) => setSeed(e.currentTarget.value)}
+        />
+      </div>
+      <div class="actions">
+        <button type="submit" disabled={busy}>
+          {busy ? 'Starting…' : 'Start run'}
+        </button>
+      </div>
+      {error && (
+        <p class="notice error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
