@@ -92,6 +92,7 @@ export interface TokenGridScores {
   columns: number;
   before: number[];
   after: number[] | null;
+  /** A 0/1 mask over the grid: 1 where ESS re-masked and resampled the token. */
   remasked: number[] | null;
 }
 
@@ -163,14 +164,16 @@ export interface Model {
 
 export interface Evaluation {
   id: string;
-  status: string;
-  runId?: string | null;
-  datasetId?: string | null;
+  status: RunStatus;
+  /** What was evaluated: a run's samples, or a real split of a dataset. */
+  target?: { kind: string; runId?: string; datasetId?: string; split?: string; modelId?: string | null };
   modelId?: string | null;
-  split?: string | null;
-  metrics: Record<string, number> | Metric[] | null;
+  /** {name: value} once succeeded. */
+  metrics: Record<string, number> | null;
   error?: string | null;
   createdAt?: string;
+  startedAt?: string | null;
+  finishedAt?: string | null;
 }
 
 export interface ComparedRun {
@@ -193,6 +196,7 @@ export interface ScheduleHistoryEntry {
   runId: string;
   createdAt: string;
   status: RunStatus;
+  error?: string | null;
   metrics: Record<string, number>;
 }
 

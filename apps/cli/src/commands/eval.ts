@@ -7,11 +7,15 @@ import { UsageError } from '../settings';
 
 const FINISHED = ['succeeded', 'failed', 'cancelled'];
 
-/** The contract gives metrics as {name: value}; accept a list of metric rows too. */
 function metricEntries(metrics: Evaluation['metrics']): [string, number][] {
-  if (!metrics) return [];
-  if (Array.isArray(metrics)) return metrics.map((m) => [m.name, m.value]);
-  return Object.entries(metrics);
+  return Object.entries(metrics ?? {});
+}
+
+function targetText(evaluation: Evaluation): string {
+  const target = evaluation.target;
+  if (!target) return '-';
+  if (target.runId) return `run ${target.runId}`;
+  return `dataset ${target.datasetId ?? '-'} (${target.split ?? '-'})`;
 }
 
 function showEvaluation(io: Io, json: boolean, evaluation: Evaluation): void {
@@ -19,11 +23,8 @@ function showEvaluation(io: Io, json: boolean, evaluation: Evaluation): void {
   printRecord(io, [
     ['id', evaluation.id],
     ['status', evaluation.status],
-    ...(evaluation.runId ? ([['run', evaluation.runId]] as [string, unknown][]) : []),
-    ...(evaluation.datasetId
-      ? ([['dataset', `${evaluation.datasetId} (${evaluation.split ?? '-'})`]] as [string, unknown][])
-      : []),
-    ...(evaluation.modelId ? ([['model', evaluation.modelId]] as [string, unknown][]) : []),
+    ['target', targetText(evaluation)],
+    ['model', evaluation.modelId ?? evaluation.target?.modelId],
     ...metricEntries(evaluation.metrics),
     ...(evaluation.error ? ([['error', evaluation.error]] as [string, unknown][]) : []),
   ]);
@@ -36,7 +37,7 @@ async function waitForEvaluation(
 ): Promise<Evaluation> {
   const progress = new Progress(context.io, !context.settings.json);
   try {
-    for (let polls = 0; ; polls += 1) {
+    for (;;) {
       const evaluation = await context.client.getEvaluation(id);
       progress.update(
         `evaluation ${id.slice(0, 8)}`,
@@ -118,7 +119,7 @@ export function evalCommand(deps: CliDeps): Command {
         page.items.map((e) => [
           e.id,
           e.status,
-          e.runId ? `run ${e.runId}` : `dataset ${e.datasetId ?? '-'} (${e.split ?? '-'})`,
+          targetText(e),
           metricEntries(e.metrics)
             .map(([name, value]) => `${name}=${Number(value).toPrecision(4)}`)
             .join(' '),

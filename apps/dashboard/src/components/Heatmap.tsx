@@ -46,7 +46,8 @@ export interface HeatmapProps {
 export function Heatmap({ title, grid, which, range }: HeatmapProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const values = (which === 'after' ? grid.after : grid.before) ?? [];
-  const remasked = new Set(grid.remasked ?? []);
+  // remasked is a 0/1 mask over the grid (1: re-masked and resampled by ESS).
+  const remasked = new Set((grid.remasked ?? []).flatMap((flag, index) => (flag === 1 ? [index] : [])));
   const cell = Math.max(6, Math.min(28, Math.floor(560 / Math.max(grid.columns, 1))));
 
   useEffect(() => {

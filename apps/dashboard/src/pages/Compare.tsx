@@ -22,9 +22,11 @@ async function compare(client: MaskgenClient, ids: string[]): Promise<ComparedRu
   try {
     return (await client.compareRuns(ids)).runs;
   } catch (error) {
-    if (!(error instanceof ApiError) || !(error.routeMissing || error.status === 400 || error.status === 404))
-      throw error;
-    // Before the compare endpoint exists, /runs/compare is taken for a run id: build it here.
+    // A server without the endpoint reads /runs/compare as GET /runs/:id with a malformed uuid.
+    const missing =
+      error instanceof ApiError &&
+      (error.routeMissing || (error.status === 400 && /uuid/i.test(error.message)));
+    if (!missing) throw error;
     return Promise.all(
       ids.map(async (id) => {
         const [run, metrics] = await Promise.all([client.getRun(id), client.runMetrics(id)]);

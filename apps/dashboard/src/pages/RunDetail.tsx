@@ -387,8 +387,8 @@ function CriticPanel({ runId, index }: { runId: string; index: number }) {
             </div>
             {grid.remasked && (
               <p class="small">
-                {grid.remasked.length} of {grid.rows * grid.columns} tokens were re-masked and resampled by
-                ESS.
+                {grid.remasked.filter((flag) => flag === 1).length} of {grid.rows * grid.columns} tokens were
+                re-masked and resampled by ESS.
               </p>
             )}
           </div>
