@@ -18,14 +18,15 @@ import { collectResults, renderJson, renderMarkdown } from './report/markdown';
 import { runDataset } from './report/run';
 
 const USAGE = `usage: npm run report -- --datasets <name,name,...> [--profile ${TRAINING_PROFILES.join('|')}] [--samples n]
-       [--seed n] [--out path-prefix] [--work-dir dir] [--notes file.md]
+       [--seed n] [--out path-prefix] [--work-dir dir] [--notes file.md] [--no-cas]
   --datasets  comma-separated UCR names (vendored or ../shared/data/ucr) or synthetic:<generator>
   --profile   training profile (default cpu)
   --samples   series generated per method (naive, ESS) and conditioning (default 256; ≥ 10, the IS splits)
   --seed      non-negative integer for training and sampling (default 1)
   --out       writes <out>.md and <out>.json (default docs/results)
   --work-dir  checkpoints and per-dataset results, reused by later runs (default .data/report)
-  --notes     markdown appended to <out>.md as its Notes section`;
+  --notes     markdown appended to <out>.md as its Notes section
+  --no-cas    skip CAS (it trains two FCNs per dataset on the generated series)`;
 
 function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -45,6 +46,7 @@ async function main(): Promise<number> {
         out: { type: 'string', default: 'docs/results' },
         'work-dir': { type: 'string', default: '.data/report' },
         notes: { type: 'string' },
+        'no-cas': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -80,7 +82,8 @@ async function main(): Promise<number> {
   const command =
     `npm run report -- --datasets ${names.join(',')} --profile ${profile} --samples ${samples} --seed ${seed}` +
     (args.out === 'docs/results' ? '' : ` --out ${args.out}`) +
-    (args['work-dir'] === '.data/report' ? '' : ` --work-dir ${args['work-dir']}`);
+    (args['work-dir'] === '.data/report' ? '' : ` --work-dir ${args['work-dir']}`) +
+    (args['no-cas'] === true ? ' --no-cas' : '');
 
   const backend = await initTensorBackend('wasm');
   const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -105,7 +108,16 @@ async function main(): Promise<number> {
     for (const data of datasets) {
       const started = performance.now();
       try {
-        await runDataset(data, { profile, seed, samples, workDir, command, signal: controller.signal, log });
+        await runDataset(data, {
+          profile,
+          seed,
+          samples,
+          workDir,
+          command,
+          cas: args['no-cas'] !== true,
+          signal: controller.signal,
+          log,
+        });
         log(`${data.name}: finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
       } catch (error) {
         if (controller.signal.aborted) throw error;

@@ -32,6 +32,8 @@ export interface ReportRunOptions {
   readonly workDir: string;
   /** The command line recorded with the results. */
   readonly command: string;
+  /** Train the CAS classifiers on the conditional samples (default true; two FCN trainings per dataset). */
+  readonly cas?: boolean;
   readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
 }
@@ -267,7 +269,7 @@ export async function runDataset(data: PreparedDataset, options: ReportRunOption
           classifier,
           data,
           generated: out.scaled,
-          labels: classes,
+          labels: options.cas === false ? null : classes,
           seed: options.seed,
           criticDistance,
           signal: options.signal,
