@@ -14,7 +14,7 @@ import {
 } from '@maskgen/queues';
 import {
   createTestDatabase,
-  testRedisUrl,
+  queueBackends,
   uniqueSuffix,
   waitFor,
   type TestDatabase,
@@ -22,11 +22,7 @@ import {
 import { TensorBackendInitializer } from '../apps/worker/src/tensor-backend.initializer';
 import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
 
-const redisUrl = testRedisUrl();
-const backends: { name: 'postgres' | 'redis'; redisUrl: string | undefined }[] = [
-  { name: 'postgres', redisUrl: undefined },
-  ...(redisUrl ? [{ name: 'redis' as const, redisUrl }] : []),
-];
+const backends = queueBackends();
 
 for (const backend of backends) {
   describe(`queues on the ${backend.name} backend`, () => {

@@ -12,7 +12,7 @@ import { GenerationRunStarter } from '@maskgen/queues';
 import { DataSource } from 'typeorm';
 import {
   createTestDatabase,
-  testRedisUrl,
+  queueBackends,
   uniqueSuffix,
   waitFor,
   type TestDatabase,
@@ -20,11 +20,7 @@ import {
 import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
 import { spawnWorkerProcess, type WorkerProcess } from './support/worker-process';
 
-const redisUrl = testRedisUrl();
-const backends: { name: 'postgres' | 'redis'; redisUrl: string | undefined }[] = [
-  { name: 'postgres', redisUrl: undefined },
-  ...(redisUrl ? [{ name: 'redis' as const, redisUrl }] : []),
-];
+const backends = queueBackends();
 
 /** Short locks so the stalled job is taken over within seconds, not the production minute. */
 const LOCK_TIMING = { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' };

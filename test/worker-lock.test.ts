@@ -14,18 +14,14 @@ import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import {
   createTestDatabase,
-  testRedisUrl,
+  queueBackends,
   uniqueSuffix,
   waitFor,
   type TestDatabase,
 } from './support/services';
 import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
 
-const redisUrl = testRedisUrl();
-const backends: { name: 'postgres' | 'redis'; redisUrl: string | undefined }[] = [
-  { name: 'postgres', redisUrl: undefined },
-  ...(redisUrl ? [{ name: 'redis' as const, redisUrl }] : []),
-];
+const backends = queueBackends();
 
 for (const backend of backends) {
   describe(`a job that loses its lock (${backend.name} queues)`, () => {

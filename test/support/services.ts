@@ -14,6 +14,21 @@ export function testRedisUrl(): string | undefined {
   return process.env.TEST_REDIS_URL;
 }
 
+export interface QueueBackendUnderTest {
+  readonly name: 'postgres' | 'redis';
+  /** undefined: the PostgreSQL queue backend. */
+  readonly redisUrl: string | undefined;
+}
+
+/** The queue backends a test runs against: always PostgreSQL, plus Redis when one answered. */
+export function queueBackends(): QueueBackendUnderTest[] {
+  const redisUrl = testRedisUrl();
+  return [
+    { name: 'postgres', redisUrl: undefined },
+    ...(redisUrl ? [{ name: 'redis' as const, redisUrl }] : []),
+  ];
+}
+
 export interface TestDatabase {
   url: string;
   name: string;
