@@ -295,6 +295,29 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
     assert.equal(essLf.after.length, essLf.rows * essLf.columns);
     assert.equal(essLf.remasked.length, essLf.rows * essLf.columns);
     assert.ok(essLf.remasked.every((flag) => flag === 0 || flag === 1));
+
+    // Tokens are stored with the samples. Same seed and shards: ESS refined exactly the naive run's LF tokens, so
+    // every LF token it did not re-mask is the naive run's token at that position.
+    type TokenPage = { items: { tokens: { lf: number[]; hf: number[] } | null }[] };
+    const tokensOf = async (runId: string) =>
+      ((await call('GET', `/runs/${runId}/samples?offset=11&limit=1`, keyA)).json as TokenPage).items[0]
+        .tokens;
+    const naiveTokens = await tokensOf(runIds.naive);
+    const essTokens = await tokensOf(runIds.ess);
+    assert.ok(naiveTokens && essTokens, 'model samples carry their tokens');
+    assert.equal(essTokens.lf.length, essLf.rows * essLf.columns);
+    assert.ok(essTokens.hf.length > 0);
+    for (const ids of [naiveTokens.lf, naiveTokens.hf, essTokens.lf, essTokens.hf])
+      assert.ok(
+        ids.every((id) => Number.isInteger(id) && id >= 0 && id < 32),
+        'no mask id (K = 32) is stored',
+      );
+    const kept = essLf.remasked.flatMap((flag, j) => (flag === 0 ? [j] : []));
+    assert.ok(kept.length > 0 && kept.length < essLf.remasked.length);
+    assert.deepEqual(
+      kept.map((j) => essTokens.lf[j]),
+      kept.map((j) => naiveTokens.lf[j]),
+    );
     assert.equal((await call('GET', `/runs/${runIds.ess}/samples/12/critic`, keyA)).status, 404);
     assert.equal((await call('GET', `/runs/${runIds.ess}/samples/x/critic`, keyA)).status, 400);
     assert.equal((await call('GET', `/runs/${runIds.ess}/samples/0/critic`, keyB)).status, 404);

@@ -69,6 +69,8 @@ export interface GenerateResult {
   /** The same in the scaled units the models and the evaluation classifier work in. */
   readonly scaled: Float32Array[];
   readonly classes: Int32Array | null;
+  /** Final token ids per sample, frequency-major: LF [N_lf] and HF [N_hf] (no mask id). */
+  readonly tokens: { readonly lf: Int32Array[]; readonly hf: Int32Array[] };
   /** Per sample; null for naive without scoreNaive. */
   readonly critic: SampleCritic[] | null;
   /** LF t* per sample (shared by the request unless ess.perSampleTStar, ess.md §5.3); null for naive. */
@@ -102,7 +104,7 @@ function mean(values: Float64Array): number {
   return values.length === 0 ? Number.NaN : sum / values.length;
 }
 
-function slice<T extends Float64Array | Uint8Array>(a: T, i: number, n: number): T {
+function slice<T extends Float64Array | Uint8Array | Int32Array>(a: T, i: number, n: number): T {
   return a.slice(i * n, (i + 1) * n) as T;
 }
 
@@ -246,6 +248,10 @@ export function loadPipelineModel(checkpoints: PipelineCheckpoints): PipelineMod
       series,
       scaled,
       classes,
+      tokens: {
+        lf: Array.from({ length: count }, (_, i) => slice(out.lf, i, lfShape.tokens)),
+        hf: Array.from({ length: count }, (_, i) => slice(out.hf, i, hfShape.tokens)),
+      },
       critic,
       tStar,
       meanCriticDistance,

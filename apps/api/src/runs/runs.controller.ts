@@ -12,7 +12,13 @@ import {
   Res,
 } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { MetricRepository, SampleRepository, bytesToFloat32, type TeamEntity } from '@maskgen/persistence';
+import {
+  MetricRepository,
+  SampleRepository,
+  bytesToFloat32,
+  bytesToInt32,
+  type TeamEntity,
+} from '@maskgen/persistence';
 import type { Response } from 'express';
 import { CurrentTeam } from '../auth/current-team.decorator';
 import { criticView } from './critic-view';
@@ -126,6 +132,14 @@ export class RunsController {
           classIndex: sample.classIndex,
           values: Array.from(bytesToFloat32(sample.values)),
           critic: sample.criticMean === null ? null : { mean: sample.criticMean, max: sample.criticMax },
+          // Final token ids of model samples (frequency-major grids); null for synthetic samplers.
+          tokens:
+            sample.tokensLf === null || sample.tokensHf === null
+              ? null
+              : {
+                  lf: Array.from(bytesToInt32(sample.tokensLf)),
+                  hf: Array.from(bytesToInt32(sample.tokensHf)),
+                },
         })),
       });
       return;

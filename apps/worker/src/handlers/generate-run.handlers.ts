@@ -147,7 +147,10 @@ export class GenerateRunHandlers {
         });
         inserted += await this.samples.insertScored(
           result.series.map((values, i) =>
-            scoredSample(payload, firstIndex + i, classes?.[i] ?? null, values, result.critic?.[i]),
+            scoredSample(payload, firstIndex + i, classes?.[i] ?? null, values, result.critic?.[i], {
+              lf: result.tokens.lf[i],
+              hf: result.tokens.hf[i],
+            }),
           ),
         );
         await context.reportProgress((start + count) / payload.sampleCount);
@@ -241,6 +244,7 @@ function scoredSample(
   classIndex: number | null,
   values: Float32Array,
   critic: SampleCritic | undefined,
+  tokens: { lf: Int32Array; hf: Int32Array },
 ): NewScoredSample {
   const distances = critic ? (critic.lf.distancesAfter ?? critic.lf.distancesBefore) : null;
   let sum = 0;
@@ -256,6 +260,8 @@ function scoredSample(
     sampleIndex,
     classIndex,
     values,
+    tokensLf: tokens.lf,
+    tokensHf: tokens.hf,
     criticMean: distances && distances.length > 0 ? sum / distances.length : null,
     criticMax: distances && distances.length > 0 ? max : null,
     remaskedCount: remasked ? remasked.reduce((count, flag) => count + flag, 0) : null,

@@ -71,6 +71,12 @@ export function bytesToFloat32(bytes: Buffer): Float32Array {
   return new Float32Array(copy.buffer);
 }
 
+export function bytesToInt32(bytes: Buffer): Int32Array {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Int32Array(copy.buffer);
+}
+
 @Injectable()
 export class SampleRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
