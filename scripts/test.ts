@@ -18,6 +18,25 @@ import { freePort } from '../test/support/services';
 
 const ROOT = path.resolve(__dirname, '..');
 const TEST_ROOTS = ['test', 'libs', 'apps'];
+/**
+ * Files that each take minutes (real training on real data, browser, worker processes). They start first so that,
+ * two files at a time, the short ones fill in around them instead of one long file running alone at the end.
+ */
+const LONGEST_FIRST = [
+  'libs/model/test/prior-quality.test.ts',
+  'test/models.test.ts',
+  'test/worker-crash.test.ts',
+  'libs/model/test/ess-quality.test.ts',
+  'test/dashboard.test.ts',
+];
+
+function longestFirst(files: string[]): string[] {
+  const rank = (file: string) => {
+    const i = LONGEST_FIRST.indexOf(path.relative(ROOT, file));
+    return i === -1 ? LONGEST_FIRST.length : i;
+  };
+  return [...files].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
 
 async function findTestFiles(dir: string): Promise<string[]> {
   const found: string[] = [];
@@ -49,6 +68,7 @@ async function main(): Promise<number> {
   const filters = process.argv.slice(2);
   let files = (await Promise.all(TEST_ROOTS.map((dir) => findTestFiles(path.join(ROOT, dir))))).flat().sort();
   if (filters.length > 0) files = files.filter((file) => filters.some((filter) => file.includes(filter)));
+  files = longestFirst(files);
   if (files.length === 0) {
     process.stderr.write(`no test files match ${filters.join(', ')}\n`);
     return 1;

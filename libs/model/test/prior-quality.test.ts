@@ -105,13 +105,12 @@ test('CBF: masked-token accuracy beats unigram; guided class-conditional samples
       );
       return predicted.filter((label, i) => label === classes[i]).length / SAMPLES;
     };
-    const atDefault = await recognised(PRIOR_CPU.sampling.guidanceScale);
+    // Only the guided rate is asserted; docs/prior.md has the w = 1 figure (sampling it here cost ~40 s).
     const guided = await recognised(GUIDANCE);
     const report =
       `prior ${result.stepsDone} steps in ${trainSeconds.toFixed(0)} s; masked-token accuracy lf ${acc.lf.toFixed(3)} ` +
       `(unigram ${acc.unigram.lf.toFixed(3)}), hf ${acc.hf.toFixed(3)} (unigram ${acc.unigram.hf.toFixed(3)}); ` +
-      `1-NN recognises ${(100 * atDefault).toFixed(1)} % (w = ${PRIOR_CPU.sampling.guidanceScale}) and ` +
-      `${(100 * guided).toFixed(1)} % (w = ${GUIDANCE}) of class-conditional samples (chance 33.3 %)`;
+      `1-NN recognises ${(100 * guided).toFixed(1)} % (w = ${GUIDANCE}) of class-conditional samples (chance 33.3 %)`;
     console.log(report);
     assert.ok(acc.lf > acc.unigram.lf && acc.hf > acc.unigram.hf, report);
     assert.ok(guided >= 0.6, report);
