@@ -23,6 +23,7 @@ describe('config', () => {
     assert.equal(config.database.url, undefined);
     assert.equal(config.queue.redisUrl, undefined);
     assert.deepEqual(config.worker.queues, ['train', 'generate', 'evaluate']);
+    assert.equal(config.worker.modelCacheSize, 2);
     assert.equal(config.tensor.backend, 'auto');
     assert.equal(config.local.dataDir, '/srv/maskgen/.data');
   });
@@ -35,6 +36,7 @@ describe('config', () => {
       WORKER_QUEUES: 'generate, evaluate,generate',
       TENSOR_BACKEND: 'wasm',
       LOG_LEVEL: 'debug',
+      WORKER_MODEL_CACHE_SIZE: '5',
     });
     assert.equal(config.http.port, 8080);
     assert.equal(config.database.url, 'postgres://u@db:5432/maskgen');
@@ -42,6 +44,7 @@ describe('config', () => {
     assert.deepEqual(config.worker.queues, ['generate', 'evaluate']);
     assert.equal(config.tensor.backend, 'wasm');
     assert.equal(config.log.level, 'debug');
+    assert.equal(config.worker.modelCacheSize, 5);
   });
 
   test('empty optional URLs count as absent', () => {
@@ -57,6 +60,7 @@ describe('config', () => {
     assert.deepEqual(problemsOf({ REDIS_URL: 'localhost:6379' }), ['REDIS_URL']);
     assert.deepEqual(problemsOf({ WORKER_QUEUES: 'train,render' }), ['WORKER_QUEUES']);
     assert.deepEqual(problemsOf({ TENSOR_BACKEND: 'webgpu' }), ['TENSOR_BACKEND']);
+    assert.deepEqual(problemsOf({ WORKER_MODEL_CACHE_SIZE: '0' }), ['WORKER_MODEL_CACHE_SIZE']);
     assert.deepEqual(problemsOf({ LOG_LEVEL: 'loud', EMBEDDED_PG_PORT: '-1' }).sort(), [
       'EMBEDDED_PG_PORT',
       'LOG_LEVEL',

@@ -6,7 +6,7 @@ import { EvaluateHandlers } from './handlers/evaluate.handlers';
 import { GenerateRunHandlers } from './handlers/generate-run.handlers';
 import { ScheduleHandlers } from './handlers/schedule.handlers';
 import { TrainHandlers } from './handlers/train.handlers';
-import { DEFAULT_MODEL_CACHE_CAPACITY, MODEL_CACHE_CAPACITY, ModelCache } from './models/model-cache';
+import { MODEL_CACHE_CAPACITY, ModelCache } from './models/model-cache';
 import { RunEvaluator } from './models/run-evaluator';
 import { queueProcessorFor } from './processors/queue-processors';
 import { TensorBackendInitializer } from './tensor-backend.initializer';
@@ -22,7 +22,7 @@ export class WorkerModule {
         { provide: CONSUMED_QUEUES, useValue: worker.queues },
         JobHandlerRegistry,
         TensorBackendInitializer,
-        { provide: MODEL_CACHE_CAPACITY, useValue: DEFAULT_MODEL_CACHE_CAPACITY },
+        { provide: MODEL_CACHE_CAPACITY, useValue: worker.modelCacheSize },
         ModelCache,
         RunEvaluator,
         GenerateRunHandlers,

@@ -29,6 +29,8 @@ export interface AppConfig {
      */
     readonly lockDurationMs: number | undefined;
     readonly stalledIntervalMs: number | undefined;
+    /** Trained models a worker keeps loaded (least recently used evicted); each holds its tensors in memory. */
+    readonly modelCacheSize: number;
   };
   readonly api: {
     /** Manages teams and API keys, and opens the queue dashboard. Admin endpoints are off without it. */
@@ -85,6 +87,7 @@ export function buildConfig(
       exitWhenIdleMs: e.WORKER_EXIT_WHEN_IDLE_MS,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+      modelCacheSize: e.WORKER_MODEL_CACHE_SIZE,
     },
     api: {
       adminApiKey: e.ADMIN_API_KEY,

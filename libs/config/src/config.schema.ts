@@ -135,6 +135,7 @@ export const environmentSchema = z.object({
   WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt(30_000, 3_600_000),
   WORKER_LOCK_DURATION_MS: optionalPositiveInt(3_600_000),
   WORKER_STALLED_INTERVAL_MS: optionalPositiveInt(3_600_000),
+  WORKER_MODEL_CACHE_SIZE: positiveInt(2, 64),
   EVENTS_KEEPALIVE_MS: positiveInt(15_000, 3_600_000),
   ADMIN_API_KEY: z.preprocess(
     emptyAsUndefined,

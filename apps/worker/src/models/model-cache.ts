@@ -6,7 +6,6 @@ import type { Logger } from 'pino';
 
 /** Models kept loaded per worker process. Each holds its tensors (a few MB on the cpu profile). */
 export const MODEL_CACHE_CAPACITY = Symbol('MODEL_CACHE_CAPACITY');
-export const DEFAULT_MODEL_CACHE_CAPACITY = 2;
 
 interface Entry {
   model: Promise<PipelineModel>;
