@@ -44,7 +44,3 @@ export class Progress {
     this.bar = undefined;
   }
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

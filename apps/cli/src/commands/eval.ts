@@ -1,11 +1,9 @@
 import { Command, Option } from 'commander';
-import type { Evaluation } from '@maskgen/client';
+import { FINISHED_RUN_STATUSES, type Evaluation } from '@maskgen/client';
 import { contextOf, integer, type CliDeps, type CommandContext } from '../context';
 import { pageFooter, printJson, printRecord, printTable, type Io } from '../output';
-import { Progress, sleep } from '../progress';
 import { UsageError } from '../settings';
-
-const FINISHED = ['succeeded', 'failed', 'cancelled'];
+import { addWaitOptions, NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
 
 function metricEntries(metrics: Evaluation['metrics']): [string, number][] {
   return Object.entries(metrics ?? {});
@@ -30,79 +28,67 @@ function showEvaluation(io: Io, json: boolean, evaluation: Evaluation): void {
   ]);
 }
 
-async function waitForEvaluation(
-  context: CommandContext,
-  id: string,
-  intervalMs: number,
-): Promise<Evaluation> {
-  const progress = new Progress(context.io, !context.settings.json);
-  try {
-    for (;;) {
-      const evaluation = await context.client.getEvaluation(id);
-      progress.update(
-        `evaluation ${id.slice(0, 8)}`,
-        FINISHED.includes(evaluation.status) ? 1 : 0,
-        1,
-        evaluation.status,
-      );
-      if (FINISHED.includes(evaluation.status)) return evaluation;
-      await sleep(intervalMs);
-    }
-  } finally {
-    progress.stop();
-  }
+function waitForEvaluation(context: CommandContext, id: string, intervalMs: number): Promise<Evaluation> {
+  const finished = (evaluation: Evaluation) => FINISHED_RUN_STATUSES.includes(evaluation.status);
+  return waitUntilFinished(
+    context,
+    () => context.client.getEvaluation(id),
+    (evaluation) => ({
+      label: `evaluation ${id.slice(0, 8)}`,
+      value: finished(evaluation) ? 1 : 0,
+      total: 1,
+      detail: evaluation.status,
+    }),
+    finished,
+    intervalMs,
+  );
 }
 
-export class EvaluationNotSucceeded extends Error {
-  override name = 'EvaluationNotSucceeded';
+/** With --wait: an evaluation that did not succeed is a failure (exit code 1). */
+function assertSucceeded(evaluation: Evaluation): void {
+  if (evaluation.status !== 'succeeded') {
+    throw new NotSucceeded(
+      `evaluation ${evaluation.id} ${evaluation.status}${evaluation.error ? `: ${evaluation.error}` : ''}`,
+    );
+  }
 }
 
 export function evalCommand(deps: CliDeps): Command {
   const evaluations = new Command('eval').description('evaluate runs or dataset splits (FID, IS, CAS, ...)');
 
-  evaluations
-    .command('create')
-    .description('evaluate the samples of a run, or a dataset split (optionally against a model)')
-    .option('--run <id>', 'run to evaluate')
-    .option('--dataset <id>', 'dataset to evaluate')
-    .addOption(new Option('--split <s>', 'dataset split').choices(['train', 'test']).default('test'))
-    .option('--model <id>', 'model to evaluate the dataset split against')
-    .option('--wait', 'wait for the evaluation to finish')
-    .option('--interval <ms>', 'polling interval with --wait', integer('--interval', 50), 1000)
-    .action(
-      async (
-        options: {
-          run?: string;
-          dataset?: string;
-          split: 'train' | 'test';
-          model?: string;
-          wait?: boolean;
-          interval: number;
-        },
-        command: Command,
-      ) => {
-        if (!options.run === !options.dataset)
-          throw new UsageError('Pass exactly one of --run <id> or --dataset <id>');
-        const context = contextOf(command, deps);
-        const created = await context.client.createEvaluation(
-          options.run
-            ? { runId: options.run }
-            : {
-                datasetId: options.dataset!,
-                split: options.split,
-                ...(options.model ? { modelId: options.model } : {}),
-              },
-        );
-        if (!options.wait) return showEvaluation(context.io, context.settings.json, created);
-        const finished = await waitForEvaluation(context, created.id, options.interval);
-        showEvaluation(context.io, context.settings.json, finished);
-        if (finished.status !== 'succeeded') {
-          throw new EvaluationNotSucceeded(
-            `evaluation ${finished.id} ${finished.status}${finished.error ? `: ${finished.error}` : ''}`,
-          );
-        }
-      },
-    );
+  addWaitOptions(
+    evaluations
+      .command('create')
+      .description('evaluate the samples of a run, or a dataset split (optionally against a model)')
+      .option('--run <id>', 'run to evaluate')
+      .option('--dataset <id>', 'dataset to evaluate')
+      .addOption(new Option('--split <s>', 'dataset split').choices(['train', 'test']).default('test'))
+      .option('--model <id>', 'model to evaluate the dataset split against'),
+    'the evaluation',
+    1000,
+  ).action(
+    async (
+      options: WaitOptions & { run?: string; dataset?: string; split: 'train' | 'test'; model?: string },
+      command: Command,
+    ) => {
+      if (!options.run === !options.dataset)
+        throw new UsageError('Pass exactly one of --run <id> or --dataset <id>');
+      const context = contextOf(command, deps);
+      const created = await context.client.createEvaluation(
+        options.run
+          ? { runId: options.run }
+          : {
+              datasetId: options.dataset!,
+              split: options.split,
+              ...(options.model ? { modelId: options.model } : {}),
+            },
+      );
+      if (!options.wait) return showEvaluation(context.io, context.settings.json, created);
+      const finished = await waitForEvaluation(context, created.id, options.interval);
+      showEvaluation(context.io, context.settings.json, finished);
+      assertSucceeded(finished);
+    },
+  );
 
   evaluations
     .command('list')
@@ -128,18 +114,18 @@ export function evalCommand(deps: CliDeps): Command {
       pageFooter(context.io, page);
     });
 
-  evaluations
-    .command('show <id>')
-    .description('one evaluation and its metrics')
-    .option('--wait', 'wait for the evaluation to finish')
-    .option('--interval <ms>', 'polling interval with --wait', integer('--interval', 50), 1000)
-    .action(async (id: string, options: { wait?: boolean; interval: number }, command: Command) => {
-      const context = contextOf(command, deps);
-      const evaluation = options.wait
-        ? await waitForEvaluation(context, id, options.interval)
-        : await context.client.getEvaluation(id);
-      showEvaluation(context.io, context.settings.json, evaluation);
-    });
+  addWaitOptions(
+    evaluations.command('show <id>').description('one evaluation and its metrics'),
+    'the evaluation',
+    1000,
+  ).action(async (id: string, options: WaitOptions, command: Command) => {
+    const context = contextOf(command, deps);
+    const evaluation = options.wait
+      ? await waitForEvaluation(context, id, options.interval)
+      : await context.client.getEvaluation(id);
+    showEvaluation(context.io, context.settings.json, evaluation);
+    if (options.wait) assertSucceeded(evaluation);
+  });
 
   return evaluations;
 }

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { FINISHED_MODEL_STATUSES, TRAINING_STAGES, type Model } from '@maskgen/client';
 import { contextOf, integer, type CliDeps, type CommandContext } from '../context';
 import { formatCell, pageFooter, printJson, printRecord, printTable, type Io } from '../output';
-import { Progress, sleep } from '../progress';
+import { addWaitOptions, NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
 
 function showModel(io: Io, json: boolean, model: Model): void {
   if (json) return printJson(io, model);
@@ -32,75 +32,67 @@ function showModel(io: Io, json: boolean, model: Model): void {
 }
 
 /** Polls a model until training ends, one bar per stage (steps of the current stage). */
-async function waitForModel(context: CommandContext, id: string, intervalMs: number): Promise<Model> {
-  const progress = new Progress(context.io, !context.settings.json);
-  try {
-    for (;;) {
-      const model = await context.client.getModel(id);
-      const stage = model.progress?.stage ?? 'queued';
+function waitForModel(context: CommandContext, id: string, intervalMs: number): Promise<Model> {
+  return waitUntilFinished(
+    context,
+    () => context.client.getModel(id),
+    (model) => {
       const loss = model.progress?.loss;
-      progress.update(
-        `train ${stage}`,
-        model.progress?.step ?? 0,
-        model.progress?.totalSteps ?? 0,
-        `steps | loss ${loss === undefined || loss === null ? '-' : formatCell(loss)} | ${model.status}`,
-      );
-      if (FINISHED_MODEL_STATUSES.includes(model.status)) return model;
-      await sleep(intervalMs);
-    }
-  } finally {
-    progress.stop();
-  }
+      return {
+        label: `train ${model.progress?.stage ?? 'queued'}`,
+        value: model.progress?.step ?? 0,
+        total: model.progress?.totalSteps ?? 0,
+        detail: `steps | loss ${loss === undefined || loss === null ? '-' : formatCell(loss)} | ${model.status}`,
+      };
+    },
+    (model) => FINISHED_MODEL_STATUSES.includes(model.status),
+    intervalMs,
+  );
 }
 
-export class TrainingNotSucceeded extends Error {
-  override name = 'TrainingNotSucceeded';
+/** With --wait: training that ended other than `ready` is a failure (exit code 1). */
+function assertReady(model: Model): void {
+  if (model.status !== 'ready') {
+    throw new NotSucceeded(`model ${model.id} is ${model.status}${model.error ? `: ${model.error}` : ''}`);
+  }
 }
 
 export function modelsCommand(deps: CliDeps): Command {
   const models = new Command('models').description('train and inspect models');
 
-  models
-    .command('train')
-    .description('train a model (stage 1, prior, critic, classifier) on a dataset')
-    .requiredOption('--dataset <id>', 'dataset id')
-    .option('--name <name>', 'model name')
-    .addOption(
-      new Option('--profile <p>', 'model and training size').choices(['tiny', 'cpu', 'paper']).default('cpu'),
-    )
-    .option('--seed <n>', 'random seed', integer('--seed'))
-    .option('--wait', 'wait for training to finish, showing progress')
-    .option('--interval <ms>', 'polling interval with --wait', integer('--interval', 50), 2000)
-    .action(
-      async (
-        options: {
-          dataset: string;
-          name?: string;
-          profile: string;
-          seed?: number;
-          wait?: boolean;
-          interval: number;
-        },
-        command: Command,
-      ) => {
-        const context = contextOf(command, deps);
-        const created = await context.client.trainModel({
-          datasetId: options.dataset,
-          profile: options.profile,
-          ...(options.name ? { name: options.name } : {}),
-          ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        });
-        if (!options.wait) return showModel(context.io, context.settings.json, created);
-        if (!context.settings.json) context.io.stderr.write(`training model ${created.id}\n`);
-        const model = await waitForModel(context, created.id, options.interval);
-        showModel(context.io, context.settings.json, model);
-        if (model.status !== 'ready') {
-          throw new TrainingNotSucceeded(
-            `model ${model.id} is ${model.status}${model.error ? `: ${model.error}` : ''}`,
-          );
-        }
-      },
-    );
+  addWaitOptions(
+    models
+      .command('train')
+      .description('train a model (stage 1, prior, critic, classifier) on a dataset')
+      .requiredOption('--dataset <id>', 'dataset id')
+      .option('--name <name>', 'model name')
+      .addOption(
+        new Option('--profile <p>', 'model and training size')
+          .choices(['tiny', 'cpu', 'paper'])
+          .default('cpu'),
+      )
+      .option('--seed <n>', 'random seed', integer('--seed')),
+    'training',
+    2000,
+  ).action(
+    async (
+      options: WaitOptions & { dataset: string; name?: string; profile: string; seed?: number },
+      command: Command,
+    ) => {
+      const context = contextOf(command, deps);
+      const created = await context.client.trainModel({
+        datasetId: options.dataset,
+        profile: options.profile,
+        ...(options.name ? { name: options.name } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      });
+      if (!options.wait) return showModel(context.io, context.settings.json, created);
+      if (!context.settings.json) context.io.stderr.write(`training model ${created.id}\n`);
+      const model = await waitForModel(context, created.id, options.interval);
+      showModel(context.io, context.settings.json, model);
+      assertReady(model);
+    },
+  );
 
   models
     .command('list')
@@ -139,18 +131,18 @@ export function modelsCommand(deps: CliDeps): Command {
       },
     );
 
-  models
-    .command('show <id>')
-    .description('status, per-stage progress and metrics of one model')
-    .option('--wait', 'wait for training to finish, showing progress')
-    .option('--interval <ms>', 'polling interval with --wait', integer('--interval', 50), 2000)
-    .action(async (id: string, options: { wait?: boolean; interval: number }, command: Command) => {
-      const context = contextOf(command, deps);
-      const model = options.wait
-        ? await waitForModel(context, id, options.interval)
-        : await context.client.getModel(id);
-      showModel(context.io, context.settings.json, model);
-    });
+  addWaitOptions(
+    models.command('show <id>').description('status, per-stage progress and metrics of one model'),
+    'training',
+    2000,
+  ).action(async (id: string, options: WaitOptions, command: Command) => {
+    const context = contextOf(command, deps);
+    const model = options.wait
+      ? await waitForModel(context, id, options.interval)
+      : await context.client.getModel(id);
+    showModel(context.io, context.settings.json, model);
+    if (options.wait) assertReady(model);
+  });
 
   models
     .command('cancel <id>')

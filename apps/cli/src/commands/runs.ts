@@ -13,8 +13,9 @@ import {
   shortDuration,
   type Io,
 } from '../output';
-import { Progress, sleep } from '../progress';
+import { Progress } from '../progress';
 import { UsageError } from '../settings';
+import { addWaitOptions, NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
 
 export interface SamplerOptions {
   generator?: string;
@@ -102,74 +103,60 @@ export function showRun(io: Io, json: boolean, run: Run): void {
 }
 
 /** Polls a run until it finishes, showing shards done; returns the final run. */
-export async function waitForRun(context: CommandContext, id: string, intervalMs: number): Promise<Run> {
-  const progress = new Progress(context.io, !context.settings.json);
-  try {
-    for (;;) {
-      const run = await context.client.getRun(id);
-      progress.update(
-        `run ${run.id.slice(0, 8)}`,
-        run.shards.succeeded,
-        run.shards.total,
-        `shards | ${run.samplesStored} samples | ${run.status}`,
-      );
-      if (FINISHED_RUN_STATUSES.includes(run.status)) return run;
-      await sleep(intervalMs);
-    }
-  } finally {
-    progress.stop();
-  }
+export function waitForRun(context: CommandContext, id: string, intervalMs: number): Promise<Run> {
+  return waitUntilFinished(
+    context,
+    () => context.client.getRun(id),
+    (run) => ({
+      label: `run ${run.id.slice(0, 8)}`,
+      value: run.shards.succeeded,
+      total: run.shards.total,
+      detail: `shards | ${run.samplesStored} samples | ${run.status}`,
+    }),
+    (run) => FINISHED_RUN_STATUSES.includes(run.status),
+    intervalMs,
+  );
 }
 
-/** Exit status of a finished run: failures and cancellations are not a success for a script. */
-export class RunNotSucceeded extends Error {
-  override name = 'RunNotSucceeded';
-}
-
+/** With --wait: failures and cancellations are not a success for a script (exit code 1). */
 function assertSucceeded(run: Run): void {
-  if (run.status === 'failed')
-    throw new RunNotSucceeded(`run ${run.id} failed: ${run.error ?? 'no message'}`);
-  if (run.status === 'cancelled') throw new RunNotSucceeded(`run ${run.id} was cancelled`);
+  if (run.status === 'failed') throw new NotSucceeded(`run ${run.id} failed: ${run.error ?? 'no message'}`);
+  if (run.status === 'cancelled') throw new NotSucceeded(`run ${run.id} was cancelled`);
 }
 
 export function runsCommand(deps: CliDeps): Command {
   const runs = new Command('runs').description('start, watch, cancel and export generation runs');
 
-  addSamplerOptions(runs.command('create').description('start a generation run'))
-    .requiredOption('--samples <n>', 'number of samples', integer('--samples', 1))
-    .option('--shard-size <n>', 'samples per shard', integer('--shard-size', 1))
-    .option('--seed <n>', 'random seed', integer('--seed'))
-    .option('--priority <n>', '1-10, 10 is the most urgent', integer('--priority', 1))
-    .option('--wait', 'wait for the run to finish, showing progress')
-    .option('--interval <ms>', 'polling interval with --wait', integer('--interval', 50), 1000)
-    .action(
-      async (
-        options: SamplerOptions & {
-          samples: number;
-          shardSize?: number;
-          seed?: number;
-          priority?: number;
-          wait?: boolean;
-          interval: number;
-        },
-        command: Command,
-      ) => {
-        const context = contextOf(command, deps);
-        const request: CreateRunRequest = {
-          sampler: samplerOf(options),
-          numSamples: options.samples,
-          ...(options.shardSize !== undefined ? { shardSize: options.shardSize } : {}),
-          ...(options.seed !== undefined ? { seed: options.seed } : {}),
-          ...(options.priority !== undefined ? { priority: options.priority } : {}),
-        };
-        const created = await context.client.createRun(request);
-        if (!options.wait) return showRun(context.io, context.settings.json, created);
-        if (!context.settings.json) context.io.stderr.write(`started run ${created.id}\n`);
-        const finished = await waitForRun(context, created.id, options.interval);
-        showRun(context.io, context.settings.json, finished);
-        assertSucceeded(finished);
-      },
-    );
+  addWaitOptions(
+    addSamplerOptions(runs.command('create').description('start a generation run'))
+      .requiredOption('--samples <n>', 'number of samples', integer('--samples', 1))
+      .option('--shard-size <n>', 'samples per shard', integer('--shard-size', 1))
+      .option('--seed <n>', 'random seed', integer('--seed'))
+      .option('--priority <n>', '1-10, 10 is the most urgent', integer('--priority', 1)),
+    'the run',
+    1000,
+  ).action(
+    async (
+      options: SamplerOptions &
+        WaitOptions & { samples: number; shardSize?: number; seed?: number; priority?: number },
+      command: Command,
+    ) => {
+      const context = contextOf(command, deps);
+      const request: CreateRunRequest = {
+        sampler: samplerOf(options),
+        numSamples: options.samples,
+        ...(options.shardSize !== undefined ? { shardSize: options.shardSize } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      };
+      const created = await context.client.createRun(request);
+      if (!options.wait) return showRun(context.io, context.settings.json, created);
+      if (!context.settings.json) context.io.stderr.write(`started run ${created.id}\n`);
+      const finished = await waitForRun(context, created.id, options.interval);
+      showRun(context.io, context.settings.json, finished);
+      assertSucceeded(finished);
+    },
+  );
 
   runs
     .command('list')
@@ -205,18 +192,18 @@ export function runsCommand(deps: CliDeps): Command {
       pageFooter(context.io, page);
     });
 
-  runs
-    .command('show <id>')
-    .description('status, progress, timings and metrics of one run')
-    .option('--wait', 'wait for the run to finish, showing progress')
-    .option('--interval <ms>', 'polling interval with --wait', integer('--interval', 50), 1000)
-    .action(async (id: string, options: { wait?: boolean; interval: number }, command: Command) => {
-      const context = contextOf(command, deps);
-      const run = options.wait
-        ? await waitForRun(context, id, options.interval)
-        : await context.client.getRun(id);
-      const metrics = (await context.client.runMetrics(id)).items;
-      if (context.settings.json) return printJson(context.io, { ...run, metrics });
+  addWaitOptions(
+    runs.command('show <id>').description('status, progress, timings and metrics of one run'),
+    'the run',
+    1000,
+  ).action(async (id: string, options: WaitOptions, command: Command) => {
+    const context = contextOf(command, deps);
+    const run = options.wait
+      ? await waitForRun(context, id, options.interval)
+      : await context.client.getRun(id);
+    const metrics = (await context.client.runMetrics(id)).items;
+    if (context.settings.json) printJson(context.io, { ...run, metrics });
+    else {
       showRun(context.io, false, run);
       if (metrics.length > 0)
         printTable(
@@ -224,8 +211,9 @@ export function runsCommand(deps: CliDeps): Command {
           ['metric', 'value'],
           metrics.map((m) => [m.name, m.value]),
         );
-      if (options.wait) assertSucceeded(run);
-    });
+    }
+    if (options.wait) assertSucceeded(run);
+  });
 
   runs
     .command('cancel <id>')
