@@ -12,7 +12,9 @@ export interface BarGroup {
 export function MetricBars({ groups, title }: { groups: BarGroup[]; title: string }) {
   const barHeight = 18;
   const gap = 4;
-  const labelWidth = 150;
+  // Room for the longest run label (about 8.5 units per character at the SVG's font size).
+  const longest = Math.max(0, ...groups.flatMap((g) => g.values.map((v) => v.label.length)));
+  const labelWidth = Math.max(100, Math.ceil(longest * 8.5) + 12);
   const plotWidth = 360;
   const groupHeight = (n: number) => n * (barHeight + gap) + 26;
   const height = groups.reduce((sum, g) => sum + groupHeight(g.values.length), 0);

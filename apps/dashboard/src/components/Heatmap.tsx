@@ -1,23 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { TokenGridScores } from '@maskgen/client';
-
-/** Viridis-like ramp from dark blue (low) to yellow (high); readable on white and for colour-blind readers. */
-const RAMP = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'];
-
-export function rampColor(t: number): string {
-  const clamped = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0));
-  const position = clamped * (RAMP.length - 1);
-  const i = Math.min(RAMP.length - 2, Math.floor(position));
-  const f = position - i;
-  const a = hex(RAMP[i]);
-  const b = hex(RAMP[i + 1]);
-  const mix = a.map((channel, k) => Math.round(channel + (b[k] - channel) * f));
-  return `rgb(${mix[0]}, ${mix[1]}, ${mix[2]})`;
-}
-
-function hex(color: string): number[] {
-  return [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
-}
+import { RAMP, rampColor } from '../format';
 
 function stats(values: number[]): { min: number; max: number; mean: number } {
   let min = Infinity;
@@ -72,7 +55,14 @@ export function Heatmap({ title, grid, which, range }: HeatmapProps) {
   const { min, max, mean } = stats(values);
   const summary = `${grid.rows} by ${grid.columns} tokens, critic score from ${min.toFixed(3)} to ${max.toFixed(3)}, mean ${mean.toFixed(3)}${remasked.size ? `; ${remasked.size} tokens re-masked` : ''}.`;
   return (
-    <figure class="chart heatmap" data-chart="heatmap" data-points={values.length}>
+    <figure
+      class="chart heatmap"
+      data-chart="heatmap"
+      data-points={values.length}
+      data-rows={grid.rows}
+      data-columns={grid.columns}
+      data-remasked={remasked.size}
+    >
       <figcaption>{title}</figcaption>
       <canvas
         ref={canvas}

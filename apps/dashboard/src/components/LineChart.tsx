@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { compactNumber } from '../format';
 
 export interface LineSeries {
   label: string;
@@ -24,6 +25,8 @@ export interface LineChartProps {
   summary: string;
   /** Hide the per-series legend (for plots with many similar lines). */
   legend?: boolean;
+  /** Mark each point (for short series, e.g. one point per run). */
+  points?: boolean;
 }
 
 /**
@@ -56,7 +59,12 @@ export function LineChart(props: LineChartProps) {
         cursor: { drag: { x: true, y: false } },
         axes: [
           { label: props.xLabel, stroke: '#333', grid: { stroke: '#e3e3e3' } },
-          { label: props.yLabel, stroke: '#333', grid: { stroke: '#e3e3e3' } },
+          {
+            label: props.yLabel,
+            stroke: '#333',
+            grid: { stroke: '#e3e3e3' },
+            values: (_plot: uPlot, splits: number[]) => splits.map(compactNumber),
+          },
         ],
         series: [
           { label: props.xLabel ?? 'x' },
@@ -66,7 +74,7 @@ export function LineChart(props: LineChartProps) {
             width: s.width ?? 1.25,
             dash: s.dash,
             spanGaps: false,
-            points: { show: false },
+            points: { show: props.points ?? false },
           })),
         ],
       },
@@ -82,7 +90,17 @@ export function LineChart(props: LineChartProps) {
       observer.disconnect();
       plot.destroy();
     };
-  }, [props.series, props.x, length, props.height, props.time, props.xLabel, props.yLabel, props.legend]);
+  }, [
+    props.series,
+    props.x,
+    length,
+    props.height,
+    props.time,
+    props.xLabel,
+    props.yLabel,
+    props.legend,
+    props.points,
+  ]);
 
   return (
     <figure class="chart" data-chart="line" data-series={props.series.length} data-points={points}>

@@ -42,10 +42,14 @@ async function compare(client: MaskgenClient, ids: string[]): Promise<ComparedRu
   }
 }
 
-function runLabel(run: ComparedRun, index: number): string {
+/**
+ * "naive sampler · 1a2b3c4d": the API's name of the run (its sampler, e.g. "ess sampler") and its short
+ * id, so two runs of the same sampler stay apart.
+ */
+function runLabel(run: ComparedRun): string {
   const sampler = run.sampler as Run['params']['sampler'];
-  const method = sampler?.kind === 'model' ? sampler.method : sampler?.generator;
-  return `${run.name ?? shortId(run.id)}${method ? ` (${method})` : ''}`.slice(0, 24) || `run ${index + 1}`;
+  const name = run.name ?? (sampler?.kind === 'model' ? sampler.method : sampler?.generator) ?? 'run';
+  return `${name.length > 20 ? `${name.slice(0, 19)}…` : name} · ${shortId(run.id)}`;
 }
 
 export function ComparePage({ query, live }: { query: URLSearchParams; live: LiveUpdates }) {
@@ -103,7 +107,7 @@ function Comparison({ runs }: { runs: ComparedRun[] }) {
   const groups: BarGroup[] = metricNames.map((metric) => ({
     metric,
     values: runs.map((run, i) => ({
-      label: runLabel(run, i),
+      label: runLabel(run),
       value: run.metrics[metric],
       color: PALETTE[i % PALETTE.length],
     })),
@@ -117,10 +121,9 @@ function Comparison({ runs }: { runs: ComparedRun[] }) {
             <thead>
               <tr>
                 <th scope="col">Metric</th>
-                {runs.map((run, i) => (
+                {runs.map((run) => (
                   <th scope="col" key={run.id} class="num">
-                    <a href={href(`runs/${run.id}`)}>{runLabel(run, i)}</a>{' '}
-                    <StatusBadge status={run.status} />
+                    <a href={href(`runs/${run.id}`)}>{runLabel(run)}</a> <StatusBadge status={run.status} />
                   </th>
                 ))}
               </tr>
@@ -144,7 +147,7 @@ function Comparison({ runs }: { runs: ComparedRun[] }) {
       <Section title="Sample galleries" id="galleries">
         <div class="galleries">
           {runs.map((run, i) => (
-            <Gallery key={run.id} run={run} label={runLabel(run, i)} color={PALETTE[i % PALETTE.length]} />
+            <Gallery key={run.id} run={run} label={runLabel(run)} color={PALETTE[i % PALETTE.length]} />
           ))}
         </div>
       </Section>
@@ -186,9 +189,10 @@ function MetricHistory() {
     (c) => (chosen ? c.scheduleHistory(chosen) : Promise.resolve(undefined)),
     [chosen],
   );
+  // One small chart per metric: FID, IS and critic distances differ by orders of magnitude.
   const chart = useMemo(() => {
     const entries = [...(history.data ?? [])].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    const metrics = [...new Set(entries.flatMap((e) => Object.keys(e.metrics ?? {})))].sort().slice(0, 8);
+    const metrics = [...new Set(entries.flatMap((e) => Object.keys(e.metrics ?? {})))].sort();
     const x = entries.map((e) => new Date(e.createdAt).getTime() / 1000);
     const series: LineSeries[] = metrics.map((metric, i) => ({
       label: metric,
@@ -229,14 +233,26 @@ function MetricHistory() {
           ) : chart.series.length === 0 ? (
             <p class="muted">The runs of this schedule have no metrics yet.</p>
           ) : (
-            <LineChart
-              title={`Metrics of the runs started by “${chosen}”`}
-              x={chart.x}
-              time
-              series={chart.series}
-              xLabel="run started"
-              summary={`${chart.series.length} metrics over ${chart.runs} runs.`}
-            />
+            <>
+              <p class="muted small">
+                {chart.runs} runs started by “{chosen}”, one chart per metric.
+              </p>
+              <div class="chart-grid">
+                {chart.series.map((series) => (
+                  <LineChart
+                    key={series.label}
+                    title={series.label}
+                    x={chart.x}
+                    time
+                    series={[series]}
+                    legend={false}
+                    points
+                    xLabel="run started"
+                    summary={`${series.label} of the ${chart.runs} runs started by “${chosen}”.`}
+                  />
+                ))}
+              </div>
+            </>
           )}
         </>
       )}

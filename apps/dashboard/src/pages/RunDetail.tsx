@@ -336,11 +336,12 @@ function SamplesSection(props: {
                   {s.classIndex !== null
                     ? ` (${dataset?.classNames[s.classIndex] ?? `class ${s.classIndex}`})`
                     : ''}
-                  {s.critic ? ` · mean ${s.critic.mean.toFixed(3)}` : ''}
+                  {s.critic ? ` · critic mean ${formatNumber(s.critic.mean)}` : ''}
                 </option>
               ))}
             </select>
-            <CriticPanel runId={props.runId} index={criticIndex} />
+            {/* Keyed by sample: a new choice shows "Loading" until its scores arrive, never the previous sample's. */}
+            <CriticPanel key={`${props.runId}/${criticIndex}`} runId={props.runId} index={criticIndex} />
           </>
         )}
       </Section>
@@ -362,7 +363,7 @@ function CriticPanel({ runId, index }: { runId: string; index: number }) {
   const grids: [string, TokenGridScores][] = [['Low-frequency tokens', scores.data.lf]];
   if (scores.data.hf) grids.push(['High-frequency tokens', scores.data.hf]);
   return (
-    <div>
+    <div class="critic-panel" data-sample={index}>
       {grids.map(([label, grid]) => {
         const range = gridRange(grid);
         return (
