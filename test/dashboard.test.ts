@@ -4,221 +4,158 @@
  * drew data. Screenshots go to test-artifacts/dashboard/ (gitignored).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildDashboard } from '../apps/dashboard/build';
-import { startApiServer, type ApiServer } from './support/api-server';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(__dirname, '../test-artifacts/dashboard');
+import type { Page } from 'playwright-core';
+import type { ApiServer } from './support/api-server';
+import { startDashboard, withoutChromium, type DashboardSession } from './support/browser';
 
 interface RunBody {
   id: string;
   status: string;
 }
 
-describe(
-  'web dashboard',
-  { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)` },
-  () => {
-    let server: ApiServer;
-    let dashboardDir: string;
-    let browser: Browser;
-    let page: Page;
+describe('web dashboard', { skip: withoutChromium }, () => {
+  let session: DashboardSession;
+  let server: ApiServer;
+  let page: Page;
+  const api = <T>(method: string, url: string, body?: unknown) => session.api<T>(method, url, body);
+  const screenshot = (name: string) => session.screenshot(name);
+  const until = (expression: string, timeoutMs?: number) => session.until(expression, timeoutMs);
+  const paintedPixels = (selector: string) => session.paintedPixels(selector);
 
-    async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-      const response = await fetch(`${server.base}${url}`, {
-        method,
-        headers: { 'x-api-key': server.key, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      assert.ok(response.ok, `${method} ${url}: ${response.status} ${await response.clone().text()}`);
-      return (await response.json()) as T;
-    }
+  before(async () => {
+    session = await startDashboard('dashboard');
+    ({ server, page } = session);
+  });
 
-    async function screenshot(name: string): Promise<void> {
-      const file = path.join(ARTIFACTS, `${name}.png`);
-      await page.screenshot({ path: file, fullPage: true });
-      process.stdout.write(`screenshot: ${path.relative(process.cwd(), file)}\n`);
-    }
+  after(async () => {
+    await session?.close();
+  });
 
-    /**
-     * Polls a browser-side expression from here: page.waitForFunction would evaluate it with eval() inside
-     * the page, which the dashboard's Content-Security-Policy (rightly) forbids.
-     */
-    async function until(expression: string, timeoutMs = 20_000): Promise<void> {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await page.evaluate<boolean>(expression))) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression}`);
-        await page.waitForTimeout(100);
-      }
-    }
+  test('the page and its assets are public; API routes still need a key; /docs still answers', async () => {
+    const index = await fetch(`${server.base}/`);
+    assert.equal(index.status, 200);
+    assert.match(index.headers.get('content-type') ?? '', /text\/html/);
+    const html = await index.text();
+    const script = /src="(\/dashboard\/app-[\w]+\.js)"/.exec(html)?.[1];
+    assert.ok(script, html);
+    const asset = await fetch(`${server.base}${script}`);
+    assert.equal(asset.status, 200);
+    assert.match(asset.headers.get('content-type') ?? '', /javascript/);
+    assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
 
-    /** Pixels of a canvas that are not blank: proof that a chart drew something. */
-    async function paintedPixels(selector: string): Promise<number> {
-      // Browser-side code as a string: this file is type-checked against Node's globals, not the DOM's.
-      return page.evaluate<number>(`(() => {
-        const canvas = document.querySelector(${JSON.stringify(selector)});
-        const context = canvas && canvas.getContext('2d');
-        if (!context || canvas.width === 0 || canvas.height === 0) return 0;
-        const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
-        let painted = 0;
-        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted += 1;
-        return painted;
-      })()`);
-    }
+    assert.equal((await fetch(`${server.base}/runs`)).status, 401);
+    assert.equal((await fetch(`${server.base}/dashboard/../runs`)).status, 401);
+    assert.equal((await fetch(`${server.base}/dashboard/nothing-here.js`)).status, 404);
+    assert.equal((await fetch(`${server.base}/docs/openapi.json`)).status, 200);
+  });
 
-    before(async () => {
-      dashboardDir = await mkdtemp(path.join(os.tmpdir(), 'maskgen-dashboard-'));
-      await buildDashboard(dashboardDir);
-      server = await startApiServer('dashboard', {}, { dashboardDir });
-      await mkdir(ARTIFACTS, { recursive: true });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
-      page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      page.setDefaultTimeout(20_000);
+  test('sign in, start a run, watch it finish live, compare two runs; charts are drawn', async () => {
+    await api('POST', '/datasets/builtin', { dataset: 'CBF' });
+    const other = await api<RunBody>('POST', '/runs', {
+      sampler: { kind: 'synthetic', generator: 'cbf', length: 128 },
+      numSamples: 300,
+      shardSize: 100,
+      seed: 11,
     });
 
-    after(async () => {
-      await browser?.close();
-      await server?.close();
-      if (dashboardDir) await rm(dashboardDir, { recursive: true, force: true });
-    });
+    await page.goto(`${server.base}/`);
+    const wrong = page.getByLabel('API key');
+    await wrong.fill('mgk_not-a-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Unknown or revoked API key' }).waitFor();
+    await page.getByLabel('API key').fill(server.key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Runs', level: 1 }).waitFor();
+    // Live updates come from GET /events (server-sent events), not from polling.
+    await page.locator('header .live-events').waitFor();
+    await screenshot('01-runs');
 
-    test('the page and its assets are public; API routes still need a key; /docs still answers', async () => {
-      const index = await fetch(`${server.base}/`);
-      assert.equal(index.status, 200);
-      assert.match(index.headers.get('content-type') ?? '', /text\/html/);
-      const html = await index.text();
-      const script = /src="(\/dashboard\/app-[\w]+\.js)"/.exec(html)?.[1];
-      assert.ok(script, html);
-      const asset = await fetch(`${server.base}${script}`);
-      assert.equal(asset.status, 200);
-      assert.match(asset.headers.get('content-type') ?? '', /javascript/);
-      assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
+    // A new run from the form; the detail page must reach "succeeded" without a reload.
+    await page.getByRole('button', { name: 'New run' }).click();
+    await page.getByLabel('Samples').fill('6000');
+    await page.getByLabel('Shard size').fill('300');
+    await page.getByLabel('Seed (optional)').fill('3');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
+    const runId = /#\/runs\/([0-9a-f-]{36})$/.exec(page.url())![1];
+    const badge = page.locator('h1 .badge');
+    const seen = new Set<string>();
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => frame === page.mainFrame() && navigations.push(frame.url()));
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+      const status = (await badge.textContent()) ?? '';
+      seen.add(status);
+      if (status === 'succeeded') break;
+      await page.waitForTimeout(100);
+    }
+    assert.ok(seen.has('succeeded'), `statuses seen: ${[...seen].join(', ')}`);
+    assert.ok(seen.size >= 2, `only saw ${[...seen].join(', ')}: the page did not update while the run ran`);
+    assert.deepEqual(navigations, [], 'the page reloaded');
+    await page.getByText('6,000 of 6,000').waitFor();
 
-      assert.equal((await fetch(`${server.base}/runs`)).status, 401);
-      assert.equal((await fetch(`${server.base}/dashboard/../runs`)).status, 401);
-      assert.equal((await fetch(`${server.base}/dashboard/nothing-here.js`)).status, 404);
-      assert.equal((await fetch(`${server.base}/docs/openapi.json`)).status, 200);
-    });
-
-    test('sign in, start a run, watch it finish live, compare two runs; charts are drawn', async () => {
-      await api('POST', '/datasets/builtin', { dataset: 'CBF' });
-      const other = await api<RunBody>('POST', '/runs', {
-        sampler: { kind: 'synthetic', generator: 'cbf', length: 128 },
-        numSamples: 300,
-        shardSize: 100,
-        seed: 11,
-      });
-
-      await page.goto(`${server.base}/`);
-      const wrong = page.getByLabel('API key');
-      await wrong.fill('mgk_not-a-key');
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('alert').filter({ hasText: 'Unknown or revoked API key' }).waitFor();
-      await page.getByLabel('API key').fill(server.key);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Runs', level: 1 }).waitFor();
-      // Live updates come from GET /events (server-sent events), not from polling.
-      await page.locator('header .live-events').waitFor();
-      await screenshot('01-runs');
-
-      // A new run from the form; the detail page must reach "succeeded" without a reload.
-      await page.getByRole('button', { name: 'New run' }).click();
-      await page.getByLabel('Samples').fill('6000');
-      await page.getByLabel('Shard size').fill('300');
-      await page.getByLabel('Seed (optional)').fill('3');
-      await page.getByRole('button', { name: 'Start run' }).click();
-      await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
-      const runId = /#\/runs\/([0-9a-f-]{36})$/.exec(page.url())![1];
-      const badge = page.locator('h1 .badge');
-      const seen = new Set<string>();
-      const navigations: string[] = [];
-      page.on('framenavigated', (frame) => frame === page.mainFrame() && navigations.push(frame.url()));
-      for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
-        const status = (await badge.textContent()) ?? '';
-        seen.add(status);
-        if (status === 'succeeded') break;
-        await page.waitForTimeout(100);
-      }
-      assert.ok(seen.has('succeeded'), `statuses seen: ${[...seen].join(', ')}`);
-      assert.ok(
-        seen.size >= 2,
-        `only saw ${[...seen].join(', ')}: the page did not update while the run ran`,
-      );
-      assert.deepEqual(navigations, [], 'the page reloaded');
-      await page.getByText('6,000 of 6,000').waitFor();
-
-      // Metrics table and real-vs-generated plots per class (CBF has three classes).
-      await page.getByRole('rowheader', { name: 'value_mean' }).waitFor();
-      await page.getByLabel('Real data from').selectOption({ label: 'CBF (length 128)' });
-      const lineCharts = page.locator('#samples-title ~ .chart-grid figure[data-chart="line"]');
-      await until(
-        `document.querySelectorAll('figure[data-chart="line"] canvas').length >= 3 &&
+    // Metrics table and real-vs-generated plots per class (CBF has three classes).
+    await page.getByRole('rowheader', { name: 'value_mean' }).waitFor();
+    await page.getByLabel('Real data from').selectOption({ label: 'CBF (length 128)' });
+    const lineCharts = page.locator('#samples-title ~ .chart-grid figure[data-chart="line"]');
+    await until(
+      `document.querySelectorAll('figure[data-chart="line"] canvas').length >= 3 &&
          [...document.querySelectorAll('figure[data-chart="line"]')].every((f) => Number(f.dataset.series) >= 2)`,
-      );
-      assert.equal(await lineCharts.count(), 3);
-      assert.deepEqual(await lineCharts.locator('figcaption').allTextContents(), ['1', '2', '3']);
-      assert.ok((await paintedPixels('figure[data-chart="line"] canvas')) > 500);
-      await page.getByText('synthetic reference sampler').waitFor();
-      await screenshot('02-run-detail');
+    );
+    assert.equal(await lineCharts.count(), 3);
+    assert.deepEqual(await lineCharts.locator('figcaption').allTextContents(), ['1', '2', '3']);
+    assert.ok((await paintedPixels('figure[data-chart="line"] canvas')) > 500);
+    await page.getByText('synthetic reference sampler').waitFor();
+    await screenshot('02-run-detail');
 
-      // Compare from the runs list: pick both runs, then the comparison page.
-      await api<RunBody>('GET', `/runs/${other.id}`);
-      await page.getByRole('link', { name: 'Runs', exact: true }).click();
-      await page.getByLabel(`Select run ${runId.slice(0, 8)} for comparison`).check();
-      await page.getByLabel(`Select run ${other.id.slice(0, 8)} for comparison`).check();
-      await page.getByRole('button', { name: 'Compare selected (2)' }).click();
-      await page.waitForURL(/#\/compare\?ids=/);
-      await page.getByRole('heading', { name: 'Compare runs' }).waitFor();
-      const bars = page.locator('figure[data-chart="bars"]');
-      await bars.locator('svg rect').first().waitFor();
-      assert.ok(Number(await bars.getAttribute('data-points')) >= 8);
-      assert.ok((await bars.locator('svg rect').count()) >= 8);
-      await until(`document.querySelectorAll('svg.sparkline polyline').length >= 12`);
-      const galleries = page.locator('figure[data-chart="gallery"]');
-      assert.equal(await galleries.count(), 2);
-      await screenshot('03-compare');
+    // Compare from the runs list: pick both runs, then the comparison page.
+    await api<RunBody>('GET', `/runs/${other.id}`);
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    await page.getByLabel(`Select run ${runId.slice(0, 8)} for comparison`).check();
+    await page.getByLabel(`Select run ${other.id.slice(0, 8)} for comparison`).check();
+    await page.getByRole('button', { name: 'Compare selected (2)' }).click();
+    await page.waitForURL(/#\/compare\?ids=/);
+    await page.getByRole('heading', { name: 'Compare runs' }).waitFor();
+    const bars = page.locator('figure[data-chart="bars"]');
+    await bars.locator('svg rect').first().waitFor();
+    assert.ok(Number(await bars.getAttribute('data-points')) >= 8);
+    assert.ok((await bars.locator('svg rect').count()) >= 8);
+    await until(`document.querySelectorAll('svg.sparkline polyline').length >= 12`);
+    const galleries = page.locator('figure[data-chart="gallery"]');
+    assert.equal(await galleries.count(), 2);
+    await screenshot('03-compare');
 
-      // Every form control on the pages visited has an accessible name.
-      const unlabelled = await page.evaluate<string[]>(
-        `[...document.querySelectorAll('input, select')]
+    // Every form control on the pages visited has an accessible name.
+    const unlabelled = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('input, select')]
            .filter((e) => !e.labels?.length && !e.getAttribute('aria-label'))
            .map((e) => e.outerHTML)`,
-      );
-      assert.deepEqual(unlabelled, []);
-    });
+    );
+    assert.deepEqual(unlabelled, []);
+  });
 
-    test('models, datasets and schedules pages render (or say what is missing) without errors', async () => {
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(error.message));
-      await page.goto(`${server.base}/#/datasets`);
-      await page.getByRole('link', { name: 'CBF' }).click();
-      await until(`document.querySelectorAll('#preview-title ~ .chart-grid canvas').length === 3`);
-      assert.ok((await paintedPixels('#preview-title ~ .chart-grid canvas')) > 500);
-      await screenshot('04-datasets');
+  test('models, datasets and schedules pages render (or say what is missing) without errors', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${server.base}/#/datasets`);
+    await page.getByRole('link', { name: 'CBF' }).click();
+    await until(`document.querySelectorAll('#preview-title ~ .chart-grid canvas').length === 3`);
+    assert.ok((await paintedPixels('#preview-title ~ .chart-grid canvas')) > 500);
+    await screenshot('04-datasets');
 
-      await page.goto(`${server.base}/#/schedules`);
-      await page.getByLabel('Name', { exact: true }).fill('nightly-test');
-      await page.getByLabel('Time zone').fill('Europe/Oslo');
-      await page.getByRole('button', { name: 'Save schedule' }).click();
-      await page.getByRole('link', { name: 'nightly-test' }).waitFor();
-      page.once('dialog', (dialog) => void dialog.accept());
-      await page.getByRole('button', { name: 'Delete schedule nightly-test' }).click();
-      await page.getByText('No schedules yet.').waitFor();
+    await page.goto(`${server.base}/#/schedules`);
+    await page.getByLabel('Name', { exact: true }).fill('nightly-test');
+    await page.getByLabel('Time zone').fill('Europe/Oslo');
+    await page.getByRole('button', { name: 'Save schedule' }).click();
+    await page.getByRole('link', { name: 'nightly-test' }).waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete schedule nightly-test' }).click();
+    await page.getByText('No schedules yet.').waitFor();
 
-      await page.goto(`${server.base}/#/models`);
-      await page.getByRole('heading', { name: 'Models', level: 1 }).waitFor();
-      await page.locator('main :is(.notice, form, table, .muted)').first().waitFor();
-      await screenshot('05-models');
-      assert.deepEqual(errors, []);
-    });
-  },
-);
+    await page.goto(`${server.base}/#/models`);
+    await page.getByRole('heading', { name: 'Models', level: 1 }).waitFor();
+    await page.locator('main :is(.notice, form, table, .muted)').first().waitFor();
+    await screenshot('05-models');
+    assert.deepEqual(errors, []);
+  });
+});
