@@ -96,8 +96,9 @@ export interface TokenGridScores {
   remasked: number[] | null;
 }
 
+/** Per band; a band is null when the sample has no stored scores for it (hf: unless ESS refined HF). */
 export interface CriticScores {
-  lf: TokenGridScores;
+  lf: TokenGridScores | null;
   hf: TokenGridScores | null;
 }
 
@@ -142,6 +143,13 @@ export interface StageProgress {
   history: { step: number; loss: number }[];
 }
 
+export interface ModelCheckpoint {
+  stage: TrainingStage;
+  sha256: string;
+  byteSize: number;
+  createdAt: string;
+}
+
 export interface Model {
   id: string;
   name: string;
@@ -149,38 +157,50 @@ export interface Model {
   status: ModelStatus;
   profile: string;
   seed: number;
+  /** The current stage (null before the first starts) and every stage's own state. */
   progress: {
-    stage?: string;
-    step?: number;
-    totalSteps?: number;
-    loss?: number | null;
-    stages?: Partial<Record<TrainingStage, StageProgress>>;
+    stage: TrainingStage | null;
+    step: number;
+    totalSteps: number;
+    loss: number | null;
+    stages: Record<TrainingStage, StageProgress>;
   };
   metrics: Record<string, number | undefined>;
+  checkpoints: ModelCheckpoint[];
   error: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
+/** What an evaluation measured: a run's samples, or a real split of a dataset (both with a model's classifier). */
+export type EvaluationTarget =
+  | { kind: 'run'; runId: string; datasetId: string; modelId: string }
+  | { kind: 'split'; datasetId: string; split: 'train' | 'test'; modelId: string };
+
 export interface Evaluation {
   id: string;
   status: RunStatus;
-  /** What was evaluated: a run's samples, or a real split of a dataset. */
-  target?: { kind: string; runId?: string; datasetId?: string; split?: string; modelId?: string | null };
-  modelId?: string | null;
-  /** {name: value} once succeeded. */
-  metrics: Record<string, number> | null;
-  error?: string | null;
-  createdAt?: string;
-  startedAt?: string | null;
-  finishedAt?: string | null;
+  target: EvaluationTarget;
+  modelId: string | null;
+  /** The latest value of each metric ({} until it succeeded). */
+  metrics: Record<string, number>;
+  /** Every stored metric with its extra figures. */
+  details: { name: string; value: number; details: Record<string, unknown> }[];
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
 }
 
 export interface ComparedRun {
   id: string;
-  name?: string | null;
+  /** e.g. "ess sampler", "evaluation", "cbf generator (schedule nightly)". */
+  name: string;
+  kind: 'generate' | 'evaluate';
   sampler: Record<string, unknown> | null;
   status: RunStatus;
+  createdAt: string;
+  /** The latest value of each metric. */
   metrics: Record<string, number>;
 }
 

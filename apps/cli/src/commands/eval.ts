@@ -5,15 +5,8 @@ import { pageFooter, printJson, printRecord, printTable, type Io } from '../outp
 import { UsageError } from '../settings';
 import { addWaitOptions, NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
 
-function metricEntries(metrics: Evaluation['metrics']): [string, number][] {
-  return Object.entries(metrics ?? {});
-}
-
-function targetText(evaluation: Evaluation): string {
-  const target = evaluation.target;
-  if (!target) return '-';
-  if (target.runId) return `run ${target.runId}`;
-  return `dataset ${target.datasetId ?? '-'} (${target.split ?? '-'})`;
+function targetText({ target }: Evaluation): string {
+  return target.kind === 'run' ? `run ${target.runId}` : `dataset ${target.datasetId} (${target.split})`;
 }
 
 function showEvaluation(io: Io, json: boolean, evaluation: Evaluation): void {
@@ -22,8 +15,8 @@ function showEvaluation(io: Io, json: boolean, evaluation: Evaluation): void {
     ['id', evaluation.id],
     ['status', evaluation.status],
     ['target', targetText(evaluation)],
-    ['model', evaluation.modelId ?? evaluation.target?.modelId],
-    ...metricEntries(evaluation.metrics),
+    ['model', evaluation.modelId],
+    ...Object.entries(evaluation.metrics),
     ...(evaluation.error ? ([['error', evaluation.error]] as [string, unknown][]) : []),
   ]);
 }
@@ -106,7 +99,7 @@ export function evalCommand(deps: CliDeps): Command {
           e.id,
           e.status,
           targetText(e),
-          metricEntries(e.metrics)
+          Object.entries(e.metrics)
             .map(([name, value]) => `${name}=${Number(value).toPrecision(4)}`)
             .join(' '),
         ]),

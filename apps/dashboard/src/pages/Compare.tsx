@@ -1,11 +1,5 @@
 import { useMemo, useState } from 'preact/hooks';
-import {
-  ApiError,
-  type ComparedRun,
-  type MaskgenClient,
-  type Run,
-  type ScheduleHistoryEntry,
-} from '@maskgen/client';
+import type { ComparedRun, Run, ScheduleHistoryEntry } from '@maskgen/client';
 import { useLoad } from '../api';
 import { MetricBars, type BarGroup } from '../components/Bars';
 import { LineChart, type LineSeries } from '../components/LineChart';
@@ -16,31 +10,6 @@ import { useLiveRefresh, type LiveUpdates } from '../live';
 import { href, navigate } from '../router';
 
 const GALLERY = 6;
-
-/** GET /runs/compare, or the same table built from the runs and their metrics on servers without it. */
-async function compare(client: MaskgenClient, ids: string[]): Promise<ComparedRun[]> {
-  try {
-    return (await client.compareRuns(ids)).runs;
-  } catch (error) {
-    // A server without the endpoint reads /runs/compare as GET /runs/:id with a malformed uuid.
-    const missing =
-      error instanceof ApiError &&
-      (error.routeMissing || (error.status === 400 && /uuid/i.test(error.message)));
-    if (!missing) throw error;
-    return Promise.all(
-      ids.map(async (id) => {
-        const [run, metrics] = await Promise.all([client.getRun(id), client.runMetrics(id)]);
-        return {
-          id: run.id,
-          name: null,
-          sampler: run.params.sampler ?? null,
-          status: run.status,
-          metrics: Object.fromEntries(metrics.items.map((m) => [m.name, m.value])),
-        };
-      }),
-    );
-  }
-}
 
 /**
  * "naive sampler · 1a2b3c4d": the API's name of the run (its sampler, e.g. "ess sampler") and its short
@@ -54,7 +23,7 @@ function runLabel(run: ComparedRun): string {
 
 export function ComparePage({ query, live }: { query: URLSearchParams; live: LiveUpdates }) {
   const ids = (query.get('ids') ?? '').split(',').filter(Boolean);
-  const compared = useLoad((c) => (ids.length ? compare(c, ids) : Promise.resolve([])), [ids.join(',')]);
+  const compared = useLoad(async (c) => (ids.length ? (await c.compareRuns(ids)).runs : []), [ids.join(',')]);
   const active = (compared.data ?? []).some((r) => r.status === 'queued' || r.status === 'running');
   useLiveRefresh(live, compared.reload, active, ['run']);
 

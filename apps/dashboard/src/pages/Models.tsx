@@ -271,7 +271,7 @@ function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
       <Section title="Loss curves" id="losses">
         <div class="chart-grid">
           {TRAINING_STAGES.filter((name) => (stages[name]?.history.length ?? 0) > 0).map((name, i) => {
-            const history = stages[name]!.history;
+            const history = stages[name].history;
             return (
               <LineChart
                 key={name}

@@ -360,7 +360,8 @@ function CriticPanel({ runId, index }: { runId: string; index: number }) {
     return <ErrorNotice error={scores.error} feature="Per-token critic scores" />;
   }
   if (!scores.data) return <Loading what="critic scores" />;
-  const grids: [string, TokenGridScores][] = [['Low-frequency tokens', scores.data.lf]];
+  const grids: [string, TokenGridScores][] = [];
+  if (scores.data.lf) grids.push(['Low-frequency tokens', scores.data.lf]);
   if (scores.data.hf) grids.push(['High-frequency tokens', scores.data.hf]);
   return (
     <div class="critic-panel" data-sample={index}>
