@@ -98,6 +98,54 @@ describe('maskgen CLI with a trained model', () => {
     );
   });
 
+  test('training that fails makes --wait exit 1 with the stage and the message', async () => {
+    // One class only: stage 1 refuses at once.
+    const rows = (count: number) =>
+      Array.from({ length: count }, (_, i) =>
+        ['1', ...Array.from({ length: 16 }, (_, t) => String(Math.sin(t + i)))].join('\t'),
+      ).join('\n');
+    const form = new FormData();
+    form.append('name', 'one-class');
+    form.append('train', new Blob([rows(8)]), 'one_TRAIN.tsv');
+    form.append('test', new Blob([rows(4)]), 'one_TEST.tsv');
+    const uploaded = await fetch(`${server.base}/datasets/upload`, {
+      method: 'POST',
+      headers: { 'x-api-key': server.key },
+      body: form,
+    });
+    assert.equal(uploaded.status, 201, await uploaded.clone().text());
+    const oneClass = ((await uploaded.json()) as { id: string }).id;
+    const failed = await cli(
+      [
+        '--json',
+        'models',
+        'train',
+        '--dataset',
+        oneClass,
+        '--profile',
+        'tiny',
+        '--wait',
+        '--interval',
+        '100',
+      ],
+      env,
+    );
+    assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+    const model = JSON.parse(failed.stdout) as { id: string; status: string; error: string };
+    assert.equal(model.status, 'failed');
+    assert.deepEqual(model, await api('GET', `/models/${model.id}`));
+    assert.equal(
+      failed.stderr,
+      `error: model ${model.id} is failed: ${model.error}\n`,
+      'the server message, after the JSON',
+    );
+    assert.match(model.error, /^stage1: .*at least 2 classes/);
+    // Waiting again on the finished model: the same answer at once.
+    const again = await cli(['models', 'show', model.id, '--wait'], env);
+    assert.equal(again.code, 1);
+    assert.match(again.stdout, /│ status\s+│ failed\s+│/);
+  });
+
   test('runs create --model (naive and ESS) --wait: the runs the API stores, with metrics; too few samples is refused', async () => {
     assert.ok(modelId, 'needs the trained model of the first test');
     const create = (method: 'naive' | 'ess', extra: string[]) =>

@@ -162,12 +162,17 @@ describe('maskgen CLI against a real API server', () => {
       ),
     );
     const { id } = JSON.parse(created.stdout) as { id: string };
-    const [waited] = await Promise.all([
+    const [waited, waitedJson] = await Promise.all([
       cli(['runs', 'show', id, '--wait', '--interval', '100'], env),
+      cli(['--json', 'runs', 'show', id, '--wait', '--interval', '100'], env),
       cli(['runs', 'cancel', id], env).then(ok),
     ]);
     assert.equal(waited.code, 1, waited.stdout + waited.stderr);
     assert.match(waited.stderr, new RegExp(`error: run ${id} was cancelled`));
+    // With --json too: the run is printed, and the exit code still says it did not succeed.
+    assert.equal(waitedJson.code, 1, waitedJson.stdout + waitedJson.stderr);
+    assert.equal((JSON.parse(waitedJson.stdout) as { status: string }).status, 'cancelled');
+    assert.match(waitedJson.stderr, new RegExp(`error: run ${id} was cancelled`));
     const again = await cli(['runs', 'cancel', id], env);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /only queued or running runs can be cancelled \(HTTP 409\)/);
