@@ -200,7 +200,7 @@ describe('maskgen CLI with a trained model', () => {
       new RegExp(`run ${runIds.ess.slice(0, 8)}: 2/2 shards \\| 10 samples \\| succeeded\\n$`),
     );
     assert.match(ess.stdout, /│ status\s+│ succeeded\s+│/);
-    assert.match(ess.stdout, new RegExp(`│ sampler\\s+│ ess \\(${modelId.slice(0, 8)}\\)\\s+│`));
+    assert.match(ess.stdout, new RegExp(`│ sampler\\s+│ ess · model ${modelId.slice(0, 8)}\\s+│`));
     assert.match(ess.stdout, /│ samples\s+│ 10 \/ 10\s+│/);
 
     // runs show --json: the run and its metrics, as the API has them.
@@ -226,7 +226,12 @@ describe('maskgen CLI with a trained model', () => {
     );
     assert.deepEqual(JSON.parse(ok(comparedJson).stdout), compared);
     const table = ok(comparedTable).stdout;
-    assert.match(table, /│ metric\s+│ naive sampler\s+│ ess sampler\s+│/);
+    assert.match(
+      table,
+      new RegExp(
+        `│ metric\\s+│ naive sampler · ${runIds.naive.slice(0, 8)}\\s+│ ess sampler · ${runIds.ess.slice(0, 8)}\\s+│`,
+      ),
+    );
     const fidRow = table.split('\n').find((line) => /^│ fid\s/.test(line));
     assert.ok(fidRow, table);
     const fids = compared.runs.map((run) => run.metrics.fid);

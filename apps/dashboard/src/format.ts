@@ -1,5 +1,3 @@
-import type { Run } from '@maskgen/client';
-
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (Number.isInteger(value)) return value.toLocaleString('en');
@@ -30,17 +28,7 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-export function shortId(id: string): string {
-  return id.slice(0, 8);
-}
-
-export function samplerLabel(run: Pick<Run, 'params'>): string {
-  const sampler = run.params.sampler;
-  if (!sampler) return '–';
-  if (sampler.kind === 'model')
-    return `${sampler.method ?? 'model'} · model ${shortId(String(sampler.modelId ?? ''))}`;
-  return `${sampler.generator ?? sampler.kind} · length ${sampler.length ?? '?'}`;
-}
+export { samplerLabel, shortId } from '@maskgen/client';
 
 /** Distinct colours with at least 3:1 contrast on white, for series and bars. */
 export const PALETTE = [

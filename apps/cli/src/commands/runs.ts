@@ -2,7 +2,14 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
-import { FINISHED_RUN_STATUSES, type CreateRunRequest, type Run, type Sampler } from '@maskgen/client';
+import {
+  comparedRunLabel,
+  FINISHED_RUN_STATUSES,
+  samplerLabel,
+  type CreateRunRequest,
+  type Run,
+  type Sampler,
+} from '@maskgen/client';
 import { contextOf, integer, type CliDeps, type CommandContext } from '../context';
 import {
   formatCell,
@@ -67,14 +74,6 @@ export function samplerOf(options: SamplerOptions): Sampler {
     generator: options.generator as 'cbf' | 'synthetic-control',
     length: options.length ?? 128,
   };
-}
-
-function samplerLabel(run: Run): string {
-  const sampler = run.params.sampler;
-  if (!sampler) return '-';
-  if (sampler.kind === 'model')
-    return `${sampler.method ?? 'model'} (${String(sampler.modelId).slice(0, 8)})`;
-  return `${sampler.generator ?? sampler.kind}/${sampler.length ?? '?'}`;
 }
 
 function numSamplesOf(run: Run): unknown {
@@ -241,7 +240,7 @@ export function runsCommand(deps: CliDeps): Command {
       const names = [...new Set(compared.flatMap((run) => Object.keys(run.metrics)))].sort();
       printTable(
         context.io,
-        ['metric', ...compared.map((run) => run.name ?? run.id.slice(0, 8))],
+        ['metric', ...compared.map(comparedRunLabel)],
         [
           ['status', ...compared.map((run) => run.status)],
           ['sampler', ...compared.map((run) => JSON.stringify(run.sampler))],

@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'preact/hooks';
-import type { ComparedRun, Run, ScheduleHistoryEntry } from '@maskgen/client';
+import { comparedRunLabel, type ComparedRun, type ScheduleHistoryEntry } from '@maskgen/client';
 import { useLoad } from '../api';
 import { MetricBars, type BarGroup } from '../components/Bars';
 import { LineChart, type LineSeries } from '../components/LineChart';
@@ -10,16 +10,6 @@ import { useLiveRefresh, type LiveUpdates } from '../live';
 import { href, navigate } from '../router';
 
 const GALLERY = 6;
-
-/**
- * "naive sampler · 1a2b3c4d": the API's name of the run (its sampler, e.g. "ess sampler") and its short
- * id, so two runs of the same sampler stay apart.
- */
-function runLabel(run: ComparedRun): string {
-  const sampler = run.sampler as Run['params']['sampler'];
-  const name = run.name ?? (sampler?.kind === 'model' ? sampler.method : sampler?.generator) ?? 'run';
-  return `${name.length > 20 ? `${name.slice(0, 19)}…` : name} · ${shortId(run.id)}`;
-}
 
 export function ComparePage({ query, live }: { query: URLSearchParams; live: LiveUpdates }) {
   const ids = (query.get('ids') ?? '').split(',').filter(Boolean);
@@ -76,7 +66,7 @@ function Comparison({ runs }: { runs: ComparedRun[] }) {
   const groups: BarGroup[] = metricNames.map((metric) => ({
     metric,
     values: runs.map((run, i) => ({
-      label: runLabel(run),
+      label: comparedRunLabel(run),
       value: run.metrics[metric],
       color: PALETTE[i % PALETTE.length],
     })),
@@ -92,7 +82,8 @@ function Comparison({ runs }: { runs: ComparedRun[] }) {
                 <th scope="col">Metric</th>
                 {runs.map((run) => (
                   <th scope="col" key={run.id} class="num">
-                    <a href={href(`runs/${run.id}`)}>{runLabel(run)}</a> <StatusBadge status={run.status} />
+                    <a href={href(`runs/${run.id}`)}>{comparedRunLabel(run)}</a>{' '}
+                    <StatusBadge status={run.status} />
                   </th>
                 ))}
               </tr>
@@ -116,7 +107,12 @@ function Comparison({ runs }: { runs: ComparedRun[] }) {
       <Section title="Sample galleries" id="galleries">
         <div class="galleries">
           {runs.map((run, i) => (
-            <Gallery key={run.id} run={run} label={runLabel(run)} color={PALETTE[i % PALETTE.length]} />
+            <Gallery
+              key={run.id}
+              run={run}
+              label={comparedRunLabel(run)}
+              color={PALETTE[i % PALETTE.length]}
+            />
           ))}
         </div>
       </Section>
