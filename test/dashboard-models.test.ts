@@ -189,7 +189,19 @@ describe('web dashboard with a trained model', { skip: withoutChromium }, () => 
       );
       assert.ok(painted > 500, `${name} chart painted ${painted} pixels`);
     }
+    await page.getByRole('link', { name: 'ItalyPowerDemand', exact: true }).waitFor();
     await session.screenshot('10-model-trained');
+
+    // The models list: the model, ready, at the last step of its last stage.
+    await page.getByRole('link', { name: 'Models', exact: true }).click();
+    const row = page.locator('tr', { has: page.getByRole('link', { name: 'ItalyPowerDemand-tiny' }) });
+    await row.waitFor();
+    const classifier = model.progress.stages.classifier;
+    assert.deepEqual((await row.locator('td').allTextContents()).slice(1, 4), [
+      'ready',
+      'tiny',
+      `classifier ${classifier.step}/${classifier.totalSteps}`,
+    ]);
   });
 
   test('ESS and naive runs of the model: per-class plots and critic heatmaps match the API', async () => {

@@ -156,6 +156,11 @@ function TrainForm({ onCreated }: { onCreated: (model: Model) => void }) {
 function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
   const client = useClient();
   const model = useLoad((c) => c.getModel(id), [id]);
+  const datasetId = model.data?.datasetId;
+  const dataset = useLoad(
+    (c) => (datasetId ? c.getDataset(datasetId) : Promise.resolve(undefined)),
+    [datasetId],
+  );
   const finished = model.data ? FINISHED_MODEL_STATUSES.includes(model.data.status) : false;
   useLiveRefresh(live, model.reload, !finished, ['model']);
   const [error, setError] = useState<string | null>(null);
@@ -251,7 +256,7 @@ function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
             </dd>
             <dt>Dataset</dt>
             <dd>
-              <a href={href(`datasets/${m.datasetId}`)}>{shortId(m.datasetId)}</a>
+              <a href={href(`datasets/${m.datasetId}`)}>{dataset.data?.name ?? shortId(m.datasetId)}</a>
             </dd>
             <dt>Profile</dt>
             <dd>{m.profile}</dd>
