@@ -68,16 +68,24 @@ function printTable(rows: readonly Row[]): void {
   body.forEach((row) => console.log(line(row)));
 }
 
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      options: {
+        suite: { type: 'string', multiple: true },
+        backend: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        list: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      suite: { type: 'string', multiple: true },
-      backend: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      list: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseCommandLine();
   if (values.help) {
     console.log(USAGE);
     return;
@@ -93,7 +101,7 @@ async function main(): Promise<void> {
   const unknownBackends =
     backendFilter?.filter((b) => !(ALL_BACKENDS as readonly string[]).includes(b)) ?? [];
   if (unknownSuites.length > 0 || unknownBackends.length > 0) {
-    throw new Error(
+    throw new UsageError(
       `unknown ${[...unknownSuites.map((s) => `suite '${s}'`), ...unknownBackends.map((b) => `backend '${b}'`)].join(', ')}` +
         ` (suites: ${BENCH_SUITES.map((s) => s.name).join(', ')}; backends: ${ALL_BACKENDS.join(', ')})`,
     );
@@ -163,8 +171,16 @@ async function main(): Promise<void> {
   );
 }
 
+/** A bad command line: printed with the usage text and exit code 2. */
+class UsageError extends Error {}
+
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  console.error(USAGE);
+  if (error instanceof UsageError) {
+    console.error(`${error.message}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  // A suite failed: its stack says where, the usage text would only mislead.
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   process.exitCode = 1;
 });

@@ -306,6 +306,7 @@ export async function trainFcn(
         progressEvery: options.progressEvery,
         signal: options.signal,
         maxDurationMs: options.maxDurationMs,
+        label: `classifier training (batch ${batchSize}, length ${train.length})`,
         step: (_, learningRate) => {
           const indices = batches.next().value as number[];
           const updates: StatUpdate[] = [];

@@ -141,3 +141,40 @@ async function setBackendOrThrow(kind: TensorBackendKind, name: string): Promise
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message.split('\n')[0] : String(error);
 }
+
+/**
+ * The wasm backend's heap cannot grow past 4 GiB (32-bit addresses). When it is full, XNNPACK fails to create its
+ * convolution operators and only prints a warning: the kernels then return garbage or abort the process. A run
+ * that filled the heap is therefore stopped with this error instead (see assertTensorMemoryHeadroom).
+ */
+export class TensorMemoryExhaustedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TensorMemoryExhaustedError';
+  }
+}
+
+const WASM_HEAP_LIMIT_BYTES = 4 * 2 ** 30;
+/** Emscripten grows the heap on demand only, so a heap this close to the limit means an allocation hit it. */
+const WASM_HEAP_MARGIN_BYTES = 64 * 2 ** 20;
+
+/** Bytes of the wasm backend's heap, or null on other backends. */
+export function wasmHeapBytes(): number | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  // The wasm backend exposes its Emscripten module as `wasm`; HEAPU8 views the whole heap.
+  const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return backend.wasm?.HEAPU8?.length ?? null;
+}
+
+/**
+ * Throws TensorMemoryExhaustedError when the wasm heap has reached its 4 GiB limit; `what` names the work (e.g.
+ * "stage-1 training step 1, batch 128, length 150") so the message says what to shrink. No-op on other backends.
+ */
+export function assertTensorMemoryHeadroom(what: string): void {
+  const bytes = wasmHeapBytes();
+  if (bytes === null || bytes < WASM_HEAP_LIMIT_BYTES - WASM_HEAP_MARGIN_BYTES) return;
+  throw new TensorMemoryExhaustedError(
+    `${what} filled the wasm backend's 4 GiB heap, so its results cannot be trusted; use a smaller batch ` +
+      `(e.g. the cpu profile) or a native backend (tfjs-node / tfjs-node-gpu)`,
+  );
+}

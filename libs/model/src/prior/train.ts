@@ -202,6 +202,7 @@ export async function trainPrior(
       progressEvery: options.progressEvery,
       signal: options.signal,
       maxDurationMs: training.maxSeconds === null ? undefined : training.maxSeconds * 1000,
+      label: `prior training (batch ${Math.min(training.batchSize, count)})`,
     });
     return { ...result, optimizer };
   } catch (error) {

@@ -134,6 +134,7 @@ export async function trainStage1(
       progressEvery: options.progressEvery,
       signal: options.signal,
       maxDurationMs: options.maxDurationMs,
+      label: `stage-1 training (batch ${Math.min(config.batchSize, data.count)}, length ${spec.length})`,
     });
     return { ...result, schedule };
   } finally {

@@ -1,3 +1,5 @@
+import { assertTensorMemoryHeadroom } from '@maskgen/tensor';
+
 /** Scalars a step reports (losses, perplexities, …); plain numbers so they are safe to log or send. */
 export type StepMetrics = Readonly<Record<string, number>>;
 
@@ -23,6 +25,8 @@ export interface TrainLoopOptions {
   readonly signal?: AbortSignal;
   /** Stop after this much wall time (checked between steps). */
   readonly maxDurationMs?: number;
+  /** Names the work in errors, e.g. "stage-1 training (batch 32, length 150)". */
+  readonly label?: string;
 }
 
 export interface TrainLoopResult {
@@ -61,6 +65,8 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     const learningRate = options.learningRate(step);
     lastMetrics = await options.step(step, learningRate);
     stepsDone = step + 1;
+    // A step that filled the wasm heap may have computed garbage (TensorMemoryExhaustedError says why).
+    assertTensorMemoryHeadroom(`${options.label ?? 'training'}, step ${stepsDone}`);
     if (options.onProgress && (stepsDone % progressEvery === 0 || stepsDone === totalSteps)) {
       await options.onProgress({
         step: stepsDone,
