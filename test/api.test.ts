@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Module, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import 'reflect-metadata';
-import pino from 'pino';
-import { buildConfig } from '@maskgen/config';
 import { RunRepository } from '@maskgen/persistence';
 import { DataSource } from 'typeorm';
-import { CoreModule, createHttpApp } from '@maskgen/runtime';
-import { ApiModule } from '../apps/api/src/api.module';
-import { WorkerModule } from '../apps/worker/src/worker.module';
-import {
-  createTestDatabase,
-  testRedisUrl,
-  uniqueSuffix,
-  waitFor,
-  type TestDatabase,
-} from './support/services';
-import { migrate } from './support/worker-app';
+import { startApiServer, type ApiServer } from './support/api-server';
+import { waitFor } from './support/services';
 
-const ADMIN_KEY = `admin-${uniqueSuffix()}-0123456789abcdef`;
 const GUNPOINT = path.resolve(__dirname, '../libs/data/datasets/GunPoint');
 
 interface RunBody {
@@ -33,8 +19,9 @@ interface RunBody {
 }
 
 describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process worker', () => {
-  let db: TestDatabase;
+  let server: ApiServer;
   let app: INestApplication;
+  let adminKey: string;
   let base: string;
   let keyA: string;
   let keyB: string;
@@ -64,43 +51,17 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
   }
 
   before(async () => {
-    db = await createTestDatabase('api');
-    await migrate(db.url);
-    const redisUrl = testRedisUrl();
-    const config = buildConfig({
-      DATABASE_URL: db.url,
-      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
-      QUEUE_PREFIX: `api-${uniqueSuffix()}`,
-      ADMIN_API_KEY: ADMIN_KEY,
+    server = await startApiServer('api', {
       TEAM_MAX_ACTIVE_RUNS: '3',
       TEAM_MAX_SAMPLES_PER_RUN: '500000',
       UPLOAD_MAX_BYTES: String(2 * 1024 * 1024),
     });
-    const logger = pino({ level: 'silent' });
-    @Module({
-      imports: [
-        CoreModule.forRoot({ config, databaseUrl: db.url, logger, applicationName: 'maskgen-api-test' }),
-        ApiModule,
-        WorkerModule.forRoot(config.worker),
-      ],
-    })
-    class Root {}
-    app = await createHttpApp({ module: Root });
-    await app.listen(0, '127.0.0.1');
-    const server = app.getHttpServer() as Server;
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    const teamA = await call('POST', '/admin/teams', ADMIN_KEY, { name: 'team-a' });
-    const teamB = await call('POST', '/admin/teams', ADMIN_KEY, { name: 'team-b' });
-    keyA = (await call('POST', `/admin/teams/${String(teamA.json.id)}/api-keys`, ADMIN_KEY, { name: 'a' }))
-      .json.key as string;
-    keyB = (await call('POST', `/admin/teams/${String(teamB.json.id)}/api-keys`, ADMIN_KEY, { name: 'b' }))
-      .json.key as string;
+    ({ app, base, adminKey, key: keyA } = server);
+    keyB = await server.newTeamKey('team-b');
   });
 
   after(async () => {
-    await app.close();
-    await db.drop();
+    await server?.close();
   });
 
   test('requests without a valid key are refused with a JSON 401; admin routes need the admin key', async () => {
@@ -110,7 +71,7 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
     assert.match(String(wrong.json.message), /Unknown or revoked API key/);
     assert.equal((await call('GET', '/admin/teams', keyA)).status, 401);
     assert.equal((await call('GET', '/health/live', undefined)).status, 200);
-    assert.equal((await call('GET', '/admin/teams', ADMIN_KEY)).status, 200);
+    assert.equal((await call('GET', '/admin/teams', adminKey)).status, 200);
   });
 
   test('datasets: synthetic, builtin and uploaded; bad input is a 4xx with a message; other teams see 404', async () => {
@@ -449,10 +410,10 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
   test('the queue dashboard needs the admin key', async () => {
     assert.equal((await call('GET', '/admin/queues', undefined)).status, 401);
     assert.equal((await call('GET', '/admin/queues', keyA)).status, 401);
-    const basic = `Basic ${Buffer.from(`admin:${ADMIN_KEY}`).toString('base64')}`;
+    const basic = `Basic ${Buffer.from(`admin:${adminKey}`).toString('base64')}`;
     const page = await fetch(`${base}/admin/queues`, { headers: { authorization: basic } });
     assert.equal(page.status, 200);
-    const queues = await fetch(`${base}/admin/queues/api/queues`, { headers: { 'x-api-key': ADMIN_KEY } });
+    const queues = await fetch(`${base}/admin/queues/api/queues`, { headers: { 'x-api-key': adminKey } });
     assert.equal(queues.status, 200);
     const names = ((await queues.json()) as { queues: { name: string }[] }).queues
       .map((queue) => queue.name)

@@ -6,17 +6,11 @@
  * worker process, events over Redis pub/sub).
  */
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Module, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import 'reflect-metadata';
-import pino from 'pino';
-import { buildConfig } from '@maskgen/config';
-import { CoreModule, createHttpApp } from '@maskgen/runtime';
-import { ApiModule } from '../apps/api/src/api.module';
 import { EventsController } from '../apps/api/src/events/events.controller';
-import { WorkerModule } from '../apps/worker/src/worker.module';
+import { startApiApp, type ApiApp } from './support/api-server';
 import {
   createTestDatabase,
   testRedisUrl,
@@ -38,34 +32,17 @@ interface RunEventData {
 
 const runData = (event: ServerSentEvent) => event.data as RunEventData;
 
-async function startApi(
+function startApi(
   db: TestDatabase,
   options: { redisUrl?: string; queuePrefix: string; withWorker: boolean },
-) {
-  const config = buildConfig({
-    DATABASE_URL: db.url,
-    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
-    QUEUE_PREFIX: options.queuePrefix,
-    ADMIN_API_KEY: ADMIN_KEY,
-    EVENTS_KEEPALIVE_MS: '200',
+): Promise<ApiApp> {
+  return startApiApp(db.url, {
+    label: 'events',
+    redisUrl: options.redisUrl ?? null,
+    queuePrefix: options.queuePrefix,
+    withWorker: options.withWorker,
+    env: { ADMIN_API_KEY: ADMIN_KEY, EVENTS_KEEPALIVE_MS: '200' },
   });
-  @Module({
-    imports: [
-      CoreModule.forRoot({
-        config,
-        databaseUrl: db.url,
-        logger: pino({ level: 'silent' }),
-        applicationName: 'maskgen-events-test',
-      }),
-      ApiModule,
-      ...(options.withWorker ? [WorkerModule.forRoot(config.worker)] : []),
-    ],
-  })
-  class Root {}
-  const app = await createHttpApp({ module: Root });
-  await app.listen(0, '127.0.0.1');
-  const base = `http://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}`;
-  return { app, base };
 }
 
 async function call(base: string, method: string, url: string, key: string, body?: unknown) {
@@ -147,7 +124,7 @@ async function eachTeamSeesOnlyItsOwnRuns(app: INestApplication, base: string) {
 
 describe('GET /events in local mode (one process, PostgreSQL queues, in-process events)', () => {
   let db: TestDatabase;
-  let api: { app: INestApplication; base: string };
+  let api: ApiApp;
 
   before(async () => {
     db = await createTestDatabase('events_local');
@@ -171,7 +148,7 @@ describe(
   { skip: !redisUrl && 'no Redis' },
   () => {
     let db: TestDatabase;
-    let api: { app: INestApplication; base: string };
+    let api: ApiApp;
     let worker: WorkerProcess;
     const queuePrefix = `events-${uniqueSuffix()}`;
 

@@ -1,29 +1,15 @@
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Module, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import 'reflect-metadata';
 import pino from 'pino';
-import { buildConfig } from '@maskgen/config';
-import { CoreModule, createHttpApp } from '@maskgen/runtime';
-import { ApiModule } from '../apps/api/src/api.module';
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelRepository } from '@maskgen/persistence';
 import { EventBus, type AppEvent } from '@maskgen/queues';
 import { DataSource } from 'typeorm';
 import { ModelCache } from '../apps/worker/src/models/model-cache';
-import { WorkerModule } from '../apps/worker/src/worker.module';
-import {
-  createTestDatabase,
-  testRedisUrl,
-  uniqueSuffix,
-  waitFor,
-  type TestDatabase,
-} from './support/services';
-import { migrate } from './support/worker-app';
-
-const ADMIN_KEY = `admin-${uniqueSuffix()}-0123456789abcdef`;
+import { startApiServer, type ApiServer } from './support/api-server';
+import { waitFor } from './support/services';
 
 type Json = Record<string, unknown>;
 
@@ -48,7 +34,7 @@ interface RunBody {
 }
 
 describe('models: training flow, model samplers (naive, ESS), critic scores, evaluations, compare', () => {
-  let db: TestDatabase;
+  let server: ApiServer;
   let app: INestApplication;
   let base: string;
   let keyA: string;
@@ -93,39 +79,9 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
   }
 
   before(async () => {
-    db = await createTestDatabase('models');
-    await migrate(db.url);
-    const redisUrl = testRedisUrl();
-    const config = buildConfig({
-      DATABASE_URL: db.url,
-      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
-      QUEUE_PREFIX: `models-${uniqueSuffix()}`,
-      ADMIN_API_KEY: ADMIN_KEY,
-      TEAM_MAX_ACTIVE_RUNS: '5',
-    });
-    @Module({
-      imports: [
-        CoreModule.forRoot({
-          config,
-          databaseUrl: db.url,
-          logger: pino({ level: 'silent' }),
-          applicationName: 'maskgen-models-test',
-        }),
-        ApiModule,
-        WorkerModule.forRoot(config.worker),
-      ],
-    })
-    class Root {}
-    app = await createHttpApp({ module: Root });
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}`;
-    const keyFor = async (name: string) => {
-      const team = await call('POST', '/admin/teams', ADMIN_KEY, { name });
-      return (await call('POST', `/admin/teams/${String(team.json.id)}/api-keys`, ADMIN_KEY, { name })).json
-        .key as string;
-    };
-    keyA = await keyFor('models-a');
-    keyB = await keyFor('models-b');
+    server = await startApiServer('models', { TEAM_MAX_ACTIVE_RUNS: '5' });
+    ({ app, base, key: keyA } = server);
+    keyB = await server.newTeamKey('models-b');
     const dataset = await call('POST', '/datasets/synthetic', keyA, {
       name: 'cbf-tiny',
       generator: 'cbf',
@@ -139,8 +95,7 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
   });
 
   after(async () => {
-    await app.close();
-    await db.drop();
+    await server?.close();
   });
 
   test('POST /models trains the four stages as jobs; checkpoints, progress and metrics are stored', async () => {

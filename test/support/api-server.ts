@@ -12,48 +12,45 @@ import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { createTestDatabase, testRedisUrl, uniqueSuffix, type TestDatabase } from './services';
 import { migrate } from './worker-app';
 
-export interface ApiServer {
-  /** http://127.0.0.1:PORT */
-  base: string;
-  /** An API key of a fresh team. */
-  key: string;
-  adminKey: string;
-  app: INestApplication;
-  /** Creates another team and returns one of its keys. */
-  newTeamKey(name: string): Promise<string>;
-  close(): Promise<void>;
+export interface ApiAppOptions {
+  /** Names the application (and, in startApiServer, the database and queue prefix). */
+  label: string;
+  /** The default, testRedisUrl(), uses Redis when one answers; null forces the PostgreSQL queue backend. */
+  redisUrl?: string | null;
+  /** Shared with a worker process that must see the same queues; random by default. */
+  queuePrefix?: string;
+  /** false: the API alone, for a test that runs its worker in another process. */
+  withWorker?: boolean;
+  /** More configuration variables. */
+  env?: Record<string, string>;
+  dashboardDir?: string;
 }
 
-/**
- * The API with an in-process worker (as `npm start` runs it) on a fresh test database and a random
- * port, for tests that talk HTTP to it from another process (CLI, browser).
- */
-export async function startApiServer(
-  label: string,
-  env: Record<string, string> = {},
-  options: { dashboardDir?: string } = {},
-): Promise<ApiServer> {
-  const db: TestDatabase = await createTestDatabase(label);
-  await migrate(db.url);
-  const redisUrl = testRedisUrl();
-  const adminKey = `admin-${uniqueSuffix()}-0123456789abcdef`;
+export interface ApiApp {
+  app: INestApplication;
+  /** http://127.0.0.1:PORT */
+  base: string;
+}
+
+/** The API's module tree (with an in-process worker unless told otherwise) listening on a random port. */
+export async function startApiApp(databaseUrl: string, options: ApiAppOptions): Promise<ApiApp> {
+  const redisUrl = options.redisUrl === undefined ? testRedisUrl() : options.redisUrl;
   const config = buildConfig({
-    DATABASE_URL: db.url,
+    DATABASE_URL: databaseUrl,
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
-    QUEUE_PREFIX: `${label}-${uniqueSuffix()}`,
-    ADMIN_API_KEY: adminKey,
-    ...env,
+    QUEUE_PREFIX: options.queuePrefix ?? `${options.label}-${uniqueSuffix()}`,
+    ...options.env,
   });
   @Module({
     imports: [
       CoreModule.forRoot({
         config,
-        databaseUrl: db.url,
+        databaseUrl,
         logger: pino({ level: process.env.TEST_API_LOG_LEVEL ?? 'silent' }),
-        applicationName: `maskgen-${label}-test`,
+        applicationName: `maskgen-${options.label}-test`,
       }),
       ApiModule,
-      WorkerModule.forRoot(config.worker),
+      ...(options.withWorker === false ? [] : [WorkerModule.forRoot(config.worker)]),
     ],
   })
   class Root {}
@@ -65,11 +62,41 @@ export async function startApiServer(
     await app.listen(0, '127.0.0.1');
   } catch (error) {
     await app?.close().catch(() => undefined);
-    await db.drop();
     throw error;
   }
   const server = app.getHttpServer() as Server;
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { app, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+export interface ApiServer extends ApiApp {
+  /** An API key of a fresh team. */
+  key: string;
+  adminKey: string;
+  /** Creates another team and returns one of its keys. */
+  newTeamKey(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The API with an in-process worker (as `npm start` runs it) on a fresh, migrated test database and a
+ * random port, with an admin key and one team's key.
+ */
+export async function startApiServer(
+  label: string,
+  env: Record<string, string> = {},
+  options: { dashboardDir?: string } = {},
+): Promise<ApiServer> {
+  const db: TestDatabase = await createTestDatabase(label);
+  const adminKey = `admin-${uniqueSuffix()}-0123456789abcdef`;
+  let api: ApiApp;
+  try {
+    await migrate(db.url);
+    api = await startApiApp(db.url, { label, env: { ADMIN_API_KEY: adminKey, ...env }, ...options });
+  } catch (error) {
+    await db.drop();
+    throw error;
+  }
+  const { app, base } = api;
 
   const admin = async <T>(path: string, body: unknown): Promise<T> => {
     const response = await fetch(`${base}${path}`, {
@@ -84,15 +111,14 @@ export async function startApiServer(
     const team = await admin<{ id: string }>('/admin/teams', { name });
     return (await admin<{ key: string }>(`/admin/teams/${team.id}/api-keys`, { name: 'test' })).key;
   };
-  const started = app;
   return {
+    app,
     base,
     key: await newTeamKey('team-a'),
     adminKey,
-    app: started,
     newTeamKey,
     close: async () => {
-      await started.close();
+      await app.close();
       await db.drop();
     },
   };
