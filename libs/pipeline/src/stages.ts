@@ -62,11 +62,18 @@ export const CRITIC_CHECKPOINT_KIND = 'maskgen-critic';
 
 const PROGRESS_UPDATES = 50;
 
-function checkOptions(options: StageOptions): void {
+/**
+ * What every stage does first: refuse bad options and an already aborted signal before any work.
+ * Returns the stage's clock (seconds since the start), for its `seconds` metric.
+ */
+function startStage(options: StageOptions, ctx: StageContext): () => number {
   if (!(options.profile in PIPELINE_PROFILES)) throw new RangeError(`unknown profile '${options.profile}'`);
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) {
     throw new RangeError(`seed must be a non-negative integer, got ${options.seed}`);
   }
+  ctx.signal?.throwIfAborted();
+  const start = performance.now();
+  return () => (performance.now() - start) / 1000;
 }
 
 function info(
@@ -93,15 +100,32 @@ function info(
   };
 }
 
-function progressAdapter(
+/** The abort signal and about PROGRESS_UPDATES progress reports, as the training loops take them. */
+function trainingHooks(
   stage: PipelineStage,
   ctx: StageContext,
   lossKey: string,
-): ((p: TrainProgress) => Promise<void>) | undefined {
+  totalSteps: number,
+): {
+  signal: AbortSignal | undefined;
+  progressEvery: number;
+  onProgress: ((p: TrainProgress) => Promise<void>) | undefined;
+} {
   const report = ctx.onProgress;
-  if (report === undefined) return undefined;
-  return async (p) => {
-    await report({ stage, step: p.step, totalSteps: p.totalSteps, loss: p.metrics[lossKey] ?? Number.NaN });
+  return {
+    signal: ctx.signal,
+    progressEvery: Math.max(1, Math.round(totalSteps / PROGRESS_UPDATES)),
+    onProgress:
+      report === undefined
+        ? undefined
+        : async (p) => {
+            await report({
+              stage,
+              step: p.step,
+              totalSteps: p.totalSteps,
+              loss: p.metrics[lossKey] ?? Number.NaN,
+            });
+          },
   };
 }
 
@@ -121,10 +145,6 @@ function loadStage1(bytes: Uint8Array, data: PreparedDataset): TimeVQVAE {
   return TimeVQVAE.deserialize(bytes);
 }
 
-function seconds(start: number): number {
-  return (performance.now() - start) / 1000;
-}
-
 /** Stage 1 (ess.md §3): trains the TimeVQVAE tokenizer on the scaled train split. Metrics: test MSE, steps, seconds. */
 export async function trainStage1Stage(
   data: PreparedDataset,
@@ -132,9 +152,7 @@ export async function trainStage1Stage(
   options: StageOptions,
   ctx: StageContext = {},
 ): Promise<StageResult> {
-  checkOptions(options);
-  ctx.signal?.throwIfAborted();
-  const start = performance.now();
+  const elapsedSeconds = startStage(options, ctx);
   const config = PIPELINE_PROFILES[options.profile].stage1;
   const rng = new SeededRng(options.seed).fork('stage1');
   const model = TimeVQVAE.create(config, { length: data.length, channels: 1 }, rng.fork('model'));
@@ -143,9 +161,7 @@ export async function trainStage1Stage(
     const { totalSteps } = stage1Schedule(config, train.count);
     const result = await trainStage1(model, train, {
       rng: rng.fork('train'),
-      signal: ctx.signal,
-      progressEvery: Math.max(1, Math.round(totalSteps / PROGRESS_UPDATES)),
-      onProgress: progressAdapter('stage1', ctx, 'total'),
+      ...trainingHooks('stage1', ctx, 'total', totalSteps),
     });
     rejectIfAborted(ctx.signal, result.stopReason);
     const evaluation = evaluateStage1(model, {
@@ -158,7 +174,7 @@ export async function trainStage1Stage(
       testMse: evaluation.mse,
       lfPerplexity: evaluation.perplexity.lf,
       hfPerplexity: evaluation.perplexity.hf,
-      seconds: seconds(start),
+      seconds: elapsedSeconds(),
     };
     return { checkpoint: model.serialize(info('stage1', data, options, metrics)), metrics };
   } finally {
@@ -173,9 +189,7 @@ export async function trainPriorStage(
   options: StageOptions,
   ctx: StageContext = {},
 ): Promise<StageResult> {
-  checkOptions(options);
-  ctx.signal?.throwIfAborted();
-  const start = performance.now();
+  const elapsedSeconds = startStage(options, ctx);
   const config = PIPELINE_PROFILES[options.profile].prior;
   const rng = new SeededRng(options.seed).fork('prior');
   const stage1 = loadStage1(inputs.stage1, data);
@@ -204,9 +218,7 @@ export async function trainPriorStage(
         training: config.training,
         classDropout: config.network.classDropout,
         rng: rng.fork('train'),
-        signal: ctx.signal,
-        progressEvery: Math.max(1, Math.round(totalSteps / PROGRESS_UPDATES)),
-        onProgress: progressAdapter('prior', ctx, 'loss'),
+        ...trainingHooks('prior', ctx, 'loss', totalSteps),
       },
     );
     result.optimizer.dispose();
@@ -216,7 +228,7 @@ export async function trainPriorStage(
       loss: result.lastMetrics?.loss ?? Number.NaN,
       lfLoss: result.lastMetrics?.lfLoss ?? Number.NaN,
       hfLoss: result.lastMetrics?.hfLoss ?? Number.NaN,
-      seconds: seconds(start),
+      seconds: elapsedSeconds(),
     };
     const checkpoint = serializePrior(prior, {
       ...info('prior', data, options, metrics),
@@ -253,9 +265,7 @@ export async function calibrateCriticStage(
   options: StageOptions,
   ctx: StageContext = {},
 ): Promise<StageResult> {
-  checkOptions(options);
-  ctx.signal?.throwIfAborted();
-  const start = performance.now();
+  const elapsedSeconds = startStage(options, ctx);
   const rng = new SeededRng(options.seed).fork('critic');
   const stage1 = loadStage1(inputs.stage1, data);
   readPipelineCheckpoint(inputs.prior, 'prior');
@@ -305,7 +315,7 @@ export async function calibrateCriticStage(
       criticRealDistance: realDistance,
       criticCorruptedDistance: corruptedDistance,
       criticGrids: grids,
-      seconds: seconds(start),
+      seconds: elapsedSeconds(),
     };
     const calibration: CriticCalibration = {
       realDistance,
@@ -332,9 +342,7 @@ export async function trainClassifierStage(
   options: StageOptions,
   ctx: StageContext = {},
 ): Promise<StageResult> {
-  checkOptions(options);
-  ctx.signal?.throwIfAborted();
-  const start = performance.now();
+  const elapsedSeconds = startStage(options, ctx);
   const config = PIPELINE_PROFILES[options.profile].classifier;
   const steps = config.epochs * Math.ceil(data.evalTrain.values.length / config.batchSize);
   const { model, training, testAccuracy } = await trainFcn(data.evalTrain, {
@@ -342,9 +350,7 @@ export async function trainClassifierStage(
     seed: options.seed,
     classes: data.classNames.length,
     test: data.evalTest,
-    signal: ctx.signal,
-    progressEvery: Math.max(1, Math.round(steps / PROGRESS_UPDATES)),
-    onProgress: progressAdapter('classifier', ctx, 'loss'),
+    ...trainingHooks('classifier', ctx, 'loss', steps),
   });
   try {
     rejectIfAborted(ctx.signal, training.stopReason);
@@ -352,7 +358,7 @@ export async function trainClassifierStage(
       steps: training.stepsDone,
       loss: training.lastMetrics?.loss ?? Number.NaN,
       testAccuracy: testAccuracy ?? Number.NaN,
-      seconds: seconds(start),
+      seconds: elapsedSeconds(),
     };
     return { checkpoint: model.serialize(info('classifier', data, options, metrics)), metrics };
   } finally {
