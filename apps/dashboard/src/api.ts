@@ -43,6 +43,31 @@ export function useLoad<T>(load: (client: MaskgenClient) => Promise<T>, deps: un
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }
 
+export interface Action {
+  /** The last attempt's failure, as text for the page; null while running and after a success. */
+  error: string | null;
+  busy: boolean;
+  /** Runs `action` (a submit, delete or cancel), keeping its failure in `error` instead of throwing. */
+  run: (action: () => Promise<unknown>) => Promise<void>;
+}
+
+export function useAction(): Action {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = useCallback(async (action: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (caught) {
+      setError(errorText(caught));
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { error, busy, run };
+}
+
 export function isRouteMissing(error: unknown): boolean {
   return error instanceof ApiError && error.routeMissing;
 }

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { errorText, isRouteMissing } from '../api';
+import { errorText, isRouteMissing, type Loaded } from '../api';
 
 /** An error from the API, or a clear note when this server does not have the endpoint yet. */
 export function ErrorNotice({ error, feature }: { error: unknown; feature?: string }) {
@@ -14,6 +14,41 @@ export function ErrorNotice({ error, feature }: { error: unknown; feature?: stri
     <p class="notice error" role="alert">
       {errorText(error)}
     </p>
+  );
+}
+
+/** A page's own failure message (from useAction), or nothing. */
+export function ErrorText({ text }: { text: string | null }) {
+  return text ? (
+    <p class="notice error" role="alert">
+      {text}
+    </p>
+  ) : null;
+}
+
+/** A loaded list: its error, "Loading …" until the first answer, then `empty` or the items. */
+export function LoadedItems<T>({
+  list,
+  what,
+  empty,
+  children,
+}: {
+  list: Loaded<{ items: T[] }>;
+  what: string;
+  empty: string;
+  children: (items: T[]) => ComponentChildren;
+}) {
+  return (
+    <>
+      {list.error !== undefined && <ErrorNotice error={list.error} />}
+      {!list.data ? (
+        <Loading what={what} />
+      ) : list.data.items.length === 0 ? (
+        <p class="muted">{empty}</p>
+      ) : (
+        children(list.data.items)
+      )}
+    </>
   );
 }
 

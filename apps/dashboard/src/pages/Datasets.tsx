@@ -1,8 +1,8 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { Dataset, DatasetSeries } from '@maskgen/client';
-import { errorText, useClient, useLoad } from '../api';
+import { useAction, useClient, useLoad } from '../api';
 import { LineChart } from '../components/LineChart';
-import { ErrorNotice, Loading, Section } from '../components/Notice';
+import { ErrorNotice, ErrorText, LoadedItems, Loading, Section } from '../components/Notice';
 import { formatDate, PALETTE } from '../format';
 import { href, navigate } from '../router';
 
@@ -19,46 +19,43 @@ export function DatasetsPage({ id }: { id?: string }) {
           <AddDataset onAdded={(d) => (datasets.reload(), navigate(`datasets/${d.id}`))} />
         </Section>
         <Section title="Your datasets" id="dataset-list">
-          {datasets.error !== undefined && <ErrorNotice error={datasets.error} />}
-          {!datasets.data ? (
-            <Loading what="datasets" />
-          ) : datasets.data.items.length === 0 ? (
-            <p class="muted">No datasets yet.</p>
-          ) : (
-            <div class="table-wrap">
-              <table>
-                <caption class="visually-hidden">Datasets of your team</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Source</th>
-                    <th scope="col" class="num">
-                      Length
-                    </th>
-                    <th scope="col" class="num">
-                      Train / test
-                    </th>
-                    <th scope="col">Classes</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {datasets.data.items.map((d) => (
-                    <tr key={d.id} aria-current={d.id === id ? 'true' : undefined}>
-                      <td>
-                        <a href={href(`datasets/${d.id}`)}>{d.name}</a>
-                      </td>
-                      <td>{d.sourceKind}</td>
-                      <td class="num">{d.seriesLength}</td>
-                      <td class="num">
-                        {d.trainCount} / {d.testCount}
-                      </td>
-                      <td>{d.classNames.length}</td>
+          <LoadedItems list={datasets} what="datasets" empty="No datasets yet.">
+            {(items) => (
+              <div class="table-wrap">
+                <table>
+                  <caption class="visually-hidden">Datasets of your team</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Name</th>
+                      <th scope="col">Source</th>
+                      <th scope="col" class="num">
+                        Length
+                      </th>
+                      <th scope="col" class="num">
+                        Train / test
+                      </th>
+                      <th scope="col">Classes</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+                  </thead>
+                  <tbody>
+                    {items.map((d) => (
+                      <tr key={d.id} aria-current={d.id === id ? 'true' : undefined}>
+                        <td>
+                          <a href={href(`datasets/${d.id}`)}>{d.name}</a>
+                        </td>
+                        <td>{d.sourceKind}</td>
+                        <td class="num">{d.seriesLength}</td>
+                        <td class="num">
+                          {d.trainCount} / {d.testCount}
+                        </td>
+                        <td>{d.classNames.length}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </LoadedItems>
         </Section>
       </div>
       {id && <DatasetPreview id={id} onDeleted={() => (datasets.reload(), navigate('datasets'))} />}
@@ -68,19 +65,10 @@ export function DatasetsPage({ id }: { id?: string }) {
 
 function AddDataset({ onAdded }: { onAdded: (dataset: Dataset) => void }) {
   const client = useClient();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const run = async (event: Event, action: () => Promise<Dataset>) => {
+  const { error, busy, run } = useAction();
+  const add = (event: Event, create: () => Promise<Dataset>) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onAdded(await action());
-    } catch (caught) {
-      setError(errorText(caught));
-    } finally {
-      setBusy(false);
-    }
+    return run(async () => onAdded(await create()));
   };
   const [builtin, setBuiltin] = useState('GunPoint');
   const [synthetic, setSynthetic] = useState({
@@ -93,7 +81,7 @@ function AddDataset({ onAdded }: { onAdded: (dataset: Dataset) => void }) {
   return (
     <>
       <form
-        onSubmit={(e) => void run(e, () => client.builtinDataset({ dataset: builtin }))}
+        onSubmit={(e) => void add(e, () => client.builtinDataset({ dataset: builtin }))}
         class="inline-form"
         aria-label="Import a built-in dataset"
       >
@@ -109,7 +97,7 @@ function AddDataset({ onAdded }: { onAdded: (dataset: Dataset) => void }) {
       </form>
       <form
         onSubmit={(e) =>
-          void run(e, () =>
+          void add(e, () =>
             client.syntheticDataset({
               name: synthetic.name,
               generator: synthetic.generator,
@@ -170,7 +158,7 @@ function AddDataset({ onAdded }: { onAdded: (dataset: Dataset) => void }) {
       <form
         onSubmit={(e) => {
           const form = new FormData(e.currentTarget);
-          void run(e, () => client.uploadDataset(form));
+          void add(e, () => client.uploadDataset(form));
         }}
         class="grid-form"
         aria-label="Upload a UCR dataset"
@@ -193,11 +181,7 @@ function AddDataset({ onAdded }: { onAdded: (dataset: Dataset) => void }) {
           </button>
         </div>
       </form>
-      {error && (
-        <p class="notice error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText text={error} />
     </>
   );
 }
@@ -207,7 +191,7 @@ function DatasetPreview({ id, onDeleted }: { id: string; onDeleted: () => void }
   const dataset = useLoad((c) => c.getDataset(id), [id]);
   const [split, setSplit] = useState<'train' | 'test'>('train');
   const series = useLoad((c) => c.datasetSeries(id, { split, limit: PREVIEW }), [id, split]);
-  const [error, setError] = useState<string | null>(null);
+  const deletion = useAction();
   const plots = useMemo(() => {
     const groups = new Map<number, DatasetSeries[]>();
     for (const s of series.data?.items ?? [])
@@ -242,17 +226,16 @@ function DatasetPreview({ id, onDeleted }: { id: string; onDeleted: () => void }
           class="danger"
           onClick={() => {
             if (!confirm(`Delete dataset ${d.name}?`)) return;
-            client.deleteDataset(d.id).then(onDeleted, (caught: unknown) => setError(errorText(caught)));
+            void deletion.run(async () => {
+              await client.deleteDataset(d.id);
+              onDeleted();
+            });
           }}
         >
           Delete dataset
         </button>
       </div>
-      {error && (
-        <p class="notice error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText text={deletion.error} />
       {series.error !== undefined && <ErrorNotice error={series.error} />}
       {!series.data ? (
         <Loading what="series" />

@@ -1,9 +1,9 @@
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { FINISHED_MODEL_STATUSES, TRAINING_STAGES, type Model } from '@maskgen/client';
-import { errorText, useClient, useLoad } from '../api';
+import { useAction, useClient, useLoad } from '../api';
 import { LineChart } from '../components/LineChart';
-import { ErrorNotice, Loading, Section, StatusBadge } from '../components/Notice';
+import { ErrorNotice, ErrorText, LoadedItems, Loading, Section, StatusBadge } from '../components/Notice';
 import { formatDate, formatNumber, PALETTE, shortId } from '../format';
 import { useLiveRefresh, type LiveUpdates } from '../live';
 import { href, navigate } from '../router';
@@ -32,41 +32,39 @@ function ModelList({ live }: { live: LiveUpdates }) {
           <Section title="Train a model" id="train">
             <TrainForm onCreated={(model) => navigate(`models/${model.id}`)} />
           </Section>
-          {!models.data ? (
-            <Loading what="models" />
-          ) : models.data.items.length === 0 ? (
-            <p class="muted">No models yet.</p>
-          ) : (
-            <div class="table-wrap">
-              <table>
-                <caption class="visually-hidden">Models of your team</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Model</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Profile</th>
-                    <th scope="col">Stage</th>
-                    <th scope="col">Created</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {models.data.items.map((m) => (
-                    <tr key={m.id}>
-                      <td>
-                        <a href={href(`models/${m.id}`)}>{m.name || shortId(m.id)}</a>
-                      </td>
-                      <td>
-                        <StatusBadge status={m.status} />
-                      </td>
-                      <td>{m.profile}</td>
-                      <td>{stageText(m)}</td>
-                      <td>{formatDate(m.createdAt)}</td>
+          <LoadedItems list={models} what="models" empty="No models yet.">
+            {(items) => (
+              <div class="table-wrap">
+                <table>
+                  <caption class="visually-hidden">Models of your team</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Model</th>
+                      <th scope="col">Status</th>
+                      <th scope="col">Profile</th>
+                      <th scope="col">Stage</th>
+                      <th scope="col">Created</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+                  </thead>
+                  <tbody>
+                    {items.map((m) => (
+                      <tr key={m.id}>
+                        <td>
+                          <a href={href(`models/${m.id}`)}>{m.name || shortId(m.id)}</a>
+                        </td>
+                        <td>
+                          <StatusBadge status={m.status} />
+                        </td>
+                        <td>{m.profile}</td>
+                        <td>{stageText(m)}</td>
+                        <td>{formatDate(m.createdAt)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </LoadedItems>
         </>
       )}
     </>
@@ -80,12 +78,11 @@ function TrainForm({ onCreated }: { onCreated: (model: Model) => void }) {
   const [name, setName] = useState('');
   const [profile, setProfile] = useState('tiny');
   const [seed, setSeed] = useState('0');
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useAction();
   const chosen = datasetId || datasets.data?.items[0]?.id || '';
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    setError(null);
-    try {
+    return run(async () =>
       onCreated(
         await client.trainModel({
           datasetId: chosen,
@@ -93,10 +90,8 @@ function TrainForm({ onCreated }: { onCreated: (model: Model) => void }) {
           ...(name ? { name } : {}),
           ...(seed ? { seed: Number(seed) } : {}),
         }),
-      );
-    } catch (caught) {
-      setError(errorText(caught));
-    }
+      ),
+    );
   };
   if (datasets.data && datasets.data.items.length === 0) {
     return (
@@ -144,11 +139,7 @@ function TrainForm({ onCreated }: { onCreated: (model: Model) => void }) {
           Start training
         </button>
       </div>
-      {error && (
-        <p class="notice error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText text={error} />
     </form>
   );
 }
@@ -163,7 +154,7 @@ function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
   );
   const finished = model.data ? FINISHED_MODEL_STATUSES.includes(model.data.status) : false;
   useLiveRefresh(live, model.reload, !finished, ['model']);
-  const [error, setError] = useState<string | null>(null);
+  const cancellation = useAction();
   if (!model.data)
     return model.error !== undefined ? (
       <ErrorNotice error={model.error} feature="Model training" />
@@ -183,25 +174,18 @@ function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
             type="button"
             class="danger"
             onClick={() =>
-              void client
-                .cancelModel(m.id)
-                .then(model.reload, (caught: unknown) => setError(errorText(caught)))
+              void cancellation.run(async () => {
+                await client.cancelModel(m.id);
+                model.reload();
+              })
             }
           >
             Cancel training
           </button>
         )}
       </div>
-      {error && (
-        <p class="notice error" role="alert">
-          {error}
-        </p>
-      )}
-      {m.error && (
-        <p class="notice error" role="alert">
-          {m.error}
-        </p>
-      )}
+      <ErrorText text={cancellation.error} />
+      <ErrorText text={m.error} />
       <div class="columns">
         <Section title="Training progress" id="stages">
           <table>

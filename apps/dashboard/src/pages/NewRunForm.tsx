@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { CreateRunRequest, Model, Run } from '@maskgen/client';
-import { errorText, useClient, useLoad } from '../api';
+import { useAction, useClient, useLoad } from '../api';
+import { ErrorText } from '../components/Notice';
 
 /** Starts a generation run: the synthetic reference sampler, or a trained model (naive or ESS). */
 export function NewRunForm({ onCreated }: { onCreated: (run: Run) => void }) {
@@ -15,15 +16,12 @@ export function NewRunForm({ onCreated }: { onCreated: (run: Run) => void }) {
   const [numSamples, setNumSamples] = useState(1000);
   const [shardSize, setShardSize] = useState(250);
   const [seed, setSeed] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useAction();
 
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     const chosenModel = modelId || readyModels[0]?.id;
-    try {
+    return run(async () => {
       const request: CreateRunRequest = {
         sampler:
           kind === 'model'
@@ -34,11 +32,7 @@ export function NewRunForm({ onCreated }: { onCreated: (run: Run) => void }) {
         ...(seed.trim() ? { seed: Number(seed) } : {}),
       };
       onCreated(await client.createRun(request));
-    } catch (caught) {
-      setError(errorText(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -154,11 +148,7 @@ export function NewRunForm({ onCreated }: { onCreated: (run: Run) => void }) {
           {busy ? 'Starting…' : 'Start run'}
         </button>
       </div>
-      {error && (
-        <p class="notice error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText text={error} />
     </form>
   );
 }

@@ -6,10 +6,10 @@ import {
   type Sample,
   type TokenGridScores,
 } from '@maskgen/client';
-import { errorText, useClient, useLoad } from '../api';
+import { useAction, useClient, useLoad } from '../api';
 import { Heatmap, HeatmapLegend } from '../components/Heatmap';
 import { LineChart, type LineSeries } from '../components/LineChart';
-import { ErrorNotice, Loading, Section, StatusBadge } from '../components/Notice';
+import { ErrorNotice, ErrorText, Loading, Section, StatusBadge } from '../components/Notice';
 import {
   formatDate,
   formatDuration,
@@ -33,20 +33,16 @@ export function RunDetailPage({ id, live }: { id: string; live: LiveUpdates }) {
   const finished = run.data ? FINISHED_RUN_STATUSES.includes(run.data.status) : false;
   useLiveRefresh(live, run.reload, !finished, ['run']);
   const metrics = useLoad((c) => c.runMetrics(id), [id, run.data?.status]);
-  const [actionError, setActionError] = useState<string | null>(null);
+  const action = useAction();
 
   if (!run.data)
     return run.error !== undefined ? <ErrorNotice error={run.error} /> : <Loading what="the run" />;
   const r = run.data;
-  const act = async (action: () => Promise<unknown>) => {
-    setActionError(null);
-    try {
-      await action();
+  const act = (request: () => Promise<unknown>) =>
+    action.run(async () => {
+      await request();
       run.reload();
-    } catch (caught) {
-      setActionError(errorText(caught));
-    }
-  };
+    });
   const sampler = r.params.sampler;
 
   return (
@@ -71,11 +67,7 @@ export function RunDetailPage({ id, live }: { id: string; live: LiveUpdates }) {
           </button>
         </div>
       </div>
-      {actionError && (
-        <p class="notice error" role="alert">
-          {actionError}
-        </p>
-      )}
+      <ErrorText text={action.error} />
       <div class="columns">
         <Section title="Parameters and timings" id="params">
           <dl class="kv">

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Schedule } from '@maskgen/client';
-import { errorText, useClient, useLoad } from '../api';
-import { ErrorNotice, Loading, Section, StatusBadge } from '../components/Notice';
+import { useAction, useClient, useLoad } from '../api';
+import { ErrorNotice, ErrorText, LoadedItems, Loading, Section, StatusBadge } from '../components/Notice';
 import { formatDate, formatNumber, shortId } from '../format';
 import { href, navigate } from '../router';
 
@@ -18,17 +18,14 @@ function describeRun(schedule: Schedule): string {
 export function SchedulesPage({ name }: { name?: string }) {
   const client = useClient();
   const schedules = useLoad((c) => c.listSchedules(), []);
-  const [error, setError] = useState<string | null>(null);
+  const deletion = useAction();
   const remove = async (schedule: string) => {
     if (!confirm(`Delete schedule ${schedule}?`)) return;
-    setError(null);
-    try {
+    await deletion.run(async () => {
       await client.deleteSchedule(schedule);
       schedules.reload();
       if (name === schedule) navigate('schedules');
-    } catch (caught) {
-      setError(errorText(caught));
-    }
+    });
   };
   return (
     <>
@@ -38,58 +35,51 @@ export function SchedulesPage({ name }: { name?: string }) {
           <ScheduleForm onSaved={() => schedules.reload()} />
         </Section>
         <Section title="Your schedules" id="schedule-list">
-          {error && (
-            <p class="notice error" role="alert">
-              {error}
-            </p>
-          )}
-          {schedules.error !== undefined && <ErrorNotice error={schedules.error} />}
-          {!schedules.data ? (
-            <Loading what="schedules" />
-          ) : schedules.data.items.length === 0 ? (
-            <p class="muted">No schedules yet.</p>
-          ) : (
-            <div class="table-wrap">
-              <table>
-                <caption class="visually-hidden">Schedules of your team</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Cron</th>
-                    <th scope="col">Next run</th>
-                    <th scope="col">Run</th>
-                    <th scope="col">
-                      <span class="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {schedules.data.items.map((s) => (
-                    <tr key={s.name}>
-                      <td>
-                        <a href={href(`schedules/${s.name}`)}>{s.name}</a>
-                      </td>
-                      <td>
-                        <code>{s.cron}</code> ({s.timezone})
-                      </td>
-                      <td>{formatDate(s.nextRunAt)}</td>
-                      <td>{describeRun(s)}</td>
-                      <td>
-                        <button
-                          type="button"
-                          class="danger small"
-                          onClick={() => void remove(s.name)}
-                          aria-label={`Delete schedule ${s.name}`}
-                        >
-                          Delete
-                        </button>
-                      </td>
+          <ErrorText text={deletion.error} />
+          <LoadedItems list={schedules} what="schedules" empty="No schedules yet.">
+            {(items) => (
+              <div class="table-wrap">
+                <table>
+                  <caption class="visually-hidden">Schedules of your team</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Name</th>
+                      <th scope="col">Cron</th>
+                      <th scope="col">Next run</th>
+                      <th scope="col">Run</th>
+                      <th scope="col">
+                        <span class="visually-hidden">Actions</span>
+                      </th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+                  </thead>
+                  <tbody>
+                    {items.map((s) => (
+                      <tr key={s.name}>
+                        <td>
+                          <a href={href(`schedules/${s.name}`)}>{s.name}</a>
+                        </td>
+                        <td>
+                          <code>{s.cron}</code> ({s.timezone})
+                        </td>
+                        <td>{formatDate(s.nextRunAt)}</td>
+                        <td>{describeRun(s)}</td>
+                        <td>
+                          <button
+                            type="button"
+                            class="danger small"
+                            onClick={() => void remove(s.name)}
+                            aria-label={`Delete schedule ${s.name}`}
+                          >
+                            Delete
+                          </button>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </LoadedItems>
         </Section>
       </div>
       {name && <History name={name} />}
@@ -107,13 +97,12 @@ function ScheduleForm({ onSaved }: { onSaved: () => void }) {
     length: 128,
     numSamples: 1000,
   });
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useAction();
   const [saved, setSaved] = useState<string | null>(null);
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    setError(null);
     setSaved(null);
-    try {
+    return run(async () => {
       await client.putSchedule(form.name, {
         cron: form.cron,
         timezone: form.timezone,
@@ -124,9 +113,7 @@ function ScheduleForm({ onSaved }: { onSaved: () => void }) {
       });
       setSaved(`Saved schedule ${form.name}.`);
       onSaved();
-    } catch (caught) {
-      setError(errorText(caught));
-    }
+    });
   };
   const field = (key: keyof typeof form) => (e: Event) => {
     const target = e.currentTarget as HTMLInputElement;
@@ -178,11 +165,7 @@ function ScheduleForm({ onSaved }: { onSaved: () => void }) {
       <div class="actions">
         <button type="submit">Save schedule</button>
       </div>
-      {error && (
-        <p class="notice error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText text={error} />
       {saved && (
         <p class="notice" role="status">
           {saved}
