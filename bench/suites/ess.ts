@@ -1,24 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { randomNormalTensor } from '@maskgen/tensor';
-import {
-  PRIOR_CPU,
-  type PriorShapes,
-  TimeVqPrior,
-  generateSamples,
-  type SamplerMethod,
-} from '@maskgen/model';
+import { PRIOR_CPU, TimeVqPrior, generateSamples, type SamplerMethod } from '@maskgen/model';
+import { GUNPOINT_PRIOR_SHAPES, randomGunPointCodebooks } from '../gunpoint-prior';
 import { type BenchResult, type BenchSuite } from '../types';
 
-// GunPoint's token grids (ess.md §8.2). The weights stay random, so t* is whatever reverse sampling finds on them;
-// it is printed in the case name because the ESS cost depends on it (§5.5).
-const SHAPES: PriorShapes = {
-  lfTokens: 45,
-  hfTokens: 190,
-  lfCodebookSize: 32,
-  hfCodebookSize: 32,
-  codeDim: 64,
-  numClasses: 2,
-};
+// The weights stay random, so t* is whatever reverse sampling finds on them; it is printed in the case name
+// because the ESS cost depends on it (§5.5).
 const BATCH = 16;
 const ITERATIONS = 2;
 
@@ -28,10 +14,9 @@ export const essSuite: BenchSuite = {
     'ESS vs naive sampling (cpu prior, GunPoint shapes, same batch): samples/s, cost ratio, prior passes',
   backends: ['wasm', 'node', 'node-gpu'],
   async run({ rng }) {
-    const lf = randomNormalTensor([32, 64], rng.fork('lf')) as tf.Tensor2D;
-    const hf = randomNormalTensor([32, 64], rng.fork('hf')) as tf.Tensor2D;
-    const prior = new TimeVqPrior(SHAPES, PRIOR_CPU.network, { lf, hf }, rng.fork('prior'));
-    const classes = Int32Array.from({ length: BATCH }, (_, i) => i % SHAPES.numClasses);
+    const { lf, hf } = randomGunPointCodebooks(rng);
+    const prior = new TimeVqPrior(GUNPOINT_PRIOR_SHAPES, PRIOR_CPU.network, { lf, hf }, rng.fork('prior'));
+    const classes = Int32Array.from({ length: BATCH }, (_, i) => i % GUNPOINT_PRIOR_SHAPES.numClasses);
     const results: BenchResult[] = [];
     try {
       const measure = async (method: SamplerMethod) => {

@@ -1,25 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { randomNormalTensor } from '@maskgen/tensor';
-import {
-  PRIOR_CPU,
-  PRIOR_PAPER,
-  type PriorConfig,
-  type PriorShapes,
-  TimeVqPrior,
-  naiveDecode,
-} from '@maskgen/model';
+import { PRIOR_CPU, PRIOR_PAPER, type PriorConfig, TimeVqPrior, naiveDecode } from '@maskgen/model';
+import { GUNPOINT_PRIOR_SHAPES, randomGunPointCodebooks } from '../gunpoint-prior';
 import { type BenchResult, type BenchSuite } from '../types';
 
-// GunPoint's token grids (ess.md §8.2); sampling speed does not depend on the weights, so they stay random.
-const SHAPES: PriorShapes = {
-  lfTokens: 45,
-  hfTokens: 190,
-  lfCodebookSize: 32,
-  hfCodebookSize: 32,
-  codeDim: 64,
-  numClasses: 2,
-};
-
+// Sampling speed does not depend on the weights, so they stay random.
 const CASES: ReadonlyArray<{ profile: string; config: PriorConfig; batch: number; iterations: number }> = [
   { profile: 'cpu', config: PRIOR_CPU, batch: 1, iterations: 5 },
   { profile: 'cpu', config: PRIOR_CPU, batch: 64, iterations: 2 },
@@ -36,12 +20,16 @@ export const naiveSuite: BenchSuite = {
   async run({ rng }) {
     const results: BenchResult[] = [];
     for (const { profile, config, batch, iterations } of CASES) {
-      const lf = randomNormalTensor([32, 64], rng.fork('lf')) as tf.Tensor2D;
-      const hf = randomNormalTensor([32, 64], rng.fork('hf')) as tf.Tensor2D;
-      const prior = new TimeVqPrior(SHAPES, config.network, { lf, hf }, rng.fork(`prior-${profile}`));
+      const { lf, hf } = randomGunPointCodebooks(rng);
+      const prior = new TimeVqPrior(
+        GUNPOINT_PRIOR_SHAPES,
+        config.network,
+        { lf, hf },
+        rng.fork(`prior-${profile}`),
+      );
       tf.dispose([lf, hf]);
       try {
-        const classes = Int32Array.from({ length: batch }, (_, i) => i % SHAPES.numClasses);
+        const classes = Int32Array.from({ length: batch }, (_, i) => i % GUNPOINT_PRIOR_SHAPES.numClasses);
         const once = async (seed: number): Promise<number> => {
           const start = performance.now();
           await naiveDecode(prior, {
