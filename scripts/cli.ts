@@ -1,8 +1,38 @@
-/** What the command-line scripts share: usage errors (exit code 2), integer flags, and the main() wrapper. */
+/** What the command-line scripts share: flags and usage errors (exit code 2), integer flags, and the main() wrapper. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { type TrainTestDataset } from '@maskgen/data';
 import { DatasetNameError, loadDatasetByName } from '@maskgen/pipeline';
 
 export class UsageError extends Error {}
+
+type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+
+type Flags<O extends FlagOptions> = ReturnType<
+  typeof parseArgs<{ options: O & { help: { type: 'boolean' } }; strict: true; allowPositionals: false }>
+>['values'];
+
+/**
+ * The script's flags (plus --help; no positionals), an unknown or malformed one reported as a UsageError.
+ * undefined after printing `usage` for --help.
+ */
+export function parseFlags<const O extends FlagOptions>(options: O, usage: string): Flags<O> | undefined {
+  let values: Flags<O>;
+  try {
+    values = parseArgs({
+      options: { ...options, help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  // The generic values type does not resolve here; the caller's does.
+  if ((values as { help?: boolean }).help === true) {
+    console.log(usage);
+    return undefined;
+  }
+  return values;
+}
 
 /** Parses a non-negative integer flag ≥ min; undefined when the flag is absent. */
 export function integerArg(flag: string, raw: string | undefined, min: number): number | undefined {

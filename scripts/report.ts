@@ -10,10 +10,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { TRAINING_PROFILES, isTrainingProfile, prepareDataset } from '@maskgen/pipeline';
 import { initTensorBackend } from '@maskgen/tensor';
-import { UsageError, integerArg, loadDatasetArg, runMain } from './cli';
+import { UsageError, integerArg, parseFlags, loadDatasetArg, runMain } from './cli';
 import { collectResults, renderJson, renderMarkdown } from './report/markdown';
 import { runDataset } from './report/run';
 
@@ -35,30 +34,20 @@ function writeAtomic(file: string, text: string): void {
 }
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        datasets: { type: 'string' },
-        profile: { type: 'string', default: 'cpu' },
-        samples: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string', default: 'docs/results' },
-        'work-dir': { type: 'string', default: '.data/report' },
-        notes: { type: 'string' },
-        'no-cas': { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const args = parseFlags(
+    {
+      datasets: { type: 'string' },
+      profile: { type: 'string', default: 'cpu' },
+      samples: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string', default: 'docs/results' },
+      'work-dir': { type: 'string', default: '.data/report' },
+      notes: { type: 'string' },
+      'no-cas': { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
+  if (args === undefined) return 0;
   if (args.datasets === undefined || args.datasets.trim() === '')
     throw new UsageError('--datasets is required');
   const names = [...new Set(args.datasets.split(',').map((n) => n.trim()))];

@@ -6,7 +6,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { flattenValues, inverseScaleSeries, scaleTrainTest } from '@maskgen/data';
 import {
   PRIOR_PROFILES,
@@ -26,7 +25,7 @@ import {
 } from '@maskgen/model';
 import { SYNTHETIC_PREFIX } from '@maskgen/pipeline';
 import { SeededRng, deserializeCheckpoint, disposeCheckpoint, initTensorBackend } from '@maskgen/tensor';
-import { UsageError, integerArg, loadDatasetArg, runMain } from './cli';
+import { UsageError, integerArg, parseFlags, loadDatasetArg, runMain } from './cli';
 
 const USAGE = `usage: npm run train:prior -- --dataset <name> --stage1 <checkpoint> [--profile ${Object.keys(PRIOR_PROFILES).join('|')}]
        [--seed n] [--samples n] [--class balanced|none|<label>] [--out file.csv|file.json] [--prior-out file]
@@ -72,33 +71,23 @@ function classInput(mode: string, count: number, classNames: readonly string[]):
 }
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        dataset: { type: 'string' },
-        stage1: { type: 'string' },
-        profile: { type: 'string', default: 'paper' },
-        seed: { type: 'string' },
-        samples: { type: 'string' },
-        class: { type: 'string', default: 'balanced' },
-        out: { type: 'string' },
-        'prior-out': { type: 'string' },
-        'max-seconds': { type: 'string' },
-        'max-steps': { type: 'string' },
-        eval: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const args = parseFlags(
+    {
+      dataset: { type: 'string' },
+      stage1: { type: 'string' },
+      profile: { type: 'string', default: 'paper' },
+      seed: { type: 'string' },
+      samples: { type: 'string' },
+      class: { type: 'string', default: 'balanced' },
+      out: { type: 'string' },
+      'prior-out': { type: 'string' },
+      'max-seconds': { type: 'string' },
+      'max-steps': { type: 'string' },
+      eval: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
+  if (args === undefined) return 0;
   if (args.dataset === undefined) throw new UsageError('--dataset is required');
   if (args.stage1 === undefined) throw new UsageError('--stage1 is required');
   const profile = args.profile ?? 'paper';

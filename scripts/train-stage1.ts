@@ -5,7 +5,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { flattenValues, scaleTrainTest } from '@maskgen/data';
 import {
   STAGE1_PROFILES,
@@ -17,7 +16,7 @@ import {
 } from '@maskgen/model';
 import { SHARED_UCR_DIR, syntheticDatasetNames } from '@maskgen/pipeline';
 import { SeededRng, initTensorBackend } from '@maskgen/tensor';
-import { UsageError, integerArg, loadDatasetArg, runMain } from './cli';
+import { UsageError, integerArg, parseFlags, loadDatasetArg, runMain } from './cli';
 
 const USAGE = `usage: npm run train:stage1 -- --dataset <name> [--profile ${Object.keys(STAGE1_PROFILES).join('|')}] [--seed n] [--max-steps n] [--out file]
   --dataset    UCR name (vendored, or under ${path.relative(process.cwd(), SHARED_UCR_DIR) || SHARED_UCR_DIR}/<name>/), or
@@ -28,27 +27,17 @@ const USAGE = `usage: npm run train:stage1 -- --dataset <name> [--profile ${Obje
   --out        write the trained checkpoint here`;
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        dataset: { type: 'string' },
-        profile: { type: 'string', default: 'paper' },
-        seed: { type: 'string' },
-        'max-steps': { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const args = parseFlags(
+    {
+      dataset: { type: 'string' },
+      profile: { type: 'string', default: 'paper' },
+      seed: { type: 'string' },
+      'max-steps': { type: 'string' },
+      out: { type: 'string' },
+    },
+    USAGE,
+  );
+  if (args === undefined) return 0;
   if (args.dataset === undefined) throw new UsageError('--dataset is required');
   const profile = args.profile ?? 'paper';
   if (!isStage1Profile(profile)) throw new UsageError(`unknown profile '${profile}'`);
