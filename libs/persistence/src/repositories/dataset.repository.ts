@@ -9,6 +9,7 @@ import {
   type DatasetSplit,
 } from '../entities';
 import { bytesToFloat32, float32ToBytes } from './sample.repository';
+import { teamPageNewestFirst } from './team-page';
 
 export interface NewDatasetSplit {
   values: Float32Array[];
@@ -90,10 +91,8 @@ export class DatasetRepository {
     return this.dataSource.getRepository(DatasetEntity).findOneBy({ id, teamId });
   }
 
-  async listForTeam(teamId: string, offset: number, limit: number): Promise<[DatasetEntity[], number]> {
-    return this.dataSource
-      .getRepository(DatasetEntity)
-      .findAndCount({ where: { teamId }, order: { createdAt: 'DESC' }, skip: offset, take: limit });
+  listForTeam(teamId: string, offset: number, limit: number): Promise<[DatasetEntity[], number]> {
+    return teamPageNewestFirst(this.dataSource.getRepository(DatasetEntity), teamId, {}, offset, limit);
   }
 
   async series(

@@ -10,6 +10,7 @@ import {
   type ModelStage,
   type ModelStatus,
 } from '../entities';
+import { teamPageNewestFirst } from './team-page';
 
 export interface NewModel {
   teamId: string;
@@ -69,15 +70,7 @@ export class ModelRepository {
     offset: number,
     limit: number,
   ): Promise<[ModelEntity[], number]> {
-    return this.dataSource.getRepository(ModelEntity).findAndCount({
-      where: {
-        teamId,
-        ...Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined)),
-      },
-      order: { createdAt: 'DESC' },
-      skip: offset,
-      take: limit,
-    });
+    return teamPageNewestFirst(this.dataSource.getRepository(ModelEntity), teamId, filter, offset, limit);
   }
 
   /** The team's most recently created ready model of a dataset. */

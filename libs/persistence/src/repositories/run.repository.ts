@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { RunEntity, ShardEntity, type RunKind, type RunStatus, type ShardStatus } from '../entities';
+import { teamPageNewestFirst } from './team-page';
 
 export interface NewRun {
   teamId: string;
@@ -139,16 +140,7 @@ export class RunRepository {
     offset: number,
     limit: number,
   ): Promise<[RunEntity[], number]> {
-    return this.dataSource.getRepository(RunEntity).findAndCount({
-      // TypeORM 1 refuses undefined in a where clause, so absent filters are dropped.
-      where: {
-        teamId,
-        ...Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined)),
-      },
-      order: { createdAt: 'DESC' },
-      skip: offset,
-      take: limit,
-    });
+    return teamPageNewestFirst(this.dataSource.getRepository(RunEntity), teamId, filter, offset, limit);
   }
 
   /** Runs of a team that are queued or running: what the per-team limit counts. */
