@@ -52,29 +52,24 @@ const optionalPositiveInt = (max: number) =>
       }),
   );
 
-const postgresUrl = z
-  .string()
-  .trim()
-  .refine((raw) => {
-    try {
-      const url = new URL(raw);
-      return url.protocol === 'postgres:' || url.protocol === 'postgresql:';
-    } catch {
-      return false;
-    }
-  }, 'must be a postgres:// or postgresql:// URL');
+/** A URL with one of these schemes ('redis:', …). */
+const urlWithScheme = (...schemes: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (raw) => {
+        try {
+          return schemes.includes(new URL(raw).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a ${schemes.map((scheme) => `${scheme}//`).join(' or ')} URL`,
+    );
 
-const redisUrl = z
-  .string()
-  .trim()
-  .refine((raw) => {
-    try {
-      const url = new URL(raw);
-      return url.protocol === 'redis:' || url.protocol === 'rediss:';
-    } catch {
-      return false;
-    }
-  }, 'must be a redis:// or rediss:// URL');
+const postgresUrl = urlWithScheme('postgres:', 'postgresql:');
+const redisUrl = urlWithScheme('redis:', 'rediss:');
 
 const emptyAsUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
