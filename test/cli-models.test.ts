@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startApiServer, type ApiServer } from './support/api-server';
+import { startApiServer, uploadOneClassDataset, type ApiServer } from './support/api-server';
 import { cli, ok } from './support/cli';
 
 type Json = Record<string, unknown>;
@@ -99,22 +99,7 @@ describe('maskgen CLI with a trained model', () => {
   });
 
   test('training that fails makes --wait exit 1 with the stage and the message', async () => {
-    // One class only: stage 1 refuses at once.
-    const rows = (count: number) =>
-      Array.from({ length: count }, (_, i) =>
-        ['1', ...Array.from({ length: 16 }, (_, t) => String(Math.sin(t + i)))].join('\t'),
-      ).join('\n');
-    const form = new FormData();
-    form.append('name', 'one-class');
-    form.append('train', new Blob([rows(8)]), 'one_TRAIN.tsv');
-    form.append('test', new Blob([rows(4)]), 'one_TEST.tsv');
-    const uploaded = await fetch(`${server.base}/datasets/upload`, {
-      method: 'POST',
-      headers: { 'x-api-key': server.key },
-      body: form,
-    });
-    assert.equal(uploaded.status, 201, await uploaded.clone().text());
-    const oneClass = ((await uploaded.json()) as { id: string }).id;
+    const oneClass = await uploadOneClassDataset(server.base, server.key);
     const failed = await cli(
       [
         '--json',

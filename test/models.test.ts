@@ -8,7 +8,7 @@ import { ModelRepository } from '@maskgen/persistence';
 import { EventBus, type AppEvent } from '@maskgen/queues';
 import { DataSource } from 'typeorm';
 import { ModelCache } from '../apps/worker/src/models/model-cache';
-import { startApiServer, type ApiServer } from './support/api-server';
+import { startApiServer, uploadOneClassDataset, type ApiServer } from './support/api-server';
 import { waitFor } from './support/services';
 
 type Json = Record<string, unknown>;
@@ -157,21 +157,7 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
   });
 
   test('a model that cannot train (one class) fails with the stage and the message', async () => {
-    const rows = (count: number) =>
-      Array.from({ length: count }, (_, i) =>
-        ['1', ...Array.from({ length: 16 }, (_, t) => String(Math.sin(t + i)))].join('\t'),
-      ).join('\n');
-    const form = new FormData();
-    form.append('name', 'one-class');
-    form.append('train', new Blob([rows(8)]), 'one_TRAIN.tsv');
-    form.append('test', new Blob([rows(4)]), 'one_TEST.tsv');
-    const uploaded = await fetch(`${base}/datasets/upload`, {
-      method: 'POST',
-      headers: { 'x-api-key': keyA },
-      body: form,
-    });
-    assert.equal(uploaded.status, 201, await uploaded.clone().text());
-    const oneClass = String(((await uploaded.json()) as Json).id);
+    const oneClass = await uploadOneClassDataset(base, keyA);
     const created = await call('POST', '/models', keyA, { datasetId: oneClass, profile: 'tiny', seed: 1 });
     assert.equal(created.status, 202, created.text);
     const failed = await waitFor('the model to fail', async () => {

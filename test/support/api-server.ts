@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Module, type INestApplication } from '@nestjs/common';
@@ -122,4 +123,23 @@ export async function startApiServer(
       await db.drop();
     },
   };
+}
+
+/** Uploads a 16-step UCR dataset whose series all have label 1 (stage 1 refuses it at once); returns its id. */
+export async function uploadOneClassDataset(base: string, key: string): Promise<string> {
+  const rows = (count: number) =>
+    Array.from({ length: count }, (_, i) =>
+      ['1', ...Array.from({ length: 16 }, (_, t) => String(Math.sin(t + i)))].join('\t'),
+    ).join('\n');
+  const form = new FormData();
+  form.append('name', 'one-class');
+  form.append('train', new Blob([rows(8)]), 'one_TRAIN.tsv');
+  form.append('test', new Blob([rows(4)]), 'one_TEST.tsv');
+  const uploaded = await fetch(`${base}/datasets/upload`, {
+    method: 'POST',
+    headers: { 'x-api-key': key },
+    body: form,
+  });
+  assert.equal(uploaded.status, 201, await uploaded.clone().text());
+  return ((await uploaded.json()) as { id: string }).id;
 }
