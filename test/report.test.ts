@@ -148,3 +148,67 @@ describe('npm run report', () => {
     }
   });
 });
+
+describe('npm run ess-variants', () => {
+  test('compares naive with ESS D, R and per-sample t* from the same naive tokens; usage errors exit 2', () => {
+    const workDir = mkdtempSync(path.join(os.tmpdir(), 'ess-variants-'));
+    const out = path.join(workDir, 'variants.json');
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--require',
+        '@swc-node/register',
+        'scripts/ess-variants.ts',
+        ...['--dataset', 'ItalyPowerDemand', '--profile', 'tiny', '--seed', '2', '--samples', '10'],
+        ...['--sampling-seeds', '4,5', '--work-dir', workDir, '--out', out],
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as {
+      rows: {
+        variant: string;
+        samplingSeed: number;
+        fid: number;
+        criticDistance: number | null;
+        tStar: number[];
+      }[];
+    };
+    assert.deepEqual(
+      report.rows.map((r) => `${r.samplingSeed} ${r.variant}`),
+      [4, 5].flatMap((seed) =>
+        ['naive', 'ESS D (keepVisible)', 'ESS R (keepVisible = false)', 'ESS D, per-sample t*'].map(
+          (variant) => `${seed} ${variant}`,
+        ),
+      ),
+    );
+    for (const row of report.rows) {
+      assert.ok(Number.isFinite(row.fid), `${row.variant}: finite FID`);
+      if (row.variant === 'naive') assert.equal(row.criticDistance, null);
+      else assert.ok(row.tStar.length >= 1 && row.tStar.every((t) => t >= 1 && t <= 9), row.variant);
+    }
+    // Shared t* (D, R) is one value for the whole request; the markdown table lists every row.
+    for (const row of report.rows.filter((r) => !r.variant.includes('per-sample'))) {
+      assert.ok(row.tStar.length <= 1, row.variant);
+    }
+    assert.equal(run.stdout.split('\n').filter((line) => /^\| [45] \| /.test(line)).length, 8);
+    // The pipeline went into the report's layout, so a second call reuses it.
+    assert.ok(statSync(path.join(runDir(workDir, 'ItalyPowerDemand', 'tiny', 2), 'prior.ckpt')).isFile());
+
+    const bad = spawnSync(
+      process.execPath,
+      [
+        '--require',
+        '@swc-node/register',
+        'scripts/ess-variants.ts',
+        '--dataset',
+        'CBF',
+        '--sampling-seeds',
+        '1,x',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /^error: --sampling-seeds must be an integer/);
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * `npm run ess-variants -- --dataset ItalyPowerDemand [--profile cpu] [--seed 2] [--samples 256]
+ *  [--sampling-seeds 2,3] [--work-dir .data/report] [--out file.json]`
+ *
+ * Unconditional FID of naive decoding against the ESS settings the spec names (ess.md §5.3–§5.4): D (the default,
+ * keepVisible), R (keepVisible = false, the released code's behaviour) and the optional per-sample t*, on one trained
+ * pipeline, for several sampling seeds. The pipeline is the report's (same work dir layout): reused when
+ * `npm run report` already trained it, trained here otherwise. Every variant starts from the same naive tokens of a
+ * seed, so the rows of one seed differ only in what ESS does with them.
+ */
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { type EssConfig } from '@maskgen/model';
+import {
+  TRAINING_PROFILES,
+  evaluateGenerated,
+  isTrainingProfile,
+  loadPipelineModel,
+  prepareDataset,
+} from '@maskgen/pipeline';
+import { initTensorBackend } from '@maskgen/tensor';
+import { UsageError, integerArg, loadDatasetArg, parseFlags, runMain } from './cli';
+import { ensurePipeline } from './report/run';
+
+const USAGE = `usage: npm run ess-variants -- --dataset <name> [--profile ${TRAINING_PROFILES.join('|')}] [--seed n]
+       [--samples n] [--sampling-seeds n,n,...] [--work-dir dir] [--out file.json]
+  --dataset         UCR name (vendored or ../shared/data/ucr) or synthetic:<generator>
+  --profile         training profile (default cpu)
+  --seed            training seed of the pipeline (default 1)
+  --samples         unconditional series per variant and sampling seed (default 256; ≥ 10)
+  --sampling-seeds  comma-separated sampling seeds (default: the training seed)
+  --work-dir        where the report keeps its checkpoints (default .data/report)
+  --out             also write the rows as JSON`;
+
+const VARIANTS: readonly { name: string; method: 'naive' | 'ess'; ess: Partial<EssConfig> }[] = [
+  { name: 'naive', method: 'naive', ess: {} },
+  { name: 'ESS D (keepVisible)', method: 'ess', ess: {} },
+  { name: 'ESS R (keepVisible = false)', method: 'ess', ess: { keepVisible: false, skipNoOpStep: false } },
+  { name: 'ESS D, per-sample t*', method: 'ess', ess: { perSampleTStar: true } },
+];
+
+interface VariantRow {
+  variant: string;
+  samplingSeed: number;
+  fid: number;
+  inceptionScore: number;
+  rocketFid: number;
+  /** Mean raw LF critic code distance of the output tokens (null for naive). */
+  criticDistance: number | null;
+  /** Distinct t* values over the samples (one unless per-sample t*). */
+  tStar: number[];
+  seconds: number;
+}
+
+async function main(): Promise<number> {
+  const args = parseFlags(
+    {
+      dataset: { type: 'string' },
+      profile: { type: 'string', default: 'cpu' },
+      seed: { type: 'string' },
+      samples: { type: 'string' },
+      'sampling-seeds': { type: 'string' },
+      'work-dir': { type: 'string', default: '.data/report' },
+      out: { type: 'string' },
+    },
+    USAGE,
+  );
+  if (args === undefined) return 0;
+  if (args.dataset === undefined || args.dataset.trim() === '') throw new UsageError('--dataset is required');
+  const profile = args.profile ?? 'cpu';
+  if (!isTrainingProfile(profile)) throw new UsageError(`unknown profile '${profile}'`);
+  const seed = integerArg('--seed', args.seed, 0) ?? 1;
+  const samples = integerArg('--samples', args.samples, 10) ?? 256;
+  const samplingSeeds = (args['sampling-seeds'] ?? String(seed))
+    .split(',')
+    .map((raw) => integerArg('--sampling-seeds', raw.trim(), 0)!);
+  const data = prepareDataset(loadDatasetArg(args.dataset.trim(), seed));
+  const workDir = path.resolve(args['work-dir'] ?? '.data/report');
+
+  await initTensorBackend('wasm');
+  const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+  const { checkpoints } = await ensurePipeline(data, { profile, seed, workDir, log });
+  const model = loadPipelineModel(checkpoints);
+  const rows: VariantRow[] = [];
+  try {
+    for (const samplingSeed of samplingSeeds) {
+      for (const variant of VARIANTS) {
+        const out = await model.generate({
+          method: variant.method,
+          count: samples,
+          classes: null,
+          seed: samplingSeed,
+          ess: variant.ess,
+        });
+        const metrics = await evaluateGenerated({
+          classifier: model.classifier!,
+          data,
+          generated: out.scaled,
+          labels: null,
+          seed: samplingSeed,
+        });
+        const row: VariantRow = {
+          variant: variant.name,
+          samplingSeed,
+          fid: metrics.fid,
+          inceptionScore: metrics.inceptionScore,
+          rocketFid: metrics.rocketFid,
+          criticDistance: out.meanCriticDistance?.after ?? null,
+          tStar: out.tStar === null ? [] : [...new Set(out.tStar)].sort((a, b) => a - b),
+          seconds: out.seconds,
+        };
+        rows.push(row);
+        log(`${data.name} sampling seed ${samplingSeed}, ${variant.name}: ${JSON.stringify(row)}`);
+      }
+    }
+  } finally {
+    model.dispose();
+  }
+
+  console.log(`\n${data.name}, ${profile} profile, training seed ${seed}, ${samples} unconditional series\n`);
+  console.log('| sampling seed | variant | FCN FID | IS | ROCKET FID | critic distance | t* |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) {
+    const critic = r.criticDistance === null ? '–' : r.criticDistance.toFixed(2);
+    const tStar = r.tStar.length === 0 ? '–' : r.tStar.join(', ');
+    console.log(
+      `| ${r.samplingSeed} | ${r.variant} | ${r.fid.toFixed(2)} | ${r.inceptionScore.toFixed(2)} | ` +
+        `${r.rocketFid.toFixed(2)} | ${critic} | ${tStar} |`,
+    );
+  }
+  if (args.out !== undefined) {
+    const command =
+      `npm run ess-variants -- --dataset ${data.name} --profile ${profile} --seed ${seed} --samples ${samples} ` +
+      `--sampling-seeds ${samplingSeeds.join(',')}`;
+    writeFileSync(
+      args.out,
+      `${JSON.stringify({ command, dataset: data.name, profile, seed, samples, rows }, null, 2)}\n`,
+    );
+  }
+  return 0;
+}
+
+runMain(main, USAGE);
