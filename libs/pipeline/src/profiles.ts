@@ -28,7 +28,10 @@ export interface PipelineProfile {
 }
 
 const TINY: PipelineProfile = {
-  stage1: { ...STAGE1_CPU_CONFIG, hiddenDim: 8, residualUnits: 1, batchSize: 16, maxSteps: 6 },
+  // 60 stage-1 steps, not fewer: unused codes' EMA sums decay by 0.8 a step while their smoothed counts stay ~1e-5
+  // (ess.md §3.4, §9), so after 6 steps their vectors have norms ~1e5 and a tiny model's samples are ~500× the
+  // data's scale; by 60 steps the largest norm is ~7 (ItalyPowerDemand, measured). It costs ~2 s.
+  stage1: { ...STAGE1_CPU_CONFIG, hiddenDim: 8, residualUnits: 1, batchSize: 16, maxSteps: 60 },
   prior: {
     network: { ...PRIOR_CPU.network, width: 16, layers: 1, heads: 1, headDim: 8 },
     training: { ...PRIOR_CPU.training, batchSize: 8, maxSteps: 6, maxSeconds: null },
