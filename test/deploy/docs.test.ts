@@ -49,13 +49,13 @@ describe('docs/operations.md', () => {
     const value = (suite: string, backend: string, name: string) =>
       bench.results.find((r) => r.suite === suite && r.backend === backend && r.case === name)?.value;
     const quoted: [string, string, string, string][] = [
-      ['matmul', 'wasm', 'n=512', '44.7 GFLOP/s'],
-      ['matmul', 'wasm', 'n=1024', '45.4 GFLOP/s'],
-      ['matmul', 'cpu', 'n=512', '1.07 GFLOP/s'],
-      ['stft', 'wasm', '[32,1024] stft+istft+grad', '8,540 series/s'],
-      ['stft', 'cpu', '[32,1024] stft+istft+grad', '530 series/s'],
-      ['stft', 'wasm', '[256,128] stft+istft+grad', '68,855 series/s'],
-      ['stft', 'cpu', '[256,128] stft+istft+grad', '4,588 series/s'],
+      ['matmul', 'wasm', 'n=512', '17.4 GFLOP/s'],
+      ['matmul', 'wasm', 'n=1024', '22.0 GFLOP/s'],
+      ['matmul', 'cpu', 'n=512', '0.370 GFLOP/s'],
+      ['stft', 'wasm', '[32,1024] stft+istft+grad', '3,726 series/s'],
+      ['stft', 'cpu', '[32,1024] stft+istft+grad', '269 series/s'],
+      ['stft', 'wasm', '[256,128] stft+istft+grad', '29,876 series/s'],
+      ['stft', 'cpu', '[256,128] stft+istft+grad', '1,511 series/s'],
     ];
     for (const [suite, backend, name, shown] of quoted) {
       assert.ok(text.includes(shown), `the document no longer quotes ${shown}`);
