@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { SampleEntity, TokenCriticScoreEntity, type CriticPhase, type TokenBand } from '../entities';
 
 export interface NewSample {
@@ -77,52 +77,6 @@ export function bytesToInt32(bytes: Buffer): Int32Array {
   return new Int32Array(copy.buffer);
 }
 
-/** Array parameters of one column for `unnest`, with its Postgres array type. */
-const SAMPLE_COLUMNS = [
-  ['run_id', 'uuid[]'],
-  ['shard_index', 'int4[]'],
-  ['sample_index', 'int4[]'],
-  ['class_index', 'int4[]'],
-  ['values', 'bytea[]'],
-  ['tokens_lf', 'bytea[]'],
-  ['tokens_hf', 'bytea[]'],
-  ['critic_mean', 'float4[]'],
-  ['critic_max', 'float4[]'],
-  ['remasked_count', 'int4[]'],
-] as const;
-
-/**
- * One INSERT … SELECT FROM unnest(…) per call: ten array parameters instead of ten parameters a row, which
- * Postgres plans once and node-postgres serialises far faster than a multi-row VALUES list (bench suite
- * `queues`). Rows whose (run, shard, index) exist are skipped; returns the rows really inserted.
- */
-async function insertSampleRows(
-  manager: EntityManager,
-  samples: readonly (NewSample & Partial<NewScoredSample>)[],
-): Promise<{ id: string; sample_index: number }[]> {
-  if (samples.length === 0) return [];
-  const column = <T>(pick: (sample: NewSample & Partial<NewScoredSample>) => T) => samples.map(pick);
-  const parameters = [
-    column((s) => s.runId),
-    column((s) => s.shardIndex),
-    column((s) => s.sampleIndex),
-    column((s) => s.classIndex),
-    column((s) => float32ToBytes(s.values)),
-    column((s) => (s.tokensLf ? int32ToBytes(s.tokensLf) : null)),
-    column((s) => (s.tokensHf ? int32ToBytes(s.tokensHf) : null)),
-    column((s) => s.criticMean ?? null),
-    column((s) => s.criticMax ?? null),
-    column((s) => s.remaskedCount ?? null),
-  ];
-  const names = SAMPLE_COLUMNS.map(([name]) => `"${name}"`).join(', ');
-  const arrays = SAMPLE_COLUMNS.map(([, type], i) => `$${i + 1}::${type}`).join(', ');
-  return manager.query(
-    `INSERT INTO samples (${names}) SELECT * FROM unnest(${arrays})
-     ON CONFLICT ON CONSTRAINT uq_samples_run_shard_index DO NOTHING RETURNING id, sample_index`,
-    parameters,
-  );
-}
-
 @Injectable()
 export class SampleRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -134,8 +88,25 @@ export class SampleRepository {
   async insertMany(samples: NewSample[], chunkSize = 1000): Promise<number> {
     let inserted = 0;
     for (let start = 0; start < samples.length; start += chunkSize) {
-      inserted += (await insertSampleRows(this.dataSource.manager, samples.slice(start, start + chunkSize)))
-        .length;
+      const chunk = samples.slice(start, start + chunkSize);
+      const result = await this.dataSource
+        .createQueryBuilder()
+        .insert()
+        .into(SampleEntity)
+        .values(
+          chunk.map((sample) => ({
+            runId: sample.runId,
+            shardIndex: sample.shardIndex,
+            sampleIndex: sample.sampleIndex,
+            classIndex: sample.classIndex,
+            values: float32ToBytes(sample.values),
+          })),
+        )
+        .orIgnore()
+        .returning(['id'])
+        .execute();
+      // RETURNING yields only the rows really inserted; `identifiers` would count ignored ones too.
+      inserted += (result.raw as unknown[]).length;
     }
     return inserted;
   }
@@ -148,7 +119,28 @@ export class SampleRepository {
   async insertScored(samples: NewScoredSample[]): Promise<number> {
     if (samples.length === 0) return 0;
     return this.dataSource.transaction(async (manager) => {
-      const inserted = await insertSampleRows(manager, samples);
+      const result = await manager
+        .createQueryBuilder()
+        .insert()
+        .into(SampleEntity)
+        .values(
+          samples.map((sample) => ({
+            runId: sample.runId,
+            shardIndex: sample.shardIndex,
+            sampleIndex: sample.sampleIndex,
+            classIndex: sample.classIndex,
+            values: float32ToBytes(sample.values),
+            tokensLf: sample.tokensLf ? int32ToBytes(sample.tokensLf) : null,
+            tokensHf: sample.tokensHf ? int32ToBytes(sample.tokensHf) : null,
+            criticMean: sample.criticMean ?? null,
+            criticMax: sample.criticMax ?? null,
+            remaskedCount: sample.remaskedCount ?? null,
+          })),
+        )
+        .orIgnore()
+        .returning(['id', 'sampleIndex'])
+        .execute();
+      const inserted = result.raw as { id: string; sample_index: number }[];
       const idByIndex = new Map(inserted.map((row) => [row.sample_index, row.id]));
       const scoreRows = samples.flatMap((sample) => {
         const sampleId = idByIndex.get(sample.sampleIndex);
