@@ -11,6 +11,7 @@ import {
   type TensorBackendInfo,
   type TensorBackendKind,
 } from '@maskgen/tensor';
+import { UsageError, runMain } from '../scripts/cli';
 import { BENCH_SUITES } from './suites';
 import { type BenchResult } from './types';
 
@@ -84,15 +85,15 @@ function parseCommandLine() {
   }
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const { values } = parseCommandLine();
   if (values.help) {
     console.log(USAGE);
-    return;
+    return 0;
   }
   if (values.list) {
     BENCH_SUITES.forEach((s) => console.log(`${s.name.padEnd(12)} ${s.description}`));
-    return;
+    return 0;
   }
 
   const suiteFilter = splitList(values.suite);
@@ -169,18 +170,7 @@ async function main(): Promise<void> {
   console.log(
     `\n${rows.length} results in ${report.durationSeconds.toFixed(1)} s → ${path.relative(process.cwd(), out)}`,
   );
+  return 0;
 }
 
-/** A bad command line: printed with the usage text and exit code 2. */
-class UsageError extends Error {}
-
-main().catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    console.error(`${error.message}\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  // A suite failed: its stack says where, the usage text would only mislead.
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exitCode = 1;
-});
+runMain(main, USAGE);
