@@ -1,12 +1,14 @@
 /**
  * `npm run ess-variants -- --dataset ItalyPowerDemand [--profile cpu] [--seed 2] [--samples 256]
- *  [--sampling-seeds 2,3] [--work-dir .data/report] [--out file.json]`
+ *  [--sampling-seeds 2,3] [--variants naive,D,R,per-sample] [--critic-temperatures 4,16] [--work-dir .data/report]
+ *  [--out file.json]`
  *
  * Unconditional FID of naive decoding against the ESS settings the spec names (ess.md §5.3–§5.4): D (the default,
  * keepVisible), R (keepVisible = false, the released code's behaviour) and the optional per-sample t*, on one trained
  * pipeline, for several sampling seeds. The pipeline is the report's (same work dir layout): reused when
  * `npm run report` already trained it, trained here otherwise. Every variant starts from the same naive tokens of a
- * seed, so the rows of one seed differ only in what ESS does with them.
+ * seed, so the rows of one seed differ only in what ESS does with them. `--critic-temperatures` adds D with the
+ * critic's softmax over −dist/T (a study knob outside the spec, EssConfig.criticTemperature).
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -22,22 +24,36 @@ import { initTensorBackend } from '@maskgen/tensor';
 import { UsageError, integerArg, loadDatasetArg, parseFlags, runMain } from './cli';
 import { ensurePipeline } from './report/run';
 
+interface Variant {
+  readonly name: string;
+  readonly method: 'naive' | 'ess';
+  readonly ess: Partial<EssConfig>;
+}
+
+const VARIANTS: Readonly<Record<string, Variant>> = {
+  naive: { name: 'naive', method: 'naive', ess: {} },
+  D: { name: 'ESS D (keepVisible)', method: 'ess', ess: {} },
+  R: { name: 'ESS R (keepVisible = false)', method: 'ess', ess: { keepVisible: false, skipNoOpStep: false } },
+  'per-sample': { name: 'ESS D, per-sample t*', method: 'ess', ess: { perSampleTStar: true } },
+};
+
 const USAGE = `usage: npm run ess-variants -- --dataset <name> [--profile ${TRAINING_PROFILES.join('|')}] [--seed n]
-       [--samples n] [--sampling-seeds n,n,...] [--work-dir dir] [--out file.json]
+       [--samples n] [--sampling-seeds n,n,...] [--variants name,...] [--critic-temperatures t,...] [--work-dir dir]
+       [--out file.json]
   --dataset         UCR name (vendored or ../shared/data/ucr) or synthetic:<generator>
   --profile         training profile (default cpu)
   --seed            training seed of the pipeline (default 1)
   --samples         unconditional series per variant and sampling seed (default 256; ≥ 10)
   --sampling-seeds  comma-separated sampling seeds (default: the training seed)
+  --variants        comma-separated subset of ${Object.keys(VARIANTS).join(',')} (default: all)
+  --critic-temperatures  comma-separated positive numbers: also run D with that critic temperature each
   --work-dir        where the report keeps its checkpoints (default .data/report)
   --out             also write the rows as JSON`;
 
-const VARIANTS: readonly { name: string; method: 'naive' | 'ess'; ess: Partial<EssConfig> }[] = [
-  { name: 'naive', method: 'naive', ess: {} },
-  { name: 'ESS D (keepVisible)', method: 'ess', ess: {} },
-  { name: 'ESS R (keepVisible = false)', method: 'ess', ess: { keepVisible: false, skipNoOpStep: false } },
-  { name: 'ESS D, per-sample t*', method: 'ess', ess: { perSampleTStar: true } },
-];
+/** Parses a comma-separated list, every item checked by `parse` (which throws a UsageError). */
+function listArg<T>(raw: string, parse: (item: string) => T): T[] {
+  return raw.split(',').map((item) => parse(item.trim()));
+}
 
 interface VariantRow {
   variant: string;
@@ -60,6 +76,8 @@ async function main(): Promise<number> {
       seed: { type: 'string' },
       samples: { type: 'string' },
       'sampling-seeds': { type: 'string' },
+      variants: { type: 'string' },
+      'critic-temperatures': { type: 'string' },
       'work-dir': { type: 'string', default: '.data/report' },
       out: { type: 'string' },
     },
@@ -71,9 +89,33 @@ async function main(): Promise<number> {
   if (!isTrainingProfile(profile)) throw new UsageError(`unknown profile '${profile}'`);
   const seed = integerArg('--seed', args.seed, 0) ?? 1;
   const samples = integerArg('--samples', args.samples, 10) ?? 256;
-  const samplingSeeds = (args['sampling-seeds'] ?? String(seed))
-    .split(',')
-    .map((raw) => integerArg('--sampling-seeds', raw.trim(), 0)!);
+  const samplingSeeds = listArg(args['sampling-seeds'] ?? String(seed), (raw) =>
+    integerArg('--sampling-seeds', raw, 0)!,
+  );
+  const variants = listArg(args.variants ?? Object.keys(VARIANTS).join(','), (key) => {
+    const variant = Object.hasOwn(VARIANTS, key) ? VARIANTS[key] : undefined;
+    if (variant === undefined) {
+      throw new UsageError(
+        `--variants: unknown variant '${key}' (one of ${Object.keys(VARIANTS).join(', ')})`,
+      );
+    }
+    return variant;
+  });
+  if (args['critic-temperatures'] !== undefined) {
+    for (const temperature of listArg(args['critic-temperatures'], (raw) => {
+      const value = Number(raw);
+      if (raw === '' || !Number.isFinite(value) || value <= 0) {
+        throw new UsageError(`--critic-temperatures: '${raw}' is not a positive number`);
+      }
+      return value;
+    })) {
+      variants.push({
+        name: `ESS D, critic temperature ${temperature}`,
+        method: 'ess',
+        ess: { criticTemperature: temperature },
+      });
+    }
+  }
   const data = prepareDataset(loadDatasetArg(args.dataset.trim(), seed));
   const workDir = path.resolve(args['work-dir'] ?? '.data/report');
 
@@ -84,7 +126,7 @@ async function main(): Promise<number> {
   const rows: VariantRow[] = [];
   try {
     for (const samplingSeed of samplingSeeds) {
-      for (const variant of VARIANTS) {
+      for (const variant of variants) {
         const out = await model.generate({
           method: variant.method,
           count: samples,
@@ -131,7 +173,11 @@ async function main(): Promise<number> {
   if (args.out !== undefined) {
     const command =
       `npm run ess-variants -- --dataset ${data.name} --profile ${profile} --seed ${seed} --samples ${samples} ` +
-      `--sampling-seeds ${samplingSeeds.join(',')}`;
+      `--sampling-seeds ${samplingSeeds.join(',')}` +
+      (args.variants === undefined ? '' : ` --variants ${args.variants}`) +
+      (args['critic-temperatures'] === undefined
+        ? ''
+        : ` --critic-temperatures ${args['critic-temperatures']}`);
     writeFileSync(
       args.out,
       `${JSON.stringify({ command, dataset: data.name, profile, seed, samples, rows }, null, 2)}\n`,

@@ -210,5 +210,51 @@ describe('npm run ess-variants', () => {
     );
     assert.equal(bad.status, 2, bad.stderr);
     assert.match(bad.stderr, /^error: --sampling-seeds must be an integer/);
+
+    // A chosen subset plus critic-temperature rows, on the pipeline trained above.
+    const subset = spawnSync(
+      process.execPath,
+      [
+        '--require',
+        '@swc-node/register',
+        'scripts/ess-variants.ts',
+        ...['--dataset', 'ItalyPowerDemand', '--profile', 'tiny', '--seed', '2', '--samples', '10'],
+        ...['--sampling-seeds', '4', '--variants', 'D', '--critic-temperatures', '1,1e6'],
+        ...['--work-dir', workDir, '--out', out],
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    assert.equal(subset.status, 0, subset.stderr);
+    const temperatureRows = (
+      JSON.parse(readFileSync(out, 'utf8')) as {
+        rows: { variant: string; fid: number; criticDistance: number }[];
+      }
+    ).rows;
+    assert.deepEqual(
+      temperatureRows.map((r) => r.variant),
+      ['ESS D (keepVisible)', 'ESS D, critic temperature 1', 'ESS D, critic temperature 1000000'],
+    );
+    // Temperature 1 is the spec's critic, so it reproduces D exactly (same seed, same naive tokens) ...
+    assert.equal(temperatureRows[1].fid, temperatureRows[0].fid);
+    assert.equal(temperatureRows[1].criticDistance, temperatureRows[0].criticDistance);
+    // ... and D of seed 4 is the same as in the full run above.
+    assert.equal(
+      temperatureRows[0].fid,
+      report.rows.find((r) => r.samplingSeed === 4 && r.variant === 'ESS D (keepVisible)')!.fid,
+    );
+
+    for (const [flag, value, message] of [
+      ['--variants', 'D,Q', /^error: --variants: unknown variant 'Q'/],
+      ['--variants', 'toString', /^error: --variants: unknown variant 'toString'/],
+      ['--critic-temperatures', '4,0', /^error: --critic-temperatures: '0' is not a positive number/],
+    ] as const) {
+      const refused = spawnSync(
+        process.execPath,
+        ['--require', '@swc-node/register', 'scripts/ess-variants.ts', '--dataset', 'CBF', flag, value],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
+      assert.equal(refused.status, 2, refused.stderr);
+      assert.match(refused.stderr, message);
+    }
   });
 });

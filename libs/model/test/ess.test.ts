@@ -117,6 +117,25 @@ test('critic scores: all 1/N when the prior agrees everywhere; a larger distance
   for (let n = 0; n < N; n++) assert.ok(n === 4 ? next[n] < base[n] : next[n] > base[n], `position ${n}`);
 });
 
+test('critic temperature (study knob): softmax of −dist/T; 1 is the spec, large T flattens, T ≤ 0 is refused', () => {
+  const dist = Float64Array.from({ length: 2 * N }, (_, i) => ((i * 7) % 5) * 3);
+  assert.deepEqual(criticScores(dist, 2, N, 1), criticScores(dist, 2, N));
+  const halved = dist.map((d) => d / 2);
+  const atTwo = criticScores(dist, 2, N, 2);
+  const reference = criticScores(halved, 2, N);
+  for (let j = 0; j < atTwo.length; j++) assert.ok(Math.abs(atTwo[j] - reference[j]) < 1e-15, `entry ${j}`);
+  // Flatter, same order: the spread shrinks towards 1/N while the ranking of positions stays.
+  const spread = (v: Float64Array): number => Math.max(...v.subarray(0, N)) - Math.min(...v.subarray(0, N));
+  const hot = criticScores(dist, 2, N, 50);
+  assert.ok(spread(hot) < spread(criticScores(dist, 2, N)));
+  assert.ok(hot.every((v) => Math.abs(v - 1 / N) < 0.5 / N));
+  for (let n = 1; n < N; n++)
+    assert.equal(Math.sign(hot[n] - hot[0]), Math.sign(reference[n] - reference[0]));
+  for (const bad of [0, -1, Number.NaN, Infinity]) {
+    assert.throws(() => criticScores(dist, 2, N, bad), /critic temperature must be a positive finite number/);
+  }
+});
+
 test('reverse sampling masks exactly the m(t*+1) lowest-critic tokens; t* follows the stopping rule', async () => {
   const s = randomGrid(2);
   const { scores } = await selfTokenCritic(ctx, s, B, CLASSES);
@@ -243,6 +262,40 @@ test('sampler: naive reproduces naiveDecode bit for bit; ESS starts from the sam
   });
   assert.deepEqual(chunked.lf, ess.lf);
   assert.deepEqual(chunked.hf, ess.hf);
+  // Critic temperature 1 is the spec's critic; another one changes only how tokens are chosen, not the invariants.
+  const spec = await generateSamples(prior, codebooks, {
+    method: 'ess',
+    count: B,
+    classes: CLASSES,
+    rng,
+    ess: { criticTemperature: 1 },
+  });
+  assert.deepEqual(spec.lf, ess.lf);
+  const flat = await generateSamples(prior, codebooks, {
+    method: 'ess',
+    count: B,
+    classes: CLASSES,
+    rng,
+    ess: { criticTemperature: 1e9 },
+  });
+  const flatInfo = flat.ess!.lf!;
+  for (let j = 0; j < flat.lf.length; j++) {
+    if (flatInfo.remasked[j] === 0) assert.equal(flat.lf[j], reference.lf.ids[j], 'kept tokens never change');
+  }
+  assert.ok(
+    flat.critic!.lf!.before.every((v) => Math.abs(v - 1 / N) < 1e-6),
+    'T → ∞ gives the uniform critic',
+  );
+  await assert.rejects(
+    generateSamples(prior, codebooks, {
+      method: 'ess',
+      count: B,
+      classes: CLASSES,
+      rng,
+      ess: { criticTemperature: 0 },
+    }),
+    /ess.criticTemperature must be a positive finite number/,
+  );
   // §8.11 cost: naive T·B, critic N·B before and after, B per reverse step, (B·2 guided draw + N·B critic) per
   // resampling step from t*+1 (the t* no-op is skipped).
   const tStar = lfInfo.tStar;

@@ -19,6 +19,12 @@ export interface EssConfig {
    * whole request (false).
    */
   readonly perSampleTStar: boolean;
+  /**
+   * Divides the critic's code distances before its softmax: scores = softmax over n of −dist/temperature. The spec
+   * (§5.2) has none, i.e. 1 (the default). Not part of the method: a study knob (docs/ess.md, "critic temperature"),
+   * since squared distances summed over 64 code dimensions make the softmax nearly one-hot at our budgets.
+   */
+  readonly criticTemperature: number;
 }
 
 export const ESS_DEFAULTS: EssConfig = {
@@ -28,4 +34,5 @@ export const ESS_DEFAULTS: EssConfig = {
   keepVisible: true,
   skipNoOpStep: true,
   perSampleTStar: false,
+  criticTemperature: 1,
 };

@@ -34,6 +34,8 @@ export interface CriticContext {
   readonly codeDim: number;
   /** Prior rows (sequences) per pass; bounds memory. */
   readonly rowsPerPass: number;
+  /** Critic softmax temperature (EssConfig.criticTemperature); 1 when absent, as in the spec. */
+  readonly temperature?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -130,8 +132,18 @@ export async function criticDistances(
   return dist;
 }
 
-/** softmax over n of −dist, per row, in float64 (ess.md §5.2): rows sum to 1, values in (0, 1]. */
-export function criticScores(dist: Float64Array, batch: number, tokens: number): Float64Array {
+/**
+ * softmax over n of −dist/temperature, per row, in float64 (ess.md §5.2 with temperature 1): rows sum to 1, values
+ * in (0, 1].
+ */
+export function criticScores(
+  dist: Float64Array,
+  batch: number,
+  tokens: number,
+  temperature = 1,
+): Float64Array {
+  if (!(temperature > 0) || !Number.isFinite(temperature))
+    throw new RangeError(`critic temperature must be a positive finite number, got ${temperature}`);
   const out = new Float64Array(dist.length);
   for (let b = 0; b < batch; b++) {
     const base = b * tokens;
@@ -139,7 +151,7 @@ export function criticScores(dist: Float64Array, batch: number, tokens: number):
     for (let n = 0; n < tokens; n++) min = Math.min(min, dist[base + n]);
     let sum = 0;
     for (let n = 0; n < tokens; n++) {
-      out[base + n] = Math.exp(-(dist[base + n] - min));
+      out[base + n] = Math.exp(-(dist[base + n] - min) / temperature);
       sum += out[base + n];
     }
     for (let n = 0; n < tokens; n++) out[base + n] /= sum;
@@ -157,5 +169,5 @@ export async function selfTokenCritic(
   counter?: PassCounter,
 ): Promise<{ scores: Float64Array; distances: Float64Array }> {
   const distances = await criticDistances(ctx, s, batch, classes, lfIds, counter);
-  return { scores: criticScores(distances, batch, ctx.prior.shape.tokens), distances };
+  return { scores: criticScores(distances, batch, ctx.prior.shape.tokens, ctx.temperature), distances };
 }

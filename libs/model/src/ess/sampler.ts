@@ -75,6 +75,7 @@ function context(
   prior: BranchPrior,
   codebook: tf.Tensor2D,
   rows: number,
+  temperature: number,
   signal?: AbortSignal,
 ): CriticContext {
   return {
@@ -82,6 +83,7 @@ function context(
     distances: codeDistanceTable(codebook),
     codeDim: codebook.shape[1],
     rowsPerPass: rows,
+    temperature,
     signal,
   };
 }
@@ -100,12 +102,17 @@ export async function generateSamples(
   const { count, classes, rng, signal } = options;
   const config: SamplingConfig = { ...PRIOR_PAPER.sampling, ...options.sampling };
   const ess: EssConfig = { ...ESS_DEFAULTS, ...options.ess };
+  if (!(ess.criticTemperature > 0) || !Number.isFinite(ess.criticTemperature)) {
+    throw new RangeError(
+      `ess.criticTemperature must be a positive finite number, got ${ess.criticTemperature}`,
+    );
+  }
   if (options.decode === true && stage1 === undefined) throw new Error('decode needs stage 1');
   const chunk = Math.min(count, naiveChunkSize(prior, options.memoryBudgetBytes));
   // An unguided pass holds half of what naiveChunkSize budgets for a guided one.
   const rows = 2 * naiveChunkSize(prior, options.memoryBudgetBytes);
-  const lfCtx = context(prior.lf, codebooks.lf, rows, signal);
-  const hfCtx = context(prior.hf, codebooks.hf, rows, signal);
+  const lfCtx = context(prior.lf, codebooks.lf, rows, ess.criticTemperature, signal);
+  const hfCtx = context(prior.hf, codebooks.hf, rows, ess.criticTemperature, signal);
   const lfCount: PassCounter = { passes: 0 };
   const hfCount: PassCounter = { passes: 0 };
   const passes = (b: number, guided: boolean): number =>
