@@ -44,21 +44,24 @@ export function integerArg(flag: string, raw: string | undefined, min: number): 
 }
 
 /** Runs main and sets the exit code: its result, 2 for a UsageError (with the usage text), 1 for anything else. */
-export function runMain(main: () => Promise<number>, usage: string): void {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      if (error instanceof UsageError) {
-        console.error(`error: ${error.message}\n${usage}`);
-        process.exitCode = 2;
-      } else {
-        console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-        process.exitCode = 1;
-      }
-    },
-  );
+export function runMain(main: () => Promise<number> | number, usage: string): void {
+  // Through a promise, so a synchronous throw in main is reported the same way as a rejection.
+  Promise.resolve()
+    .then(main)
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (error: unknown) => {
+        if (error instanceof UsageError) {
+          console.error(`error: ${error.message}\n${usage}`);
+          process.exitCode = 2;
+        } else {
+          console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+          process.exitCode = 1;
+        }
+      },
+    );
 }
 
 /** `loadDatasetByName` with an unknown name reported as a usage error. */

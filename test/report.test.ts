@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initTensorBackend } from '@maskgen/tensor';
 import { type PreparedDataset, loadDatasetByName, prepareDataset } from '@maskgen/pipeline';
 import { collectResults, renderJson, renderMarkdown } from '../scripts/report/markdown';
+import { computeTrend, median, renderTrend, signTest } from '../scripts/report/trend';
 import {
   type DatasetResult,
   conditionalClasses,
@@ -19,6 +20,37 @@ import {
 } from '../scripts/report/run';
 
 const ROOT = path.resolve(__dirname, '..');
+
+const method = (fid: number, critic: number, cas?: number) => ({
+  fid,
+  inceptionScore: 1.5,
+  inceptionScoreStd: 0.1,
+  rocketFid: fid * 10,
+  criticDistance: critic,
+  ...(cas === undefined ? {} : { cas }),
+  count: 100,
+  tStar: null,
+  generateSeconds: 3,
+  priorPasses: { lf: 1, hf: 1 },
+});
+const stage = { metrics: { seconds: 1, testAccuracy: 0.9, testMse: 0.01, loss: 2 }, reused: false };
+/** A finished report result with the given FCN FIDs (conditional ESS FID = essFid + 1). */
+const make = (dataset: string, naiveFid: number, essFid: number, seed = 1): DatasetResult => ({
+  version: 1,
+  dataset,
+  profile: 'cpu',
+  seed,
+  samples: 100,
+  command: 'npm run report -- --datasets GunPoint,CBF',
+  finishedAt: '2026-11-29T11:00:00.000Z',
+  data: { train: 50, test: 150, length: 150, classes: 2 },
+  stages: { stage1: stage, prior: stage, critic: stage, classifier: stage },
+  results: {
+    unconditional: { naive: method(naiveFid, 5), ess: method(essFid, 3) },
+    conditional: { naive: method(naiveFid, 5, 0.8), ess: method(essFid + 1, 3, 0.85) },
+  },
+});
+
 let data: PreparedDataset;
 
 before(async () => {
@@ -88,34 +120,6 @@ describe('npm run report', () => {
   });
 
   test('markdown and JSON list every finished dataset, the summary counts and the paper figures', () => {
-    const method = (fid: number, critic: number, cas?: number) => ({
-      fid,
-      inceptionScore: 1.5,
-      inceptionScoreStd: 0.1,
-      rocketFid: fid * 10,
-      criticDistance: critic,
-      ...(cas === undefined ? {} : { cas }),
-      count: 100,
-      tStar: null,
-      generateSeconds: 3,
-      priorPasses: { lf: 1, hf: 1 },
-    });
-    const stage = { metrics: { seconds: 1, testAccuracy: 0.9, testMse: 0.01, loss: 2 }, reused: false };
-    const make = (dataset: string, naiveFid: number, essFid: number): DatasetResult => ({
-      version: 1,
-      dataset,
-      profile: 'cpu',
-      seed: 1,
-      samples: 100,
-      command: 'npm run report -- --datasets GunPoint,CBF',
-      finishedAt: '2026-11-29T11:00:00.000Z',
-      data: { train: 50, test: 150, length: 150, classes: 2 },
-      stages: { stage1: stage, prior: stage, critic: stage, classifier: stage },
-      results: {
-        unconditional: { naive: method(naiveFid, 5), ess: method(essFid, 3) },
-        conditional: { naive: method(naiveFid, 5, 0.8), ess: method(essFid + 1, 3, 0.85) },
-      },
-    });
     const results = [make('CBF', 2, 1.5), make('GunPoint', 1, 1.25)];
     const md = renderMarkdown(results, 'A note.');
     assert.match(md, /npm run report -- --datasets GunPoint,CBF/);
@@ -254,6 +258,78 @@ describe('npm run ess-variants', () => {
         { cwd: ROOT, encoding: 'utf8' },
       );
       assert.equal(refused.status, 2, refused.stderr);
+      assert.match(refused.stderr, message);
+    }
+  });
+});
+
+describe('npm run ess-trend', () => {
+  test('counts pairs where ESS lowers FID, the median change, a sign test and the 5 × 3 coverage', () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.equal(signTest(0, 5), 2 / 32);
+    assert.equal(signTest(5, 10), 1);
+    assert.ok(Math.abs(signTest(2, 10) - 112 / 1024) < 1e-12);
+
+    // Unconditional changes: -50 %, +10 %, +20 %, -25 %, +100 % → 2 of 5 better, median +10 %.
+    const results = [
+      make('A', 2, 1, 1),
+      make('A', 1, 1.1, 2),
+      make('B', 1, 1.2, 1),
+      make('B', 4, 3, 2),
+      make('B', 1, 2, 3),
+    ];
+    const trend = computeTrend(results);
+    const [uncond, cond] = trend.summaries;
+    assert.equal(uncond.conditioning, 'unconditional');
+    assert.equal(uncond.pairs, 5);
+    assert.equal(uncond.essBetter, 2);
+    assert.ok(Math.abs(uncond.medianChange - 0.1) < 1e-12);
+    assert.equal(uncond.majorityImproves, false);
+    assert.equal(uncond.medianImproves, false);
+    // Conditional ESS FID is essFid + 1: worse everywhere.
+    assert.equal(cond.essBetter, 0);
+    assert.deepEqual(trend.seeds, { A: [1, 2], B: [1, 2, 3] });
+    assert.deepEqual(trend.covered, ['B']);
+    assert.deepEqual(
+      trend.pairs.unconditional.map((p) => `${p.dataset}${p.seed}`),
+      ['A1', 'A2', 'B1', 'B2', 'B3'],
+    );
+
+    const md = renderTrend(trend);
+    assert.match(md, /\| A \| 1 \| 100 \| 2\.00 \| \*\*1\.00\*\* \| -50 % \|/);
+    assert.match(md, /\| unconditional \| 5 \| 2 \| \+10 % \| 1\.00 \| no \| no \| 0 \|/);
+    assert.match(md, /Coverage: 2 datasets; 1 with at least 3 training seeds/);
+    assert.throws(() => computeTrend([make('A', 1, 1, 1), make('A', 2, 2, 1)]), /A seed 1 appears twice/);
+  });
+
+  test('reads report JSON files; bad or duplicate inputs exit 2', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ess-trend-'));
+    const first = path.join(dir, 'a.json');
+    const second = path.join(dir, 'b.json');
+    writeFileSync(first, renderJson([make('CBF', 2, 1.5, 1), make('GunPoint', 1, 1.25, 1)]));
+    writeFileSync(second, renderJson([make('CBF', 2, 3, 2)]));
+    const out = path.join(dir, 'trend.md');
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['--require', '@swc-node/register', 'scripts/ess-trend.ts', ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+    const ok = run('--results', `${first},${second}`, '--out', out);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(readFileSync(out, 'utf8'), ok.stdout);
+    assert.match(ok.stdout, /\| unconditional \| 3 \| 1 \|/);
+    assert.match(ok.stdout, /CBF \(1, 2\), GunPoint \(1\)/);
+
+    writeFileSync(path.join(dir, 'not-report.json'), '{"rows": []}');
+    for (const [args, message] of [
+      [['--results', `${first},${first}`], /CBF seed 1 appears twice/],
+      [['--results', path.join(dir, 'missing.json')], /cannot read .*missing\.json/],
+      [['--results', path.join(dir, 'not-report.json')], /is not an npm run report JSON/],
+      [[], /--results needs report JSON files/],
+    ] as const) {
+      const refused = run(...args);
+      assert.equal(refused.status, 2, `${args.join(' ')}: ${refused.stderr}`);
       assert.match(refused.stderr, message);
     }
   });
