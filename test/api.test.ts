@@ -300,8 +300,12 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
     );
     assert.equal(before.size, 200);
 
-    const retried = await call('POST', `/runs/${id}/retry`, keyA);
-    assert.equal(retried.status, 200, retried.text);
+    // Two retries at once: exactly one reopens and enqueues the run, the other is told it is no longer failed.
+    const both = await Promise.all([
+      call('POST', `/runs/${id}/retry`, keyA),
+      call('POST', `/runs/${id}/retry`, keyA),
+    ]);
+    assert.deepEqual(both.map((r) => r.status).sort(), [200, 409], both.map((r) => r.text).join('\n'));
     const done = await waitFor('the retried run to succeed', async () => {
       const run = (await call('GET', `/runs/${id}`, keyA)).json as unknown as RunBody;
       return run.status === 'succeeded' || run.status === 'failed' ? run : undefined;

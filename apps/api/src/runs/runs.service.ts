@@ -106,6 +106,8 @@ export class RunsService {
       throw new ConflictException(`Run is ${run.status}; only failed generation runs can be retried`);
     // A run whose shards all succeeded (e.g. its evaluation failed) gets its finalising and evaluation jobs again.
     const shards = await this.runs.reopenFailedShards(run.id);
+    // Another retry (or a status change) got there between the read above and the reopen: enqueue nothing twice.
+    if (shards === null) throw new ConflictException('Run is no longer failed; it was retried concurrently');
     const priority = typeof run.params.priority === 'number' ? run.params.priority : 5;
     await this.starter.enqueue(run, shards, priority, `r${Date.now().toString(36)}`);
     await this.progress.runChanged(run.id);

@@ -177,9 +177,10 @@ export class RunRepository {
 
   /**
    * Puts a failed run's failed (and cancelled) shards back in the queue state and reopens the run.
-   * Returns the shards to enqueue again; none when the run is not failed.
+   * Returns the shards to enqueue again (none when every shard had succeeded), or null when the run was not failed,
+   * e.g. because a concurrent retry reopened it first: only one caller may enqueue its jobs.
    */
-  async reopenFailedShards(id: string): Promise<ShardEntity[]> {
+  async reopenFailedShards(id: string): Promise<ShardEntity[] | null> {
     return this.dataSource.transaction(async (manager) => {
       const reopened = await manager
         .createQueryBuilder()
@@ -187,7 +188,7 @@ export class RunRepository {
         .set({ status: 'queued', error: null, finishedAt: null })
         .where(`id = :id AND status = 'failed'`, { id })
         .execute();
-      if ((reopened.affected ?? 0) === 0) return [];
+      if ((reopened.affected ?? 0) === 0) return null;
       await manager
         .createQueryBuilder()
         .update(ShardEntity)
