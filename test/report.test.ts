@@ -153,20 +153,20 @@ describe('npm run report', () => {
   });
 });
 
+/** Runs `npm run ess-variants` with these arguments (synchronously, in the repository root). */
+const essVariants = (...args: string[]) =>
+  spawnSync(process.execPath, ['--require', '@swc-node/register', 'scripts/ess-variants.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+
 describe('npm run ess-variants', () => {
   test('compares naive with ESS D, R and per-sample t* from the same naive tokens; usage errors exit 2', () => {
     const workDir = mkdtempSync(path.join(os.tmpdir(), 'ess-variants-'));
     const out = path.join(workDir, 'variants.json');
-    const run = spawnSync(
-      process.execPath,
-      [
-        '--require',
-        '@swc-node/register',
-        'scripts/ess-variants.ts',
-        ...['--dataset', 'ItalyPowerDemand', '--profile', 'tiny', '--seed', '2', '--samples', '10'],
-        ...['--sampling-seeds', '4,5', '--work-dir', workDir, '--out', out],
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
+    const run = essVariants(
+      ...['--dataset', 'ItalyPowerDemand', '--profile', 'tiny', '--seed', '2', '--samples', '10'],
+      ...['--sampling-seeds', '4,5', '--work-dir', workDir, '--out', out],
     );
     assert.equal(run.status, 0, run.stderr);
     const report = JSON.parse(readFileSync(out, 'utf8')) as {
@@ -199,34 +199,15 @@ describe('npm run ess-variants', () => {
     // The pipeline went into the report's layout, so a second call reuses it.
     assert.ok(statSync(path.join(runDir(workDir, 'ItalyPowerDemand', 'tiny', 2), 'prior.ckpt')).isFile());
 
-    const bad = spawnSync(
-      process.execPath,
-      [
-        '--require',
-        '@swc-node/register',
-        'scripts/ess-variants.ts',
-        '--dataset',
-        'CBF',
-        '--sampling-seeds',
-        '1,x',
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const bad = essVariants('--dataset', 'CBF', '--sampling-seeds', '1,x');
     assert.equal(bad.status, 2, bad.stderr);
     assert.match(bad.stderr, /^error: --sampling-seeds must be an integer/);
 
     // A chosen subset plus critic-temperature rows, on the pipeline trained above.
-    const subset = spawnSync(
-      process.execPath,
-      [
-        '--require',
-        '@swc-node/register',
-        'scripts/ess-variants.ts',
-        ...['--dataset', 'ItalyPowerDemand', '--profile', 'tiny', '--seed', '2', '--samples', '10'],
-        ...['--sampling-seeds', '4', '--variants', 'D', '--critic-temperatures', '1,1e6'],
-        ...['--work-dir', workDir, '--out', out],
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
+    const subset = essVariants(
+      ...['--dataset', 'ItalyPowerDemand', '--profile', 'tiny', '--seed', '2', '--samples', '10'],
+      ...['--sampling-seeds', '4', '--variants', 'D', '--critic-temperatures', '1,1e6'],
+      ...['--work-dir', workDir, '--out', out],
     );
     assert.equal(subset.status, 0, subset.stderr);
     const temperatureRows = (
@@ -252,11 +233,7 @@ describe('npm run ess-variants', () => {
       ['--variants', 'toString', /^error: --variants: unknown variant 'toString'/],
       ['--critic-temperatures', '4,0', /^error: --critic-temperatures: '0' is not a positive number/],
     ] as const) {
-      const refused = spawnSync(
-        process.execPath,
-        ['--require', '@swc-node/register', 'scripts/ess-variants.ts', '--dataset', 'CBF', flag, value],
-        { cwd: ROOT, encoding: 'utf8' },
-      );
+      const refused = essVariants('--dataset', 'CBF', flag, value);
       assert.equal(refused.status, 2, refused.stderr);
       assert.match(refused.stderr, message);
     }
