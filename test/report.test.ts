@@ -277,6 +277,18 @@ describe('npm run ess-trend', () => {
     assert.match(md, /\| A \| 1 \| 100 \| 2\.00 \| \*\*1\.00\*\* \| -50 % \|/);
     assert.match(md, /\| unconditional \| 5 \| 2 \| \+10 % \| 1\.00 \| no \| no \| 0 \|/);
     assert.match(md, /Coverage: 2 datasets; 1 with at least 3 training seeds/);
+    // Per dataset: A's changes -50 %, +10 % (median -20 %); B's +20 %, -25 %, +100 % (median +20 %).
+    assert.deepEqual(
+      uncond.datasets.map((d) => [d.dataset, d.seeds, d.essBetter, Math.round(d.medianChange * 100)]),
+      [
+        ['A', 2, 1, -20],
+        ['B', 3, 1, 20],
+      ],
+    );
+    assert.equal(uncond.datasetsImproved, 1);
+    assert.equal(cond.datasetsImproved, 0);
+    assert.match(md, /\| A \| -20 % \(1 of 2\) \| \+55 % \(0 of 2\) \|/);
+    assert.match(md, /\| datasets improved \| 1 of 2 \| 0 of 2 \|/);
     assert.throws(() => computeTrend([make('A', 1, 1, 1), make('A', 2, 2, 1)]), /A seed 1 appears twice/);
   });
 

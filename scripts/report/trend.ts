@@ -24,6 +24,15 @@ export interface TrendPair {
   readonly tStar: number | null;
 }
 
+/** One dataset over its training seeds. */
+export interface TrendDataset {
+  readonly dataset: string;
+  readonly seeds: number;
+  readonly essBetter: number;
+  /** Median over the seeds of (ESS − naive) / naive. */
+  readonly medianChange: number;
+}
+
 export interface TrendSummary {
   readonly conditioning: Conditioning;
   readonly pairs: number;
@@ -36,6 +45,10 @@ export interface TrendSummary {
   readonly signTestP: number;
   readonly majorityImproves: boolean;
   readonly medianImproves: boolean;
+  /** §8.10's "on most datasets": per dataset, the median change over its seeds. */
+  readonly datasets: TrendDataset[];
+  /** Datasets whose median change is negative. */
+  readonly datasetsImproved: number;
 }
 
 export interface Trend {
@@ -98,6 +111,15 @@ export function computeTrend(results: readonly DatasetResult[]): Trend {
     const list = pairs[conditioning];
     const essBetter = list.filter((p) => p.essFid < p.naiveFid).length;
     const medianChange = median(list.map((p) => p.change));
+    const datasets = [...new Set(list.map((p) => p.dataset))].map((dataset) => {
+      const own = list.filter((p) => p.dataset === dataset);
+      return {
+        dataset,
+        seeds: own.length,
+        essBetter: own.filter((p) => p.essFid < p.naiveFid).length,
+        medianChange: median(own.map((p) => p.change)),
+      };
+    });
     summaries.push({
       conditioning,
       pairs: list.length,
@@ -107,6 +129,8 @@ export function computeTrend(results: readonly DatasetResult[]): Trend {
       signTestP: signTest(essBetter, list.length),
       majorityImproves: essBetter * 2 > list.length,
       medianImproves: medianChange < 0,
+      datasets,
+      datasetsImproved: datasets.filter((d) => d.medianChange < 0).length,
     });
   }
   const seeds: Record<string, number[]> = {};
@@ -148,6 +172,21 @@ export function renderTrend(trend: Trend): string {
         `${yes(s.majorityImproves)} | ${yes(s.medianImproves)} | ${s.isLower} |`,
     );
   }
+  lines.push('');
+  lines.push('Per dataset (median change over its training seeds; ESS lower FID in k of n seeds):');
+  lines.push('');
+  lines.push(`| dataset | ${CONDITIONINGS.join(' | ')} |`);
+  lines.push(`| --- | ${CONDITIONINGS.map(() => '---').join(' | ')} |`);
+  for (const dataset of Object.keys(trend.seeds)) {
+    const cells = trend.summaries.map((s) => {
+      const d = s.datasets.find((entry) => entry.dataset === dataset)!;
+      return `${pct(d.medianChange)} (${d.essBetter} of ${d.seeds})`;
+    });
+    lines.push(`| ${dataset} | ${cells.join(' | ')} |`);
+  }
+  lines.push(
+    `| datasets improved | ${trend.summaries.map((s) => `${s.datasetsImproved} of ${s.datasets.length}`).join(' | ')} |`,
+  );
   lines.push('');
   const datasets = Object.keys(trend.seeds);
   lines.push(
