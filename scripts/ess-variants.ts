@@ -50,6 +50,14 @@ const USAGE = `usage: npm run ess-variants -- --dataset <name> [--profile ${TRAI
   --work-dir        where the report keeps its checkpoints (default .data/report)
   --out             also write the rows as JSON`;
 
+/** Share of non-zero distances over all tokens, and the median and 90th percentile of the non-zero ones. */
+function nonZeroSpread(perSample: readonly Float64Array[]): { share: number; median: number; p90: number } {
+  const all = perSample.flatMap((d) => Array.from(d));
+  const nonZero = all.filter((d) => d > 0).sort((a, b) => a - b);
+  const at = (q: number) => (nonZero.length === 0 ? 0 : nonZero[Math.floor(q * (nonZero.length - 1))]);
+  return { share: all.length === 0 ? 0 : nonZero.length / all.length, median: at(0.5), p90: at(0.9) };
+}
+
 /** Parses a comma-separated list, every item checked by `parse` (which throws a UsageError). */
 function listArg<T>(raw: string, parse: (item: string) => T): T[] {
   return raw.split(',').map((item) => parse(item.trim()));
@@ -61,8 +69,10 @@ interface VariantRow {
   fid: number;
   inceptionScore: number;
   rocketFid: number;
-  /** Mean raw LF critic code distance of the output tokens (null for naive). */
-  criticDistance: number | null;
+  /** Mean raw LF critic code distance ‖e_s − e_pred‖² of the output tokens (naive's are scored too). */
+  criticDistance: number;
+  /** How those per-token distances spread: the share that is non-zero, and the median and 90th percentile of those. */
+  nonZeroDistances: { share: number; median: number; p90: number };
   /** Distinct t* values over the samples (one unless per-sample t*). */
   tStar: number[];
   seconds: number;
@@ -133,6 +143,7 @@ async function main(): Promise<number> {
           classes: null,
           seed: samplingSeed,
           ess: variant.ess,
+          scoreNaive: true,
         });
         const metrics = await evaluateGenerated({
           classifier: model.classifier!,
@@ -147,7 +158,10 @@ async function main(): Promise<number> {
           fid: metrics.fid,
           inceptionScore: metrics.inceptionScore,
           rocketFid: metrics.rocketFid,
-          criticDistance: out.meanCriticDistance?.after ?? null,
+          criticDistance: out.meanCriticDistance!.after,
+          nonZeroDistances: nonZeroSpread(
+            out.critic!.map((c) => c.lf.distancesAfter ?? c.lf.distancesBefore),
+          ),
           tStar: out.tStar === null ? [] : [...new Set(out.tStar)].sort((a, b) => a - b),
           seconds: out.seconds,
         };
@@ -160,14 +174,18 @@ async function main(): Promise<number> {
   }
 
   console.log(`\n${data.name}, ${profile} profile, training seed ${seed}, ${samples} unconditional series\n`);
-  console.log('| sampling seed | variant | FCN FID | IS | ROCKET FID | critic distance | t* |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log(
+    '| sampling seed | variant | FCN FID | IS | ROCKET FID | critic distance | non-zero share, median, p90 | t* |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
-    const critic = r.criticDistance === null ? '–' : r.criticDistance.toFixed(2);
+    const critic = r.criticDistance.toFixed(2);
+    const spread = r.nonZeroDistances;
+    const spreadCell = `${(100 * spread.share).toFixed(0)} %, ${spread.median.toFixed(2)}, ${spread.p90.toFixed(2)}`;
     const tStar = r.tStar.length === 0 ? '–' : r.tStar.join(', ');
     console.log(
       `| ${r.samplingSeed} | ${r.variant} | ${r.fid.toFixed(2)} | ${r.inceptionScore.toFixed(2)} | ` +
-        `${r.rocketFid.toFixed(2)} | ${critic} | ${tStar} |`,
+        `${r.rocketFid.toFixed(2)} | ${critic} | ${spreadCell} | ${tStar} |`,
     );
   }
   if (args.out !== undefined) {
