@@ -281,16 +281,7 @@ test('sampler: naive reproduces naiveDecode bit for bit; ESS starts from the sam
     flat.critic!.lf!.before.every((v) => Math.abs(v - 1 / N) < 1e-6),
     'T → ∞ gives the uniform critic',
   );
-  await assert.rejects(
-    generateSamples(prior, codebooks, {
-      method: 'ess',
-      count: B,
-      classes: CLASSES,
-      rng,
-      ess: { criticTemperature: 0 },
-    }),
-    /ess.criticTemperature must be a positive finite number/,
-  );
+  await assert.rejects(withTemperature(0), /ess.criticTemperature must be a positive finite number/);
   // §8.11 cost: naive T·B, critic N·B before and after, B per reverse step, (B·2 guided draw + N·B critic) per
   // resampling step from t*+1 (the t* no-op is skipped).
   const tStar = lfInfo.tStar;

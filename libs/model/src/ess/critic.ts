@@ -132,6 +132,12 @@ export async function criticDistances(
   return dist;
 }
 
+/** Throws unless the critic temperature is a positive finite number; `name` is how the caller calls it. */
+export function assertCriticTemperature(temperature: number, name = 'critic temperature'): void {
+  if (!(temperature > 0) || !Number.isFinite(temperature))
+    throw new RangeError(`${name} must be a positive finite number, got ${temperature}`);
+}
+
 /**
  * softmax over n of −dist/temperature, per row, in float64 (ess.md §5.2 with temperature 1): rows sum to 1, values
  * in (0, 1].
@@ -142,8 +148,7 @@ export function criticScores(
   tokens: number,
   temperature = 1,
 ): Float64Array {
-  if (!(temperature > 0) || !Number.isFinite(temperature))
-    throw new RangeError(`critic temperature must be a positive finite number, got ${temperature}`);
+  assertCriticTemperature(temperature);
   const out = new Float64Array(dist.length);
   for (let b = 0; b < batch; b++) {
     const base = b * tokens;

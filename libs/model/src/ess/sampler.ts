@@ -8,7 +8,13 @@ import { type ClassInput } from '../sampling/helpers';
 import { type DecodedSeries, decodeSamples } from '../sampling/decode';
 import { type BranchTrajectory, decodeBranchNaive, naiveChunkSize, naiveDecode } from '../sampling/naive';
 import { ESS_DEFAULTS, type EssConfig } from './config';
-import { type CriticContext, type PassCounter, codeDistanceTable, selfTokenCritic } from './critic';
+import {
+  type CriticContext,
+  type PassCounter,
+  assertCriticTemperature,
+  codeDistanceTable,
+  selfTokenCritic,
+} from './critic';
 import { criticalReverse } from './reverse';
 import { criticalResample } from './resample';
 
@@ -102,11 +108,8 @@ export async function generateSamples(
   const { count, classes, rng, signal } = options;
   const config: SamplingConfig = { ...PRIOR_PAPER.sampling, ...options.sampling };
   const ess: EssConfig = { ...ESS_DEFAULTS, ...options.ess };
-  if (!(ess.criticTemperature > 0) || !Number.isFinite(ess.criticTemperature)) {
-    throw new RangeError(
-      `ess.criticTemperature must be a positive finite number, got ${ess.criticTemperature}`,
-    );
-  }
+  // Checked before the naive stage, not first when the critic runs.
+  assertCriticTemperature(ess.criticTemperature, 'ess.criticTemperature');
   if (options.decode === true && stage1 === undefined) throw new Error('decode needs stage 1');
   const chunk = Math.min(count, naiveChunkSize(prior, options.memoryBudgetBytes));
   // An unguided pass holds half of what naiveChunkSize budgets for a guided one.
