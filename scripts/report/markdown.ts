@@ -42,7 +42,8 @@ export function collectResults(
   return out.sort((a, b) => a.dataset.localeCompare(b.dataset));
 }
 
-const f = (x: number | undefined, digits = 2): string =>
+/** A table cell: the number to `digits` places, or '–' when absent or not finite. */
+export const f = (x: number | undefined, digits = 2): string =>
   x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
 
 function better(naive: number, ess: number): string {

@@ -2,6 +2,7 @@
  * The §8.10 quality trend (ess.md): naive vs ESS FCN FID over every (dataset, training seed) pair of one or more
  * report JSON files, per conditioning, as a majority count and a median relative change.
  */
+import { f } from './markdown';
 import { type Conditioning, type DatasetResult } from './run';
 
 export const CONDITIONINGS: readonly Conditioning[] = ['unconditional', 'conditional'];
@@ -139,7 +140,6 @@ export function computeTrend(results: readonly DatasetResult[]): Trend {
   return { pairs, summaries, seeds, covered };
 }
 
-const f = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '–');
 const pct = (x: number): string => `${x > 0 ? '+' : ''}${(100 * x).toFixed(0)} %`;
 const yes = (b: boolean): string => (b ? 'yes' : 'no');
 
