@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { SampleEntity, TokenCriticScoreEntity, type CriticPhase, type TokenBand } from '../entities';
 
 export interface NewSample {
@@ -77,38 +77,6 @@ export function bytesToInt32(bytes: Buffer): Int32Array {
   return new Int32Array(copy.buffer);
 }
 
-/**
- * One multi-row INSERT; rows whose (run, shard, index) exist are skipped. Returns the rows really inserted
- * (RETURNING yields only those; TypeORM's `identifiers` would list ignored ones too).
- */
-async function insertSampleRows(
-  manager: EntityManager,
-  samples: readonly (NewSample & Partial<NewScoredSample>)[],
-): Promise<{ id: string; sample_index: number }[]> {
-  const result = await manager
-    .createQueryBuilder()
-    .insert()
-    .into(SampleEntity)
-    .values(
-      samples.map((sample) => ({
-        runId: sample.runId,
-        shardIndex: sample.shardIndex,
-        sampleIndex: sample.sampleIndex,
-        classIndex: sample.classIndex,
-        values: float32ToBytes(sample.values),
-        tokensLf: sample.tokensLf ? int32ToBytes(sample.tokensLf) : null,
-        tokensHf: sample.tokensHf ? int32ToBytes(sample.tokensHf) : null,
-        criticMean: sample.criticMean ?? null,
-        criticMax: sample.criticMax ?? null,
-        remaskedCount: sample.remaskedCount ?? null,
-      })),
-    )
-    .orIgnore()
-    .returning(['id', 'sampleIndex'])
-    .execute();
-  return result.raw as { id: string; sample_index: number }[];
-}
-
 @Injectable()
 export class SampleRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -120,8 +88,25 @@ export class SampleRepository {
   async insertMany(samples: NewSample[], chunkSize = 1000): Promise<number> {
     let inserted = 0;
     for (let start = 0; start < samples.length; start += chunkSize) {
-      inserted += (await insertSampleRows(this.dataSource.manager, samples.slice(start, start + chunkSize)))
-        .length;
+      const chunk = samples.slice(start, start + chunkSize);
+      const result = await this.dataSource
+        .createQueryBuilder()
+        .insert()
+        .into(SampleEntity)
+        .values(
+          chunk.map((sample) => ({
+            runId: sample.runId,
+            shardIndex: sample.shardIndex,
+            sampleIndex: sample.sampleIndex,
+            classIndex: sample.classIndex,
+            values: float32ToBytes(sample.values),
+          })),
+        )
+        .orIgnore()
+        .returning(['id'])
+        .execute();
+      // RETURNING yields only the rows really inserted; `identifiers` would count ignored ones too.
+      inserted += (result.raw as unknown[]).length;
     }
     return inserted;
   }
@@ -134,7 +119,28 @@ export class SampleRepository {
   async insertScored(samples: NewScoredSample[]): Promise<number> {
     if (samples.length === 0) return 0;
     return this.dataSource.transaction(async (manager) => {
-      const inserted = await insertSampleRows(manager, samples);
+      const result = await manager
+        .createQueryBuilder()
+        .insert()
+        .into(SampleEntity)
+        .values(
+          samples.map((sample) => ({
+            runId: sample.runId,
+            shardIndex: sample.shardIndex,
+            sampleIndex: sample.sampleIndex,
+            classIndex: sample.classIndex,
+            values: float32ToBytes(sample.values),
+            tokensLf: sample.tokensLf ? int32ToBytes(sample.tokensLf) : null,
+            tokensHf: sample.tokensHf ? int32ToBytes(sample.tokensHf) : null,
+            criticMean: sample.criticMean ?? null,
+            criticMax: sample.criticMax ?? null,
+            remaskedCount: sample.remaskedCount ?? null,
+          })),
+        )
+        .orIgnore()
+        .returning(['id', 'sampleIndex'])
+        .execute();
+      const inserted = result.raw as { id: string; sample_index: number }[];
       const idByIndex = new Map(inserted.map((row) => [row.sample_index, row.id]));
       const scoreRows = samples.flatMap((sample) => {
         const sampleId = idByIndex.get(sample.sampleIndex);
