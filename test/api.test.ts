@@ -55,6 +55,8 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
       TEAM_MAX_ACTIVE_RUNS: '3',
       TEAM_MAX_SAMPLES_PER_RUN: '500000',
       UPLOAD_MAX_BYTES: String(2 * 1024 * 1024),
+      // The schedule test fires every second.
+      SCHEDULE_MIN_INTERVAL_SECONDS: '1',
     });
     ({ app, base, adminKey, key: keyA } = server);
     keyB = await server.newTeamKey('team-b');

@@ -24,6 +24,7 @@ describe('config', () => {
     assert.equal(config.queue.redisUrl, undefined);
     assert.deepEqual(config.worker.queues, ['train', 'generate', 'evaluate']);
     assert.equal(config.worker.modelCacheSize, 2);
+    assert.equal(config.limits.scheduleMinIntervalSeconds, 60);
     assert.equal(config.tensor.backend, 'auto');
     assert.equal(config.local.dataDir, '/srv/maskgen/.data');
   });
@@ -37,6 +38,7 @@ describe('config', () => {
       TENSOR_BACKEND: 'wasm',
       LOG_LEVEL: 'debug',
       WORKER_MODEL_CACHE_SIZE: '5',
+      SCHEDULE_MIN_INTERVAL_SECONDS: '300',
     });
     assert.equal(config.http.port, 8080);
     assert.equal(config.database.url, 'postgres://u@db:5432/maskgen');
@@ -45,6 +47,7 @@ describe('config', () => {
     assert.equal(config.tensor.backend, 'wasm');
     assert.equal(config.log.level, 'debug');
     assert.equal(config.worker.modelCacheSize, 5);
+    assert.equal(config.limits.scheduleMinIntervalSeconds, 300);
   });
 
   test('empty optional URLs count as absent', () => {
@@ -61,6 +64,8 @@ describe('config', () => {
     assert.deepEqual(problemsOf({ WORKER_QUEUES: 'train,render' }), ['WORKER_QUEUES']);
     assert.deepEqual(problemsOf({ TENSOR_BACKEND: 'webgpu' }), ['TENSOR_BACKEND']);
     assert.deepEqual(problemsOf({ WORKER_MODEL_CACHE_SIZE: '0' }), ['WORKER_MODEL_CACHE_SIZE']);
+    assert.deepEqual(problemsOf({ SCHEDULE_MIN_INTERVAL_SECONDS: '0' }), ['SCHEDULE_MIN_INTERVAL_SECONDS']);
+    assert.deepEqual(problemsOf({ SCHEDULE_MIN_INTERVAL_SECONDS: '1.5' }), ['SCHEDULE_MIN_INTERVAL_SECONDS']);
     assert.deepEqual(problemsOf({ LOG_LEVEL: 'loud', EMBEDDED_PG_PORT: '-1' }).sort(), [
       'EMBEDDED_PG_PORT',
       'LOG_LEVEL',

@@ -129,7 +129,7 @@ describe('web dashboard with a trained model', { skip: withoutChromium }, () => 
   }
 
   before(async () => {
-    session = await startDashboard('dashboard-models');
+    session = await startDashboard('dashboard-models', { SCHEDULE_MIN_INTERVAL_SECONDS: '1' });
     page = session.page;
     page.on('pageerror', (error) => errors.push(error.message));
     datasetId = (await api<{ id: string }>('POST', '/datasets/builtin', { dataset: 'ItalyPowerDemand' })).id;

@@ -79,7 +79,11 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
   }
 
   before(async () => {
-    server = await startApiServer('models', { TEAM_MAX_ACTIVE_RUNS: '5' });
+    server = await startApiServer('models', {
+      TEAM_MAX_ACTIVE_RUNS: '5',
+      // The schedule test fires every 3 s.
+      SCHEDULE_MIN_INTERVAL_SECONDS: '1',
+    });
     ({ app, base, key: keyA } = server);
     keyB = await server.newTeamKey('models-b');
     const dataset = await call('POST', '/datasets/synthetic', keyA, {

@@ -31,6 +31,8 @@ export interface AppConfig {
     readonly stalledIntervalMs: number | undefined;
     /** Trained models a worker keeps loaded (least recently used evicted); each holds its tensors in memory. */
     readonly modelCacheSize: number;
+    /** How often one generate worker looks for runs no job is left to run (and how old their flow must be). */
+    readonly reconcileIntervalMs: number;
   };
   readonly api: {
     /** Manages teams and API keys, and opens the queue dashboard. Admin endpoints are off without it. */
@@ -43,6 +45,8 @@ export interface AppConfig {
     /** Runs a team may have queued or running at once; more is refused with 429. */
     readonly activeRunsPerTeam: number;
     readonly samplesPerRun: number;
+    /** Shortest time a schedule's cron may leave between two firings; faster patterns are refused. */
+    readonly scheduleMinIntervalSeconds: number;
   };
   readonly tensor: { readonly backend: TensorBackendPreference };
   readonly log: { readonly level: LogLevel };
@@ -88,13 +92,18 @@ export function buildConfig(
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
       modelCacheSize: e.WORKER_MODEL_CACHE_SIZE,
+      reconcileIntervalMs: e.WORKER_RECONCILE_INTERVAL_MS,
     },
     api: {
       adminApiKey: e.ADMIN_API_KEY,
       uploadMaxBytes: e.UPLOAD_MAX_BYTES,
       eventsKeepaliveMs: e.EVENTS_KEEPALIVE_MS,
     },
-    limits: { activeRunsPerTeam: e.TEAM_MAX_ACTIVE_RUNS, samplesPerRun: e.TEAM_MAX_SAMPLES_PER_RUN },
+    limits: {
+      activeRunsPerTeam: e.TEAM_MAX_ACTIVE_RUNS,
+      samplesPerRun: e.TEAM_MAX_SAMPLES_PER_RUN,
+      scheduleMinIntervalSeconds: e.SCHEDULE_MIN_INTERVAL_SECONDS,
+    },
     tensor: { backend: e.TENSOR_BACKEND },
     log: { level: e.LOG_LEVEL },
     local: { dataDir: path.resolve(cwd, e.MASKGEN_DATA_DIR), postgresPort: e.EMBEDDED_PG_PORT },

@@ -131,6 +131,7 @@ export const environmentSchema = z.object({
   WORKER_LOCK_DURATION_MS: optionalPositiveInt(3_600_000),
   WORKER_STALLED_INTERVAL_MS: optionalPositiveInt(3_600_000),
   WORKER_MODEL_CACHE_SIZE: positiveInt(2, 64),
+  WORKER_RECONCILE_INTERVAL_MS: positiveInt(30_000, 3_600_000),
   EVENTS_KEEPALIVE_MS: positiveInt(15_000, 3_600_000),
   ADMIN_API_KEY: z.preprocess(
     emptyAsUndefined,
@@ -139,6 +140,7 @@ export const environmentSchema = z.object({
   UPLOAD_MAX_BYTES: positiveInt(50 * 1024 * 1024, 1024 * 1024 * 1024),
   TEAM_MAX_ACTIVE_RUNS: positiveInt(4, 10_000),
   TEAM_MAX_SAMPLES_PER_RUN: positiveInt(1_000_000, 100_000_000),
+  SCHEDULE_MIN_INTERVAL_SECONDS: positiveInt(60, 31_536_000),
   TENSOR_BACKEND: z.enum(TENSOR_BACKENDS).default('auto'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   MASKGEN_DATA_DIR: z.string().trim().min(1).default('.data'),

@@ -49,4 +49,5 @@ export {
   type SyntheticParams,
   type SyntheticTrainTestParams,
   syntheticGenerators,
+  syntheticLimitViolation,
 } from './synthetic/registry';

@@ -2,12 +2,14 @@ import { type INestApplication, ValidationPipe, type DynamicModule } from '@nest
 import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from '@maskgen/config';
 import { Logger } from 'nestjs-pino';
+import { JsonDepthPipe } from './json-depth';
 
 /** Creates a Nest HTTP application with our logger and request validation. */
 export async function createHttpApp(root: DynamicModule): Promise<INestApplication> {
   const app = await NestFactory.create(root, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(
+    new JsonDepthPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,

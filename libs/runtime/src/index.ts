@@ -2,3 +2,4 @@ export * from './core.module';
 export * from './http-app';
 export * from './shutdown';
 export * from './public.decorator';
+export * from './json-depth';

@@ -5,7 +5,6 @@ import {
   HttpCode,
   NotFoundException,
   Param,
-  ParseIntPipe,
   ParseUUIDPipe,
   Post,
   Query,
@@ -21,6 +20,7 @@ import {
 } from '@maskgen/persistence';
 import type { Response } from 'express';
 import { CurrentTeam } from '../auth/current-team.decorator';
+import { ParseIndexPipe } from '../common/int-bounds';
 import { criticView } from './critic-view';
 import { CompareRunsQuery, CreateRunDto, ListRunsQuery, SamplesQuery } from './runs.dto';
 import { RunsService } from './runs.service';
@@ -93,7 +93,7 @@ export class RunsController {
   async critic(
     @CurrentTeam() team: TeamEntity,
     @Param('id', ParseUUIDPipe) id: string,
-    @Param('index', new ParseIntPipe({ errorHttpStatusCode: 400 })) index: number,
+    @Param('index', ParseIndexPipe) index: number,
   ) {
     const run = await this.runs.owned(team, id);
     const stored = await this.samples.criticScores(run.id, index);

@@ -22,6 +22,8 @@ import {
   SAMPLER_METHODS,
   type GenerationRunTemplate,
 } from '@maskgen/contracts';
+import { DEFAULT_PARSE_LIMITS, syntheticLimitViolation } from '@maskgen/data';
+import { INT4_MAX } from '../common/int-bounds';
 import { PageQuery } from '../common/page.query';
 
 export const SYNTHETIC_GENERATORS = ['cbf', 'synthetic-control'] as const;
@@ -180,10 +182,21 @@ export class CreateRunDto {
  */
 export function toRunTemplate(request: CreateRunDto): GenerationRunTemplate {
   const { sampler } = request;
+  const shardSize = request.shardSize ?? 1000;
   if (sampler.kind === 'model' && request.numSamples < MIN_EVALUATION_SAMPLES) {
     throw new BadRequestException(
       `numSamples must be at least ${MIN_EVALUATION_SAMPLES} for a model sampler: its run is evaluated (the Inception Score uses ${MIN_EVALUATION_SAMPLES} splits)`,
     );
+  }
+  if (sampler.kind === 'synthetic') {
+    // The worker generates a shard in one call; refuse here what that call would refuse there.
+    const largestShard = Math.min(shardSize, request.numSamples);
+    const violation = syntheticLimitViolation(largestShard, sampler.length);
+    if (violation !== undefined) {
+      throw new BadRequestException(
+        `shardSize × sampler.length is over the worker's limit for one shard (${violation}); use a shardSize of at most ${Math.floor(DEFAULT_PARSE_LIMITS.maxTotalValues / sampler.length)}`,
+      );
+    }
   }
   return {
     sampler:
@@ -197,7 +210,7 @@ export function toRunTemplate(request: CreateRunDto): GenerationRunTemplate {
           }
         : { kind: 'synthetic', generator: sampler.generator, length: sampler.length },
     numSamples: request.numSamples,
-    shardSize: request.shardSize ?? 1000,
+    shardSize,
     priority: request.priority ?? 5,
     seed: request.seed,
   };
@@ -227,11 +240,13 @@ export class SamplesQuery {
   @IsIn(EXPORT_FORMATS)
   format?: ExportFormat;
 
-  @ApiPropertyOptional({ default: 0, description: 'First sample index' })
+  @ApiPropertyOptional({ default: 0, maximum: INT4_MAX, description: 'First sample index' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  // Compared with sample_index, an int4 column.
+  @Max(INT4_MAX)
   offset?: number;
 
   @ApiPropertyOptional({

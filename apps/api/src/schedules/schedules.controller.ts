@@ -13,13 +13,14 @@ import {
 } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import { JobName, QueueName } from '@maskgen/contracts';
 import { MetricRepository, ModelRepository, RunRepository, type TeamEntity } from '@maskgen/persistence';
 import { JobQueueRepository } from '@maskgen/queues';
 import { CurrentTeam } from '../auth/current-team.decorator';
 import { CreateRunDto, toRunTemplate } from '../runs/runs.dto';
+import { InvalidCronError, shortestCronInterval } from './cron-interval';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const HISTORY_LIMIT = 100;
@@ -36,6 +37,7 @@ class PutScheduleDto {
   timezone!: string;
 
   @ApiProperty({ type: CreateRunDto, description: 'The generation run started at every firing' })
+  @IsDefined()
   @ValidateNested()
   @Type(() => CreateRunDto)
   run!: CreateRunDto;
@@ -78,6 +80,7 @@ export class SchedulesController {
   async put(@CurrentTeam() team: TeamEntity, @Param('name') name: string, @Body() body: PutScheduleDto) {
     if (!NAME.test(name)) throw new BadRequestException('name must be 1-63 lower-case letters, digits or -');
     if (!isTimeZone(body.timezone)) throw new BadRequestException(`Unknown time zone "${body.timezone}"`);
+    this.checkInterval(body.cron, body.timezone);
     if (body.run.numSamples > this.config.limits.samplesPerRun) {
       throw new BadRequestException(`run.numSamples must be at most ${this.config.limits.samplesPerRun}`);
     }
@@ -107,6 +110,24 @@ export class SchedulesController {
       );
     }
     return { name, cron: body.cron, timezone: body.timezone, run: body.run };
+  }
+
+  /** Refuses patterns that fire faster than SCHEDULE_MIN_INTERVAL_SECONDS (or that BullMQ cannot read). */
+  private checkInterval(cron: string, timezone: string): void {
+    const minSeconds = this.config.limits.scheduleMinIntervalSeconds;
+    let shortestMs: number;
+    try {
+      shortestMs = shortestCronInterval(cron, timezone, minSeconds * 1000);
+    } catch (error) {
+      if (error instanceof InvalidCronError)
+        throw new BadRequestException(`Invalid cron pattern "${cron}": ${error.message}`);
+      throw error;
+    }
+    if (shortestMs < minSeconds * 1000) {
+      throw new BadRequestException(
+        `cron "${cron}" fires ${shortestMs / 1000} s apart; schedules may fire at most once every ${minSeconds} s (SCHEDULE_MIN_INTERVAL_SECONDS)`,
+      );
+    }
   }
 
   @Get()

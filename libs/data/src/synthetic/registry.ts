@@ -37,10 +37,26 @@ type SeriesFunction = (classIndex: number, length: number, random: RandomSource)
 
 const MIN_LENGTH = 8;
 
-function checkInteger(name: string, value: number, min: number, max: number): void {
+function integerOutside(name: string, value: number, min: number, max: number): string | undefined {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer in ${min}..${max}, got ${String(value)}`);
+    return `${name} must be an integer in ${min}..${max}, got ${String(value)}`;
   }
+  return undefined;
+}
+
+/**
+ * Why a synthetic generator refuses `count` series of `length` steps, or undefined when it accepts them. The
+ * generators throw this message; the API checks a run's largest shard with it at submit, so a run the worker
+ * would refuse is never accepted.
+ */
+export function syntheticLimitViolation(count: number, length: number): string | undefined {
+  return (
+    integerOutside('length', length, MIN_LENGTH, DEFAULT_PARSE_LIMITS.maxSeriesLength) ??
+    integerOutside('total series count', count, 1, DEFAULT_PARSE_LIMITS.maxRows) ??
+    (count * length > DEFAULT_PARSE_LIMITS.maxTotalValues
+      ? `count × length must be at most ${DEFAULT_PARSE_LIMITS.maxTotalValues}, got ${count} × ${length}`
+      : undefined)
+  );
 }
 
 function defineGenerator(
@@ -53,15 +69,12 @@ function defineGenerator(
     minLength: MIN_LENGTH,
     generate(params) {
       const length = params.length ?? spec.defaultLength;
-      checkInteger('length', length, MIN_LENGTH, DEFAULT_PARSE_LIMITS.maxSeriesLength);
       if (params.countPerClass !== undefined && params.totalCount !== undefined) {
         throw new RangeError('give countPerClass or totalCount, not both');
       }
       const total = params.totalCount ?? (params.countPerClass ?? 100) * classCount;
-      checkInteger('total series count', total, 1, DEFAULT_PARSE_LIMITS.maxRows);
-      if (total * length > DEFAULT_PARSE_LIMITS.maxTotalValues) {
-        throw new RangeError(`count × length must be at most ${DEFAULT_PARSE_LIMITS.maxTotalValues}`);
-      }
+      const violation = syntheticLimitViolation(total, length);
+      if (violation !== undefined) throw new RangeError(violation);
       const random = seededRandom(params.seed);
       const labels = new Int32Array(total);
       const values: Float32Array[] = [];
