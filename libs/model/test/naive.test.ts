@@ -128,9 +128,10 @@ describe('naive iterative decoding (ess.md §5.1, §8.4)', () => {
       let s: Int32Array = new Int32Array(b * n).fill(maskId);
       for (let t = 0; t < SAMPLING.steps; t++) {
         const streams = stepStreams(rng, 0, b, t);
-        const logits = tf.tidy(() => guidedLogits(prior.lf, tf.tensor2d(s, [b, n], 'int32'), null, 1));
+        const logitsT = tf.tidy(() => guidedLogits(prior.lf, tf.tensor2d(s, [b, n], 'int32'), null, 1));
+        const logits = logitsT.dataSync() as Float32Array;
+        logitsT.dispose();
         const { draw, prob } = drawStage(logits, s, maskId, streams);
-        logits.dispose();
         for (let j = 0; j < s.length; j++) {
           assert.ok(draw[j] >= 0 && draw[j] < maskId);
           assert.ok(prob[j] > 0 && prob[j] <= 1);

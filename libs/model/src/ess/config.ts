@@ -25,6 +25,12 @@ export interface EssConfig {
    * since squared distances summed over 64 code dimensions make the softmax nearly one-hot at our budgets.
    */
   readonly criticTemperature: number;
+  /**
+   * Stops critical reverse sampling at this t* instead of where the error ratios say (null: the spec's rule).
+   * Not part of the method: random-weight benchmarks fix t* (the released code's GunPoint value is 6) so their pass
+   * counts are those of a trained model's run.
+   */
+  readonly fixedTStar: number | null;
 }
 
 export const ESS_DEFAULTS: EssConfig = {
@@ -35,4 +41,5 @@ export const ESS_DEFAULTS: EssConfig = {
   skipNoOpStep: true,
   perSampleTStar: false,
   criticTemperature: 1,
+  fixedTStar: null,
 };

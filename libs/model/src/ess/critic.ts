@@ -1,6 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { type BranchPrior } from '../prior/network';
 import { type ClassInput } from '../sampling/helpers';
+import { type BranchRunner, asBranchRunner } from '../sampling/runner';
 
 /**
  * Self-Token-Critic (ess.md §5.2): the trained prior scores its own tokens. All host arrays are row-major [B, N].
@@ -27,7 +28,8 @@ export function codeDistanceTable(codebook: tf.Tensor2D): Float64Array {
 
 /** What the critic and reverse sampling need of one branch. */
 export interface CriticContext {
-  readonly prior: BranchPrior;
+  /** The branch prior (run on tfjs) or a runner of any inference engine. */
+  readonly prior: BranchPrior | BranchRunner;
   /** codeDistanceTable of the branch's stage-1 codebook. */
   readonly distances: Float64Array;
   /** Code dimension d (for per-element errors). */
@@ -59,10 +61,11 @@ export async function priorArgmax(
   lfIds: Int32Array | undefined,
   counter?: PassCounter,
 ): Promise<Int32Array> {
-  const { prior, rowsPerPass, signal } = ctx;
-  const n = prior.shape.tokens;
+  const { rowsPerPass, signal } = ctx;
+  const runner = asBranchRunner(ctx.prior);
+  const n = runner.shape.tokens;
   const r = sample.length;
-  const nl = prior.shape.lf?.tokens ?? 0;
+  const nl = runner.shape.lf?.tokens ?? 0;
   const out = new Int32Array(position === null ? r * n : r);
   for (let start = 0; start < r; start += rowsPerPass) {
     signal?.throwIfAborted();
@@ -71,27 +74,13 @@ export async function priorArgmax(
     const lf = lfIds === undefined ? undefined : new Int32Array(c * nl);
     for (let i = 0; i < c; i++) {
       const s = sample[start + i];
-      cls[i] = classes === null ? prior.noClass : classes[s];
+      cls[i] = classes === null ? runner.noClass : classes[s];
       lf?.set(lfIds!.subarray(s * nl, (s + 1) * nl), i * nl);
     }
-    const pred = tf.tidy(() => {
-      const tokens = tf.tensor2d(rows.subarray(start * n, (start + c) * n), [c, n], 'int32');
-      const logits = prior.logits(
-        tokens,
-        tf.tensor1d(cls, 'int32'),
-        lf === undefined ? undefined : tf.tensor2d(lf, [c, nl], 'int32'),
-      ); // [c, N, K]
-      if (position === null) return tf.cast(tf.argMax(logits, -1), 'int32');
-      // Pick each row's own position: one-hot over N (built as int32 and cast, see docs/prior.md), sum over N.
-      const pick = tf.cast(
-        tf.oneHot(tf.tensor1d(position.subarray(start, start + c), 'int32'), n),
-        'float32',
-      ); // [c, N]
-      const at = tf.sum(tf.mul(logits, tf.expandDims(pick, -1)), 1); // [c, K]
-      return tf.cast(tf.argMax(at, -1), 'int32');
-    });
-    out.set(pred.dataSync(), position === null ? start * n : start);
-    pred.dispose();
+    const tokens = rows.subarray(start * n, (start + c) * n);
+    const pred = await runner.argmaxOf({ batch: c, tokens, classes: cls, lfTokens: lf }); // [c, N]
+    if (position === null) out.set(pred, start * n);
+    else for (let i = 0; i < c; i++) out[start + i] = pred[i * n + position[start + i]];
     if (counter !== undefined) counter.passes += c;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }

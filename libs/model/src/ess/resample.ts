@@ -1,9 +1,9 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { type SeededRng } from '@maskgen/tensor';
 import { type SamplingConfig } from '../prior/config';
 import { maskedCount } from '../prior/masking';
-import { type ClassInput, bottomK, conditionalLogits, guidedLogits, gumbel } from '../sampling/helpers';
+import { type ClassInput, bottomK, gumbel } from '../sampling/helpers';
 import { drawStage, stepStreams } from '../sampling/naive';
+import { asBranchRunner, branchLogits } from '../sampling/runner';
 import { type CriticContext, type PassCounter, selfTokenCritic } from './critic';
 
 export interface ResampleOptions {
@@ -46,9 +46,9 @@ async function drawChunked(
   keep: boolean,
   counter?: PassCounter,
 ): Promise<Int32Array> {
-  const { prior } = ctx;
-  const { tokens: n, codebookSize: k } = prior.shape;
-  const nl = prior.shape.lf?.tokens ?? 0;
+  const runner = asBranchRunner(ctx.prior);
+  const { tokens: n, codebookSize: k } = runner.shape;
+  const nl = runner.shape.lf?.tokens ?? 0;
   const draw = new Int32Array(batch * n);
   const chunk = Math.max(1, options.drawRows);
   for (let start = 0; start < batch; start += chunk) {
@@ -56,23 +56,14 @@ async function drawChunked(
     const b = Math.min(chunk, batch - start);
     const sc = s.subarray(start * n, (start + b) * n);
     const cls = options.classes === null ? null : options.classes.slice(start, start + b);
-    const logits = tf.tidy(() => {
-      const sT = tf.tensor2d(sc, [b, n], 'int32');
-      const lf =
-        options.lfIds === undefined
-          ? undefined
-          : tf.tensor2d(options.lfIds.subarray(start * nl, (start + b) * nl), [b, nl], 'int32');
-      return options.guide
-        ? guidedLogits(prior, sT, cls, options.config.guidanceScale, lf)
-        : conditionalLogits(prior, sT, cls, lf);
+    const logits = await branchLogits(runner, sc, cls, b, {
+      guide: options.guide,
+      scale: options.config.guidanceScale,
+      lfTokens: options.lfIds?.subarray(start * nl, (start + b) * nl),
     });
     const streams = rowStreams(options, start, b, t);
-    try {
-      // keepVisible = false redraws every position (R): present an all-masked state to the draw stage.
-      draw.set(drawStage(logits, keep ? sc : new Int32Array(b * n).fill(k), k, streams).draw, start * n);
-    } finally {
-      logits.dispose();
-    }
+    // keepVisible = false redraws every position (R): present an all-masked state to the draw stage.
+    draw.set(drawStage(logits, keep ? sc : new Int32Array(b * n).fill(k), k, streams).draw, start * n);
     if (counter !== undefined) counter.passes += (options.guide && cls !== null ? 2 : 1) * b;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }

@@ -35,12 +35,22 @@ export async function criticalReverse(
     readonly threshold: number;
     readonly classes: ClassInput;
     readonly lfIds?: Int32Array;
+    /** Stop at this t whatever the errors say (EssConfig.fixedTStar); the passes up to it run as usual. */
+    readonly stopAt?: number | null;
   },
   counter?: PassCounter,
 ): Promise<ReverseResult> {
   const { steps: T, classes, lfIds } = options;
   const { tokens: n, codebookSize: k } = ctx.prior.shape;
   if (T < 2) throw new RangeError('critical reverse sampling needs at least 2 steps');
+  const { stopAt } = options;
+  if (
+    stopAt !== undefined &&
+    stopAt !== null &&
+    (!Number.isInteger(stopAt) || stopAt < 1 || stopAt > T - 1)
+  ) {
+    throw new RangeError(`fixed t* must be an integer in 1..${T - 1}, got ${stopAt}`);
+  }
   const q = Math.max(1, Math.round(options.windowRate * T));
   const score = reverseScore(critic);
   const hist: number[] = [];
@@ -76,7 +86,12 @@ export async function criticalReverse(
     }
     prev = err;
     errors.push({ t, err, movingAverage: ma });
-    if (t !== T - 1 && ma > options.threshold) {
+    if (options.stopAt !== undefined && options.stopAt !== null) {
+      if (t === options.stopAt) {
+        tStar = t;
+        break;
+      }
+    } else if (t !== T - 1 && ma > options.threshold) {
       tStar = t;
       break;
     }

@@ -1,12 +1,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { type SeededRng } from '@maskgen/tensor';
 import { PRIOR_PAPER, type SamplingConfig } from '../prior/config';
-import { type TimeVqPrior } from '../prior/model';
-import { type BranchPrior } from '../prior/network';
 import { type Stage1ForPrior } from '../prior/stage1';
 import { type ClassInput } from '../sampling/helpers';
 import { type DecodedSeries, decodeSamples } from '../sampling/decode';
 import { type BranchTrajectory, decodeBranchNaive, naiveChunkSize, naiveDecode } from '../sampling/naive';
+import { type BranchRunner, type PriorSource, asPriorRunner } from '../sampling/runner';
 import { ESS_DEFAULTS, type EssConfig } from './config';
 import {
   type CriticContext,
@@ -34,7 +33,7 @@ export interface SamplerOptions {
   readonly scoreNaive?: boolean;
   /** Decode the tokens to series through stage 1 (needs `stage1`). */
   readonly decode?: boolean;
-  /** Bound on tensors alive at once (default 512 MiB). */
+  /** Bound on tensors alive at once (default: the runner's, 512 MiB on tfjs). */
   readonly memoryBudgetBytes?: number;
   readonly signal?: AbortSignal;
 }
@@ -78,7 +77,7 @@ export interface SamplerResult {
 export type Codebooks = { readonly lf: tf.Tensor2D; readonly hf: tf.Tensor2D };
 
 function context(
-  prior: BranchPrior,
+  prior: BranchRunner,
   codebook: tf.Tensor2D,
   rows: number,
   temperature: number,
@@ -100,11 +99,12 @@ function context(
  * (→ the same on HF when applyTo = 'lf+hf'). Seeded per sample; with method 'naive' the output is naiveDecode's.
  */
 export async function generateSamples(
-  prior: TimeVqPrior,
+  source: PriorSource,
   codebooks: Codebooks,
   options: SamplerOptions,
   stage1?: Stage1ForPrior,
 ): Promise<SamplerResult> {
+  const prior = asPriorRunner(source);
   const { count, classes, rng, signal } = options;
   const config: SamplingConfig = { ...PRIOR_PAPER.sampling, ...options.sampling };
   const ess: EssConfig = { ...ESS_DEFAULTS, ...options.ess };
@@ -190,7 +190,12 @@ export async function generateSamples(
     const n = ctx.prior.shape.tokens;
     const nl = prior.shapes.lfTokens;
     const before = await score(ctx, sT, lfIds);
-    const reverseOptions = { steps: config.steps, windowRate: ess.windowRate, threshold: ess.threshold };
+    const reverseOptions = {
+      steps: config.steps,
+      windowRate: ess.windowRate,
+      threshold: ess.threshold,
+      stopAt: ess.fixedTStar,
+    };
     const resampleOptions = {
       config,
       guide: branch === 'lf' || config.guidanceScale > 1,

@@ -1,3 +1,4 @@
 export * from './decode';
 export * from './helpers';
 export * from './naive';
+export * from './runner';

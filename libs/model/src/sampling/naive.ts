@@ -1,10 +1,9 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { type SeededRng } from '@maskgen/tensor';
 import { type SamplingConfig } from '../prior/config';
 import { maskedCount } from '../prior/masking';
-import { type TimeVqPrior } from '../prior/model';
 import { type BranchPrior } from '../prior/network';
-import { type ClassInput, bottomK, conditionalLogits, guidedLogits, gumbel } from './helpers';
+import { type ClassInput, bottomK, gumbel } from './helpers';
+import { type BranchRunner, type PriorSource, asBranchRunner, asPriorRunner, branchLogits } from './runner';
 
 /**
  * How one branch was decoded, per position, row-major [B, N]. The state after step t is recoverable as
@@ -52,30 +51,46 @@ export function stepStreams(rng: SeededRng, firstIndex: number, batch: number, s
 /**
  * Draw stage of a step: one categorical draw per position at temperature 1 (Gumbel-max with each sample's own
  * stream), known positions keep their id, and p = softmax(logits)[draw].
- * logits [B, N, K], s [B, N] → draw [B, N], p [B, N].
+ * logits [B, N, K] row-major, s [B, N] → draw [B, N], p [B, N]. Host arrays, so every engine draws alike.
  */
 export function drawStage(
-  logits: tf.Tensor3D,
+  logits: Float32Array,
   s: Int32Array,
   maskId: number,
   streams: readonly SeededRng[],
 ): { draw: Int32Array; prob: Float32Array } {
-  const [b, n, k] = logits.shape;
-  const noise = new Float32Array(b * n * k);
+  const b = streams.length;
+  const n = s.length / b;
+  const k = logits.length / s.length;
+  if (!Number.isInteger(n) || !Number.isInteger(k)) {
+    throw new RangeError(`drawStage: ${logits.length} logits and ${s.length} ids for ${b} samples`);
+  }
+  const draw = new Int32Array(b * n);
+  const prob = new Float32Array(b * n);
   for (let i = 0; i < b; i++) {
     const r = streams[i].fork('draw');
-    for (let j = i * n * k; j < (i + 1) * n * k; j++) noise[j] = gumbel(r);
+    for (let j = i * n; j < (i + 1) * n; j++) {
+      const base = j * k;
+      // The noise is drawn for every position (known or not) so a sample's stream never depends on its state.
+      let best = 0;
+      let bestScore = -Infinity;
+      let max = -Infinity;
+      for (let c = 0; c < k; c++) {
+        const l = logits[base + c];
+        if (l > max) max = l;
+        const v = Math.fround(l + gumbel(r));
+        if (v > bestScore) {
+          bestScore = v;
+          best = c;
+        }
+      }
+      const id = s[j] !== maskId ? s[j] : best;
+      let sum = 0;
+      for (let c = 0; c < k; c++) sum += Math.exp(logits[base + c] - max);
+      draw[j] = id;
+      prob[j] = id >= 0 && id < k ? Math.exp(logits[base + id] - max) / sum : 0;
+    }
   }
-  const [drawT, probT] = tf.tidy(() => {
-    const drawn = tf.cast(tf.argMax(tf.add(logits, tf.tensor3d(noise, [b, n, k])), -1), 'int32');
-    const sT = tf.tensor2d(s, [b, n], 'int32');
-    const draw = tf.where(tf.notEqual(sT, maskId), sT, drawn);
-    const prob = tf.sum(tf.mul(tf.softmax(logits), tf.oneHot(draw, k)), -1);
-    return [draw, prob];
-  });
-  const draw = drawT.dataSync() as Int32Array;
-  const prob = probT.dataSync() as Float32Array;
-  tf.dispose([drawT, probT]);
   return { draw, prob };
 }
 
@@ -127,48 +142,35 @@ export interface BranchDecodeOptions {
 
 /** Naive iterative decoding of one branch for one chunk (ess.md §5.1); yields to the event loop between steps. */
 export async function decodeBranchNaive(
-  prior: BranchPrior,
+  source: BranchPrior | BranchRunner,
   options: BranchDecodeOptions,
 ): Promise<BranchTrajectory> {
+  const runner = asBranchRunner(source);
   const { batch: b, classes, config, rng, firstIndex, signal } = options;
-  const { tokens: n, codebookSize: maskId } = prior.shape;
-  const lf =
-    options.lfIds === undefined
-      ? undefined
-      : tf.tensor2d(options.lfIds, [b, options.lfIds.length / b], 'int32');
+  const { tokens: n, codebookSize: maskId } = runner.shape;
   let s: Int32Array = new Int32Array(b * n).fill(maskId);
   const fixedAt = new Int32Array(b * n).fill(-1);
   const probability = new Float32Array(b * n);
   const confidence = new Float64Array(b * n);
-  try {
-    for (let t = 0; t < config.steps; t++) {
-      signal?.throwIfAborted();
-      const streams = stepStreams(rng, firstIndex, b, t);
-      const logits = tf.tidy(() => {
-        const sT = tf.tensor2d(s, [b, n], 'int32');
-        return options.guide
-          ? guidedLogits(prior, sT, classes, config.guidanceScale, lf)
-          : conditionalLogits(prior, sT, classes, lf);
-      });
-      let drawn: { draw: Int32Array; prob: Float32Array };
-      try {
-        drawn = drawStage(logits, s, maskId, streams);
-      } finally {
-        logits.dispose();
+  for (let t = 0; t < config.steps; t++) {
+    signal?.throwIfAborted();
+    const streams = stepStreams(rng, firstIndex, b, t);
+    const logits = await branchLogits(runner, s, classes, b, {
+      guide: options.guide,
+      scale: config.guidanceScale,
+      lfTokens: options.lfIds,
+    });
+    const drawn = drawStage(logits, s, maskId, streams);
+    const { next, confidence: conf } = selectStage(s, drawn.draw, drawn.prob, t, config, maskId, streams);
+    for (let j = 0; j < next.length; j++) {
+      if (s[j] === maskId && next[j] !== maskId) {
+        fixedAt[j] = t;
+        probability[j] = drawn.prob[j];
+        confidence[j] = conf[j];
       }
-      const { next, confidence: conf } = selectStage(s, drawn.draw, drawn.prob, t, config, maskId, streams);
-      for (let j = 0; j < next.length; j++) {
-        if (s[j] === maskId && next[j] !== maskId) {
-          fixedAt[j] = t;
-          probability[j] = drawn.prob[j];
-          confidence[j] = conf[j];
-        }
-      }
-      s = next;
-      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-  } finally {
-    lf?.dispose();
+    s = next;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   if (s.includes(maskId)) {
     // γ(1)·N floors to 0 for every N, so this means the schedule or the selection is broken.
@@ -184,24 +186,25 @@ export interface NaiveDecodeOptions {
   readonly classes: ClassInput;
   readonly config: SamplingConfig;
   readonly rng: SeededRng;
-  /** Bound on the tensors alive at once; sets the chunk size (default 512 MiB, well under wasm's 4 GB heap). */
+  /** Bound on the tensors alive at once; sets the chunk size (default: the runner's, 512 MiB on tfjs). */
   readonly memoryBudgetBytes?: number;
   readonly signal?: AbortSignal;
   /** Called after each finished chunk with the number of samples done. */
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-const DEFAULT_MEMORY_BUDGET = 512 * 2 ** 20;
-
 /**
  * Samples per chunk under a memory budget: a pass of the HF prior (the larger branch) holds about three
  * [H, S, S] attention maps and sixteen [S, max(width, ff)] activations per sample, doubled under guidance.
+ * Capped at the runner's largest batch.
  */
-export function naiveChunkSize(prior: TimeVqPrior, budgetBytes = DEFAULT_MEMORY_BUDGET): number {
-  const { heads, width, ffMult } = prior.network;
-  const seq = Math.max(prior.shapes.lfTokens, prior.shapes.hfTokens) + 1;
+export function naiveChunkSize(source: PriorSource, budgetBytes?: number): number {
+  const runner = asPriorRunner(source);
+  const { heads, width, ffMult } = runner.network;
+  const seq = Math.max(runner.shapes.lfTokens, runner.shapes.hfTokens) + 1;
   const perSample = 2 * 4 * (3 * heads * seq * seq + 16 * seq * Math.max(width, ffMult * width));
-  return Math.max(1, Math.floor(budgetBytes / perSample));
+  const fit = Math.floor((budgetBytes ?? runner.memoryBudgetBytes) / perSample);
+  return Math.max(1, Math.min(runner.maxBatch, fit));
 }
 
 function concatTrajectories(parts: readonly BranchTrajectory[]): BranchTrajectory {
@@ -246,7 +249,8 @@ function concatTrajectories(parts: readonly BranchTrajectory[]): BranchTrajector
  * Naive decoding of `count` samples: per chunk, LF (guided whenever a class is given) and then HF conditioned on
  * the final LF ids (guided only when w > 1), as the released code does (ess.md §5.1).
  */
-export async function naiveDecode(prior: TimeVqPrior, options: NaiveDecodeOptions): Promise<NaiveSamples> {
+export async function naiveDecode(source: PriorSource, options: NaiveDecodeOptions): Promise<NaiveSamples> {
+  const prior = asPriorRunner(source);
   const { count, classes, config, rng, signal } = options;
   if (!Number.isInteger(count) || count <= 0)
     throw new RangeError(`sample count must be positive, got ${count}`);
