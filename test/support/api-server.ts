@@ -7,7 +7,11 @@ import pino from 'pino';
 import { buildConfig } from '@maskgen/config';
 import { CoreModule, createHttpApp } from '@maskgen/runtime';
 import { ApiModule } from '../../apps/api/src/api.module';
-import { mountDashboard } from '../../apps/api/src/dashboard/dashboard';
+import {
+  buildDashboardIfMissing,
+  mountDashboard,
+  type DashboardLocation,
+} from '../../apps/api/src/dashboard/dashboard';
 import { mountOpenApi } from '../../apps/api/src/openapi';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { createTestDatabase, testRedisUrl, uniqueSuffix, type TestDatabase } from './services';
@@ -24,7 +28,10 @@ export interface ApiAppOptions {
   withWorker?: boolean;
   /** More configuration variables. */
   env?: Record<string, string>;
-  dashboardDir?: string;
+  /** A built (or not yet built) directory, or a lookup made per request like `npm start`'s. */
+  dashboardDir?: DashboardLocation;
+  /** Build the dashboard into dashboardDir (a directory) at start when it is missing, as `npm start` does. */
+  buildDashboard?: boolean;
 }
 
 export interface ApiApp {
@@ -59,7 +66,11 @@ export async function startApiApp(databaseUrl: string, options: ApiAppOptions): 
   try {
     app = await createHttpApp({ module: Root });
     mountOpenApi(app);
-    if (options.dashboardDir) mountDashboard(app, options.dashboardDir);
+    if (options.dashboardDir) {
+      if (options.buildDashboard && typeof options.dashboardDir === 'string')
+        await buildDashboardIfMissing(pino({ level: 'silent' }), options.dashboardDir);
+      mountDashboard(app, options.dashboardDir);
+    }
     await app.listen(0, '127.0.0.1');
   } catch (error) {
     await app?.close().catch(() => undefined);
@@ -85,7 +96,7 @@ export interface ApiServer extends ApiApp {
 export async function startApiServer(
   label: string,
   env: Record<string, string> = {},
-  options: { dashboardDir?: string } = {},
+  options: Pick<ApiAppOptions, 'dashboardDir' | 'buildDashboard'> = {},
 ): Promise<ApiServer> {
   const db: TestDatabase = await createTestDatabase(label);
   const adminKey = `admin-${uniqueSuffix()}-0123456789abcdef`;
