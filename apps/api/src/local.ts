@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { loadConfigOrExit } from '@maskgen/config';
+import { loadConfigOrExit, type AppConfig } from '@maskgen/config';
 import { createRootLogger } from '@maskgen/observability';
 import {
   createDataSource,
@@ -13,8 +13,8 @@ import {
 import { CoreModule, createHttpApp, listen, shutdownOnSignals } from '@maskgen/runtime';
 import { WorkerModule } from '../../worker/src/worker.module';
 import { ApiModule } from './api.module';
-import { ensureLocalApiKey } from './local-api-key';
-import { mountDashboard } from './dashboard/dashboard';
+import { ensureLocalAdminKey, ensureLocalApiKey } from './local-api-key';
+import { buildDashboardIfMissing, mountDashboard } from './dashboard/dashboard';
 import { mountOpenApi } from './openapi';
 
 /**
@@ -23,8 +23,14 @@ import { mountOpenApi } from './openapi';
  * queues live in that same database. Migrations run at boot under a lock.
  */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const loaded = loadConfigOrExit();
+  // The local user is the operator: without ADMIN_API_KEY an admin key is made and kept in the data
+  // directory, so the queue dashboard (/admin/queues) opens in local mode too.
+  const adminKey = await ensureLocalAdminKey(loaded.api.adminApiKey, loaded.local.dataDir);
+  const config: AppConfig = { ...loaded, api: { ...loaded.api, adminApiKey: adminKey.key } };
   const logger = createRootLogger(config, 'local');
+  // A fresh clone has no built dashboard; build it while the database starts (about a second).
+  const dashboardBuilt = buildDashboardIfMissing(logger);
   let embedded: EmbeddedPostgresHandle | undefined;
   const stopEmbedded = async () => {
     await embedded?.stop();
@@ -58,6 +64,7 @@ async function main(): Promise<void> {
     class LocalRootModule {}
     const app = await createHttpApp({ module: LocalRootModule });
     mountOpenApi(app);
+    await dashboardBuilt;
     mountDashboard(app);
     await mkdir(config.local.dataDir, { recursive: true });
     const apiKey = await ensureLocalApiKey(app.get(TeamRepository), config.local.dataDir);
@@ -75,6 +82,14 @@ async function main(): Promise<void> {
       apiKey.created
         ? `\nAPI key of the local team (saved in ${apiKey.file}):\n  ${apiKey.key}\n\n`
         : `\nAPI key of the local team: see ${apiKey.file}\n\n`,
+    );
+    const board = `Queue dashboard: ${url}/admin/queues, signed in with any user name and the admin key`;
+    process.stdout.write(
+      adminKey.file === undefined
+        ? `${board} (ADMIN_API_KEY)\n\n`
+        : adminKey.created
+          ? `${board} (saved in ${adminKey.file}):\n  ${adminKey.key}\n\n`
+          : `${board} in ${adminKey.file}\n\n`,
     );
     shutdownOnSignals(logger, config.worker.shutdownTimeoutMs, async () => {
       // If the embedded server is already gone (Ctrl-C reaches its process group too),
