@@ -140,6 +140,7 @@ async function main(): Promise<number> {
     }
   }
 
+  const summaries = suites.map((s) => s.summary?.() ?? '').filter((line) => line.length > 0);
   const cpus = os.cpus();
   const report = {
     timestamp: new Date(started).toISOString(),
@@ -162,6 +163,7 @@ async function main(): Promise<number> {
     backends: backendInfo,
     skippedBackends: skipped,
     results: rows,
+    summaries,
   };
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
@@ -170,6 +172,8 @@ async function main(): Promise<number> {
   console.log(
     `\n${rows.length} results in ${report.durationSeconds.toFixed(1)} s → ${path.relative(process.cwd(), out)}`,
   );
+  // Verdict lines (measured vs target) come last so a reader of the log sees them first.
+  summaries.forEach((line) => console.log(line));
   return 0;
 }
 

@@ -7,6 +7,8 @@ export interface BenchSuite {
   /** Backends worth running on (the runner skips unavailable ones). Defaults to every backend. */
   readonly backends?: readonly TensorBackendKind[];
   run(context: BenchContext): Promise<BenchResult[]>;
+  /** A one-line verdict printed last (e.g. measured vs target ratios), after run. */
+  summary?(): string;
 }
 
 export interface BenchContext {

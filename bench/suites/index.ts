@@ -4,6 +4,7 @@ import { matmulSuite } from './matmul';
 import { metricsSuite } from './metrics';
 import { naiveSuite } from './naive';
 import { queuesSuite } from './queues';
+import { samplingSuite } from './sampling';
 import { stage1Suite } from './stage1';
 import { stftSuite } from './stft';
 
@@ -15,5 +16,6 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   naiveSuite,
   metricsSuite,
   essSuite,
+  samplingSuite,
   queuesSuite,
 ];

@@ -1,0 +1,6 @@
+export * from './engine';
+export * from './onnx-runtime';
+export * from './ort-prior';
+export * from './onnx/graph';
+export * from './onnx/prior-graph';
+export * from './ort-thread';

@@ -1,0 +1,93 @@
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { type SessionOptions } from './onnx-runtime';
+import { type OrtRequest, type OrtResponse, type WireTensor } from './ort-thread-protocol';
+
+type Pending = {
+  resolve: (outputs: Readonly<Record<string, WireTensor>>) => void;
+  reject: (e: Error) => void;
+};
+
+// Distributive Omit, so each request kind keeps its own fields.
+type RequestBody = OrtRequest extends infer R ? (R extends OrtRequest ? Omit<R, 'id'> : never) : never;
+
+/**
+ * Client of the inference thread (ort-thread-main): one worker thread per process holds the ONNX Runtime sessions,
+ * requests and results cross by message with their buffers transferred. Started on first use.
+ */
+export class OrtThread {
+  private worker: Worker | null = null;
+  private failure: Error | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private nextSession = 1;
+
+  async createSession(graph: Uint8Array, options: SessionOptions): Promise<number> {
+    const session = this.nextSession++;
+    const copy = graph.slice().buffer;
+    await this.request({ type: 'create', session, graph: copy, options }, [copy]);
+    return session;
+  }
+
+  run(
+    session: number,
+    feeds: Readonly<Record<string, WireTensor>>,
+    fetches: readonly string[],
+  ): Promise<Readonly<Record<string, WireTensor>>> {
+    return this.request({ type: 'run', session, feeds, fetches });
+  }
+
+  async release(session: number): Promise<void> {
+    if (this.worker === null) return;
+    await this.request({ type: 'release', session });
+  }
+
+  /** Stops the thread; pending requests fail. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker !== null) await worker.terminate();
+  }
+
+  private start(): Worker {
+    if (this.failure !== null) throw this.failure;
+    if (this.worker !== null) return this.worker;
+    // Same extension as this file: .ts under @swc-node/register (inherited through execArgv), .js when built.
+    const worker = new Worker(path.join(__dirname, `ort-thread-main${path.extname(__filename)}`));
+    worker.unref();
+    worker.on('message', (response: OrtResponse) => {
+      const waiter = this.pending.get(response.id);
+      if (waiter === undefined) return;
+      this.pending.delete(response.id);
+      if (this.pending.size === 0) worker.unref();
+      if (response.ok) waiter.resolve(response.outputs);
+      else waiter.reject(new Error(`ONNX Runtime: ${response.error}`));
+    });
+    const fail = (error: Error) => {
+      this.failure = error;
+      this.worker = null;
+      for (const waiter of this.pending.values()) waiter.reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', (error) => fail(new Error(`inference thread failed: ${error.message}`)));
+    worker.on('exit', (code) => {
+      if (this.worker === worker) fail(new Error(`inference thread exited with code ${code}`));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private request(
+    body: RequestBody,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<Readonly<Record<string, WireTensor>>> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // While a request is out the thread keeps the process alive; idle, it does not.
+      worker.ref();
+      worker.postMessage({ ...body, id }, transfer);
+    });
+  }
+}
