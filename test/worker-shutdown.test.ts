@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RunRepository, SampleRepository, TeamRepository } from '@maskgen/persistence';
-import { GenerationRunStarter } from '@maskgen/queues';
+import { EventBus, GenerationRunStarter, type AppEvent } from '@maskgen/queues';
 import { Client } from 'pg';
 import {
   createTestDatabase,
@@ -97,6 +97,11 @@ describe(`worker shutdown on SIGTERM (${redisUrl ? 'redis' : 'postgres'} queues)
 
   test('the running shard finishes, no new one is taken, and the process exits 0', async () => {
     const worker = await startWorker(20_000);
+    // Events cross processes only through Redis.
+    const events: AppEvent[] = [];
+    const bus = producer.app.get(EventBus);
+    const unsubscribe = bus.subscribe((event) => events.push(event));
+    await bus.ready();
     const release = await blockInserts();
     const run = await startRun(1);
     try {
@@ -115,6 +120,24 @@ describe(`worker shutdown on SIGTERM (${redisUrl ? 'redis' : 'postgres'} queues)
     }
     const exit = await worker.exited;
     assert.equal(exit.code, 0, worker.output().slice(-3000));
+    // The drained shard's events went out before the worker closed its event publisher (issue 21, D8).
+    const publishFailures = worker.logs().filter((line) => String(line.msg).startsWith('could not publish'));
+    assert.deepEqual(publishFailures, []);
+    if (redisUrl) {
+      await waitFor(
+        "the drained shard's progress event",
+        () =>
+          Promise.resolve(
+            events.some((event) => event.data.id === run.id && event.data.progress === 1 / 3)
+              ? true
+              : undefined,
+          ),
+        5000,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; got ${JSON.stringify(events.map((event) => event.data))}`);
+      });
+    }
+    unsubscribe();
     const shards = await runs().findShards(run.id);
     assert.deepEqual(
       shards.map((shard) => [shard.status, shard.attempts]),

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { Module, type INestApplicationContext } from '@nestjs/common';
+import { Module, type INestApplicationContext, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import 'reflect-metadata';
 import pino from 'pino';
@@ -38,6 +38,8 @@ export interface WorkerAppOptions {
   consume?: boolean;
   /** More configuration variables. */
   env?: Record<string, string>;
+  /** Providers of the root module (whose lifecycle hooks run after every imported module's). */
+  providers?: Provider[];
 }
 
 /** The worker process's module tree, in-process, with its JSON log lines captured. */
@@ -69,6 +71,7 @@ export async function startWorkerApp(
       CoreModule.forRoot({ config, databaseUrl, logger, applicationName: 'maskgen-test' }),
       ...(options.consume === false ? [] : [WorkerModule.forRoot(config.worker)]),
     ],
+    providers: options.providers ?? [],
   })
   class TestWorkerRoot {}
 

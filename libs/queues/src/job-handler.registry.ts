@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { JOB_QUEUE, isJobName, type JobName, type JobPayload, type QueueName } from '@maskgen/contracts';
 import type { JobHandler } from './job-context';
@@ -17,10 +17,11 @@ export class JobHandlerRegistryError extends Error {
 /**
  * Maps job names to the methods marked with @OnJob. Boot fails if a job of a
  * consumed queue has no handler or two, so a job can never sit in a queue
- * that nobody processes.
+ * that nobody processes. Built in onModuleInit: the queue processors start
+ * taking jobs only in onApplicationBootstrap, after it.
  */
 @Injectable()
-export class JobHandlerRegistry implements OnApplicationBootstrap {
+export class JobHandlerRegistry implements OnModuleInit {
   private readonly handlers = new Map<JobName, JobHandler<unknown>>();
 
   constructor(
@@ -30,7 +31,7 @@ export class JobHandlerRegistry implements OnApplicationBootstrap {
     private readonly reflector: Reflector,
   ) {}
 
-  onApplicationBootstrap(): void {
+  onModuleInit(): void {
     const problems: string[] = [];
     for (const wrapper of this.discovery.getProviders()) {
       const instance: unknown = wrapper.instance;

@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { JOB_QUEUE, isJobName, parseJobPayload, type QueueName } from '@maskgen/contracts';
 import { ROOT_LOGGER } from '@maskgen/observability';
@@ -22,7 +22,7 @@ const CANCELLATION_POLL_MS = 1000;
  * logger that names the queue, job and run, and a signal that aborts on
  * cancellation or when the job's lock is lost.
  */
-export abstract class QueueProcessor extends WorkerHost {
+export abstract class QueueProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   protected abstract readonly queue: QueueName;
 
   @Inject(JobHandlerRegistry) private readonly registry!: JobHandlerRegistry;
@@ -33,6 +33,26 @@ export abstract class QueueProcessor extends WorkerHost {
 
   /** Jobs this process is running, by id, with what aborts them when their lock is lost. */
   private readonly lockWatch = new Map<string, { controller: AbortController; logger: Logger }>();
+
+  /**
+   * The BullMQ worker is built with autorun off (queue-processors.ts) and starts here, after every
+   * onModuleInit: a job taken earlier found no handler registered (JobHandlerRegistry) and, as a
+   * flow child with one attempt, failed for good with its run (worker-startup.test.ts).
+   */
+  onApplicationBootstrap(): void {
+    this.worker.run().catch((error: unknown) => {
+      this.rootLogger.error({ err: error, queue: this.queue }, 'queue worker stopped');
+    });
+  }
+
+  /**
+   * Drains the running job while the event bus, model cache, database and queue connections it uses
+   * are still open: Nest closes those in onModuleDestroy of modules destroyed later and in
+   * onApplicationShutdown, where @nestjs/bullmq would close the worker.
+   */
+  async onModuleDestroy(): Promise<void> {
+    await this.worker.close();
+  }
 
   async process(job: Job): Promise<unknown> {
     const jobId = job.id ?? 'unknown';

@@ -18,6 +18,7 @@ export function queueProcessorFor(queue: QueueName, timing: LockTimingOverrides)
   Object.defineProperty(ConfiguredQueueProcessor, 'name', {
     value: `${queue[0].toUpperCase()}${queue.slice(1)}QueueProcessor`,
   });
-  Processor(queue, bullWorkerOptions(queue, timing))(ConfiguredQueueProcessor);
+  // autorun off: QueueProcessor starts the worker once the app is bootstrapped (see there).
+  Processor(queue, { ...bullWorkerOptions(queue, timing), autorun: false })(ConfiguredQueueProcessor);
   return ConfiguredQueueProcessor;
 }

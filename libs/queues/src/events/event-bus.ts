@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { OnModuleDestroy } from '@nestjs/common';
+import type { OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { isAppEvent, type AppEvent } from './app-event';
@@ -53,7 +53,7 @@ export class InProcessEventBus extends EventBus {
  * first local listener subscribes, so workers, which only publish, hold one
  * connection.
  */
-export class RedisEventBus extends EventBus implements OnModuleDestroy {
+export class RedisEventBus extends EventBus implements OnApplicationShutdown {
   private readonly emitter = localEmitter();
   private readonly publisher: Redis;
   private subscriber: Redis | undefined;
@@ -105,7 +105,11 @@ export class RedisEventBus extends EventBus implements OnModuleDestroy {
     return this.subscribed;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * In the last shutdown phase, not onModuleDestroy: a worker drains its running job in
+   * onModuleDestroy (QueueProcessor) and that job still publishes its last progress events.
+   */
+  async onApplicationShutdown(): Promise<void> {
     this.emitter.removeAllListeners();
     await Promise.all([
       this.publisher.status === 'wait' ? this.publisher.disconnect() : this.publisher.quit(),
