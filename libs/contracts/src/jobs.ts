@@ -38,8 +38,7 @@ export const TRAIN_STAGE_JOB: Record<ModelStageName, JobName> = {
   classifier: JobName.TrainClassifier,
 };
 
-export const TRAINING_PROFILES = ['tiny', 'cpu', 'paper'] as const;
-export type TrainingProfileName = (typeof TRAINING_PROFILES)[number];
+export * from './training-profiles';
 
 /** The reference sampler drawing from a built-in synthetic generator. */
 export const syntheticSamplerSchema = z.object({

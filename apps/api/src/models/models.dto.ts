@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
-import { TRAINING_PROFILES, type TrainingProfileName } from '@maskgen/contracts';
+import { DEFAULT_TRAINING_PROFILE, TRAINING_PROFILES, type TrainingProfileName } from '@maskgen/contracts';
 import { PageQuery } from '../common/page.query';
 
 export const MODEL_STATUSES = ['pending', 'training', 'ready', 'failed', 'cancelled'] as const;
@@ -20,7 +20,7 @@ export class CreateModelDto {
 
   @ApiPropertyOptional({
     enum: TRAINING_PROFILES,
-    default: 'cpu',
+    default: DEFAULT_TRAINING_PROFILE,
     description: "Size preset: 'tiny' (seconds, for tests), 'cpu' (minutes), 'paper' (the spec's sizes)",
   })
   @IsOptional()

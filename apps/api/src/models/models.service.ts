@@ -1,6 +1,11 @@
 import { randomInt } from 'node:crypto';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { initialModelProgress, readModelProgress, type ModelProgress } from '@maskgen/contracts';
+import {
+  DEFAULT_TRAINING_PROFILE,
+  initialModelProgress,
+  readModelProgress,
+  type ModelProgress,
+} from '@maskgen/contracts';
 import {
   DatasetRepository,
   ModelInUseError,
@@ -39,7 +44,7 @@ export class ModelsService {
   async create(team: TeamEntity, request: CreateModelDto): Promise<ModelView> {
     const dataset = await this.datasets.findForTeam(request.datasetId, team.id);
     if (!dataset) throw new NotFoundException(`Dataset ${request.datasetId} not found`);
-    const profile = request.profile ?? 'cpu';
+    const profile = request.profile ?? DEFAULT_TRAINING_PROFILE;
     const model = await this.models.create({
       teamId: team.id,
       datasetId: dataset.id,

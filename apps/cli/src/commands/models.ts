@@ -1,5 +1,11 @@
 import { Command, Option } from 'commander';
-import { FINISHED_MODEL_STATUSES, TRAINING_STAGES, type Model } from '@maskgen/client';
+import {
+  DEFAULT_TRAINING_PROFILE,
+  FINISHED_MODEL_STATUSES,
+  TRAINING_PROFILES,
+  TRAINING_STAGES,
+  type Model,
+} from '@maskgen/client';
 import { contextOf, integer, type CliDeps, type CommandContext } from '../context';
 import { formatCell, pageFooter, printJson, printRecord, printTable, type Io } from '../output';
 import { addWaitOptions, NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
@@ -68,8 +74,8 @@ export function modelsCommand(deps: CliDeps): Command {
       .option('--name <name>', 'model name')
       .addOption(
         new Option('--profile <p>', 'model and training size')
-          .choices(['tiny', 'cpu', 'paper'])
-          .default('cpu'),
+          .choices(TRAINING_PROFILES)
+          .default(DEFAULT_TRAINING_PROFILE),
       )
       .option('--seed <n>', 'random seed', integer('--seed')),
     'training',

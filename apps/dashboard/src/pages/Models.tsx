@@ -1,6 +1,13 @@
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
-import { FINISHED_MODEL_STATUSES, TRAINING_STAGES, type Model } from '@maskgen/client';
+import {
+  DEFAULT_TRAINING_PROFILE,
+  FINISHED_MODEL_STATUSES,
+  TRAINING_PROFILE_LABELS,
+  TRAINING_PROFILES,
+  TRAINING_STAGES,
+  type Model,
+} from '@maskgen/client';
 import { useAction, useClient, useLoad } from '../api';
 import { LineChart } from '../components/LineChart';
 import { ErrorNotice, ErrorText, LoadedItems, Loading, Section, StatusBadge } from '../components/Notice';
@@ -74,18 +81,18 @@ function ModelList({ live }: { live: LiveUpdates }) {
 function TrainForm({ onCreated }: { onCreated: (model: Model) => void }) {
   const client = useClient();
   const datasets = useLoad((c) => c.listDatasets({ limit: 200 }), []);
+  // No dataset is picked for the user (the API has no default either): training the wrong one costs minutes.
   const [datasetId, setDatasetId] = useState('');
   const [name, setName] = useState('');
-  const [profile, setProfile] = useState('tiny');
+  const [profile, setProfile] = useState<string>(DEFAULT_TRAINING_PROFILE);
   const [seed, setSeed] = useState('0');
   const { error, run } = useAction();
-  const chosen = datasetId || datasets.data?.items[0]?.id || '';
   const submit = (event: Event) => {
     event.preventDefault();
     return run(async () =>
       onCreated(
         await client.trainModel({
-          datasetId: chosen,
+          datasetId,
           profile,
           ...(name ? { name } : {}),
           ...(seed ? { seed: Number(seed) } : {}),
@@ -104,7 +111,15 @@ function TrainForm({ onCreated }: { onCreated: (model: Model) => void }) {
     <form class="grid-form" onSubmit={(e) => void submit(e)} aria-label="Train a model">
       <div>
         <label for="train-dataset">Dataset</label>
-        <select id="train-dataset" value={chosen} onChange={(e) => setDatasetId(e.currentTarget.value)}>
+        <select
+          id="train-dataset"
+          required
+          value={datasetId}
+          onChange={(e) => setDatasetId(e.currentTarget.value)}
+        >
+          <option value="" disabled>
+            Choose a dataset
+          </option>
           {(datasets.data?.items ?? []).map((d) => (
             <option key={d.id} value={d.id}>
               {d.name}
@@ -119,9 +134,11 @@ function TrainForm({ onCreated }: { onCreated: (model: Model) => void }) {
       <div>
         <label for="train-profile">Profile</label>
         <select id="train-profile" value={profile} onChange={(e) => setProfile(e.currentTarget.value)}>
-          <option value="tiny">tiny (seconds, for trying things)</option>
-          <option value="cpu">cpu (minutes)</option>
-          <option value="paper">paper (the paper's sizes; GPU)</option>
+          {TRAINING_PROFILES.map((p) => (
+            <option key={p} value={p}>
+              {p} ({TRAINING_PROFILE_LABELS[p]})
+            </option>
+          ))}
         </select>
       </div>
       <div>
@@ -135,7 +152,7 @@ function TrainForm({ onCreated }: { onCreated: (model: Model) => void }) {
         />
       </div>
       <div class="actions">
-        <button type="submit" disabled={!chosen}>
+        <button type="submit" disabled={!datasetId}>
           Start training
         </button>
       </div>
