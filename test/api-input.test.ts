@@ -105,6 +105,19 @@ describe('API input bounds', () => {
       timezone: 'UTC',
     });
     await expect400('PUT', '/schedules/x', /run/, { cron: '0 2 * * *', timezone: 'UTC', run: 'nightly' });
+    // An array passed ValidateNested element by element, then failed as a TypeError (found by api-fuzz).
+    await expect400('PUT', '/schedules/x', /run must be an object/, {
+      cron: '0 2 * * *',
+      timezone: 'UTC',
+      run: [],
+    });
+  });
+
+  test('a schedule name PostgreSQL cannot store (NUL) is a 400 on every schedule route', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const path = method === 'GET' ? '/schedules/%00/history' : '/schedules/%00';
+      await expect400(method, path, /name must be 1-63 lower-case letters, digits or -/);
+    }
   });
 
   test('JSON nested deeper than 32 levels is a 400; the API keeps answering', async () => {

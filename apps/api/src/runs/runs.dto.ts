@@ -8,6 +8,7 @@ import {
   IsIn,
   IsInt,
   IsNumber,
+  IsObject,
   IsOptional,
   IsUUID,
   Max,
@@ -102,6 +103,7 @@ export class ModelSamplerDto {
 
   @ApiPropertyOptional({ type: EssParamsDto, description: "ESS parameters (method 'ess')" })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => EssParamsDto)
   ess?: EssParamsDto;

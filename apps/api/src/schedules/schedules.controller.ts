@@ -7,13 +7,15 @@ import {
   Get,
   HttpCode,
   Inject,
+  Injectable,
   NotFoundException,
   Param,
+  type PipeTransform,
   Put,
 } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsObject, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import { JobName, QueueName } from '@maskgen/contracts';
 import { MetricRepository, ModelRepository, RunRepository, type TeamEntity } from '@maskgen/persistence';
@@ -38,9 +40,19 @@ class PutScheduleDto {
 
   @ApiProperty({ type: CreateRunDto, description: 'The generation run started at every firing' })
   @IsDefined()
+  @IsObject() // an array would pass ValidateNested element by element
   @ValidateNested()
   @Type(() => CreateRunDto)
   run!: CreateRunDto;
+}
+
+/** The schedule name of every route: checked before it reaches BullMQ or SQL (which refuses e.g. NUL). */
+@Injectable()
+class ScheduleNamePipe implements PipeTransform<string, string> {
+  transform(name: string): string {
+    if (!NAME.test(name)) throw new BadRequestException('name must be 1-63 lower-case letters, digits or -');
+    return name;
+  }
 }
 
 function isTimeZone(zone: string): boolean {
@@ -77,8 +89,11 @@ export class SchedulesController {
     summary:
       'Create or replace a schedule that starts a generation run at every firing (model runs are evaluated after their shards)',
   })
-  async put(@CurrentTeam() team: TeamEntity, @Param('name') name: string, @Body() body: PutScheduleDto) {
-    if (!NAME.test(name)) throw new BadRequestException('name must be 1-63 lower-case letters, digits or -');
+  async put(
+    @CurrentTeam() team: TeamEntity,
+    @Param('name', ScheduleNamePipe) name: string,
+    @Body() body: PutScheduleDto,
+  ) {
     if (!isTimeZone(body.timezone)) throw new BadRequestException(`Unknown time zone "${body.timezone}"`);
     this.checkInterval(body.cron, body.timezone);
     if (body.run.numSamples > this.config.limits.samplesPerRun) {
@@ -147,7 +162,7 @@ export class SchedulesController {
 
   @Get(':name/history')
   @ApiOperation({ summary: "Runs the schedule started, newest first, with each run's metrics" })
-  async history(@CurrentTeam() team: TeamEntity, @Param('name') name: string) {
+  async history(@CurrentTeam() team: TeamEntity, @Param('name', ScheduleNamePipe) name: string) {
     const runs = await this.runs.listBySchedule(team.id, name, HISTORY_LIMIT);
     if (runs.length === 0) {
       const prefix = this.schedulerId(team, '');
@@ -167,7 +182,10 @@ export class SchedulesController {
 
   @Delete(':name')
   @HttpCode(204)
-  async remove(@CurrentTeam() team: TeamEntity, @Param('name') name: string): Promise<void> {
+  async remove(
+    @CurrentTeam() team: TeamEntity,
+    @Param('name', ScheduleNamePipe) name: string,
+  ): Promise<void> {
     if (!(await this.jobs.removeScheduler(QueueName.Generate, this.schedulerId(team, name)))) {
       throw new NotFoundException(`Schedule ${name} not found`);
     }
