@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import { InitialSchema1764400000000 } from './1764400000000-initial-schema';
 import { SamplesExportIndex1764410000000 } from './1764410000000-samples-export-index';
 import { ModelTraining1764420000000 } from './1764420000000-model-training';
+import { RunProvenance1764440000000 } from './1764440000000-run-provenance';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -10,4 +11,5 @@ export const MIGRATIONS: MigrationClass[] = [
   InitialSchema1764400000000,
   SamplesExportIndex1764410000000,
   ModelTraining1764420000000,
+  RunProvenance1764440000000,
 ];

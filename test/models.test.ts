@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import 'reflect-metadata';
 import pino from 'pino';
 import * as tf from '@tensorflow/tfjs-core';
+import { createInferenceEngine } from '@maskgen/inference';
 import { ModelRepository } from '@maskgen/persistence';
 import { EventBus, type AppEvent } from '@maskgen/queues';
 import { DataSource } from 'typeorm';
@@ -31,6 +32,11 @@ interface RunBody {
   status: string;
   error: string | null;
   samplesStored: number;
+  provenance: {
+    engines: { engine: string; threads: number; graphHash: string | null }[];
+    modelHash: string;
+    codeVersion: string;
+  } | null;
 }
 
 describe('models: training flow, model samplers (naive, ESS), critic scores, evaluations, compare', () => {
@@ -208,6 +214,12 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
       const run = await settledRun(runIds[method]);
       assert.equal(run.status, 'succeeded', `${method}: ${run.error ?? ''}`);
       assert.equal(run.samplesStored, 12);
+      // Two shards on one worker: one engine entry, on ONNX Runtime (the default where it loads).
+      assert.equal(run.provenance?.engines.length, 1, JSON.stringify(run.provenance));
+      assert.equal(run.provenance?.engines[0].engine, 'ort');
+      assert.match(run.provenance?.engines[0].graphHash ?? '', /^[0-9a-f]{64}$/);
+      assert.match(run.provenance?.modelHash ?? '', /^[0-9a-f]{64}$/);
+      assert.match(run.provenance?.codeVersion ?? '', /^\d+\.\d+\.\d+/);
       const metrics = await call('GET', `/runs/${run.id}/metrics`, keyA);
       const names = new Set((metrics.json.items as { name: string }[]).map((metric) => metric.name));
       for (const name of ['samples', 'fid', 'inception_score', 'rocket_fid', 'cas', 'critic_distance'])
@@ -282,7 +294,9 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
        SELECT $2, stage, bytes, content_sha256, byte_size FROM model_checkpoints WHERE model_id = $1`,
       [modelId, copy.id],
     );
-    const cache = new ModelCache(app.get(ModelRepository), pino({ level: 'silent' }), 1);
+    const cache = new ModelCache(app.get(ModelRepository), pino({ level: 'silent' }), 1, {
+      engine: createInferenceEngine({ preference: 'tfjs' }),
+    });
     const settle = () => new Promise((resolve) => setImmediate(resolve));
     const baseline = tf.memory().numTensors;
     const first = await cache.acquire(modelId);

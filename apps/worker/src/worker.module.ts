@@ -8,6 +8,7 @@ import { ScheduleHandlers } from './handlers/schedule.handlers';
 import { TrainHandlers } from './handlers/train.handlers';
 import { MODEL_CACHE_CAPACITY, ModelCache } from './models/model-cache';
 import { RunEvaluator } from './models/run-evaluator';
+import { WorkerInference } from './models/worker-inference';
 import { queueProcessorFor } from './processors/queue-processors';
 import { TensorBackendInitializer } from './tensor-backend.initializer';
 
@@ -23,6 +24,7 @@ export class WorkerModule {
         JobHandlerRegistry,
         TensorBackendInitializer,
         { provide: MODEL_CACHE_CAPACITY, useValue: worker.modelCacheSize },
+        WorkerInference,
         ModelCache,
         RunEvaluator,
         GenerateRunHandlers,

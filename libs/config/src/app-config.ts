@@ -1,6 +1,12 @@
 import path from 'node:path';
 import type { QueueName } from '@maskgen/contracts';
-import { environmentSchema, type LogLevel, type TensorBackendPreference } from './config.schema';
+import {
+  type INFERENCE_DEVICES,
+  type INFERENCE_ENGINES,
+  environmentSchema,
+  type LogLevel,
+  type TensorBackendPreference,
+} from './config.schema';
 
 /** The validated configuration every process is built from. Built once at boot. */
 export interface AppConfig {
@@ -49,6 +55,13 @@ export interface AppConfig {
     readonly scheduleMinIntervalSeconds: number;
   };
   readonly tensor: { readonly backend: TensorBackendPreference };
+  /** How sampling and the critic run (libs/inference); training always runs on tfjs. */
+  readonly inference: {
+    readonly engine: (typeof INFERENCE_ENGINES)[number];
+    /** ORT intra-op threads; undefined: the machine's available parallelism. */
+    readonly threads: number | undefined;
+    readonly device: (typeof INFERENCE_DEVICES)[number];
+  };
   readonly log: { readonly level: LogLevel };
   readonly local: {
     /** Where local mode keeps its embedded PostgreSQL cluster. */
@@ -105,6 +118,7 @@ export function buildConfig(
       scheduleMinIntervalSeconds: e.SCHEDULE_MIN_INTERVAL_SECONDS,
     },
     tensor: { backend: e.TENSOR_BACKEND },
+    inference: { engine: e.INFERENCE_ENGINE, threads: e.INFERENCE_THREADS, device: e.INFERENCE_DEVICE },
     log: { level: e.LOG_LEVEL },
     local: { dataDir: path.resolve(cwd, e.MASKGEN_DATA_DIR), postgresPort: e.EMBEDDED_PG_PORT },
   };

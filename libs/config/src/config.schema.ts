@@ -2,6 +2,9 @@ import { QUEUE_NAMES } from '@maskgen/contracts';
 import { z } from 'zod';
 
 export const TENSOR_BACKENDS = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+/** `auto` (unset): ONNX Runtime where onnxruntime-node loads, else tfjs with a warning. */
+export const INFERENCE_ENGINES = ['auto', 'ort', 'tfjs'] as const;
+export const INFERENCE_DEVICES = ['cpu', 'cuda'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export const ROLES = ['api', 'worker'] as const;
 
@@ -142,6 +145,9 @@ export const environmentSchema = z.object({
   TEAM_MAX_SAMPLES_PER_RUN: positiveInt(1_000_000, 100_000_000),
   SCHEDULE_MIN_INTERVAL_SECONDS: positiveInt(60, 31_536_000),
   TENSOR_BACKEND: z.enum(TENSOR_BACKENDS).default('auto'),
+  INFERENCE_ENGINE: z.preprocess(emptyAsUndefined, z.enum(INFERENCE_ENGINES).default('auto')),
+  INFERENCE_THREADS: optionalPositiveInt(1024),
+  INFERENCE_DEVICE: z.preprocess(emptyAsUndefined, z.enum(INFERENCE_DEVICES).default('cpu')),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   MASKGEN_DATA_DIR: z.string().trim().min(1).default('.data'),
   EMBEDDED_PG_PORT: port(54329),

@@ -12,6 +12,12 @@ import {
   generateSamples,
   naiveChunkSize,
 } from '@maskgen/model';
+import {
+  type InferenceEngine,
+  type InferenceEngineInfo,
+  type PreparedPrior,
+  createInferenceEngine,
+} from '@maskgen/inference';
 import { SeededRng } from '@maskgen/tensor';
 import { type PipelineCheckpointInfo, readPipelineCheckpoint } from './checkpoints';
 import { type CriticCalibration } from './stages';
@@ -79,6 +85,17 @@ export interface GenerateResult {
   readonly meanCriticDistance: { readonly before: number; readonly after: number } | null;
   readonly priorPasses: { readonly lf: number; readonly hf: number };
   readonly seconds: number;
+  readonly inference: InferenceProvenance;
+}
+
+/** Which engine produced a result, for the run's provenance. */
+export interface InferenceProvenance {
+  readonly engine: InferenceEngineInfo['engine'];
+  readonly threads: number;
+  readonly device: InferenceEngineInfo['device'];
+  readonly version: string | null;
+  /** SHA-256 of the exported ONNX graphs (ort), null on tfjs. */
+  readonly graphHash: string | null;
 }
 
 export interface PipelineModel {
@@ -95,7 +112,13 @@ export interface PipelineModel {
   readonly classifier: FcnClassifier | null;
   readonly calibration: CriticCalibration | null;
   generate(options: GenerateOptions): Promise<GenerateResult>;
+  /** Frees the tensors and the engine's sessions. */
   dispose(): void;
+}
+
+export interface LoadPipelineOptions {
+  /** Runs sampling and the critic; default tfjs (the training library). */
+  readonly engine?: InferenceEngine;
 }
 
 function mean(values: Float64Array): number {
@@ -112,7 +135,10 @@ function slice<T extends Float64Array | Uint8Array | Int32Array>(a: T, i: number
  * Builds a model from stage checkpoints alone (scaling and class names come from the stage-1 checkpoint's
  * pipeline info). The caller disposes it.
  */
-export function loadPipelineModel(checkpoints: PipelineCheckpoints): PipelineModel {
+export function loadPipelineModel(
+  checkpoints: PipelineCheckpoints,
+  options: LoadPipelineOptions = {},
+): PipelineModel {
   const { info } = readPipelineCheckpoint(checkpoints.stage1, 'stage1');
   const priorInfo = readPipelineCheckpoint(checkpoints.prior, 'prior').info;
   if (priorInfo.dataset !== info.dataset || priorInfo.length !== info.length) {
@@ -141,6 +167,16 @@ export function loadPipelineModel(checkpoints: PipelineCheckpoints): PipelineMod
   const lfShape = stage1.tokenShape('lf');
   const hfShape = stage1.tokenShape('hf');
   let disposed = false;
+  const engine = options.engine ?? createInferenceEngine({ preference: 'tfjs' });
+  // Exported on first use: a model loaded only for evaluation never builds sampling sessions.
+  let runner: Promise<PreparedPrior> | null = null;
+  const prepared = (): Promise<PreparedPrior> => {
+    runner ??= engine.preparePrior(loadedPrior);
+    runner.catch(() => {
+      runner = null;
+    });
+    return runner;
+  };
 
   const generate = async (options: GenerateOptions): Promise<GenerateResult> => {
     if (disposed) throw new Error('model is disposed');
@@ -157,8 +193,9 @@ export function loadPipelineModel(checkpoints: PipelineCheckpoints): PipelineMod
       }
     }
     const start = performance.now();
+    const prior = await prepared();
     const out = await generateSamples(
-      loadedPrior,
+      prior,
       codebooks,
       {
         method,
@@ -228,10 +265,10 @@ export function loadPipelineModel(checkpoints: PipelineCheckpoints): PipelineMod
       meanCriticDistance = { before: mean(lf.distancesBefore), after: mean(lf.distancesAfter) };
     } else if (options.scoreNaive === true) {
       const ctx = {
-        prior: loadedPrior.lf,
+        prior: prior.lf,
         distances: codeDistanceTable(codebooks.lf),
         codeDim: codebooks.lf.shape[1],
-        rowsPerPass: 2 * naiveChunkSize(loadedPrior, options.memoryBudgetBytes),
+        rowsPerPass: 2 * naiveChunkSize(prior, options.memoryBudgetBytes),
         signal: options.signal,
       };
       const distances = await criticDistances(ctx, out.lf, count, classes);
@@ -257,6 +294,13 @@ export function loadPipelineModel(checkpoints: PipelineCheckpoints): PipelineMod
       meanCriticDistance,
       priorPasses: out.priorPasses,
       seconds: (performance.now() - start) / 1000,
+      inference: {
+        engine: engine.info.engine,
+        threads: engine.info.threads,
+        device: engine.info.device,
+        version: engine.info.version,
+        graphHash: prior.graphHash,
+      },
     };
   };
 
@@ -274,6 +318,8 @@ export function loadPipelineModel(checkpoints: PipelineCheckpoints): PipelineMod
     dispose: () => {
       if (disposed) return;
       disposed = true;
+      // Sessions are released in the background; the tensors below go at once.
+      void runner?.then((r) => r.dispose()).catch(() => undefined);
       classifier?.dispose();
       loadedPrior.dispose();
       stage1.dispose();

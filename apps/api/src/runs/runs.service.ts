@@ -13,6 +13,7 @@ import {
   RunRepository,
   SampleRepository,
   type RunEntity,
+  type RunProvenance,
   type TeamEntity,
 } from '@maskgen/persistence';
 import { GenerationRunStarter, ProgressPublisher, RunTemplateError } from '@maskgen/queues';
@@ -23,6 +24,8 @@ export interface RunView {
   kind: string;
   status: string;
   params: Record<string, unknown>;
+  /** Model runs: the inference engine(s), model hash and code version that produced the samples. */
+  provenance: RunProvenance | null;
   seed: number;
   progress: number;
   error: string | null;
@@ -154,6 +157,7 @@ export class RunsService {
       kind: run.kind,
       status: run.status,
       params: run.params,
+      provenance: run.provenance,
       seed: run.seed,
       progress: run.progress,
       error: run.error,

@@ -16,6 +16,7 @@ import {
 } from '@maskgen/persistence';
 import type { SampleCritic, TokenCritic } from '@maskgen/pipeline';
 import { OnJob, deriveShardSeed, lockLost, type JobContext } from '@maskgen/queues';
+import { codeVersion } from '@maskgen/observability';
 import { UnrecoverableError } from 'bullmq';
 import { ModelCache } from '../models/model-cache';
 
@@ -29,8 +30,10 @@ const WRITE_CHUNK = 500;
 /**
  * Samples one sampler call produces (and one transaction stores with their critic scores). Each
  * chunk has its own seed derived from the shard's, so a retried shard regenerates the same samples.
+ * The same on every engine (ESS's t* is shared by a chunk, so the chunk is part of the result); 256 is the
+ * batch ONNX Runtime samples at full speed, and tfjs splits it under its memory budget.
  */
-const MODEL_CHUNK = 64;
+const MODEL_CHUNK = 256;
 
 class ShardCancelled extends Error {}
 
@@ -144,6 +147,10 @@ export class GenerateRunHandlers {
           // Naive samples are scored too, so every model sample has its critic view.
           scoreNaive: true,
           signal: context.signal,
+        });
+        await this.runs.recordProvenance(payload.runId, result.inference, {
+          modelHash: cached.modelHash,
+          codeVersion: codeVersion(),
         });
         inserted += await this.samples.insertScored(
           result.series.map((values, i) =>

@@ -1,20 +1,25 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { ROOT_LOGGER } from '@maskgen/observability';
 import { ModelRepository } from '@maskgen/persistence';
 import { loadPipelineModel, type PipelineModel } from '@maskgen/pipeline';
 import type { Logger } from 'pino';
+import { WorkerInference } from './worker-inference';
+import type { InferenceEngine } from '@maskgen/inference';
 
 /** Models kept loaded per worker process. Each holds its tensors (a few MB on the cpu profile). */
 export const MODEL_CACHE_CAPACITY = Symbol('MODEL_CACHE_CAPACITY');
 
 interface Entry {
-  model: Promise<PipelineModel>;
+  model: Promise<{ model: PipelineModel; modelHash: string }>;
   users: number;
   evicted: boolean;
 }
 
 export interface CachedModel {
   model: PipelineModel;
+  /** SHA-256 over the model's checkpoints: which weights produced a run. */
+  modelHash: string;
   /** Every acquire needs one release; an evicted model is disposed when its last user releases it. */
   release(): void;
 }
@@ -33,6 +38,8 @@ export class ModelCache implements OnModuleDestroy {
     private readonly models: ModelRepository,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     @Inject(MODEL_CACHE_CAPACITY) private readonly capacity: number,
+    // The interface, not the class, so tests can hand in an engine of their choice.
+    @Inject(WorkerInference) private readonly inference: { readonly engine: InferenceEngine },
   ) {}
 
   async acquire(modelId: string): Promise<CachedModel> {
@@ -49,8 +56,9 @@ export class ModelCache implements OnModuleDestroy {
     }
     entry.users++;
     let model: PipelineModel;
+    let modelHash: string;
     try {
-      model = await entry.model;
+      ({ model, modelHash } = await entry.model);
     } catch (error) {
       entry.users--;
       // A failed load is not cached: the next job tries again.
@@ -61,6 +69,7 @@ export class ModelCache implements OnModuleDestroy {
     let released = false;
     return {
       model,
+      modelHash,
       release: () => {
         if (released) return;
         released = true;
@@ -79,7 +88,7 @@ export class ModelCache implements OnModuleDestroy {
     for (const id of [...this.entries.keys()]) this.evict(id);
   }
 
-  private async load(modelId: string): Promise<PipelineModel> {
+  private async load(modelId: string): Promise<{ model: PipelineModel; modelHash: string }> {
     this.stats.loads++;
     const started = performance.now();
     const [stage1, prior, critic, classifier] = await this.models.loadCheckpoints(modelId, [
@@ -88,17 +97,18 @@ export class ModelCache implements OnModuleDestroy {
       'critic',
       'classifier',
     ]);
-    const model = loadPipelineModel({
-      stage1: stage1.bytes,
-      prior: prior.bytes,
-      critic: critic.bytes,
-      classifier: classifier.bytes,
-    });
+    const model = loadPipelineModel(
+      { stage1: stage1.bytes, prior: prior.bytes, critic: critic.bytes, classifier: classifier.bytes },
+      { engine: this.inference.engine },
+    );
+    const hash = createHash('sha256');
+    for (const checkpoint of [stage1, prior, critic, classifier]) hash.update(checkpoint.bytes);
+    const modelHash = hash.digest('hex');
     this.logger.info(
       { component: 'model-cache', modelId, ms: Math.round(performance.now() - started) },
       'model loaded',
     );
-    return model;
+    return { model, modelHash };
   }
 
   private evictBeyondCapacity(): void {
@@ -115,7 +125,7 @@ export class ModelCache implements OnModuleDestroy {
     entry.evicted = true;
     this.stats.evictions++;
     entry.model.then(
-      (model) => {
+      ({ model }) => {
         if (entry.users === 0) model.dispose();
       },
       () => undefined,

@@ -6,6 +6,21 @@ import { bigintAsNumber } from './transformers';
 export type RunKind = 'train' | 'generate' | 'evaluate';
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
+/** One inference engine that sampled shards of a run (a run spread over workers may list several). */
+export interface RunEngineProvenance {
+  readonly engine: 'ort' | 'tfjs';
+  readonly threads: number;
+  readonly device: 'cpu' | 'cuda';
+  readonly version: string | null;
+  readonly graphHash: string | null;
+}
+
+export interface RunProvenance {
+  readonly engines: readonly RunEngineProvenance[];
+  readonly modelHash: string;
+  readonly codeVersion: string;
+}
+
 @Entity('runs')
 @Check('ck_runs_kind', "kind IN ('train', 'generate', 'evaluate')")
 @Check('ck_runs_status', "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')")
@@ -38,6 +53,10 @@ export class RunEntity {
 
   @Column({ type: 'jsonb', default: () => "'{}'" })
   params!: Record<string, unknown>;
+
+  /** What produced the samples: `{ engines: [...], modelHash, codeVersion }`; null until a model shard runs. */
+  @Column({ type: 'jsonb', nullable: true })
+  provenance!: RunProvenance | null;
 
   @Column({ type: 'bigint', transformer: bigintAsNumber })
   seed!: number;

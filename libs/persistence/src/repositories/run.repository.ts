@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
-import { RunEntity, ShardEntity, type RunKind, type RunStatus, type ShardStatus } from '../entities';
+import {
+  RunEntity,
+  ShardEntity,
+  type RunEngineProvenance,
+  type RunKind,
+  type RunStatus,
+  type ShardStatus,
+} from '../entities';
 import { teamPageNewestFirst } from './team-page';
 
 export interface NewRun {
@@ -236,5 +243,26 @@ export class RunRepository {
       .set({ progress: Math.max(0, Math.min(1, fraction)) })
       .where(`id = :id AND status IN ('queued', 'running')`, { id })
       .execute();
+  }
+
+  /**
+   * Records which engine sampled a model shard. Idempotent: an engine already listed is not added again, and the
+   * model hash and code version are those of the first shard (a run samples one model).
+   */
+  async recordProvenance(
+    id: string,
+    engine: RunEngineProvenance,
+    model: { modelHash: string; codeVersion: string },
+  ): Promise<void> {
+    const entry = JSON.stringify([engine]);
+    await this.dataSource.query(
+      `UPDATE runs
+          SET provenance = jsonb_build_object(
+                'engines', COALESCE(provenance->'engines', '[]'::jsonb) || $2::jsonb,
+                'modelHash', COALESCE(provenance->>'modelHash', $3::text),
+                'codeVersion', COALESCE(provenance->>'codeVersion', $4::text))
+        WHERE id = $1 AND NOT COALESCE(provenance->'engines', '[]'::jsonb) @> $2::jsonb`,
+      [id, entry, model.modelHash, model.codeVersion],
+    );
   }
 }
