@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import { InitialSchema1764400000000 } from './1764400000000-initial-schema';
 import { SamplesExportIndex1764410000000 } from './1764410000000-samples-export-index';
 import { ModelTraining1764420000000 } from './1764420000000-model-training';
+import { RunRecovery1764430000000 } from './1764430000000-run-recovery';
 import { RunProvenance1764440000000 } from './1764440000000-run-provenance';
 
 type MigrationClass = new () => MigrationInterface;
@@ -11,5 +12,6 @@ export const MIGRATIONS: MigrationClass[] = [
   InitialSchema1764400000000,
   SamplesExportIndex1764410000000,
   ModelTraining1764420000000,
+  RunRecovery1764430000000,
   RunProvenance1764440000000,
 ];

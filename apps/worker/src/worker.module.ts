@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { AppConfig } from '@maskgen/config';
-import { CONSUMED_QUEUES, JobHandlerRegistry } from '@maskgen/queues';
+import { CONSUMED_QUEUES, JobHandlerRegistry, RunReconciler } from '@maskgen/queues';
 import { EvaluateHandlers } from './handlers/evaluate.handlers';
 import { GenerateRunHandlers } from './handlers/generate-run.handlers';
 import { ScheduleHandlers } from './handlers/schedule.handlers';
@@ -10,6 +10,7 @@ import { MODEL_CACHE_CAPACITY, ModelCache } from './models/model-cache';
 import { RunEvaluator } from './models/run-evaluator';
 import { WorkerInference } from './models/worker-inference';
 import { queueProcessorFor } from './processors/queue-processors';
+import { RunReconcileTimer } from './processors/run-reconcile.timer';
 import { TensorBackendInitializer } from './tensor-backend.initializer';
 
 /** Job handlers plus one BullMQ processor per queue this process consumes (WORKER_QUEUES). */
@@ -31,6 +32,8 @@ export class WorkerModule {
         ScheduleHandlers,
         TrainHandlers,
         EvaluateHandlers,
+        RunReconciler,
+        RunReconcileTimer,
         ...worker.queues.map((queue) => queueProcessorFor(queue, worker)),
       ],
     };

@@ -9,3 +9,4 @@ export * from './repositories/model.repository';
 export * from './repositories/run.repository';
 export * from './repositories/sample.repository';
 export * from './repositories/team.repository';
+export * from './transient-error';

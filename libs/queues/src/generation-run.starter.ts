@@ -23,6 +23,11 @@ export class RunTemplateError extends Error {
   }
 }
 
+/** Job id of one job of a run's flow; `attemptTag` tells the flows of a run apart (see enqueue). */
+function flowJobId(runId: string, job: 'finalize' | 'evaluate' | `shard-${number}`, attemptTag: string) {
+  return `${runId}-${job}-${attemptTag}`;
+}
+
 /** Starts generation runs: plans shards, stores the run, enqueues the shard flow. Used by the API and schedules. */
 @Injectable()
 export class GenerationRunStarter {
@@ -33,6 +38,13 @@ export class GenerationRunStarter {
     private readonly jobs: JobQueueRepository,
     private readonly progress: ProgressPublisher,
   ) {}
+
+  /** The job at the root of a run's flow (what the reconciler checks is still live). */
+  rootJob(run: Pick<RunEntity, 'id' | 'params'>, attemptTag: string): { name: JobName; jobId: string } {
+    return (run.params.sampler as Sampler).kind === 'model'
+      ? { name: JobName.EvaluateGeneratedRun, jobId: flowJobId(run.id, 'evaluate', attemptTag) }
+      : { name: JobName.FinalizeGenerateRun, jobId: flowJobId(run.id, 'finalize', attemptTag) };
+  }
 
   async start(
     teamId: string,
@@ -76,10 +88,12 @@ export class GenerationRunStarter {
   ): Promise<void> {
     const sampler = run.params.sampler as Sampler;
     const evaluationFollows = sampler.kind === 'model';
+    // Before the jobs exist: if adding them fails, the reconciler finds this tag with no live job.
+    await this.runs.recordFlow(run.id, attemptTag);
     const finalize: FlowNode = {
       name: JobName.FinalizeGenerateRun,
       data: { runId: run.id, ...(evaluationFollows ? { evaluationFollows } : {}) },
-      options: { jobId: `${run.id}-finalize-${attemptTag}` },
+      options: { jobId: flowJobId(run.id, 'finalize', attemptTag) },
       children: shards.map((shard) => ({
         name: JobName.GenerateShard,
         data: {
@@ -91,7 +105,7 @@ export class GenerationRunStarter {
           sampler,
         },
         options: {
-          jobId: `${run.id}-shard-${shard.shardIndex}-${attemptTag}`,
+          jobId: flowJobId(run.id, `shard-${shard.shardIndex}`, attemptTag),
           priority: shardPriority(shard.shardIndex, priority),
         },
       })),
@@ -101,7 +115,7 @@ export class GenerationRunStarter {
         ? {
             name: JobName.EvaluateGeneratedRun,
             data: { runId: run.id },
-            options: { jobId: `${run.id}-evaluate-${attemptTag}` },
+            options: { jobId: flowJobId(run.id, 'evaluate', attemptTag) },
             children: [finalize],
           }
         : finalize,

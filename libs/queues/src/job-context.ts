@@ -7,6 +7,12 @@ export interface JobContext {
   attempt: number;
   /** True when a failure now fails the job for good (no retry left). */
   isFinalAttempt: boolean;
+  /**
+   * Whether throwing `error` now ends the job for good, so the handler must record the failure (run or
+   * model failed). False for a transient database error with retries left: the job runs again later
+   * (TRANSIENT_DB_RETRY) and the handler must leave the state as it is.
+   */
+  failsForGood(error: unknown): boolean;
   /** Logger whose lines carry queue, job id and (when the payload has one) run id. */
   logger: Logger;
   /**

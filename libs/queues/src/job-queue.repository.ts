@@ -12,6 +12,9 @@ import type { FlowJob, FlowProducer, JobsOptions, Queue } from 'bullmq';
 
 export const RUN_FLOW_PRODUCER = 'runs';
 
+/** Job states that will still lead to the job running (a flow parent waits in waiting-children). */
+const LIVE_STATES = new Set(['waiting', 'waiting-children', 'prioritized', 'delayed', 'active']);
+
 export interface EnqueueOptions {
   /** Stable id: adding a job whose id already exists is a no-op, which makes enqueueing idempotent. */
   jobId?: string;
@@ -96,6 +99,11 @@ export class JobQueueRepository {
 
   async jobState(name: JobName, jobId: string): Promise<string> {
     return this.queues[JOB_QUEUE[name]].getJobState(jobId);
+  }
+
+  /** Whether a job still exists in a state from which it will run (or is running). */
+  async isLive(name: JobName, jobId: string): Promise<boolean> {
+    return LIVE_STATES.has(await this.jobState(name, jobId));
   }
 
   /**

@@ -42,6 +42,19 @@ export const QUEUE_WORKER_OPTIONS: Record<QueueName, QueueWorkerOptions> = {
   },
 };
 
+/**
+ * Retries of a job after a transient database error (isTransientDbError: restart, cut connection,
+ * serialization failure, deadlock). They are not BullMQ attempts: the job is delayed and runs again,
+ * so a database restart does not use up attempts a real failure needs (flow children have one).
+ * With these values a job waits out about 85 s of outage before it fails.
+ */
+export const TRANSIENT_DB_RETRY = { retries: 12, firstDelayMs: 500, maxDelayMs: 10_000 } as const;
+
+/** Delay before transient retry number `retry` (0-based): exponential, capped. */
+export function transientRetryDelayMs(retry: number): number {
+  return Math.min(TRANSIENT_DB_RETRY.maxDelayMs, TRANSIENT_DB_RETRY.firstDelayMs * 2 ** retry);
+}
+
 /** Deployment-wide overrides of the per-queue lock timing (WORKER_LOCK_DURATION_MS, WORKER_STALLED_INTERVAL_MS). */
 export interface LockTimingOverrides {
   lockDurationMs?: number;

@@ -66,7 +66,7 @@ export class EvaluateHandlers {
       if (context.signal.aborted) return { outcome: 'cancelled' };
       const message = error instanceof Error ? error.message : String(error);
       const permanent = error instanceof UnrecoverableError || error instanceof RangeError;
-      if (permanent || context.isFinalAttempt)
+      if (permanent || context.failsForGood(error))
         await this.runs.finish(run.id, 'failed', `evaluation: ${message}`);
       throw permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
     }

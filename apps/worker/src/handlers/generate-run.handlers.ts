@@ -11,6 +11,7 @@ import {
   RunRepository,
   SampleRepository,
   bytesToFloat32,
+  isTransientDbError,
   type NewCriticScores,
   type NewScoredSample,
 } from '@maskgen/persistence';
@@ -75,7 +76,7 @@ export class GenerateRunHandlers {
         return { inserted: 0, skipped: true };
       }
       const message = error instanceof Error ? error.message : String(error);
-      if (context.isFinalAttempt || error instanceof UnrecoverableError) {
+      if (context.failsForGood(error)) {
         await this.runs.finishShard(payload.runId, payload.shardIndex, 'failed', message);
         await this.runs.finish(payload.runId, 'failed', `shard ${payload.shardIndex}: ${message}`);
       }
@@ -123,6 +124,8 @@ export class GenerateRunHandlers {
     context: JobContext,
   ): Promise<number> {
     const cached = await this.models.acquire(sampler.modelId).catch((error: unknown) => {
+      // The database being away is no reason to give the model up: the job runs again later.
+      if (isTransientDbError(error)) throw error;
       throw new UnrecoverableError(
         `Model ${sampler.modelId} cannot be loaded: ${error instanceof Error ? error.message : String(error)}`,
       );

@@ -153,7 +153,7 @@ export class TrainHandlers {
         return { stage, outcome: 'cancelled' };
       }
       const permanent = isPermanent(error);
-      if (permanent || context.isFinalAttempt) {
+      if (permanent || context.failsForGood(error)) {
         const message = error instanceof Error ? error.message : String(error);
         await this.models.saveProgress(model.id, progress.finish('failed'));
         await this.models.fail(model.id, `${stage}: ${message}`);

@@ -2,16 +2,18 @@ import { Inject, type OnApplicationBootstrap, type OnModuleDestroy } from '@nest
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { JOB_QUEUE, isJobName, parseJobPayload, type QueueName } from '@maskgen/contracts';
 import { ROOT_LOGGER } from '@maskgen/observability';
-import { ModelRepository, RunRepository } from '@maskgen/persistence';
+import { ModelRepository, RunRepository, isTransientDbError } from '@maskgen/persistence';
 import {
   JobHandlerRegistry,
   JobLockLostError,
   ModelCancelledError,
   ProgressPublisher,
   RunCancelledError,
+  TRANSIENT_DB_RETRY,
+  transientRetryDelayMs,
   type JobContext,
 } from '@maskgen/queues';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 
 const CANCELLATION_POLL_MS = 1000;
@@ -20,7 +22,8 @@ const CANCELLATION_POLL_MS = 1000;
  * Shared body of every queue's processor: checks the job belongs here,
  * validates its payload, and hands it to the registered handler with a
  * logger that names the queue, job and run, and a signal that aborts on
- * cancellation or when the job's lock is lost.
+ * cancellation or when the job's lock is lost. A transient database error
+ * delays the job and runs it again (TRANSIENT_DB_RETRY) instead of failing it.
  */
 export abstract class QueueProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   protected abstract readonly queue: QueueName;
@@ -54,7 +57,7 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
     await this.worker.close();
   }
 
-  async process(job: Job): Promise<unknown> {
+  async process(job: Job, token?: string): Promise<unknown> {
     const jobId = job.id ?? 'unknown';
     if (!isJobName(job.name) || JOB_QUEUE[job.name] !== this.queue) {
       // Retrying cannot help a job this worker does not know.
@@ -82,11 +85,22 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
         : { signal: new AbortController().signal, stop() {} };
     const lock = { controller: new AbortController(), logger };
     this.lockWatch.set(jobId, lock);
+    const isFinalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    // Starts that were not counted as attempts: earlier transient retries (and stalls, which only
+    // make the budget smaller).
+    const transientRetries = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
+    const retriesLater = (error: unknown) =>
+      token !== undefined &&
+      !lock.controller.signal.aborted &&
+      transientRetries < TRANSIENT_DB_RETRY.retries &&
+      isTransientDbError(error);
     const context: JobContext = {
       queue: this.queue,
       jobId,
       attempt: job.attemptsMade + 1,
-      isFinalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      isFinalAttempt,
+      failsForGood: (error) =>
+        !retriesLater(error) && (isFinalAttempt || error instanceof UnrecoverableError),
       signal: AbortSignal.any([cancellation.signal, lock.controller.signal]),
       logger,
       reportProgress: async (fraction) => {
@@ -101,7 +115,23 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
       logger.info({ durationMs: Math.round(performance.now() - started) }, 'job completed');
       return result;
     } catch (error) {
-      logger.error({ err: error, durationMs: Math.round(performance.now() - started) }, 'job failed');
+      const durationMs = Math.round(performance.now() - started);
+      if (retriesLater(error) && token !== undefined) {
+        const delayMs = transientRetryDelayMs(transientRetries);
+        try {
+          await job.moveToDelayed(Date.now() + delayMs, token);
+        } catch (moveError) {
+          logger.error({ err: error, moveError, durationMs }, 'job failed; could not delay it for a retry');
+          throw error;
+        }
+        logger.warn(
+          { err: error, durationMs, retry: transientRetries + 1, delayMs },
+          'transient database error; job runs again later',
+        );
+        // Tells BullMQ the job was moved (to delayed), not failed.
+        throw new DelayedError();
+      }
+      logger.error({ err: error, durationMs }, 'job failed');
       throw error;
     } finally {
       cancellation.stop();

@@ -71,6 +71,18 @@ export class RunEntity {
   @Column({ type: 'text', nullable: true })
   error!: string | null;
 
+  /** Tag in the job ids of the run's current BullMQ flow (GenerationRunStarter.enqueue), for the reconciler. */
+  @Column({ name: 'flow_tag', type: 'text', default: 'a' })
+  flowTag!: string;
+
+  /** When that flow was (about to be) enqueued: the reconciler leaves younger flows alone. */
+  @Column({ name: 'flow_enqueued_at', type: 'timestamptz', default: () => 'now()' })
+  flowEnqueuedAt!: Date;
+
+  /** Times the reconciler re-enqueued the run because no job was left to run it. */
+  @Column({ type: 'integer', default: 0 })
+  recoveries!: number;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 

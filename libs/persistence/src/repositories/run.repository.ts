@@ -28,6 +28,18 @@ export interface NewShard {
 
 const FINISHED: RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
+/** pg advisory lock key of the run reconciler (any constant unique within the database). */
+const RECONCILE_LOCK_KEY = 0x6d67_7263; // 'mgrc'
+
+/** A queued or running generation run whose current flow is old enough to be checked for live jobs. */
+export type ReconcileCandidate = Pick<RunEntity, 'id' | 'params' | 'flowTag' | 'recoveries'>;
+
+/** What the reconciler decided for a stranded run. */
+export type RecoveryOutcome =
+  | { action: 'requeue'; run: RunEntity; shards: ShardEntity[]; flowTag: string }
+  | { action: 'failed' }
+  | { action: 'unchanged' };
+
 @Injectable()
 export class RunRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -92,7 +104,10 @@ export class RunRepository {
       .execute();
   }
 
-  /** Settles a shard and refreshes the run's progress from the shards that are done. */
+  /**
+   * Settles a shard and refreshes the run's progress from the shards that are done, in one
+   * transaction. Idempotent: settling a shard twice (a takeover racing a completion) changes nothing.
+   */
   async finishShard(
     runId: string,
     shardIndex: number,
@@ -109,9 +124,11 @@ export class RunRepository {
         .set({ status, error: error ?? null, finishedAt: () => 'now()' })
         .where('run_id = :runId AND shard_index = :shardIndex', { runId, shardIndex })
         .execute();
+      // Derived from the shard rows whatever the run's status: a shard that completes after a cancel
+      // or a failure still counts, so progress always matches the shard counts.
       await manager.query(
         `UPDATE runs SET progress = LEAST(1, (SELECT count(*) FROM shards WHERE run_id = $1 AND status = 'succeeded')::float8 / GREATEST(total_shards, 1))
-         WHERE id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled')`,
+         WHERE id = $1`,
         [runId],
       );
     });
@@ -192,7 +209,8 @@ export class RunRepository {
       const reopened = await manager
         .createQueryBuilder()
         .update(RunEntity)
-        .set({ status: 'queued', error: null, finishedAt: null })
+        // A fresh flow time keeps the reconciler off the run until the retry's flow is enqueued.
+        .set({ status: 'queued', error: null, finishedAt: null, flowEnqueuedAt: () => 'now()' })
         .where(`id = :id AND status = 'failed'`, { id })
         .execute();
       if ((reopened.affected ?? 0) === 0) return null;
@@ -209,6 +227,102 @@ export class RunRepository {
         where: { runId: id, status: 'queued' },
         order: { shardIndex: 'ASC' },
       });
+    });
+  }
+
+  /** Records the tag of the flow about to be enqueued for a run (see ReconcileCandidate). */
+  async recordFlow(id: string, flowTag: string): Promise<void> {
+    await this.dataSource
+      .createQueryBuilder()
+      .update(RunEntity)
+      .set({ flowTag, flowEnqueuedAt: () => 'now()' })
+      .where('id = :id', { id })
+      .execute();
+  }
+
+  /**
+   * Runs `work` only if no other process is reconciling (a transaction-level advisory lock, released
+   * when the transaction ends, also when the connection dies). Returns undefined when another holds it.
+   */
+  async reconcileExclusively<T>(work: () => Promise<T>): Promise<T | undefined> {
+    return this.dataSource.transaction(async (manager) => {
+      const [row] = await manager.query<{ locked: boolean }[]>(
+        'SELECT pg_try_advisory_xact_lock($1) AS locked',
+        [RECONCILE_LOCK_KEY],
+      );
+      return row?.locked ? work() : undefined;
+    });
+  }
+
+  /** Generation runs still open whose current flow was enqueued more than `graceMs` ago. */
+  async reconcileCandidates(graceMs: number, limit = 500): Promise<ReconcileCandidate[]> {
+    return this.dataSource
+      .getRepository(RunEntity)
+      .createQueryBuilder('run')
+      .select(['run.id', 'run.params', 'run.flowTag', 'run.recoveries'])
+      .where(`run.kind = 'generate' AND run.status IN ('queued', 'running')`)
+      .andWhere(`run.flow_enqueued_at < now() - make_interval(secs => :graceSeconds)`, {
+        graceSeconds: graceMs / 1000,
+      })
+      .orderBy('run.flow_enqueued_at', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /**
+   * A run whose flow `expectedTag` has no live job: re-opens its unfinished shards under a new flow
+   * tag (the caller enqueues them), or fails it once `maxRecoveries` were spent. Changes nothing if
+   * the run finished or got another flow meanwhile (a retry, another reconciler pass).
+   */
+  async recover(id: string, expectedTag: string, maxRecoveries: number): Promise<RecoveryOutcome> {
+    return this.dataSource.transaction(async (manager) => {
+      const run = await manager
+        .getRepository(RunEntity)
+        .createQueryBuilder('run')
+        .setLock('pessimistic_write')
+        .where(`run.id = :id AND run.status IN ('queued', 'running') AND run.flow_tag = :expectedTag`, {
+          id,
+          expectedTag,
+        })
+        .getOne();
+      if (!run) return { action: 'unchanged' };
+      if (run.recoveries >= maxRecoveries) {
+        await manager
+          .createQueryBuilder()
+          .update(ShardEntity)
+          .set({ status: 'failed', error: 'no job left to run it', finishedAt: () => 'now()' })
+          .where(`run_id = :id AND status IN ('queued', 'running')`, { id })
+          .execute();
+        await manager
+          .createQueryBuilder()
+          .update(RunEntity)
+          .set({
+            status: 'failed',
+            error: `no job left to run the run after ${run.recoveries} recoveries`,
+            finishedAt: () => 'now()',
+          })
+          .where('id = :id', { id })
+          .execute();
+        return { action: 'failed' };
+      }
+      const flowTag = `c${run.recoveries + 1}`;
+      await manager
+        .createQueryBuilder()
+        .update(RunEntity)
+        .set({ recoveries: () => 'recoveries + 1', flowTag, flowEnqueuedAt: () => 'now()' })
+        .where('id = :id', { id })
+        .execute();
+      await manager
+        .createQueryBuilder()
+        .update(ShardEntity)
+        .set({ status: 'queued', error: null, finishedAt: null })
+        .where(`run_id = :id AND status <> 'succeeded'`, { id })
+        .execute();
+      const shards = await manager.find(ShardEntity, {
+        where: { runId: id, status: 'queued' },
+        order: { shardIndex: 'ASC' },
+      });
+      return { action: 'requeue', run: { ...run, flowTag }, shards, flowTag };
     });
   }
 
