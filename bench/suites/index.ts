@@ -2,6 +2,7 @@ import { type BenchSuite } from '../types';
 import { essSuite } from './ess';
 import { matmulSuite } from './matmul';
 import { metricsSuite } from './metrics';
+import { modelSamplingSuite } from './model-sampling';
 import { naiveSuite } from './naive';
 import { queuesSuite } from './queues';
 import { samplingSuite } from './sampling';
@@ -17,5 +18,6 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   metricsSuite,
   essSuite,
   samplingSuite,
+  modelSamplingSuite,
   queuesSuite,
 ];

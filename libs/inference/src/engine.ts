@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import { type FcnClassifier } from '@maskgen/metrics';
 import {
   type InferenceEngineName,
   type PriorRunner,
@@ -6,6 +7,7 @@ import {
   tfjsPriorRunner,
 } from '@maskgen/model';
 import { type ExecutionDevice, type OnnxRuntime, loadOnnxRuntime } from './onnx-runtime';
+import { type PreparedFeaturizer, createOrtFeaturizer } from './ort-fcn';
 import { createOrtPriorRunner } from './ort-prior';
 import { OrtThread } from './ort-thread';
 
@@ -35,6 +37,8 @@ export interface InferenceEngineInfo {
 export interface InferenceEngine {
   readonly info: InferenceEngineInfo;
   preparePrior(prior: TimeVqPrior): Promise<PreparedPrior>;
+  /** The evaluation FCN's feature/probability pass. */
+  prepareClassifier(fcn: FcnClassifier): Promise<PreparedFeaturizer>;
   /** Stops the engine's inference thread (ort); prepared priors stop working. */
   close(): Promise<void>;
 }
@@ -65,6 +69,13 @@ function tfjsEngine(fallbackReason: string | null): InferenceEngine {
     info: { engine: 'tfjs', threads: 1, device: 'cpu', version: null, fallbackReason },
     preparePrior: (prior) =>
       Promise.resolve({ ...tfjsPriorRunner(prior), graphHash: null, dispose: () => Promise.resolve() }),
+    prepareClassifier: (fcn) =>
+      Promise.resolve({
+        spec: fcn.spec,
+        featureDim: fcn.featureDim,
+        inferAsync: (values, rows) => fcn.inferAsync(values, rows),
+        dispose: () => Promise.resolve(),
+      }),
     close: () => Promise.resolve(),
   };
 }
@@ -74,6 +85,7 @@ function ortEngine(ort: OnnxRuntime, threads: number, device: ExecutionDevice): 
   return {
     info: { engine: 'ort', threads, device, version: ort.env.versions?.node ?? null, fallbackReason: null },
     preparePrior: (prior) => createOrtPriorRunner(thread, prior, { threads, device }),
+    prepareClassifier: (fcn) => createOrtFeaturizer(thread, fcn, { threads, device }),
     close: () => thread.close(),
   };
 }

@@ -1,5 +1,5 @@
 import { type SeededRng } from '@maskgen/tensor';
-import { type FcnClassifier } from './fcn';
+import { type SeriesFeaturizer, stackSeries } from './fcn';
 import { frechetDistance, type FrechetResult } from './frechet';
 import { inceptionScore, type InceptionScoreResult } from './inception';
 import { rocketFeatures, type RocketTransform } from './rocket';
@@ -26,19 +26,26 @@ export interface SampleEvaluation {
  * max(N_test, 256)); FID against the real test split on the classifier's penultimate features, IS from its softmax,
  * and optionally the ROCKET-feature FID.
  */
-export function evaluateSamples(
-  classifier: FcnClassifier,
+export async function evaluateSamples(
+  classifier: SeriesFeaturizer,
   realTest: readonly Float32Array[],
   generated: readonly Float32Array[],
   options: SampleEvaluationOptions = {},
-): SampleEvaluation {
+): Promise<SampleEvaluation> {
   const count = realTest.length;
   if (generated.length < count) {
     throw new RangeError(`need at least N_test = ${count} generated series, got ${generated.length}`);
   }
   const used = generated.slice(0, count);
-  const fid = frechetDistance(classifier.featuresOf(realTest), classifier.featuresOf(used));
-  const probs = classifier.probabilitiesOf(used);
+  const { length } = classifier.spec;
+  const dim = classifier.featureDim;
+  const real = await classifier.inferAsync(stackSeries(realTest, length), count);
+  const fake = await classifier.inferAsync(stackSeries(used, length), count);
+  const fid = frechetDistance(
+    { rows: count, dim, data: real.features },
+    { rows: count, dim, data: fake.features },
+  );
+  const probs = fake.probabilities;
   const inception = inceptionScore(probs, count, classifier.spec.classes, {
     splits: options.splits,
     rng: options.rng,

@@ -100,7 +100,21 @@ export interface FcnOutputs {
 /** Inference in batches of this many series. */
 const EVAL_BATCH = 128;
 
-export class FcnClassifier {
+/**
+ * The evaluation FCN's inference pass as a function of host arrays: the seam through which evaluation runs on tfjs
+ * (FcnClassifier itself) or on ONNX Runtime (libs/inference). values [rows, L] → features [rows, featureDim] and
+ * softmax probabilities [rows, classes].
+ */
+export interface SeriesFeaturizer {
+  readonly spec: FcnSpec;
+  readonly featureDim: number;
+  inferAsync(
+    values: Float32Array,
+    rows: number,
+  ): Promise<{ features: Float32Array; probabilities: Float32Array }>;
+}
+
+export class FcnClassifier implements SeriesFeaturizer {
   readonly store = new VariableStore();
   private readonly blocks: Block[];
   private readonly head: DenseParams;
@@ -174,6 +188,13 @@ export class FcnClassifier {
       tf.dispose([f, p]);
     }
     return { features, probabilities };
+  }
+
+  inferAsync(
+    values: Float32Array,
+    rows: number,
+  ): Promise<{ features: Float32Array; probabilities: Float32Array }> {
+    return Promise.resolve(this.infer(values, rows));
   }
 
   /** Penultimate features of a dataset's series, ready for `frechetDistance`. */

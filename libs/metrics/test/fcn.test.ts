@@ -129,13 +129,15 @@ describe('FCN evaluation classifier', () => {
         // The protocol helper: the real test split as "generated" data (plus extras that must be ignored).
         const rocket = createRocket(cbf.length, { seed: 0 });
         const extra = cbf.test.values.map((s) => s.map((value) => value * 3));
-        const self = evaluateSamples(model, cbf.test.values, [...cbf.test.values, ...extra], { rocket });
+        const self = await evaluateSamples(model, cbf.test.values, [...cbf.test.values, ...extra], {
+          rocket,
+        });
         assert.equal(self.count, cbf.test.values.length);
         assert.ok(self.fid.distance < 1e-6 && (self.rocketFid?.distance ?? 1) < 1e-6);
         const probs = model.probabilitiesOf(cbf.test.values);
         assert.deepEqual(self.inception, inceptionScore(probs, cbf.test.values.length, 3));
         assert.ok(self.inception.mean > 1.5, `IS ${self.inception.mean}`);
-        assert.throws(() => evaluateSamples(model, cbf.test.values, cbf.test.values.slice(1)), /N_test/);
+        await assert.rejects(evaluateSamples(model, cbf.test.values, cbf.test.values.slice(1)), /N_test/);
       } finally {
         loaded.dispose();
       }

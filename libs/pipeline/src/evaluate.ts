@@ -1,6 +1,7 @@
 import {
   type FcnClassifier,
   type FcnConfig,
+  type SeriesFeaturizer,
   classificationAccuracyScore,
   createRocket,
   evaluateSamples,
@@ -11,6 +12,8 @@ import { type PreparedDataset } from './data';
 export interface EvaluateGeneratedOptions {
   /** The evaluation FCN of the same dataset (a pipeline model's `classifier`). */
   readonly classifier: FcnClassifier;
+  /** Runs the classifier's inference pass (e.g. on ONNX Runtime); default the classifier itself on tfjs. */
+  readonly featurizer?: SeriesFeaturizer;
   readonly data: PreparedDataset;
   /** Generated series in scaled units (GenerateResult.scaled), length data.outputLength. */
   readonly generated: readonly Float32Array[];
@@ -56,7 +59,7 @@ export async function evaluateGenerated(options: EvaluateGeneratedOptions): Prom
           .slice(0, generated.length)
           .sort((a, b) => a - b)
           .map((i) => realAll[i]);
-  const evaluation = evaluateSamples(classifier, real, generated, {
+  const evaluation = await evaluateSamples(options.featurizer ?? classifier, real, generated, {
     rng: rng.fork('inception'),
     rocket: createRocket(data.outputLength, { seed }),
   });

@@ -1,5 +1,5 @@
 import { type ScalingParams, inverseScaleSeries } from '@maskgen/data';
-import { FcnClassifier } from '@maskgen/metrics';
+import { FcnClassifier, type SeriesFeaturizer } from '@maskgen/metrics';
 import {
   type EssConfig,
   type SamplingConfig,
@@ -15,6 +15,7 @@ import {
 import {
   type InferenceEngine,
   type InferenceEngineInfo,
+  type PreparedFeaturizer,
   type PreparedPrior,
   createInferenceEngine,
 } from '@maskgen/inference';
@@ -112,6 +113,8 @@ export interface PipelineModel {
   readonly classifier: FcnClassifier | null;
   readonly calibration: CriticCalibration | null;
   generate(options: GenerateOptions): Promise<GenerateResult>;
+  /** The classifier's inference pass on the model's engine (null without a classifier); prepared on first use. */
+  featurizer(): Promise<SeriesFeaturizer | null>;
   /** Frees the tensors and the engine's sessions. */
   dispose(): void;
 }
@@ -176,6 +179,16 @@ export function loadPipelineModel(
       runner = null;
     });
     return runner;
+  };
+
+  let featurizer: Promise<PreparedFeaturizer> | null = null;
+  const preparedFeaturizer = (): Promise<SeriesFeaturizer | null> => {
+    if (classifier === null) return Promise.resolve(null);
+    featurizer ??= engine.prepareClassifier(classifier);
+    featurizer.catch(() => {
+      featurizer = null;
+    });
+    return featurizer;
   };
 
   const generate = async (options: GenerateOptions): Promise<GenerateResult> => {
@@ -315,11 +328,16 @@ export function loadPipelineModel(
     classifier,
     calibration,
     generate,
+    featurizer: () => {
+      if (disposed) return Promise.reject(new Error('model is disposed'));
+      return preparedFeaturizer();
+    },
     dispose: () => {
       if (disposed) return;
       disposed = true;
       // Sessions are released in the background; the tensors below go at once.
       void runner?.then((r) => r.dispose()).catch(() => undefined);
+      void featurizer?.then((f) => f.dispose()).catch(() => undefined);
       classifier?.dispose();
       loadedPrior.dispose();
       stage1.dispose();

@@ -1,10 +1,11 @@
 import { type INestApplication, ValidationPipe, type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import type { AppConfig } from '@maskgen/config';
 import { Logger } from 'nestjs-pino';
 import { JsonDepthPipe } from './json-depth';
+import { UnavailableFilter } from './unavailable.filter';
 
-/** Creates a Nest HTTP application with our logger and request validation. */
+/** Creates a Nest HTTP application with our logger, request validation and error mapping. */
 export async function createHttpApp(root: DynamicModule): Promise<INestApplication> {
   const app = await NestFactory.create(root, { bufferLogs: true });
   app.useLogger(app.get(Logger));
@@ -17,6 +18,7 @@ export async function createHttpApp(root: DynamicModule): Promise<INestApplicati
       stopAtFirstError: false,
     }),
   );
+  app.useGlobalFilters(new UnavailableFilter(app.get(HttpAdapterHost).httpAdapter));
   return app;
 }
 

@@ -3,3 +3,4 @@ export * from './http-app';
 export * from './shutdown';
 export * from './public.decorator';
 export * from './json-depth';
+export * from './unavailable.filter';

@@ -82,6 +82,8 @@ export class RunEvaluator {
       if (!classifier) throw new UnrecoverableError(`Model ${modelId} has no evaluation classifier`);
       return await evaluateGenerated({
         classifier,
+        // The FCN's feature pass on the worker's inference engine; CAS training stays on tfjs.
+        featurizer: (await cached.model.featurizer()) ?? classifier,
         data,
         generated,
         labels,
