@@ -21,8 +21,13 @@ import {
   type Instruction,
 } from './support/dockerfile';
 
-const TARGETS = ['api', 'worker', 'worker-gpu'] as const;
-const ENTRY = { api: 'api', worker: 'worker', 'worker-gpu': 'worker' } as const;
+const TARGETS = ['api', 'worker', 'worker-gpu', 'worker-gpu-inference'] as const;
+const ENTRY = {
+  api: 'api',
+  worker: 'worker',
+  'worker-gpu': 'worker',
+  'worker-gpu-inference': 'worker',
+} as const;
 const content = readDockerfile();
 const { args, stages } = parseDockerfile(content);
 const packageJson = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
@@ -83,7 +88,7 @@ describe('docker/Dockerfile', () => {
     }
   });
 
-  test('has the three runtime targets', () => {
+  test('has the four runtime targets', () => {
     for (const target of TARGETS)
       assert.ok(
         stages.some((s) => s.name === target),
@@ -109,6 +114,23 @@ describe('docker/Dockerfile', () => {
     assert.equal(env.get('TENSOR_BACKEND'), 'node-gpu');
     assert.ok(Number(env.get('CUDA_CACHE_MAXSIZE')) >= 2 ** 31, 'CUDA JIT cache too small for TensorFlow');
     assert.ok(env.get('CUDA_CACHE_PATH'));
+  });
+
+  test('the GPU inference image runs ONNX Runtime with its CUDA 12 provider on the sampling queues', () => {
+    const from = baseImage(stages, 'worker-gpu-inference');
+    assert.match(
+      args.CUDA12_IMAGE ?? findArg('CUDA12_IMAGE') ?? from,
+      /^nvidia\/cuda:12\.\d+(\.\d+)?-cudnn-runtime-/,
+    );
+    const env = envOf(effectiveInstructions(stages, 'worker-gpu-inference'));
+    assert.equal(env.get('INFERENCE_ENGINE'), 'ort');
+    assert.equal(env.get('WORKER_QUEUES'), 'generate,evaluate');
+    const deps = stages.find((s) => s.name === 'ort-cuda-deps');
+    const install = deps?.instructions.find((i) => i.keyword === 'RUN')?.raw ?? '';
+    assert.match(install, /ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    assert.match(install, /libonnxruntime_providers_cuda\.so/);
+    // npm itself must never run that download (it needs the network): package.json keeps the script off.
+    assert.equal(packageJson.allowScripts?.['onnxruntime-node'], false);
   });
 
   for (const target of TARGETS) {

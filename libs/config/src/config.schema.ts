@@ -4,7 +4,8 @@ import { z } from 'zod';
 export const TENSOR_BACKENDS = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
 /** `auto` (unset): ONNX Runtime where onnxruntime-node loads, else tfjs with a warning. */
 export const INFERENCE_ENGINES = ['auto', 'ort', 'tfjs'] as const;
-export const INFERENCE_DEVICES = ['cpu', 'cuda'] as const;
+/** `auto`: CUDA where ORT's CUDA provider is installed and an NVIDIA device exists, else CPU. */
+export const INFERENCE_DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export const ROLES = ['api', 'worker'] as const;
 
@@ -147,7 +148,7 @@ export const environmentSchema = z.object({
   TENSOR_BACKEND: z.enum(TENSOR_BACKENDS).default('auto'),
   INFERENCE_ENGINE: z.preprocess(emptyAsUndefined, z.enum(INFERENCE_ENGINES).default('auto')),
   INFERENCE_THREADS: optionalPositiveInt(1024),
-  INFERENCE_DEVICE: z.preprocess(emptyAsUndefined, z.enum(INFERENCE_DEVICES).default('cpu')),
+  INFERENCE_DEVICE: z.preprocess(emptyAsUndefined, z.enum(INFERENCE_DEVICES).default('auto')),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   MASKGEN_DATA_DIR: z.string().trim().min(1).default('.data'),
   EMBEDDED_PG_PORT: port(54329),

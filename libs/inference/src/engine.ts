@@ -6,7 +6,7 @@ import {
   type TimeVqPrior,
   tfjsPriorRunner,
 } from '@maskgen/model';
-import { type ExecutionDevice, type OnnxRuntime, loadOnnxRuntime } from './onnx-runtime';
+import { type ExecutionDevice, type OnnxRuntime, detectDevice, loadOnnxRuntime } from './onnx-runtime';
 import { type PreparedFeaturizer, createOrtFeaturizer } from './ort-fcn';
 import { createOrtPriorRunner } from './ort-prior';
 import { OrtThread } from './ort-thread';
@@ -55,8 +55,8 @@ export interface InferenceEngineOptions {
   readonly preference: InferenceEngineName | 'auto';
   /** ORT intra-op threads; default: the machine's available parallelism. */
   readonly threads?: number;
-  /** `cuda` selects ORT's CUDA execution provider (needs the cuda12 install); default cpu. */
-  readonly device?: ExecutionDevice;
+  /** `cuda` selects ORT's CUDA execution provider (needs the cuda12 install); `auto` (default) detects it. */
+  readonly device?: ExecutionDevice | 'auto';
   /** Called once when `auto` falls back to tfjs. */
   readonly warn?: (message: string) => void;
   /** For tests: how onnxruntime-node is required. */
@@ -97,7 +97,11 @@ export function createInferenceEngine(options: InferenceEngineOptions): Inferenc
     throw new RangeError(`inference threads must be ≥ 1, got ${threads}`);
   if (options.preference === 'tfjs') return tfjsEngine(null);
   const loaded = loadOnnxRuntime(options.require);
-  if ('ort' in loaded) return ortEngine(loaded.ort, threads, options.device ?? 'cpu');
+  if ('ort' in loaded) {
+    const device =
+      options.device === undefined || options.device === 'auto' ? detectDevice(loaded.ort) : options.device;
+    return ortEngine(loaded.ort, threads, device);
+  }
   if (options.preference === 'ort') throw new InferenceEngineUnavailableError(loaded.error);
   const reason = `onnxruntime-node cannot be loaded (${loaded.error})`;
   options.warn?.(`inference falls back to tfjs: ${reason}`);

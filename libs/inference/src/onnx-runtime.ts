@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 
 /** The onnxruntime-node module, typed. */
@@ -24,6 +26,25 @@ export function loadOnnxRuntime(
 }
 
 export type ExecutionDevice = 'cpu' | 'cuda';
+
+/**
+ * `auto`: CUDA when the CUDA execution provider is installed next to onnxruntime-node's binding (the GPU image
+ * installs it with ONNXRUNTIME_NODE_INSTALL=cuda12) and an NVIDIA device node exists; CPU otherwise.
+ */
+export function detectDevice(
+  ort: OnnxRuntime | null,
+  exists: (file: string) => boolean = existsSync,
+  require: NodeJS.Require = optionalRequire,
+): ExecutionDevice {
+  if (ort === null || !exists('/dev/nvidiactl')) return 'cpu';
+  try {
+    const binding = require.resolve('onnxruntime-node/package.json');
+    const dir = path.join(path.dirname(binding), 'bin', `napi-v6`, process.platform, process.arch);
+    return exists(path.join(dir, 'libonnxruntime_providers_cuda.so')) ? 'cuda' : 'cpu';
+  } catch {
+    return 'cpu';
+  }
+}
 
 export interface SessionOptions {
   /** Intra-op threads (the worker's cores by default). */
