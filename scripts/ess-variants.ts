@@ -3,9 +3,9 @@
  *  [--sampling-seeds 2,3] [--variants naive,D,R,per-sample] [--critic-temperatures 4,16] [--work-dir .data/report]
  *  [--out file.json]`
  *
- * Unconditional FID of naive decoding against the ESS settings the spec names (ess.md §5.3–§5.4): D (the default,
- * keepVisible), R (keepVisible = false, the released code's behaviour) and the optional per-sample t*, on one trained
- * pipeline, for several sampling seeds. The pipeline is the report's (same work dir layout): reused when
+ * Unconditional FID of naive decoding against the ESS settings the spec names (ess.md §5.3–§5.4, §10): D
+ * (keepVisible), R (keepVisible = false, the released code's behaviour and the default) and the optional per-sample
+ * t*, on one trained pipeline, for several sampling seeds. The pipeline is the report's (same work dir layout): reused when
  * `npm run report` already trained it, trained here otherwise. Every variant starts from the same naive tokens of a
  * seed, so the rows of one seed differ only in what ESS does with them. `--critic-temperatures` adds D with the
  * critic's softmax over −dist/T (a study knob outside the spec, EssConfig.criticTemperature).
@@ -32,9 +32,9 @@ interface Variant {
 
 const VARIANTS: Readonly<Record<string, Variant>> = {
   naive: { name: 'naive', method: 'naive', ess: {} },
-  D: { name: 'ESS D (keepVisible)', method: 'ess', ess: {} },
-  R: { name: 'ESS R (keepVisible = false)', method: 'ess', ess: { keepVisible: false, skipNoOpStep: false } },
-  'per-sample': { name: 'ESS D, per-sample t*', method: 'ess', ess: { perSampleTStar: true } },
+  D: { name: 'ESS D (keepVisible)', method: 'ess', ess: { variant: 'D' } },
+  R: { name: 'ESS R (keepVisible = false)', method: 'ess', ess: { variant: 'R' } },
+  'per-sample': { name: 'ESS D, per-sample t*', method: 'ess', ess: { variant: 'D', perSampleTStar: true } },
 };
 
 const USAGE = `usage: npm run ess-variants -- --dataset <name> [--profile ${TRAINING_PROFILES.join('|')}] [--seed n]
@@ -122,7 +122,7 @@ async function main(): Promise<number> {
       variants.push({
         name: `ESS D, critic temperature ${temperature}`,
         method: 'ess',
-        ess: { criticTemperature: temperature },
+        ess: { variant: 'D', criticTemperature: temperature },
       });
     }
   }

@@ -11,6 +11,7 @@ import {
   codeDistanceTable,
   criticDistances,
   generateSamples,
+  maskedCount,
   nearestTokens,
   priorShapesFor,
   splitTokenLogits,
@@ -25,8 +26,8 @@ before(async () => {
 /**
  * Small but real, as the prior acceptance test (prior-quality.test.ts) but shorter: CBF, stage 1 and a reduced prior
  * trained for a few dozen steps. The self-critic's raw code distances must be lower on real (nearest-code) test token
- * grids than on the same grids with a random 20 % of their tokens replaced by other ids; an ESS run on the same
- * model must keep its invariants and leave no tensors behind.
+ * grids than on the same grids with a random 20 % of their tokens replaced by other ids; ESS runs (R, the default,
+ * and D) on the same model must keep their invariants and leave no tensors behind.
  */
 const STAGE1_STEPS = 40;
 const PRIOR_STEPS = 100;
@@ -112,8 +113,23 @@ test('CBF: critic distances are lower on real token grids than with 20 % of toke
       `per sample, distance naive ${mean(critic.distancesBefore).toFixed(3)} → ESS ${mean(critic.distancesAfter).toFixed(3)}`;
     console.log(report);
     assert.ok(onReal < onCorrupted, report);
-    for (let j = 0; j < ess.lf.length; j++) {
-      if (info.remasked[j] === 0) assert.equal(ess.lf[j], ess.naive.lf.ids[j]);
+    // The default is R (ess.md §10): any token may change, so only the shape of the result is checked here.
+    assert.ok(info.tStar >= 1 && info.tStar <= 9 && !ess.lf.includes(k));
+    for (let b = 0; b < sampleClasses.length; b++) {
+      const masked: number = info.remasked.subarray(b * n, (b + 1) * n).reduce((sum, v) => sum + v, 0);
+      assert.equal(masked, maskedCount(n, 10, info.tStar + 1), `sample ${b}: m(t*+1) re-masked`);
+    }
+    // D on the same naive start: only the re-masked tokens may change.
+    const d = await generateSamples(prior, codebooks, {
+      method: 'ess',
+      count: sampleClasses.length,
+      classes: sampleClasses,
+      rng: rng.fork('sample'),
+      ess: { variant: 'D' },
+    });
+    assert.deepEqual(d.naive.lf.ids, ess.naive.lf.ids);
+    for (let j = 0; j < d.lf.length; j++) {
+      if (d.ess!.lf!.remasked[j] === 0) assert.equal(d.lf[j], d.naive.lf.ids[j]);
     }
   } finally {
     prior.dispose();

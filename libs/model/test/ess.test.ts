@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SeededRng, initTensorBackend, randomNormalTensor } from '@maskgen/tensor';
 import {
   type CriticContext,
+  ESS_DEFAULTS,
+  type EssVariant,
   type PriorShapes,
   TimeVqPrior,
   bottomK,
@@ -13,10 +15,12 @@ import {
   criticalResample,
   criticalReverse,
   generateSamples,
+  gumbel,
   maskedCount,
   naiveDecode,
   reverseScore,
   selfTokenCritic,
+  stepStreams,
 } from '@maskgen/model';
 
 // Invariants of ess.md §5.2–§5.5 and §8.5–§8.8, §8.11 on a tiny random-weight prior (weights do not matter here).
@@ -187,13 +191,101 @@ test('reverse sampling masks exactly the m(t*+1) lowest-critic tokens; t* follow
   assert.equal((await criticalReverse(ctx, s, B, scores, { ...options, threshold: Infinity })).tStar, 1);
 });
 
-test('resampling changes only re-masked tokens (keepVisible), follows m(t+1), skipping the t* no-op is exact', async () => {
+/** s* of §5.3 for a given t*: the m(t*+1) lowest-critic tokens of s re-masked. */
+function sStarFor(
+  s: Int32Array,
+  scores: Float64Array,
+  tStar: number,
+): { sStar: Int32Array; remask: Uint8Array } {
+  const remask = bottomK(reverseScore(scores), B, N, maskedCount(N, 10, tStar + 1));
+  return { sStar: s.map((id, j) => (remask[j] === 1 ? K : id)), remask };
+}
+
+interface Step {
+  readonly t: number;
+  readonly state: Int32Array;
+  readonly draw: Int32Array;
+}
+
+test('R resampling (default): every position is redrawn, the critic scores the whole draw, the lowest m(t+1) are re-masked anywhere; the t* iteration runs', async () => {
+  const s = randomGrid(4);
+  const { scores } = await selfTokenCritic(ctx, s, B, CLASSES);
+  let visibleRedrawn = 0;
+  let visibleRemasked = 0;
+  for (const tStar of [1, 5, 8]) {
+    const { sStar } = sStarFor(s, scores, tStar);
+    const rng = new SeededRng(9).fork('ess-lf');
+    const common = {
+      tStar,
+      config: SAMPLING,
+      classes: CLASSES,
+      guide: true,
+      rng,
+      firstIndex: 0,
+      drawRows: 4,
+    };
+    const steps: Step[] = [];
+    // skipNoOpStep is D's shortcut: under R the t* iteration re-selects among a fresh draw and must run.
+    const out = await criticalResample(ctx, sStar, B, {
+      ...common,
+      keepVisible: false,
+      skipNoOpStep: true,
+      onStep: (t, state, draw) => steps.push({ t, state, draw }),
+    });
+    assert.deepEqual(
+      steps.map((step) => step.t),
+      Array.from({ length: 10 - tStar }, (_, i) => tStar + i),
+      'iterations t*..T−1',
+    );
+    let previous = sStar;
+    for (const { t, state, draw } of steps) {
+      assert.ok(!draw.includes(K), `t ${t}: a full draw`);
+      // What is re-masked: the m(t+1) lowest of ln(c + 1e-5) + τ(1 − r)·gumbel over ALL positions (no +∞ on known
+      // ones), c the critic of the whole draw, the Gumbel noise from each sample's own stream.
+      const { scores: c } = await selfTokenCritic(ctx, draw, B, CLASSES);
+      const r = (t + 1) / 10;
+      const streams = stepStreams(rng, 0, B, t);
+      const score = new Float64Array(B * N);
+      for (let b = 0; b < B; b++) {
+        const g = streams[b].fork('choice');
+        for (let j = b * N; j < (b + 1) * N; j++) score[j] = Math.log(c[j] + 1e-5) + 4 * (1 - r) * gumbel(g);
+      }
+      const expected = bottomK(score, B, N, maskedCount(N, 10, t + 1));
+      for (let j = 0; j < state.length; j++) {
+        assert.equal(state[j], expected[j] === 1 ? K : draw[j], `t ${t} position ${j}`);
+        if (previous[j] !== K && draw[j] !== previous[j]) visibleRedrawn++;
+        if (previous[j] !== K && state[j] === K) visibleRemasked++;
+      }
+      previous = state;
+    }
+    assert.ok(!out.includes(K));
+    assert.deepEqual(out, steps[steps.length - 1].state);
+
+    // At t* R and D see the same s* and logits: D keeps the visible ids, R draws them afresh from the same noise.
+    let dFirst: Int32Array | undefined;
+    await criticalResample(ctx, sStar, B, {
+      ...common,
+      rng: new SeededRng(9).fork('ess-lf'),
+      keepVisible: true,
+      skipNoOpStep: false,
+      onStep: (t, _state, draw) => {
+        if (t === tStar) dFirst = draw;
+      },
+    });
+    assert.ok(dFirst);
+    for (let j = 0; j < sStar.length; j++) {
+      assert.equal(dFirst[j], sStar[j] === K ? steps[0].draw[j] : sStar[j], `t* draw, position ${j}`);
+    }
+  }
+  assert.ok(visibleRedrawn > 0, 'R changes visible tokens');
+  assert.ok(visibleRemasked > 0, 'R re-masks positions that were visible');
+});
+
+test('D resampling (keep-visible): only re-masked tokens change, follows m(t+1), skipping the t* no-op is exact', async () => {
   const s = randomGrid(4);
   const { scores } = await selfTokenCritic(ctx, s, B, CLASSES);
   for (const tStar of [1, 5, 8]) {
-    const count = maskedCount(N, 10, tStar + 1);
-    const remask = bottomK(reverseScore(scores), B, N, count);
-    const sStar = s.map((id, j) => (remask[j] === 1 ? K : id));
+    const { sStar, remask } = sStarFor(s, scores, tStar);
     const counts: number[] = [];
     const common = {
       tStar,
@@ -213,7 +305,7 @@ test('resampling changes only re-masked tokens (keepVisible), follows m(t+1), sk
           const masked = state.subarray(b * N, (b + 1) * N).filter((id) => id === K).length;
           assert.equal(masked, maskedCount(N, 10, t + 1), `t ${t}`);
         }
-        if (t === tStar) assert.deepEqual(state, sStar, 'the t* iteration is a no-op under keepVisible');
+        if (t === tStar) assert.deepEqual(state, sStar, 'the t* iteration is a no-op under D');
         counts.push(t);
       },
     });
@@ -225,14 +317,6 @@ test('resampling changes only re-masked tokens (keepVisible), follows m(t+1), sk
     for (let j = 0; j < s.length; j++) if (remask[j] === 0) assert.equal(out[j], s[j], `visible token ${j}`);
     const skipped = await criticalResample(ctx, sStar, B, { ...common, skipNoOpStep: true });
     assert.deepEqual(skipped, out);
-    // R (keepVisible = false): every token is redrawn, so visible tokens may change.
-    const r = await criticalResample(ctx, sStar, B, { ...common, keepVisible: false, skipNoOpStep: false });
-    assert.ok(!r.includes(K));
-    if (tStar === 1)
-      assert.ok(
-        r.some((id, j) => remask[j] === 0 && id !== s[j]),
-        'R may change visible tokens',
-      );
   }
 });
 
@@ -243,15 +327,13 @@ test('sampler: naive reproduces naiveDecode bit for bit; ESS starts from the sam
   assert.deepEqual(naive.lf, reference.lf.ids);
   assert.deepEqual(naive.hf, reference.hf.ids);
   assert.equal(naive.critic, null);
+  assert.equal(naive.essConfig, null);
+  assert.equal(naive.priorPasses.lf, 10 * 2 * B);
   const ess = await generateSamples(prior, codebooks, { method: 'ess', count: B, classes: CLASSES, rng });
   assert.deepEqual(ess.naive.lf.ids, reference.lf.ids, 'ESS starts from the naive s_T');
-  const lfInfo = ess.ess?.lf;
-  assert.ok(lfInfo !== undefined && lfInfo !== null && ess.critic?.lf);
-  for (let j = 0; j < ess.lf.length; j++) {
-    if (lfInfo.remasked[j] === 0) assert.equal(ess.lf[j], reference.lf.ids[j], 'kept tokens never change');
-  }
+  assert.ok(ess.ess?.lf && ess.critic?.lf);
   assert.ok(!ess.lf.includes(K) && !ess.hf.includes(K));
-  assert.equal(ess.ess?.hf, null, "applyTo defaults to 'lf'");
+  assert.equal(ess.ess.hf, null, "applyTo defaults to 'lf'");
   // Small memory budget: 1-sample draw chunks and tiny critic passes give the same output.
   const chunked = await generateSamples(prior, codebooks, {
     method: 'ess',
@@ -262,7 +344,7 @@ test('sampler: naive reproduces naiveDecode bit for bit; ESS starts from the sam
   });
   assert.deepEqual(chunked.lf, ess.lf);
   assert.deepEqual(chunked.hf, ess.hf);
-  // Critic temperature 1 is the spec's critic; another one changes only how tokens are chosen, not the invariants.
+  // Critic temperature 1 is the spec's critic; a large one flattens it to uniform.
   const withTemperature = (criticTemperature: number) =>
     generateSamples(prior, codebooks, {
       method: 'ess',
@@ -273,34 +355,100 @@ test('sampler: naive reproduces naiveDecode bit for bit; ESS starts from the sam
     });
   assert.deepEqual((await withTemperature(1)).lf, ess.lf);
   const flat = await withTemperature(1e9);
-  const flatInfo = flat.ess!.lf!;
-  for (let j = 0; j < flat.lf.length; j++) {
-    if (flatInfo.remasked[j] === 0) assert.equal(flat.lf[j], reference.lf.ids[j], 'kept tokens never change');
-  }
+  assert.ok(!flat.lf.includes(K));
   assert.ok(
     flat.critic!.lf!.before.every((v) => Math.abs(v - 1 / N) < 1e-6),
     'T → ∞ gives the uniform critic',
   );
   await assert.rejects(withTemperature(0), /ess.criticTemperature must be a positive finite number/);
-  // §8.11 cost: naive T·B, critic N·B before and after, B per reverse step, (B·2 guided draw + N·B critic) per
-  // resampling step from t*+1 (the t* no-op is skipped).
-  const tStar = lfInfo.tStar;
-  const expected = 10 * 2 * B + 2 * N * B + lfInfo.errors.length * B + (10 - tStar - 1) * (2 * B + N * B);
-  assert.equal(ess.priorPasses.lf, expected);
-  assert.equal(naive.priorPasses.lf, 10 * 2 * B);
-  // lf+hf refines HF too, conditioned on the final LF.
-  const both = await generateSamples(prior, codebooks, {
+});
+
+test('sampler: R is the default variant (ess.md §10): any token may change, and it reports its resolved settings', async () => {
+  const rng = new SeededRng(11);
+  const options = { method: 'ess', count: B, classes: CLASSES, rng } as const;
+  assert.equal(ESS_DEFAULTS.variant, 'R');
+  const byDefault = await generateSamples(prior, codebooks, options);
+  const r = await generateSamples(prior, codebooks, { ...options, ess: { variant: 'R' } });
+  assert.deepEqual(byDefault.lf, r.lf);
+  assert.deepEqual(byDefault.hf, r.hf);
+  assert.deepEqual(byDefault.essConfig, ESS_DEFAULTS, 'defaults applied and reported');
+  assert.deepEqual(
+    (await generateSamples(prior, codebooks, { ...options, ess: { variant: 'D', threshold: 2 } })).essConfig,
+    { ...ESS_DEFAULTS, variant: 'D', threshold: 2 },
+  );
+  const info = r.ess!.lf!;
+  const s = r.naive.lf.ids;
+  assert.ok(
+    r.lf.some((id, j) => info.remasked[j] === 0 && id !== s[j]),
+    'R changes tokens that reverse sampling left visible',
+  );
+  await assert.rejects(
+    generateSamples(prior, codebooks, { ...options, ess: { variant: 'X' as EssVariant } }),
+    /ess.variant must be one of R, D, got X/,
+  );
+});
+
+test('sampler: D keeps every token reverse sampling left visible, on LF and (lf+hf) HF', async () => {
+  const rng = new SeededRng(11);
+  const d = await generateSamples(prior, codebooks, {
     method: 'ess',
     count: B,
-    classes: null,
+    classes: CLASSES,
     rng,
-    ess: { applyTo: 'lf+hf' },
+    ess: { variant: 'D' },
   });
-  const hfInfo = both.ess?.hf;
-  assert.ok(hfInfo !== undefined && hfInfo !== null);
-  for (let j = 0; j < both.hf.length; j++) {
-    if (hfInfo.remasked[j] === 0) assert.equal(both.hf[j], both.naive.hf.ids[j]);
+  const info = d.ess!.lf!;
+  for (let j = 0; j < d.lf.length; j++) {
+    if (info.remasked[j] === 0) assert.equal(d.lf[j], d.naive.lf.ids[j], 'kept tokens never change');
   }
+  // lf+hf refines HF too, conditioned on the final LF.
+  for (const variant of ['D', 'R'] as const) {
+    const both = await generateSamples(prior, codebooks, {
+      method: 'ess',
+      count: B,
+      classes: null,
+      rng,
+      ess: { applyTo: 'lf+hf', variant },
+    });
+    const hfInfo = both.ess?.hf;
+    assert.ok(hfInfo !== undefined && hfInfo !== null);
+    assert.ok(!both.hf.includes(SHAPES.hfCodebookSize));
+    if (variant === 'D') {
+      for (let j = 0; j < both.hf.length; j++) {
+        if (hfInfo.remasked[j] === 0) assert.equal(both.hf[j], both.naive.hf.ids[j]);
+      }
+    }
+  }
+});
+
+test('sampler: LF prior passes equal the §9 formula, R runs T − t* resampling iterations and D T − t* − 1', async () => {
+  // Per sample, guided passes counting twice (classes given): naive T draws; the critic N on s_T (and N on the
+  // output, for the recorded view); one pass per reverse step; per resampling iteration one draw + N critic passes.
+  for (const variant of ['R', 'D'] as const) {
+    const out = await generateSamples(prior, codebooks, {
+      method: 'ess',
+      count: B,
+      classes: CLASSES,
+      rng: new SeededRng(11),
+      ess: { variant },
+    });
+    const info = out.ess!.lf!;
+    const iterations = variant === 'R' ? 10 - info.tStar : 10 - info.tStar - 1;
+    const expected = 10 * 2 * B + 2 * N * B + info.errors.length * B + iterations * (2 * B + N * B);
+    assert.equal(out.priorPasses.lf, expected, variant);
+  }
+  // fixedTStar pins t*, so both counts are known numbers: R's iteration at t* = 6 costs one draw and one critic call.
+  const pinned = (variant: EssVariant) =>
+    generateSamples(prior, codebooks, {
+      method: 'ess',
+      count: B,
+      classes: CLASSES,
+      rng: new SeededRng(11),
+      ess: { variant, fixedTStar: 6 },
+    });
+  const [r, d] = [await pinned('R'), await pinned('D')];
+  assert.equal(r.ess!.lf!.tStar, 6);
+  assert.equal(r.priorPasses.lf - d.priorPasses.lf, 2 * B + N * B);
 });
 
 test('sampler: an aborted signal rejects and leaves no tensors', async () => {
@@ -348,12 +496,21 @@ test('sampler: per-sample t* (optional, off by default) — each sample stops on
       remasked.reduce((a, v) => a + v, 0),
       maskedCount(N, 10, alone.tStar + 1),
     );
-    for (let j = i * N; j < (i + 1) * N; j++) {
-      if (info.remasked[j] === 0) assert.equal(own.lf[j], own.naive.lf.ids[j], 'kept tokens never change');
-    }
   }
   assert.equal(info.tStar, Math.min(...info.tStarPerSample));
   assert.ok(!own.lf.includes(K));
+  // D with per-sample t*: each group of equal t* keeps its visible tokens.
+  const d = await generateSamples(prior, codebooks, {
+    method: 'ess',
+    count: B,
+    classes: CLASSES,
+    rng,
+    ess: { perSampleTStar: true, variant: 'D' },
+  });
+  assert.deepEqual(Array.from(d.ess!.lf!.tStarPerSample), Array.from(info.tStarPerSample));
+  for (let j = 0; j < d.lf.length; j++) {
+    if (d.ess!.lf!.remasked[j] === 0) assert.equal(d.lf[j], d.naive.lf.ids[j], 'kept tokens never change');
+  }
   // One sample: per-sample and shared t* are the same computation, bit for bit.
   const one = { method: 'ess', count: 1, classes: CLASSES.slice(0, 1), rng } as const;
   const a = await generateSamples(prior, codebooks, one);

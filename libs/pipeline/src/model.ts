@@ -82,6 +82,8 @@ export interface GenerateResult {
   readonly critic: SampleCritic[] | null;
   /** LF t* per sample (shared by the request unless ess.perSampleTStar, ess.md §5.3); null for naive. */
   readonly tStar: Int32Array | null;
+  /** The ESS settings sampling ran with, defaults applied (runs record them); null for naive. */
+  readonly essConfig: EssConfig | null;
   /** Mean raw LF critic code distance over all tokens, on s_T (before) and the output (after). */
   readonly meanCriticDistance: { readonly before: number; readonly after: number } | null;
   readonly priorPasses: { readonly lf: number; readonly hf: number };
@@ -304,6 +306,7 @@ export function loadPipelineModel(
       },
       critic,
       tStar,
+      essConfig: out.essConfig,
       meanCriticDistance,
       priorPasses: out.priorPasses,
       seconds: (performance.now() - start) / 1000,

@@ -1,4 +1,17 @@
-/** ESS hyperparameters (ess.md §5.3–§5.5, §6). Defaults are the spec's D column. */
+/**
+ * Critical resampling variants (ess.md §5.4, §10). R, the released code and the default: every position is redrawn
+ * at each step, the critic scores the full draw and the lowest m(t+1) are re-masked anywhere; the t* iteration runs.
+ * D, keep-visible (a later, unreleased revision): only tokens re-masked by reverse sampling may change.
+ */
+export const ESS_VARIANTS = ['R', 'D'] as const;
+export type EssVariant = (typeof ESS_VARIANTS)[number];
+
+/** The spec's keepVisible flag of a variant: true only for D. */
+export function keepsVisible(variant: EssVariant): boolean {
+  return variant === 'D';
+}
+
+/** ESS hyperparameters (ess.md §5.3–§5.5, §6). Defaults are the released code's (R, §10). */
 export interface EssConfig {
   /** Error window rate: the reverse-sampling window is q = round(rate·T) (0.3, so 3 for T = 10). */
   readonly windowRate: number;
@@ -6,11 +19,12 @@ export interface EssConfig {
   readonly threshold: number;
   /** Which branches ESS refines: 'lf' (R) or 'lf+hf'. */
   readonly applyTo: 'lf' | 'lf+hf';
-  /** Only re-masked tokens may change during resampling (D: true; R: false). */
-  readonly keepVisible: boolean;
+  /** Resampling variant: 'R' (released, default) or 'D' (keep-visible). See ESS_VARIANTS. */
+  readonly variant: EssVariant;
   /**
-   * Under keepVisible the resampling iteration at t* re-masks exactly what it filled (§5.4), so it is skipped to
-   * save one critic call (N prior passes). The output is identical either way (tested).
+   * D only: its resampling iteration at t* re-masks exactly what it filled (§5.4), so it is skipped to save one
+   * critic call (N prior passes); the output is identical either way (tested). Under R that iteration re-selects
+   * among a fresh full draw, so it always runs whatever this says.
    */
   readonly skipNoOpStep: boolean;
   /**
@@ -37,7 +51,7 @@ export const ESS_DEFAULTS: EssConfig = {
   windowRate: 0.3,
   threshold: 1.0,
   applyTo: 'lf',
-  keepVisible: true,
+  variant: 'R',
   skipNoOpStep: true,
   perSampleTStar: false,
   criticTemperature: 1,

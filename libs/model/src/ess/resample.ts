@@ -26,8 +26,8 @@ export interface ResampleOptions {
   readonly sampleIndex?: Int32Array;
   /** Rows per guided draw pass. */
   readonly drawRows: number;
-  /** Called with each step's state after re-masking (tests check the mask counts). */
-  readonly onStep?: (t: number, s: Int32Array) => void;
+  /** Called with each step's state after re-masking and the draw it came from (tests check §5.4 on them). */
+  readonly onStep?: (t: number, s: Int32Array, draw: Int32Array) => void;
 }
 
 function rowStreams(options: ResampleOptions, start: number, batch: number, t: number): SeededRng[] {
@@ -85,6 +85,7 @@ export async function criticalResample(
   const { config, tStar, keepVisible } = options;
   const { tokens: n, codebookSize: k } = ctx.prior.shape;
   let s = sStar.slice();
+  // Only D's t* iteration is a no-op; under R it re-selects among a fresh full draw, so it always runs (§10).
   const first = keepVisible && options.skipNoOpStep ? tStar + 1 : tStar;
   for (let t = first; t < config.steps; t++) {
     ctx.signal?.throwIfAborted();
@@ -103,7 +104,7 @@ export async function criticalResample(
     }
     const remask = bottomK(score, batch, n, maskedCount(n, config.steps, t + 1));
     s = draw.map((id, j) => (remask[j] === 1 ? k : id));
-    options.onStep?.(t, s);
+    options.onStep?.(t, s, draw);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   if (s.includes(k)) throw new Error('critical resampling left masked tokens');

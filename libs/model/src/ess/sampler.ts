@@ -6,7 +6,7 @@ import { type ClassInput } from '../sampling/helpers';
 import { type DecodedSeries, decodeSamples } from '../sampling/decode';
 import { type BranchTrajectory, decodeBranchNaive, naiveChunkSize, naiveDecode } from '../sampling/naive';
 import { type BranchRunner, type PriorSource, asPriorRunner } from '../sampling/runner';
-import { ESS_DEFAULTS, type EssConfig } from './config';
+import { ESS_DEFAULTS, ESS_VARIANTS, type EssConfig, keepsVisible } from './config';
 import {
   type CriticContext,
   type PassCounter,
@@ -71,6 +71,8 @@ export interface SamplerResult {
   /** Prior passes (sequences through a branch prior; guided passes count twice), per branch. */
   readonly priorPasses: { lf: number; hf: number };
   readonly series: DecodedSeries | null;
+  /** The ESS settings this call ran with, defaults applied (runs record them); null for naive. */
+  readonly essConfig: EssConfig | null;
 }
 
 /** Stage-1 codebooks, as `Stage1ForPrior.codebook` returns them. */
@@ -110,6 +112,9 @@ export async function generateSamples(
   const ess: EssConfig = { ...ESS_DEFAULTS, ...options.ess };
   // Checked before the naive stage, not first when the critic runs.
   assertCriticTemperature(ess.criticTemperature, 'ess.criticTemperature');
+  if (!ESS_VARIANTS.includes(ess.variant)) {
+    throw new RangeError(`ess.variant must be one of ${ESS_VARIANTS.join(', ')}, got ${String(ess.variant)}`);
+  }
   if (options.decode === true && stage1 === undefined) throw new Error('decode needs stage 1');
   const chunk = Math.min(count, naiveChunkSize(prior, options.memoryBudgetBytes));
   // An unguided pass holds half of what naiveChunkSize budgets for a guided one.
@@ -155,6 +160,7 @@ export async function generateSamples(
       naive,
       critic,
       ess: null,
+      essConfig: null,
       priorPasses: { lf: lfCount.passes, hf: hfCount.passes },
       series: options.decode === true ? await decodeSamples(stage1!, naive, 64, signal) : null,
     };
@@ -199,7 +205,7 @@ export async function generateSamples(
     const resampleOptions = {
       config,
       guide: branch === 'lf' || config.guidanceScale > 1,
-      keepVisible: ess.keepVisible,
+      keepVisible: keepsVisible(ess.variant),
       skipNoOpStep: ess.skipNoOpStep,
       rng: rng.fork(`ess-${branch}`),
       firstIndex: 0,
@@ -303,6 +309,7 @@ export async function generateSamples(
     naive: { lf: naiveLf, hf: naiveHf },
     critic: { lf: lf.critic, hf: hf?.critic ?? null },
     ess: { lf: lf.info, hf: hf?.info ?? null },
+    essConfig: ess,
     priorPasses: { lf: lfCount.passes, hf: hfCount.passes },
     series:
       options.decode === true
