@@ -16,10 +16,12 @@ export const stftSuite: BenchSuite = {
     const results = SHAPES.flatMap(([series, length]) => {
       // [B, C=1, L]
       const x = randomNormalTensor([series, 1, length], rng) as tf.Tensor3D;
-      const grad = tf.grad((input: tf.Tensor) => tf.sum(tf.square(istft(stft(input as tf.Tensor3D)))));
+      const grad = tf.grad((input: tf.Tensor) =>
+        tf.sum(tf.square(istft(stft(input as tf.Tensor3D), length))),
+      );
       const cases: Array<[string, () => tf.Tensor]> = [
         ['forward', () => stft(x)],
-        ['stft+istft', () => tf.tidy(() => istft(stft(x)))],
+        ['stft+istft', () => tf.tidy(() => istft(stft(x), length))],
         ['stft+istft+grad', () => grad(x)],
       ];
       try {

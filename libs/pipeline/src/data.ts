@@ -11,7 +11,6 @@ import {
   scaleTrainTest,
   syntheticGenerators,
 } from '@maskgen/data';
-import { istftLength, stftFrameCount } from '@maskgen/tensor';
 
 export const SYNTHETIC_PREFIX = 'synthetic:';
 
@@ -74,7 +73,10 @@ export interface PreparedDataset {
   readonly name: string;
   /** Input series length L. */
   readonly length: number;
-  /** Length of generated series, 2·(W − 1): L for even L, L − 1 for odd L (ess.md §3.1). */
+  /**
+   * Length of generated series: L. Checkpoints trained before istft took the length report 2·(W − 1), i.e. L − 1
+   * for odd L; `withOutputLength` gives the view their classifier and samples need.
+   */
   readonly outputLength: number;
   readonly classNames: readonly string[];
   readonly scaling: ScalingParams;
@@ -82,8 +84,8 @@ export interface PreparedDataset {
   readonly train: Dataset;
   readonly test: Dataset;
   /**
-   * The scaled splits after the STFT round trip, i.e. cut to `outputLength` (identical for even L). The evaluation
-   * classifier trains on `evalTrain`; FID/IS/CAS compare generated series with `evalTest`.
+   * The scaled splits cut to `outputLength` (the same as train/test unless prepared for a legacy checkpoint). The
+   * evaluation classifier trains on `evalTrain`; FID/IS/CAS compare generated series with `evalTest`.
    */
   readonly evalTrain: Dataset;
   readonly evalTest: Dataset;
@@ -101,16 +103,34 @@ export function prepareDataset(raw: TrainTestDataset): PreparedDataset {
   }
   if (raw.classNames.length < 2) throw new RangeError(`${raw.name}: need at least 2 classes`);
   const scaled = scaleTrainTest(raw);
-  const outputLength = istftLength(stftFrameCount(raw.length));
   return {
     name: raw.name,
     length: raw.length,
-    outputLength,
+    outputLength: raw.length,
     classNames: [...raw.classNames],
     scaling: scaled.scaling,
     train: scaled.train,
     test: scaled.test,
-    evalTrain: cut(scaled.train, outputLength),
-    evalTest: cut(scaled.test, outputLength),
+    evalTrain: scaled.train,
+    evalTest: scaled.test,
+  };
+}
+
+/**
+ * The dataset as a model with this output length sees it in evaluation: L, or L − 1 (odd L) for a checkpoint
+ * trained when the STFT round trip dropped the last sample (its classifier takes L − 1 and so do its samples).
+ */
+export function withOutputLength(data: PreparedDataset, outputLength: number): PreparedDataset {
+  if (outputLength === data.outputLength) return data;
+  if (outputLength !== data.length && !(data.length % 2 === 1 && outputLength === data.length - 1)) {
+    throw new RangeError(
+      `${data.name}: output length ${outputLength} does not fit series of length ${data.length}`,
+    );
+  }
+  return {
+    ...data,
+    outputLength,
+    evalTrain: cut(data.train, outputLength),
+    evalTest: cut(data.test, outputLength),
   };
 }

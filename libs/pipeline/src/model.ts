@@ -105,7 +105,7 @@ export interface PipelineModel {
   readonly dataset: string;
   readonly numClasses: number;
   readonly classNames: readonly string[];
-  /** Length of generated series (L, or L − 1 for odd L). */
+  /** Length of generated series: L (L − 1 for odd L from checkpoints trained before istft took the length). */
   readonly length: number;
   /** Input length L the stage-1 model was built for. */
   readonly inputLength: number;
@@ -225,7 +225,10 @@ export function loadPipelineModel(
       },
       stage1,
     );
-    const scaled = out.series!.values;
+    // Stage 1 decodes L samples; a legacy checkpoint's outputLength (L − 1) keeps what its classifier expects.
+    const scaled = out.series!.values.map((v) =>
+      v.length > info.outputLength ? v.slice(0, info.outputLength) : v,
+    );
     const series = scaled.map((s) => inverseScaleSeries(s, info.scaling));
     let critic: SampleCritic[] | null = null;
     let tStar: Int32Array | null = null;

@@ -1,7 +1,12 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initTensorBackend } from '@maskgen/tensor';
+import {
+  deserializeCheckpoint,
+  disposeCheckpoint,
+  initTensorBackend,
+  serializeCheckpoint,
+} from '@maskgen/tensor';
 import {
   type PipelineCheckpoints,
   type PreparedDataset,
@@ -16,6 +21,7 @@ import {
   trainClassifierStage,
   trainPriorStage,
   trainStage1Stage,
+  withOutputLength,
 } from '@maskgen/pipeline';
 
 const opts = { profile: 'tiny', seed: 3 } as const;
@@ -30,6 +36,29 @@ async function trainAll(data: PreparedDataset, seed = opts.seed): Promise<Pipeli
 }
 
 let data: PreparedDataset;
+
+/** ItalyPowerDemand cut to an odd length (23; Trace's 275 came back as 274 before istft took the length). */
+function oddLengthData(): PreparedDataset {
+  const raw = loadDatasetByName('ItalyPowerDemand');
+  const cut = (split: typeof raw.train) => ({
+    ...split,
+    length: 23,
+    values: split.values.map((v) => v.slice(0, 23)),
+  });
+  return prepareDataset({ ...raw, length: 23, train: cut(raw.train), test: cut(raw.test) });
+}
+
+/** Checkpoint bytes with meta.pipeline.outputLength replaced (weights untouched). */
+function withStoredOutputLength(bytes: Uint8Array, outputLength: number): Uint8Array {
+  const checkpoint = deserializeCheckpoint(bytes);
+  try {
+    const meta = checkpoint.manifest.meta;
+    const pipeline = { ...(meta.pipeline as Record<string, unknown>), outputLength };
+    return serializeCheckpoint(checkpoint.tensors, { ...meta, pipeline });
+  } finally {
+    disposeCheckpoint(checkpoint);
+  }
+}
 
 before(async () => {
   await initTensorBackend('wasm');
@@ -143,11 +172,63 @@ describe('pipeline (tiny profile)', () => {
     assert.equal(tf.memory().numTensors, tensorsBefore);
   });
 
-  test('odd lengths: generated and evaluation series are one sample shorter; bad names are DatasetNameError', () => {
-    const odd = prepareDataset(loadDatasetByName('synthetic:cbf', { seed: 2 }));
-    assert.equal(odd.outputLength % 2, 0);
-    assert.ok(odd.outputLength === odd.length || odd.outputLength === odd.length - 1);
-    assert.equal(odd.evalTest.values[0].length, odd.outputLength);
+  test('odd length (L = 23): checkpoints, the loaded model and its samples keep all L steps', async () => {
+    const odd = oddLengthData();
+    assert.deepEqual([odd.length, odd.outputLength, odd.evalTest.values[0].length], [23, 23, 23]);
+    const ckpt = await trainAll(odd);
+    for (const stage of ['stage1', 'prior', 'critic', 'classifier'] as const) {
+      assert.equal(readPipelineCheckpoint(ckpt[stage]!, stage).info.outputLength, 23, stage);
+    }
+    const model = loadPipelineModel(ckpt);
+    assert.deepEqual([model.length, model.inputLength], [23, 23]);
+    const classes = Int32Array.from({ length: 12 }, (_, i) => i % 2);
+    for (const method of ['naive', 'ess'] as const) {
+      const out = await model.generate({ method, count: 12, classes, seed: 5 });
+      assert.ok(out.series.every((s) => s.length === 23) && out.scaled.every((s) => s.length === 23), method);
+      if (method === 'ess') {
+        const metrics = await evaluateGenerated({
+          classifier: model.classifier!,
+          data: odd,
+          generated: out.scaled,
+          labels: classes,
+          seed: 0,
+        });
+        assert.ok(Number.isFinite(metrics.fid) && Number.isFinite(metrics.rocketFid));
+      }
+    }
+    model.dispose();
+  });
+
+  test('a checkpoint from before the fix keeps its own outputLength (L − 1) for samples and evaluation', async () => {
+    const odd = oddLengthData();
+    const legacyData = withOutputLength(odd, 22);
+    assert.deepEqual(
+      [legacyData.outputLength, legacyData.evalTrain.values[0].length, legacyData.train.length],
+      [22, 22, 23],
+    );
+    const stage1 = (await trainStage1Stage(odd, {}, opts)).checkpoint;
+    const prior = (await trainPriorStage(odd, { stage1 }, opts)).checkpoint;
+    const classifier = (await trainClassifierStage(legacyData, {}, opts)).checkpoint;
+    assert.equal(readPipelineCheckpoint(classifier, 'classifier').info.outputLength, 22);
+    // What stage 1 wrote before istft took the length: the same weights, outputLength 2(W − 1) = 22.
+    const legacyStage1 = withStoredOutputLength(stage1, 22);
+    const model = loadPipelineModel({ stage1: legacyStage1, prior, classifier });
+    assert.deepEqual([model.length, model.inputLength], [22, 23]);
+    const out = await model.generate({ method: 'naive', count: 12, classes: null, seed: 5 });
+    assert.ok(out.series.every((s) => s.length === 22) && out.scaled.every((s) => s.length === 22));
+    const metrics = await evaluateGenerated({
+      classifier: model.classifier!,
+      data: withOutputLength(odd, model.length),
+      generated: out.scaled,
+      seed: 0,
+    });
+    assert.ok(Number.isFinite(metrics.fid));
+    model.dispose();
+    assert.throws(() => withOutputLength(odd, 21), /does not fit/);
+    assert.throws(() => withOutputLength(data, 23), /does not fit/);
+  });
+
+  test('bad dataset names are DatasetNameError', () => {
     assert.throws(() => loadDatasetByName('synthetic:nope'), DatasetNameError);
     assert.throws(() => loadDatasetByName('NoSuchDataset'), DatasetNameError);
     assert.throws(() => loadDatasetByName('../etc'), DatasetNameError);

@@ -17,9 +17,13 @@ export function stftFrameCount(length: number): number {
   return Math.floor(length / STFT_HOP) + 1;
 }
 
-/** Series length returned by istft for W frames (odd L comes back one short). */
-export function istftLength(frames: number): number {
-  return STFT_HOP * (frames - 1);
+/**
+ * Whether istft of W frames can return `length` samples: the lengths whose STFT has W frames, 2(W − 1) and
+ * 2(W − 1) + 1. Both are exact (the last frame of an odd L still covers its last sample), which is why istft
+ * takes the length, as torch.istft does: 2(W − 1) alone would silently drop an odd series' last step.
+ */
+export function isIstftLength(frames: number, length: number): boolean {
+  return Number.isInteger(length) && stftFrameCount(length) === frames;
 }
 
 /** [8, 10]: frame samples → [re_0..re_4, im_0..im_4] of the unnormalised rfft. */
@@ -99,7 +103,8 @@ export function stft(x: tf.Tensor3D): tf.Tensor4D {
   const frames = stftFrameCount(length);
   const series = batch * channels;
   return tf.tidy(() => {
-    // [B·C, L + 8, 1]; a valid stride-2 conv over it yields exactly W frames (odd L leaves the last sample unused).
+    // [B·C, L + 8, 1]; a valid stride-2 conv over it yields exactly W frames (odd L leaves the last padding sample
+    // unused; sample L − 1 is still in the last two frames, so istft(·, L) gives it back).
     const padded = tf.reshape<tf.Rank.R3>(reflectPad(tf.reshape(x, [series, length]), STFT_PAD), [
       series,
       length + 2 * STFT_PAD,
@@ -114,11 +119,16 @@ export function stft(x: tf.Tensor3D): tf.Tensor4D {
   });
 }
 
-/** S [B, 2C, 5, W] → x [B, C, 2(W − 1)]. */
-export function istft(spectrogram: tf.Tensor4D): tf.Tensor3D {
+/** S [B, 2C, 5, W] → x [B, C, length], length the series length L the STFT was taken of (2(W − 1) or 2W − 1). */
+export function istft(spectrogram: tf.Tensor4D, length: number): tf.Tensor3D {
   const [batch, stacked, bins, frames] = spectrogram.shape;
   if (bins !== STFT_BINS || stacked % 2 !== 0 || frames < 2) {
     throw new Error(`istft expects [B, 2C, ${STFT_BINS}, W ≥ 2], got [${spectrogram.shape.join(', ')}]`);
+  }
+  if (!isIstftLength(frames, length)) {
+    throw new Error(
+      `istft of ${frames} frames gives ${2 * (frames - 1)} or ${2 * frames - 1} samples, not ${length}`,
+    );
   }
   const channels = stacked / 2;
   const series = batch * channels;
@@ -135,8 +145,8 @@ export function istft(spectrogram: tf.Tensor4D): tf.Tensor3D {
     const summed = tf.conv2dTranspose(perFrame, filter, [series, 1, total, 1], [1, STFT_HOP], 'valid');
     // [B·C, 2W + 6] normalised by how many frames cover each sample, then the 4-sample pads dropped.
     const normalised = tf.mul(tf.reshape(summed, [series, total]), tf.tensor1d(inverseCoverage(frames)));
-    const cropped = tf.slice(normalised, [0, STFT_PAD], [series, istftLength(frames)]);
-    return tf.reshape(cropped, [batch, channels, istftLength(frames)]);
+    const cropped = tf.slice(normalised, [0, STFT_PAD], [series, length]);
+    return tf.reshape(cropped, [batch, channels, length]);
   });
 }
 
@@ -163,7 +173,7 @@ export function highFrequencyView(spectrogram: tf.Tensor4D): tf.Tensor4D {
   return zeroFrequencyRows(spectrogram, [0]);
 }
 
-/** Both branch views of S; u_l + u_h = S, so istft(u_l) + istft(u_h) = istft(S). */
+/** Both branch views of S; u_l + u_h = S, so istft(u_l, L) + istft(u_h, L) = istft(S, L). */
 export function splitFrequencyBands(spectrogram: tf.Tensor4D): { lf: tf.Tensor4D; hf: tf.Tensor4D } {
   return { lf: lowFrequencyView(spectrogram), hf: highFrequencyView(spectrogram) };
 }

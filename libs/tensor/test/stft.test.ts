@@ -45,8 +45,8 @@ function referenceStft(x: Series): Spectrogram {
   );
 }
 
-/** Direct double-precision inverse: irfft (ignoring imag of DC/Nyquist), overlap-add, coverage, crop 4. */
-function referenceIstft(s: Spectrogram): Series {
+/** Direct double-precision inverse: irfft (ignoring imag of DC/Nyquist), overlap-add, coverage, crop to length. */
+function referenceIstft(s: Spectrogram, length: number): Series {
   return s.map((stacked) => {
     const out: number[][] = [];
     for (let c = 0; c < stacked.length / 2; c++) {
@@ -67,7 +67,7 @@ function referenceIstft(s: Spectrogram): Series {
           count[2 * w + n] += 1;
         }
       }
-      out.push(sum.map((v, i) => v / count[i]).slice(4, total - 4));
+      out.push(sum.map((v, i) => v / count[i]).slice(4, 4 + length));
     }
     return out;
   });
@@ -103,31 +103,31 @@ describe('stft / istft (ess.md §3.1)', () => {
     });
   }
 
-  test('inverse matches a direct irfft + overlap-add on an arbitrary spectrogram', () => {
-    const rng = new SeededRng('istft-ref');
-    const spec: Spectrogram = Array.from({ length: 2 }, () =>
-      Array.from({ length: 4 }, () =>
-        Array.from({ length: 5 }, () => Array.from({ length: 9 }, () => rng.normal())),
-      ),
-    );
-    const s = tf.tensor4d(spec);
-    const y = istft(s);
-    assert.deepEqual(y.shape, [2, 2, 16]);
-    assert.ok(maxAbsDiff(y, flat(referenceIstft(spec))) < 1e-4);
-    tf.dispose([s, y]);
-  });
+  for (const length of [16, 17]) {
+    test(`inverse matches a direct irfft + overlap-add on an arbitrary spectrogram, L=${length}`, () => {
+      const rng = new SeededRng('istft-ref');
+      const spec: Spectrogram = Array.from({ length: 2 }, () =>
+        Array.from({ length: 4 }, () =>
+          Array.from({ length: 5 }, () => Array.from({ length: 9 }, () => rng.normal())),
+        ),
+      );
+      const s = tf.tensor4d(spec);
+      const y = istft(s, length);
+      assert.deepEqual(y.shape, [2, 2, length]);
+      assert.ok(maxAbsDiff(y, flat(referenceIstft(spec, length))) < 1e-4);
+      tf.dispose([s, y]);
+    });
+  }
 
-  test('round trip: even L exact length, odd L one sample short', () => {
+  test('round trip gives back every sample, odd and even L', () => {
     const rng = new SeededRng('roundtrip');
-    for (const length of [128, 150, 251, 7]) {
+    for (const length of [128, 150, 251, 275, 7, 5]) {
       const x = tf.tensor3d(randomSeries(rng, 3, 2, length));
       const s = stft(x);
-      const y = istft(s);
-      const expected = length % 2 === 0 ? length : length - 1;
-      assert.deepEqual(y.shape, [3, 2, expected]);
-      const head = tf.slice(x, [0, 0, 0], [3, 2, expected]);
-      assert.ok(maxAbsDiff(y, head.dataSync() as Float32Array) < 1e-5, `L=${length}`);
-      tf.dispose([x, s, y, head]);
+      const y = istft(s, length);
+      assert.deepEqual(y.shape, [3, 2, length]);
+      assert.ok(maxAbsDiff(y, x.dataSync() as Float32Array) < 1e-5, `L=${length}`);
+      tf.dispose([x, s, y]);
     }
   });
 
@@ -140,8 +140,8 @@ describe('stft / istft (ess.md §3.1)', () => {
     assert.equal(tf.max(tf.abs(lfRows)).dataSync()[0], 0);
     assert.equal(tf.max(tf.abs(hfRow)).dataSync()[0], 0);
     assert.ok(maxAbsDiff(tf.add(lf, hf), s.dataSync() as Float32Array) === 0);
-    const xl = istft(lf);
-    const xh = istft(hf);
+    const xl = istft(lf, 40);
+    const xh = istft(hf, 40);
     assert.ok(maxAbsDiff(tf.add(xl, xh), x.dataSync() as Float32Array) < 1e-5);
     // The DC-only view is a smoothed series, not zero and not the input.
     assert.ok(tf.max(tf.abs(xl)).dataSync()[0] > 1e-3);
@@ -149,48 +149,51 @@ describe('stft / istft (ess.md §3.1)', () => {
     tf.dispose([x, s, lf, hf, lfRows, hfRow, xl, xh]);
   });
 
-  test('gradients flow through stft and istft and match finite differences', () => {
-    const rng = new SeededRng('grad');
-    const x = tf.tensor3d(randomSeries(rng, 1, 1, 12));
-    const weights = tf.tensor4d(
-      Array.from({ length: 2 * 5 * 7 }, () => rng.normal()),
-      [1, 2, 5, 7],
-    );
-    const outWeights = tf.tensor3d(
-      Array.from({ length: 12 }, () => rng.normal()),
-      [1, 1, 12],
-    );
-    // Quadratic in x so central differences are exact up to float32 rounding.
-    const loss = (input: tf.Tensor3D): tf.Scalar =>
-      tf.tidy(() => {
-        const s = stft(input);
-        const back = istft(tf.mul<tf.Tensor4D>(s, weights));
-        return tf.add(tf.sum(tf.mul(weights, tf.square(s))), tf.sum(tf.mul(outWeights, tf.square(back))));
-      });
-    const grad = tf.grad((input: tf.Tensor) => loss(input as tf.Tensor3D))(x);
-    const g = grad.dataSync();
-    assert.ok(g.every(Number.isFinite));
-    assert.ok(g.some((v) => Math.abs(v) > 1e-3));
-    const base = x.dataSync();
-    const eps = 0.05;
-    for (const i of [0, 3, 6, 11]) {
-      const plus = Float32Array.from(base);
-      const minus = Float32Array.from(base);
-      plus[i] += eps;
-      minus[i] -= eps;
-      const xp = tf.tensor3d(plus, [1, 1, 12]);
-      const xm = tf.tensor3d(minus, [1, 1, 12]);
-      const lp = loss(xp);
-      const lm = loss(xm);
-      const numeric = (lp.dataSync()[0] - lm.dataSync()[0]) / (2 * eps);
-      assert.ok(
-        Math.abs(numeric - g[i]) < 2e-2 * Math.max(1, Math.abs(numeric)),
-        `entry ${i}: ${numeric} vs ${g[i]}`,
+  // 13: the odd length's last sample reaches the loss (and gets a gradient) through istft(·, 13).
+  for (const length of [12, 13]) {
+    test(`gradients flow through stft and istft and match finite differences, L=${length}`, () => {
+      const rng = new SeededRng('grad');
+      const x = tf.tensor3d(randomSeries(rng, 1, 1, length));
+      const weights = tf.tensor4d(
+        Array.from({ length: 2 * 5 * 7 }, () => rng.normal()),
+        [1, 2, 5, 7],
       );
-      tf.dispose([xp, xm, lp, lm]);
-    }
-    tf.dispose([x, weights, outWeights, grad]);
-  });
+      const outWeights = tf.tensor3d(
+        Array.from({ length }, () => rng.normal()),
+        [1, 1, length],
+      );
+      // Quadratic in x so central differences are exact up to float32 rounding.
+      const loss = (input: tf.Tensor3D): tf.Scalar =>
+        tf.tidy(() => {
+          const s = stft(input);
+          const back = istft(tf.mul<tf.Tensor4D>(s, weights), length);
+          return tf.add(tf.sum(tf.mul(weights, tf.square(s))), tf.sum(tf.mul(outWeights, tf.square(back))));
+        });
+      const grad = tf.grad((input: tf.Tensor) => loss(input as tf.Tensor3D))(x);
+      const g = grad.dataSync();
+      assert.ok(g.every(Number.isFinite));
+      assert.ok(g.some((v) => Math.abs(v) > 1e-3));
+      const base = x.dataSync();
+      const eps = 0.05;
+      for (const i of [0, 3, 6, length - 1]) {
+        const plus = Float32Array.from(base);
+        const minus = Float32Array.from(base);
+        plus[i] += eps;
+        minus[i] -= eps;
+        const xp = tf.tensor3d(plus, [1, 1, length]);
+        const xm = tf.tensor3d(minus, [1, 1, length]);
+        const lp = loss(xp);
+        const lm = loss(xm);
+        const numeric = (lp.dataSync()[0] - lm.dataSync()[0]) / (2 * eps);
+        assert.ok(
+          Math.abs(numeric - g[i]) < 2e-2 * Math.max(1, Math.abs(numeric)),
+          `entry ${i}: ${numeric} vs ${g[i]}`,
+        );
+        tf.dispose([xp, xm, lp, lm]);
+      }
+      tf.dispose([x, weights, outWeights, grad]);
+    });
+  }
 
   test('istft gradient w.r.t. the spectrogram is finite and non-zero', () => {
     const rng = new SeededRng('grad-s');
@@ -198,7 +201,7 @@ describe('stft / istft (ess.md §3.1)', () => {
       Array.from({ length: 2 * 5 * 9 }, () => rng.normal()),
       [1, 2, 5, 9],
     );
-    const grad = tf.grad((input: tf.Tensor) => tf.sum(tf.square(istft(input as tf.Tensor4D))))(s);
+    const grad = tf.grad((input: tf.Tensor) => tf.sum(tf.square(istft(input as tf.Tensor4D, 16))))(s);
     const g = grad.dataSync();
     assert.ok(g.every(Number.isFinite));
     // Every real bin and the interior imaginary bins influence the output; imag DC/Nyquist are ignored.
@@ -212,10 +215,10 @@ describe('stft / istft (ess.md §3.1)', () => {
     const before = tf.memory().numTensors;
     const s = stft(x);
     const { lf, hf } = splitFrequencyBands(s);
-    const y = istft(lf);
-    const grad = tf.grad((input: tf.Tensor) => tf.sum(istft(highFrequencyView(stft(input as tf.Tensor3D)))))(
-      x,
-    );
+    const y = istft(lf, 33);
+    const grad = tf.grad((input: tf.Tensor) =>
+      tf.sum(istft(highFrequencyView(stft(input as tf.Tensor3D)), 33)),
+    )(x);
     tf.dispose([s, lf, hf, y, grad]);
     assert.equal(tf.memory().numTensors, before);
     x.dispose();
@@ -225,8 +228,10 @@ describe('stft / istft (ess.md §3.1)', () => {
     const short = tf.zeros<tf.Rank.R3>([1, 1, 4]);
     assert.throws(() => stft(short), /longer than 4/);
     const bad = tf.zeros<tf.Rank.R4>([1, 3, 5, 4]);
-    assert.throws(() => istft(bad), /istft expects/);
-    tf.dispose([short, bad]);
+    assert.throws(() => istft(bad, 6), /istft expects/);
+    const four = tf.zeros<tf.Rank.R4>([1, 2, 5, 4]);
+    assert.throws(() => istft(four, 8), /gives 6 or 7 samples, not 8/);
+    tf.dispose([short, bad, four]);
   });
 
   test('cpu and wasm agree on values and gradients', async () => {
@@ -234,9 +239,9 @@ describe('stft / istft (ess.md §3.1)', () => {
     const run = (): { s: Float32Array; y: Float32Array; g: Float32Array } => {
       const xs = tf.tensor3d(x);
       const s = stft(xs);
-      const y = istft(lowFrequencyView(s));
+      const y = istft(lowFrequencyView(s), 64);
       const g = tf.grad((input: tf.Tensor) =>
-        tf.sum(tf.square(istft(highFrequencyView(stft(input as tf.Tensor3D))))),
+        tf.sum(tf.square(istft(highFrequencyView(stft(input as tf.Tensor3D)), 64))),
       )(xs);
       const out = {
         s: s.dataSync() as Float32Array,

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { MIN_EVALUATION_SAMPLES } from '@maskgen/contracts';
 import { DatasetRepository, SampleRepository, bytesToFloat32 } from '@maskgen/persistence';
-import { evaluateGenerated, type GeneratedMetrics, type PreparedDataset } from '@maskgen/pipeline';
+import {
+  evaluateGenerated,
+  type GeneratedMetrics,
+  type PreparedDataset,
+  withOutputLength,
+} from '@maskgen/pipeline';
 import { UnrecoverableError } from 'bullmq';
 import { ModelCache } from './model-cache';
 import { loadPreparedDataset } from './prepared-dataset';
@@ -84,7 +89,8 @@ export class RunEvaluator {
         classifier,
         // The FCN's feature pass on the worker's inference engine; CAS training stays on tfjs.
         featurizer: (await cached.model.featurizer()) ?? classifier,
-        data,
+        // A legacy model's classifier and samples are one step short for odd L (PreparedDataset.outputLength).
+        data: withOutputLength(data, cached.model.length),
         generated,
         labels,
         seed,

@@ -15,7 +15,7 @@ export interface Stage1ForPrior {
   codebook(band: Branch): tf.Tensor2D;
   /** Scaled series x [B, C, L] → pre-quantisation latents [B, 5, W', d] per branch, inference mode (§4.1 D). */
   latents(x: tf.Tensor3D): { lf: tf.Tensor4D; hf: tf.Tensor4D };
-  /** int32 tokens [B, N_lf] and [B, N_hf] → series x̂_l + x̂_h [B, C, L'] (L' = 2·(W−1)). */
+  /** int32 tokens [B, N_lf] and [B, N_hf] → series x̂_l + x̂_h [B, C, L]. */
   decode(tokens: { lf: tf.Tensor2D; hf: tf.Tensor2D }): tf.Tensor3D;
 }
 

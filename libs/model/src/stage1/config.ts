@@ -84,10 +84,8 @@ export interface BandShape {
 
 export interface Stage1Shapes {
   readonly length: number;
-  /** STFT frames W. */
+  /** STFT frames W (decode returns L samples again, odd L included). */
   readonly frames: number;
-  /** Series length after the STFT round trip: 2(W − 1) (odd L comes back one short). */
-  readonly reconstructedLength: number;
   readonly lf: BandShape;
   readonly hf: BandShape;
 }
@@ -131,7 +129,6 @@ export function stage1Shapes(
   return {
     length,
     frames,
-    reconstructedLength: 2 * (frames - 1),
     lf: bandShape(length, config.lfTargetWidth),
     hf: bandShape(length, config.hfTargetWidth),
   };

@@ -25,9 +25,9 @@ export function evaluateStage1(model: TimeVQVAE, data: SeriesBatchSource, chunk 
     const rows = Array.from({ length: Math.min(chunk, data.count - start) }, (_, i) => start + i);
     const x = gatherRows(data.values, [channels, length], rows) as tf.Tensor3D;
     const tokens = model.encode(x);
-    const sse = tf.tidy(() => tf.sum(tf.squaredDifference(model.decode(tokens), istft(stft(x)))));
+    const sse = tf.tidy(() => tf.sum(tf.squaredDifference(model.decode(tokens), istft(stft(x), length))));
     squaredError += sse.dataSync()[0];
-    values += rows.length * channels * model.shapes.reconstructedLength;
+    values += rows.length * channels * length;
     for (const band of BANDS) {
       for (const id of tokens[band].dataSync()) counts[band][id] += 1;
     }

@@ -54,7 +54,7 @@ export interface Stage1Forward {
   readonly losses: Stage1Losses;
   /** Code assignment counts of this batch per branch [K]. */
   readonly counts: { readonly lf: tf.Tensor1D; readonly hf: tf.Tensor1D };
-  /** x̂ = x̂_l + x̂_h [B, C, 2(W − 1)]. */
+  /** x̂ = x̂_l + x̂_h [B, C, L]. */
   readonly reconstruction: tf.Tensor3D;
 }
 
@@ -190,12 +190,12 @@ export class TimeVQVAE {
         const z = encode(toChannelsLast(views[band]), branch.encoder, this.config, mode);
         const q = quantize(z, branch.quantizer, this.config.emaDecay, mode);
         const uHat = decode(q.zq, branch.decoder, band, this.shapes.frames, this.config, mode);
-        return { target: views[band], uHat, xHat: istft(uHat), q };
+        return { target: views[band], uHat, xHat: istft(uHat, this.spec.length), q };
       });
       const [lf, hf] = parts;
       const losses = {
-        lfTimeMse: tf.mean(tf.squaredDifference(istft(lf.target), lf.xHat)),
-        hfTimeL1: tf.mean(tf.abs(tf.sub(istft(hf.target), hf.xHat))),
+        lfTimeMse: tf.mean(tf.squaredDifference(istft(lf.target, this.spec.length), lf.xHat)),
+        hfTimeL1: tf.mean(tf.abs(tf.sub(istft(hf.target, this.spec.length), hf.xHat))),
         lfFreqMse: tf.mean(tf.squaredDifference(lf.target, lf.uHat)),
         hfFreqMse: tf.mean(tf.squaredDifference(hf.target, hf.uHat)),
         lfCommitment: tf.mul(lf.q.commitment, this.config.commitmentWeight),
@@ -231,7 +231,7 @@ export class TimeVQVAE {
     });
   }
 
-  /** Each branch's series: tokens → x̂_l, x̂_h [B, C, 2(W − 1)]. */
+  /** Each branch's series: tokens → x̂_l, x̂_h [B, C, L]. */
   decodeBands(tokens: Stage1Tokens): { lf: tf.Tensor3D; hf: tf.Tensor3D } {
     return tf.tidy(() => {
       const out = {} as { lf: tf.Tensor3D; hf: tf.Tensor3D };
@@ -250,14 +250,14 @@ export class TimeVQVAE {
           this.config,
           INFERENCE,
         );
-        out[band] = istft(uHat);
+        out[band] = istft(uHat, this.spec.length);
       }
       if (out.lf.shape[0] !== out.hf.shape[0]) throw new Error('lf and hf token batches differ in size');
       return out;
     });
   }
 
-  /** tokens → x = x̂_l + x̂_h [B, C, 2(W − 1)] (ess.md §5.5 step 5). */
+  /** tokens → x = x̂_l + x̂_h [B, C, L] (ess.md §5.5 step 5). */
   decode(tokens: Stage1Tokens): tf.Tensor3D {
     return tf.tidy(() => {
       const { lf, hf } = this.decodeBands(tokens);
