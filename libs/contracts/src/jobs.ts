@@ -47,16 +47,45 @@ export const syntheticSamplerSchema = z.object({
   length: z.number().int().min(8).max(100_000),
 });
 
-/** ESS parameters (ess.md §5.3–§5.5); omitted ones take the spec's defaults. */
-export const essParamsSchema = z
+/**
+ * ESS resampling variants (ess.md §5.4, §10), as the sampler's EssConfig.variant: 'R' the released code (every
+ * token redrawn at each step; the default), 'D' keep-visible (only re-masked tokens change).
+ */
+export const ESS_VARIANTS = ['R', 'D'] as const;
+export type EssVariantName = (typeof ESS_VARIANTS)[number];
+
+const essParamsInput = z
   .object({
     windowRate: z.number().gt(0).max(1),
     threshold: z.number().gt(0).max(100),
     applyTo: z.enum(['lf', 'lf+hf']),
+    variant: z.enum(ESS_VARIANTS),
+    /** Superseded by `variant` (true = 'D', false = 'R'); still accepted from older clients and stored jobs. */
     keepVisible: z.boolean(),
   })
   .partial();
-export type EssParams = z.output<typeof essParamsSchema>;
+export type EssParamsInput = z.input<typeof essParamsInput>;
+
+/** Why `keepVisible` and `variant` disagree, or undefined when they do not. */
+export function essParamsConflict(params: EssParamsInput): string | undefined {
+  const { keepVisible, variant } = params;
+  if (keepVisible === undefined || variant === undefined || (keepVisible ? 'D' : 'R') === variant) return;
+  return `ess.keepVisible ${keepVisible} contradicts ess.variant '${variant}' (keepVisible true is 'D', false is 'R'); send variant only`;
+}
+
+/** The parameters with `keepVisible` turned into its variant: what the sampler takes. */
+export function normalizeEssParams({ keepVisible, ...rest }: EssParamsInput): EssParams {
+  return keepVisible === undefined ? rest : { ...rest, variant: rest.variant ?? (keepVisible ? 'D' : 'R') };
+}
+
+/** ESS parameters (ess.md §5.3–§5.5); omitted ones take the sampler's defaults (ESS_DEFAULTS). */
+export const essParamsSchema = essParamsInput
+  .superRefine((params, ctx) => {
+    const conflict = essParamsConflict(params);
+    if (conflict !== undefined) ctx.addIssue({ code: 'custom', message: conflict, path: ['keepVisible'] });
+  })
+  .transform(normalizeEssParams);
+export type EssParams = Omit<z.output<typeof essParamsInput>, 'keepVisible'>;
 
 export const SAMPLER_METHODS = ['naive', 'ess'] as const;
 

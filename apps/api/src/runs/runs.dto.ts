@@ -19,8 +19,12 @@ import {
 import { BadRequestException } from '@nestjs/common';
 import {
   CLASS_MODES,
+  ESS_VARIANTS,
   MIN_EVALUATION_SAMPLES,
   SAMPLER_METHODS,
+  essParamsConflict,
+  normalizeEssParams,
+  type EssVariantName,
   type GenerationRunTemplate,
 } from '@maskgen/contracts';
 import { DEFAULT_PARSE_LIMITS, syntheticLimitViolation } from '@maskgen/data';
@@ -73,7 +77,20 @@ export class EssParamsDto {
   @IsIn(['lf', 'lf+hf'])
   applyTo?: 'lf' | 'lf+hf';
 
-  @ApiPropertyOptional({ default: true, description: 'Only re-masked tokens may change while resampling' })
+  @ApiPropertyOptional({
+    enum: ESS_VARIANTS,
+    default: 'R',
+    description:
+      "Resampling variant: 'R', the released algorithm (every token is redrawn at each step and any may be re-masked), or 'D', keep-visible (only the tokens reverse sampling re-masked may change)",
+  })
+  @IsOptional()
+  @IsIn(ESS_VARIANTS)
+  variant?: EssVariantName;
+
+  @ApiPropertyOptional({
+    deprecated: true,
+    description: "Use variant: true is 'D', false is 'R'; refused when it contradicts variant",
+  })
   @IsOptional()
   @IsBoolean()
   keepVisible?: boolean;
@@ -190,6 +207,10 @@ export function toRunTemplate(request: CreateRunDto): GenerationRunTemplate {
       `numSamples must be at least ${MIN_EVALUATION_SAMPLES} for a model sampler: its run is evaluated (the Inception Score uses ${MIN_EVALUATION_SAMPLES} splits)`,
     );
   }
+  if (sampler.kind === 'model' && sampler.ess) {
+    const conflict = essParamsConflict(sampler.ess);
+    if (conflict !== undefined) throw new BadRequestException(conflict);
+  }
   if (sampler.kind === 'synthetic') {
     // The worker generates a shard in one call; refuse here what that call would refuse there.
     const largestShard = Math.min(shardSize, request.numSamples);
@@ -208,7 +229,7 @@ export function toRunTemplate(request: CreateRunDto): GenerationRunTemplate {
             modelId: sampler.modelId,
             method: sampler.method,
             classes: sampler.classes ?? 'unconditional',
-            ...(sampler.ess ? { ess: { ...sampler.ess } } : {}),
+            ...(sampler.ess ? { ess: normalizeEssParams({ ...sampler.ess }) } : {}),
           }
         : { kind: 'synthetic', generator: sampler.generator, length: sampler.length },
     numSamples: request.numSamples,
