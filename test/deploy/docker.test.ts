@@ -31,6 +31,7 @@ const ENTRY = {
 const content = readDockerfile();
 const { args, stages } = parseDockerfile(content);
 const packageJson = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  allowScripts?: Record<string, boolean>;
   dependencies: Record<string, string>;
 };
 const nestCli = JSON.parse(readFileSync(path.join(ROOT, 'nest-cli.json'), 'utf8')) as {

@@ -1,4 +1,4 @@
-import type { ComparedRun, Run } from './types';
+import type { ComparedRun, Run, RunProvenance } from './types';
 
 /** Short labels for runs, the same in the CLI and the dashboard. */
 
@@ -22,4 +22,14 @@ export function samplerLabel(run: Pick<Run, 'params'>): string {
 export function comparedRunLabel(run: Pick<ComparedRun, 'id' | 'name'>): string {
   const name = run.name.length > 20 ? `${run.name.slice(0, 19)}…` : run.name;
   return `${name} · ${shortId(run.id)}`;
+}
+
+/** e.g. "ort 1.30.0 (cpu, 2 threads)"; a run sampled by workers on different engines lists each. */
+export function engineLabel(provenance: RunProvenance): string {
+  return provenance.engines
+    .map(
+      (e) =>
+        `${e.engine}${e.version ? ` ${e.version}` : ''} (${e.device}, ${e.threads} thread${e.threads === 1 ? '' : 's'})`,
+    )
+    .join(', ');
 }

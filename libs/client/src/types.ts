@@ -56,12 +56,26 @@ export interface Run {
     cancelled: number;
   };
   samplesStored: number;
+  /** Model runs: what produced the samples (inference engine per worker, model hash, code version). */
+  provenance: RunProvenance | null;
   timings: {
     createdAt: string;
     startedAt: string | null;
     finishedAt: string | null;
     durationMs: number | null;
   };
+}
+
+export interface RunProvenance {
+  engines: {
+    engine: 'ort' | 'tfjs';
+    threads: number;
+    device: 'cpu' | 'cuda';
+    version: string | null;
+    graphHash: string | null;
+  }[];
+  modelHash: string;
+  codeVersion: string;
 }
 
 export interface Metric {

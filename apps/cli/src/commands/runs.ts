@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import {
   comparedRunLabel,
   FINISHED_RUN_STATUSES,
+  engineLabel,
   samplerLabel,
   type CreateRunRequest,
   type Run,
@@ -97,6 +98,13 @@ export function showRun(io: Io, json: boolean, run: Run): void {
     ['started', run.timings.startedAt],
     ['finished', run.timings.finishedAt],
     ['duration', shortDuration(run.timings.durationMs)],
+    ...(run.provenance
+      ? ([
+          ['engine', engineLabel(run.provenance)],
+          ['model hash', run.provenance.modelHash.slice(0, 12)],
+          ['code', run.provenance.codeVersion],
+        ] as [string, unknown][])
+      : []),
     ...(run.error ? ([['error', run.error]] as [string, unknown][]) : []),
   ]);
 }

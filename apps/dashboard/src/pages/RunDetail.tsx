@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import {
   FINISHED_RUN_STATUSES,
+  engineLabel,
   type CriticScores,
   type DatasetSeries,
   type Sample,
@@ -106,6 +107,14 @@ export function RunDetailPage({ id, live }: { id: string; live: LiveUpdates }) {
             <dd>{formatDate(r.timings.finishedAt)}</dd>
             <dt>Duration</dt>
             <dd>{formatDuration(r.timings.durationMs)}</dd>
+            {r.provenance && (
+              <>
+                <dt>Inference</dt>
+                <dd class="run-engine">{engineLabel(r.provenance)}</dd>
+                <dt>Model hash</dt>
+                <dd title={r.provenance.modelHash}>{r.provenance.modelHash.slice(0, 12)}</dd>
+              </>
+            )}
             {r.error && (
               <>
                 <dt>Error</dt>
