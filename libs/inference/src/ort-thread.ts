@@ -24,17 +24,22 @@ export class OrtThread {
 
   async createSession(graph: Uint8Array, options: SessionOptions): Promise<number> {
     const session = this.nextSession++;
-    const copy = graph.slice().buffer;
-    await this.request({ type: 'create', session, graph: copy, options }, [copy]);
+    // A copy of exactly the graph: protobufjs returns a Node Buffer, whose slice() is a view into a shared pool.
+    const copy = new Uint8Array(graph.byteLength);
+    copy.set(graph);
+    await this.request({ type: 'create', session, graph: copy.buffer, options }, [copy.buffer]);
     return session;
   }
 
+  /** Runs a session. The feeds' buffers are transferred: the caller must not use them afterwards. */
   run(
     session: number,
     feeds: Readonly<Record<string, WireTensor>>,
     fetches: readonly string[],
   ): Promise<Readonly<Record<string, WireTensor>>> {
-    return this.request({ type: 'run', session, feeds, fetches });
+    // Feeds are the caller's own copies (see the runners), so their buffers move instead of being cloned.
+    const transfer = Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer);
+    return this.request({ type: 'run', session, feeds, fetches }, transfer);
   }
 
   async release(session: number): Promise<void> {
