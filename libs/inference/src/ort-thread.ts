@@ -47,10 +47,13 @@ export class OrtThread {
     await this.request({ type: 'release', session });
   }
 
-  /** Stops the thread; pending requests fail. */
+  /** Stops the thread; pending and later requests fail. */
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
+    this.failure = new Error('the inference engine is closed');
+    for (const waiter of this.pending.values()) waiter.reject(this.failure);
+    this.pending.clear();
     if (worker !== null) await worker.terminate();
   }
 

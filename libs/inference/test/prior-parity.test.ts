@@ -219,3 +219,24 @@ describe('engine choice', () => {
     assert.throws(() => createInferenceEngine({ preference: 'tfjs', threads: 0 }), /threads/);
   });
 });
+
+test('a closed engine refuses work instead of starting a fresh thread without the sessions', async () => {
+  const own = createInferenceEngine({ preference: 'ort', threads: 1 });
+  const p = randomPrior('closed');
+  try {
+    const runner = await own.preparePrior(p);
+    const input = {
+      batch: 1,
+      tokens: new Int32Array(SHAPES.lfTokens).fill(1),
+      classes: Int32Array.of(2),
+    };
+    // The in-flight pass is rejected by close() itself (its handler is attached before).
+    const inFlight = assert.rejects(runner.lf.logitsOf(input), /closed/);
+    await own.close();
+    await inFlight;
+    await assert.rejects(runner.lf.logitsOf(input), /closed/);
+    await runner.dispose(); // releasing after close is a no-op, not an error
+  } finally {
+    p.dispose();
+  }
+});

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import { type InferenceEngine, createInferenceEngine } from '@maskgen/inference';
 import { ROOT_LOGGER } from '@maskgen/observability';
@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
  * boot with the reason; the default falls back to tfjs with one warning.
  */
 @Injectable()
-export class WorkerInference implements OnModuleDestroy {
+export class WorkerInference implements OnApplicationShutdown {
   readonly engine: InferenceEngine;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(ROOT_LOGGER) logger: Logger) {
@@ -28,7 +28,8 @@ export class WorkerInference implements OnModuleDestroy {
     );
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After every module is destroyed: the processors drain their jobs (which may still sample) before that. */
+  async onApplicationShutdown(): Promise<void> {
     await this.engine.close();
   }
 }
