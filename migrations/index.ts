@@ -4,6 +4,7 @@ import { SamplesExportIndex1764410000000 } from './1764410000000-samples-export-
 import { ModelTraining1764420000000 } from './1764420000000-model-training';
 import { RunRecovery1764430000000 } from './1764430000000-run-recovery';
 import { RunProvenance1764440000000 } from './1764440000000-run-provenance';
+import { EssBatches1764450000000 } from './1764450000000-ess-batches';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -14,4 +15,5 @@ export const MIGRATIONS: MigrationClass[] = [
   ModelTraining1764420000000,
   RunRecovery1764430000000,
   RunProvenance1764440000000,
+  EssBatches1764450000000,
 ];

@@ -13,6 +13,7 @@ const TABLES = [
   'api_keys',
   'dataset_series',
   'datasets',
+  'ess_batches',
   'metrics',
   'model_checkpoints',
   'models',

@@ -37,6 +37,20 @@ interface RunBody {
     modelHash: string;
     codeVersion: string;
   } | null;
+  ess: {
+    config: Record<string, unknown> | null;
+    consistent: boolean;
+    batches: {
+      firstSample: number;
+      shardIndex: number;
+      sampleCount: number;
+      tStar: number;
+      criticWorse: number;
+    }[];
+    tStarHistogram: Record<string, number>;
+    samples: number;
+    criticWorse: number;
+  } | null;
 }
 
 describe('models: training flow, model samplers (naive, ESS), critic scores, evaluations, compare', () => {
@@ -201,8 +215,10 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
     const cache = app.get(ModelCache);
     const loadsBefore = cache.stats.loads;
     for (const method of ['naive', 'ess'] as const) {
+      // ESS with the legacy keepVisible flag: stored as variant D, the rest of its settings from the defaults.
+      const ess = method === 'ess' ? { ess: { keepVisible: true } } : {};
       const created = await call('POST', '/runs', keyA, {
-        sampler: { kind: 'model', modelId, method, classes: 'balanced' },
+        sampler: { kind: 'model', modelId, method, classes: 'balanced', ...ess },
         numSamples: 12,
         shardSize: 6,
         seed: 11,
@@ -224,6 +240,40 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
       const names = new Set((metrics.json.items as { name: string }[]).map((metric) => metric.name));
       for (const name of ['samples', 'fid', 'inception_score', 'rocket_fid', 'cas', 'critic_distance'])
         assert.ok(names.has(name), `${method} run has metric ${name}`);
+      for (const name of ['ess_t_star', 'ess_critic_worse_share'])
+        assert.equal(names.has(name), method === 'ess', `${method} run: metric ${name}`);
+      if (method === 'naive') assert.equal(run.ess, null);
+      else {
+        // Every sampler call recorded its resolved settings and t*: one call per 6-sample shard.
+        assert.deepEqual(run.ess?.config, {
+          windowRate: 0.3,
+          threshold: 1,
+          applyTo: 'lf',
+          variant: 'D',
+          skipNoOpStep: true,
+          perSampleTStar: false,
+          criticTemperature: 1,
+          fixedTStar: null,
+        });
+        assert.equal(run.ess.consistent, true);
+        assert.deepEqual(
+          run.ess.batches.map((b) => [b.firstSample, b.shardIndex, b.sampleCount]),
+          [
+            [0, 0, 6],
+            [6, 1, 6],
+          ],
+        );
+        assert.ok(run.ess.batches.every((b) => b.tStar >= 1 && b.tStar <= 9 && b.criticWorse <= 6));
+        assert.equal(run.ess.samples, 12);
+        assert.equal(
+          Object.values(run.ess.tStarHistogram).reduce((a, n) => a + n, 0),
+          12,
+        );
+        const tStarMetric = (metrics.json.items as { name: string; value: number; details: Json }[]).find(
+          (metric) => metric.name === 'ess_t_star',
+        );
+        assert.deepEqual(tStarMetric?.details.samplesPerTStar, run.ess.tStarHistogram);
+      }
 
       const page = await call('GET', `/runs/${run.id}/samples?limit=100`, keyA);
       const items = page.json.items as { index: number; classIndex: number; values: number[] }[];

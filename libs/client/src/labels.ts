@@ -1,4 +1,4 @@
-import type { ComparedRun, Run, RunProvenance } from './types';
+import type { ComparedRun, EssSettings, Run, RunEss, RunProvenance } from './types';
 
 /** Short labels for runs, the same in the CLI and the dashboard. */
 
@@ -32,4 +32,46 @@ export function engineLabel(provenance: RunProvenance): string {
         `${e.engine}${e.version ? ` ${e.version}` : ''} (${e.device}, ${e.threads} thread${e.threads === 1 ? '' : 's'})`,
     )
     .join(', ');
+}
+
+const ESS_VARIANT_NAMES: Record<EssSettings['variant'], string> = {
+  R: 'R (released: every token redrawn each step)',
+  D: 'D (keep-visible: only re-masked tokens change)',
+};
+
+/** "5 5 4 4 4" as "5×2 4×3", so a run of thousands of batches stays one short line. */
+function runLengths(values: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < values.length;) {
+    let j = i;
+    while (j < values.length && values[j] === values[i]) j++;
+    parts.push(j - i === 1 ? `${values[i]}` : `${values[i]}×${j - i}`);
+    i = j;
+  }
+  return parts.join(' ');
+}
+
+/** Label/value rows of an ESS run's resolved settings and t*, the same in `runs show` and on the run page. */
+export function essRows(ess: RunEss): [string, string][] {
+  const c = ess.config;
+  if (c === null) return [['ESS', 'settings recorded when the first batch is sampled']];
+  const share = ess.samples > 0 ? ` (${((100 * ess.criticWorse) / ess.samples).toFixed(1)} %)` : '';
+  return [
+    ['ESS variant', ESS_VARIANT_NAMES[c.variant]],
+    [
+      'ESS settings',
+      `window rate ${c.windowRate}, threshold ${c.threshold}, branches ${c.applyTo}, critic temperature ${c.criticTemperature}` +
+        (c.fixedTStar !== null ? `, fixed t* ${c.fixedTStar}` : '') +
+        (c.perSampleTStar ? ', per-sample t*' : '') +
+        (ess.consistent ? '' : ' (batches differ)'),
+    ],
+    ['t* per batch', runLengths(ess.batches.map((b) => b.tStar)) || '–'],
+    [
+      't* over samples',
+      Object.entries(ess.tStarHistogram)
+        .map(([t, n]) => `${t}: ${n}`)
+        .join(', ') || '–',
+    ],
+    ['critic worse after ESS', `${ess.criticWorse} of ${ess.samples} samples${share}`],
+  ];
 }

@@ -25,7 +25,50 @@ export interface ModelSampler {
   modelId: string;
   method: 'naive' | 'ess';
   classes?: 'unconditional' | 'balanced';
-  ess?: Record<string, number>;
+  ess?: EssParams;
+}
+
+/** ESS parameters of a request; omitted ones take the sampler's defaults (variant 'R'). */
+export interface EssParams {
+  windowRate?: number;
+  threshold?: number;
+  applyTo?: 'lf' | 'lf+hf';
+  /** 'R': the released algorithm (every token redrawn each step), the default; 'D': keep-visible. */
+  variant?: 'R' | 'D';
+  /** Superseded by variant (true = 'D'). */
+  keepVisible?: boolean;
+}
+
+/** The ESS settings a sampler call ran with, defaults applied. */
+export interface EssSettings {
+  variant: 'R' | 'D';
+  windowRate: number;
+  threshold: number;
+  applyTo: 'lf' | 'lf+hf';
+  criticTemperature: number;
+  skipNoOpStep: boolean;
+  perSampleTStar: boolean;
+  fixedTStar: number | null;
+}
+
+/** What an ESS run recorded: resolved settings, t* per sampler call and over samples, critic diagnostics. */
+export interface RunEss {
+  /** Null until the first sampler call finished. */
+  config: EssSettings | null;
+  /** False if sampler calls recorded different settings. */
+  consistent: boolean;
+  batches: {
+    firstSample: number;
+    shardIndex: number;
+    sampleCount: number;
+    tStar: number;
+    criticWorse: number;
+  }[];
+  /** Samples per LF t*. */
+  tStarHistogram: Record<string, number>;
+  samples: number;
+  /** Samples whose mean LF critic code distance rose under ESS. */
+  criticWorse: number;
 }
 
 export type Sampler = SyntheticSampler | ModelSampler;
@@ -58,6 +101,8 @@ export interface Run {
   samplesStored: number;
   /** Model runs: what produced the samples (inference engine per worker, model hash, code version). */
   provenance: RunProvenance | null;
+  /** ESS runs: resolved settings and t* (null for other runs). */
+  ess?: RunEss | null;
   timings: {
     createdAt: string;
     startedAt: string | null;

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions, type DatabaseOptions } from './data-source';
 import { DatasetRepository } from './repositories/dataset.repository';
+import { EssBatchRepository } from './repositories/ess-batch.repository';
 import { MetricRepository } from './repositories/metric.repository';
 import { ModelRepository } from './repositories/model.repository';
 import { RunRepository } from './repositories/run.repository';
@@ -10,6 +11,7 @@ import { TeamRepository } from './repositories/team.repository';
 
 const REPOSITORIES = [
   DatasetRepository,
+  EssBatchRepository,
   MetricRepository,
   ModelRepository,
   RunRepository,

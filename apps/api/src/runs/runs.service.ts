@@ -9,10 +9,12 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import {
+  EssBatchRepository,
   MetricRepository,
   RunRepository,
   SampleRepository,
   type RunEntity,
+  type RunEssSummary,
   type RunProvenance,
   type TeamEntity,
 } from '@maskgen/persistence';
@@ -26,6 +28,12 @@ export interface RunView {
   params: Record<string, unknown>;
   /** Model runs: the inference engine(s), model hash and code version that produced the samples. */
   provenance: RunProvenance | null;
+  /**
+   * ESS runs: the settings each sampler call ran with, defaults applied (`config`; null until a call finished), t*
+   * per call (`batches`) and over the samples (`tStarHistogram`), and how many samples the critic judged worse
+   * after ESS. Null for other runs.
+   */
+  ess: RunEssSummary | null;
   seed: number;
   progress: number;
   error: string | null;
@@ -47,6 +55,7 @@ export class RunsService {
     private readonly runs: RunRepository,
     private readonly samples: SampleRepository,
     private readonly metrics: MetricRepository,
+    private readonly essBatches: EssBatchRepository,
     private readonly starter: GenerationRunStarter,
     private readonly progress: ProgressPublisher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -148,9 +157,11 @@ export class RunsService {
   }
 
   private async view(run: RunEntity): Promise<RunView> {
-    const [counts, samplesStored] = await Promise.all([
+    const sampler = run.params.sampler as { kind?: string; method?: string } | undefined;
+    const [counts, samplesStored, ess] = await Promise.all([
       this.runs.shardStatusCounts(run.id),
       this.samples.countByRun(run.id),
+      sampler?.kind === 'model' && sampler.method === 'ess' ? this.essBatches.summary(run.id) : null,
     ]);
     return {
       id: run.id,
@@ -158,6 +169,7 @@ export class RunsService {
       status: run.status,
       params: run.params,
       provenance: run.provenance,
+      ess,
       seed: run.seed,
       progress: run.progress,
       error: run.error,

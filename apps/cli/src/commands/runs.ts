@@ -6,8 +6,10 @@ import {
   comparedRunLabel,
   FINISHED_RUN_STATUSES,
   engineLabel,
+  essRows,
   samplerLabel,
   type CreateRunRequest,
+  type EssParams,
   type Run,
   type Sampler,
 } from '@maskgen/client';
@@ -32,6 +34,7 @@ export interface SamplerOptions {
   method?: 'naive' | 'ess';
   classes?: 'unconditional' | 'balanced';
   ess?: string;
+  essVariant?: 'R' | 'D';
 }
 
 /** Sampler flags shared by `runs create` and `schedules set`. */
@@ -44,7 +47,13 @@ export function addSamplerOptions(command: Command): Command {
     .option('--model <id>', 'sample from a trained model instead')
     .addOption(new Option('--method <m>', 'model sampler').choices(['naive', 'ess']).default('ess'))
     .addOption(new Option('--classes <c>', 'class conditioning').choices(['unconditional', 'balanced']))
-    .option('--ess <json>', 'ESS parameters as JSON, e.g. \'{"rounds":2}\'');
+    .addOption(
+      new Option('--ess-variant <v>', 'ESS variant: R (released, the default) or D (keep-visible)').choices([
+        'R',
+        'D',
+      ]),
+    )
+    .option('--ess <json>', 'ESS parameters as JSON, e.g. \'{"threshold":1.5,"applyTo":"lf+hf"}\'');
 }
 
 export function samplerOf(options: SamplerOptions): Sampler {
@@ -52,14 +61,15 @@ export function samplerOf(options: SamplerOptions): Sampler {
     throw new UsageError('Choose one sampler: --generator (synthetic) or --model');
   }
   if (options.model) {
-    let ess: Record<string, number> | undefined;
+    let ess: EssParams | undefined;
     if (options.ess) {
       try {
-        ess = JSON.parse(options.ess) as Record<string, number>;
+        ess = JSON.parse(options.ess) as EssParams;
       } catch {
         throw new UsageError(`--ess must be JSON, got "${options.ess}"`);
       }
     }
+    if (options.essVariant) ess = { ...ess, variant: options.essVariant };
     return {
       kind: 'model',
       modelId: options.model,
@@ -105,6 +115,7 @@ export function showRun(io: Io, json: boolean, run: Run): void {
           ['code', run.provenance.codeVersion],
         ] as [string, unknown][])
       : []),
+    ...(run.ess ? essRows(run.ess) : []),
     ...(run.error ? ([['error', run.error]] as [string, unknown][]) : []),
   ]);
 }

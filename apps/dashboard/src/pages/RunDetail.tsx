@@ -8,6 +8,7 @@ import {
   type TokenGridScores,
 } from '@maskgen/client';
 import { useAction, useClient, useLoad } from '../api';
+import { EssSettings } from '../components/EssSettings';
 import { Heatmap, HeatmapLegend } from '../components/Heatmap';
 import { LineChart, type LineSeries } from '../components/LineChart';
 import { ErrorNotice, ErrorText, Loading, Section, StatusBadge } from '../components/Notice';
@@ -123,6 +124,7 @@ export function RunDetailPage({ id, live }: { id: string; live: LiveUpdates }) {
             )}
           </dl>
         </Section>
+        {r.ess && <EssSettings ess={r.ess} />}
         <Section title="Metrics" id="metrics">
           {metrics.error !== undefined ? (
             <ErrorNotice error={metrics.error} />

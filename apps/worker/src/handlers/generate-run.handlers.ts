@@ -7,6 +7,7 @@ import {
   type ModelSampler,
 } from '@maskgen/contracts';
 import {
+  EssBatchRepository,
   MetricRepository,
   RunRepository,
   SampleRepository,
@@ -20,6 +21,7 @@ import { OnJob, deriveShardSeed, lockLost, type JobContext } from '@maskgen/queu
 import { codeVersion } from '@maskgen/observability';
 import { UnrecoverableError } from 'bullmq';
 import { ModelCache } from '../models/model-cache';
+import { essBatchOf, essMetrics } from './ess-batch';
 
 export interface ShardResult {
   inserted: number;
@@ -46,6 +48,7 @@ export class GenerateRunHandlers {
     private readonly samples: SampleRepository,
     private readonly metrics: MetricRepository,
     private readonly models: ModelCache,
+    private readonly essBatches: EssBatchRepository,
   ) {}
 
   @OnJob(JobName.GenerateShard)
@@ -163,6 +166,16 @@ export class GenerateRunHandlers {
             }),
           ),
         );
+        const ess = essBatchOf(result);
+        if (ess !== null) {
+          await this.essBatches.record({
+            runId: payload.runId,
+            firstSample: firstIndex,
+            shardIndex: payload.shardIndex,
+            sampleCount: count,
+            ...ess,
+          });
+        }
         await context.reportProgress((start + count) / payload.sampleCount);
       }
       return inserted;
@@ -175,7 +188,9 @@ export class GenerateRunHandlers {
   async finalizeRun(payload: FinalizeGenerateRunPayload, context: JobContext): Promise<{ samples: number }> {
     const counts = await this.runs.shardStatusCounts(payload.runId);
     const summary = await this.summarise(payload.runId);
+    const ess = await this.essBatches.summary(payload.runId);
     await this.metrics.record(payload.runId, [
+      ...essMetrics(ess),
       { name: 'samples', value: summary.count },
       { name: 'value_mean', value: summary.mean },
       { name: 'value_std', value: summary.std },

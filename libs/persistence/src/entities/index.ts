@@ -1,6 +1,7 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { DatasetSeriesEntity } from './dataset-series.entity';
 import { DatasetEntity } from './dataset.entity';
+import { EssBatchEntity } from './ess-batch.entity';
 import { MetricEntity } from './metric.entity';
 import { ModelCheckpointEntity } from './model-checkpoint.entity';
 import { ModelEntity } from './model.entity';
@@ -14,6 +15,7 @@ export {
   ApiKeyEntity,
   DatasetEntity,
   DatasetSeriesEntity,
+  EssBatchEntity,
   MetricEntity,
   ModelCheckpointEntity,
   ModelEntity,
@@ -26,6 +28,7 @@ export {
 export type * from './api-key.entity';
 export type * from './dataset-series.entity';
 export type * from './dataset.entity';
+export type * from './ess-batch.entity';
 export type * from './model-checkpoint.entity';
 export type * from './model.entity';
 export type * from './run.entity';
@@ -44,4 +47,5 @@ export const ENTITIES = [
   SampleEntity,
   TokenCriticScoreEntity,
   MetricEntity,
+  EssBatchEntity,
 ];

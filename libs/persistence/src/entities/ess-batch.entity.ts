@@ -1,0 +1,46 @@
+import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { RunEntity } from './run.entity';
+
+/**
+ * The ESS settings one sampler call ran with, defaults applied (the sampler's EssConfig; jsonb so a setting the
+ * sampler adds is recorded without a migration).
+ */
+export type EssBatchConfig = Record<string, unknown>;
+
+/**
+ * One ESS sampler call of a run (a chunk of a shard): its resolved settings and its t*, which reverse sampling
+ * shares over the call (ess.md §5.3). Keyed by the call's first sample, so a retried shard overwrites its rows.
+ */
+@Entity('ess_batches')
+export class EssBatchEntity {
+  @PrimaryColumn({ name: 'run_id', type: 'uuid' })
+  runId!: string;
+
+  @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'run_id' })
+  run?: RunEntity;
+
+  /** Index of the call's first sample within the run. */
+  @PrimaryColumn({ name: 'first_sample', type: 'integer' })
+  firstSample!: number;
+
+  @Column({ name: 'shard_index', type: 'integer' })
+  shardIndex!: number;
+
+  @Column({ name: 'sample_count', type: 'integer' })
+  sampleCount!: number;
+
+  @Column({ type: 'jsonb' })
+  config!: EssBatchConfig;
+
+  /** LF t* of the call. */
+  @Column({ name: 't_star', type: 'smallint' })
+  tStar!: number;
+
+  /** Samples whose mean LF critic code distance rose under ESS (the critic judged the refinement worse). */
+  @Column({ name: 'critic_worse', type: 'integer' })
+  criticWorse!: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}
