@@ -211,8 +211,8 @@ describe('API fuzz: malformed requests from the OpenAPI route list', () => {
         name: 'fuzz',
         generator: 'cbf',
         length: 16,
-        trainPerClass: 2,
-        testPerClass: 2,
+        trainPerClass: 4,
+        testPerClass: 4,
         seed: 1,
       }),
     });

@@ -81,7 +81,7 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
       name: 'cbf-small',
       generator: 'cbf',
       trainPerClass: 5,
-      testPerClass: 3,
+      testPerClass: 4,
       seed: 1,
     });
     assert.equal(synthetic.status, 201, synthetic.text);
@@ -90,8 +90,8 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
     const duplicate = await call('POST', '/datasets/synthetic', keyA, {
       name: 'cbf-small',
       generator: 'cbf',
-      trainPerClass: 1,
-      testPerClass: 1,
+      trainPerClass: 4,
+      testPerClass: 4,
       seed: 2,
     });
     assert.equal(duplicate.status, 409);

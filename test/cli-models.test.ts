@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startApiServer, uploadOneClassDataset, type ApiServer } from './support/api-server';
+import { startApiServer, storeOneClassDataset, type ApiServer } from './support/api-server';
 import { cli, ok } from './support/cli';
 
 type Json = Record<string, unknown>;
@@ -99,7 +99,7 @@ describe('maskgen CLI with a trained model', () => {
   });
 
   test('training that fails makes --wait exit 1 with the stage and the message', async () => {
-    const oneClass = await uploadOneClassDataset(server.base, server.key);
+    const oneClass = await storeOneClassDataset(server, server.key);
     const failed = await cli(
       [
         '--json',

@@ -9,7 +9,7 @@ import { ModelRepository } from '@maskgen/persistence';
 import { EventBus, type AppEvent } from '@maskgen/queues';
 import { DataSource } from 'typeorm';
 import { ModelCache } from '../apps/worker/src/models/model-cache';
-import { startApiServer, uploadOneClassDataset, type ApiServer } from './support/api-server';
+import { startApiServer, storeOneClassDataset, type ApiServer } from './support/api-server';
 import { waitFor } from './support/services';
 
 type Json = Record<string, unknown>;
@@ -181,7 +181,7 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
   });
 
   test('a model that cannot train (one class) fails with the stage and the message', async () => {
-    const oneClass = await uploadOneClassDataset(base, keyA);
+    const oneClass = await storeOneClassDataset(server, keyA);
     const created = await call('POST', '/models', keyA, { datasetId: oneClass, profile: 'tiny', seed: 1 });
     assert.equal(created.status, 202, created.text);
     const failed = await waitFor('the model to fail', async () => {

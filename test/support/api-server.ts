@@ -5,6 +5,7 @@ import { Module, type INestApplication } from '@nestjs/common';
 import 'reflect-metadata';
 import pino from 'pino';
 import { buildConfig } from '@maskgen/config';
+import { DatasetRepository, TeamRepository } from '@maskgen/persistence';
 import { CoreModule, createHttpApp } from '@maskgen/runtime';
 import { ApiModule } from '../../apps/api/src/api.module';
 import {
@@ -136,21 +137,29 @@ export async function startApiServer(
   };
 }
 
-/** Uploads a 16-step UCR dataset whose series all have label 1 (stage 1 refuses it at once); returns its id. */
-export async function uploadOneClassDataset(base: string, key: string): Promise<string> {
-  const rows = (count: number) =>
-    Array.from({ length: count }, (_, i) =>
-      ['1', ...Array.from({ length: 16 }, (_, t) => String(Math.sin(t + i)))].join('\t'),
-    ).join('\n');
-  const form = new FormData();
-  form.append('name', 'one-class');
-  form.append('train', new Blob([rows(8)]), 'one_TRAIN.tsv');
-  form.append('test', new Blob([rows(4)]), 'one_TEST.tsv');
-  const uploaded = await fetch(`${base}/datasets/upload`, {
-    method: 'POST',
-    headers: { 'x-api-key': key },
-    body: form,
+/**
+ * Stores a 16-step dataset whose series all have class 1 straight through the repository, as one stored before
+ * the API refused untrainable datasets (POST /datasets/upload answers 400 now); stage 1 refuses it. Returns its id.
+ */
+export async function storeOneClassDataset(server: Pick<ApiApp, 'app'>, key: string): Promise<string> {
+  const team = await server.app.get(TeamRepository).findTeamByApiKey(key);
+  assert.ok(team, 'the key belongs to a team');
+  const split = (count: number) => ({
+    values: Array.from({ length: count }, (_, i) =>
+      Float32Array.from({ length: 16 }, (_, t) => Math.sin(t + i)),
+    ),
+    labels: new Int32Array(count),
   });
-  assert.equal(uploaded.status, 201, await uploaded.clone().text());
-  return ((await uploaded.json()) as { id: string }).id;
+  const dataset = await server.app.get(DatasetRepository).create({
+    teamId: team.id,
+    name: `one-class-${uniqueSuffix()}`,
+    sourceKind: 'upload',
+    sourceDetails: {},
+    seriesLength: 16,
+    classNames: ['1'],
+    scaling: { method: 'global-standard', mean: 0, std: 1 },
+    train: split(12),
+    test: split(12),
+  });
+  return dataset.id;
 }

@@ -1,3 +1,4 @@
 export * from './jobs';
 export * from './queues';
 export * from './models';
+export * from './trainability';

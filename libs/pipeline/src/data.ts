@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { datasetTrainabilityProblem } from '@maskgen/contracts';
 import {
   type Dataset,
   type ScalingParams,
@@ -98,10 +99,14 @@ function cut(dataset: Dataset, length: number): Dataset {
 
 /** Scales with one scalar mean/std fitted on train (ess.md §2) and derives the evaluation splits. */
 export function prepareDataset(raw: TrainTestDataset): PreparedDataset {
-  if (raw.train.values.length === 0 || raw.test.values.length === 0) {
-    throw new RangeError(`${raw.name}: both splits need at least one series`);
-  }
-  if (raw.classNames.length < 2) throw new RangeError(`${raw.name}: need at least 2 classes`);
+  // The API refuses such datasets at creation; rows stored before that fail here with the same reason.
+  const problem = datasetTrainabilityProblem({
+    length: raw.length,
+    classNames: raw.classNames,
+    trainLabels: raw.train.labels,
+    testLabels: raw.test.labels,
+  });
+  if (problem !== undefined) throw new RangeError(`${raw.name}: ${problem}`);
   const scaled = scaleTrainTest(raw);
   return {
     name: raw.name,

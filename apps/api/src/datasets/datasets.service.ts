@@ -1,4 +1,5 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { datasetTrainabilityProblem } from '@maskgen/contracts';
 import {
   DatasetParseError,
   fitGlobalScaling,
@@ -101,6 +102,15 @@ export class DatasetsService {
     data: TrainTestDataset,
     sourceDetails: Record<string, unknown>,
   ): Promise<DatasetEntity> {
+    // Whatever creates a dataset passes here: refuse what no model could train on, with the reason.
+    const problem = datasetTrainabilityProblem({
+      length: data.length,
+      classNames: data.classNames,
+      trainLabels: data.train.labels,
+      testLabels: data.test.labels,
+    });
+    if (problem !== undefined)
+      throw new BadRequestException(`No model can be trained on this dataset: ${problem}`);
     try {
       return await this.datasets.create({
         teamId: team.id,
