@@ -5,6 +5,7 @@ import { ModelTraining1764420000000 } from './1764420000000-model-training';
 import { RunRecovery1764430000000 } from './1764430000000-run-recovery';
 import { RunProvenance1764440000000 } from './1764440000000-run-provenance';
 import { EssBatches1764450000000 } from './1764450000000-ess-batches';
+import { ShardSamplesStored1764470000000 } from './1764470000000-shard-samples-stored';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -16,4 +17,5 @@ export const MIGRATIONS: MigrationClass[] = [
   RunRecovery1764430000000,
   RunProvenance1764440000000,
   EssBatches1764450000000,
+  ShardSamplesStored1764470000000,
 ];

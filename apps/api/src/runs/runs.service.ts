@@ -12,7 +12,6 @@ import {
   EssBatchRepository,
   MetricRepository,
   RunRepository,
-  SampleRepository,
   type RunEntity,
   type RunEssSummary,
   type RunProvenance,
@@ -53,7 +52,6 @@ export interface RunView {
 export class RunsService {
   constructor(
     private readonly runs: RunRepository,
-    private readonly samples: SampleRepository,
     private readonly metrics: MetricRepository,
     private readonly essBatches: EssBatchRepository,
     private readonly starter: GenerationRunStarter,
@@ -160,7 +158,7 @@ export class RunsService {
     const sampler = run.params.sampler as { kind?: string; method?: string } | undefined;
     const [counts, samplesStored, ess] = await Promise.all([
       this.runs.shardStatusCounts(run.id),
-      this.samples.countByRun(run.id),
+      this.runs.samplesStored(run.id),
       sampler?.kind === 'model' && sampler.method === 'ess' ? this.essBatches.summary(run.id) : null,
     ]);
     return {

@@ -33,6 +33,13 @@ export class ShardEntity {
   @Column({ type: 'integer', default: 0 })
   attempts!: number;
 
+  /**
+   * Samples of this shard stored so far: raised in the transaction that inserts them, by the rows really inserted,
+   * so run views read it instead of counting samples.
+   */
+  @Column({ name: 'samples_stored', type: 'integer', default: 0 })
+  samplesStored!: number;
+
   @Column({ type: 'text', nullable: true })
   error!: string | null;
 

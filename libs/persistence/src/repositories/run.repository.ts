@@ -154,6 +154,15 @@ export class RunRepository {
     return counts;
   }
 
+  /** Samples a run has stored: the sum of its shards' counters (see SampleRepository), not a scan of samples. */
+  async samplesStored(runId: string): Promise<number> {
+    const [row] = await this.dataSource.query<{ stored: string }[]>(
+      `SELECT COALESCE(sum(samples_stored), 0)::int8 AS stored FROM shards WHERE run_id = $1`,
+      [runId],
+    );
+    return Number(row?.stored ?? 0);
+  }
+
   findForTeam(id: string, teamId: string): Promise<RunEntity | null> {
     return this.dataSource.getRepository(RunEntity).findOneBy({ id, teamId });
   }

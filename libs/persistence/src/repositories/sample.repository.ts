@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { SampleEntity, TokenCriticScoreEntity, type CriticPhase, type TokenBand } from '../entities';
 
 export interface NewSample {
@@ -77,6 +77,32 @@ export function bytesToInt32(bytes: Buffer): Int32Array {
   return new Int32Array(copy.buffer);
 }
 
+/** What an insert's RETURNING gives back for each row really inserted (not for ignored duplicates). */
+interface InsertedSample {
+  run_id: string;
+  shard_index: number;
+}
+
+/**
+ * Raises the shards' samples_stored by the rows this transaction inserted, so the counter is exact under
+ * retries, takeovers and duplicates (ignored rows are not returned, so not counted).
+ */
+async function countStored(manager: EntityManager, rows: InsertedSample[]): Promise<void> {
+  const perShard = new Map<string, { runId: string; shardIndex: number; count: number }>();
+  for (const row of rows) {
+    const key = `${row.run_id}/${row.shard_index}`;
+    const entry = perShard.get(key) ?? { runId: row.run_id, shardIndex: row.shard_index, count: 0 };
+    entry.count++;
+    perShard.set(key, entry);
+  }
+  for (const { runId, shardIndex, count } of perShard.values()) {
+    await manager.query(
+      `UPDATE shards SET samples_stored = samples_stored + $3 WHERE run_id = $1 AND shard_index = $2`,
+      [runId, shardIndex, count],
+    );
+  }
+}
+
 @Injectable()
 export class SampleRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -89,24 +115,28 @@ export class SampleRepository {
     let inserted = 0;
     for (let start = 0; start < samples.length; start += chunkSize) {
       const chunk = samples.slice(start, start + chunkSize);
-      const result = await this.dataSource
-        .createQueryBuilder()
-        .insert()
-        .into(SampleEntity)
-        .values(
-          chunk.map((sample) => ({
-            runId: sample.runId,
-            shardIndex: sample.shardIndex,
-            sampleIndex: sample.sampleIndex,
-            classIndex: sample.classIndex,
-            values: float32ToBytes(sample.values),
-          })),
-        )
-        .orIgnore()
-        .returning(['id'])
-        .execute();
-      // RETURNING yields only the rows really inserted; `identifiers` would count ignored ones too.
-      inserted += (result.raw as unknown[]).length;
+      inserted += await this.dataSource.transaction(async (manager) => {
+        const result = await manager
+          .createQueryBuilder()
+          .insert()
+          .into(SampleEntity)
+          .values(
+            chunk.map((sample) => ({
+              runId: sample.runId,
+              shardIndex: sample.shardIndex,
+              sampleIndex: sample.sampleIndex,
+              classIndex: sample.classIndex,
+              values: float32ToBytes(sample.values),
+            })),
+          )
+          .orIgnore()
+          .returning(['runId', 'shardIndex'])
+          .execute();
+        // RETURNING yields only the rows really inserted; `identifiers` would count ignored ones too.
+        const rows = result.raw as InsertedSample[];
+        await countStored(manager, rows);
+        return rows.length;
+      });
     }
     return inserted;
   }
@@ -138,9 +168,9 @@ export class SampleRepository {
           })),
         )
         .orIgnore()
-        .returning(['id', 'sampleIndex'])
+        .returning(['id', 'runId', 'shardIndex', 'sampleIndex'])
         .execute();
-      const inserted = result.raw as { id: string; sample_index: number }[];
+      const inserted = result.raw as (InsertedSample & { id: string; sample_index: number })[];
       const idByIndex = new Map(inserted.map((row) => [row.sample_index, row.id]));
       const scoreRows = samples.flatMap((sample) => {
         const sampleId = idByIndex.get(sample.sampleIndex);
@@ -163,6 +193,8 @@ export class SampleRepository {
           .values(scoreRows.slice(start, start + 1000))
           .execute();
       }
+      // Last, so the shard row is locked only for the end of the transaction.
+      await countStored(manager, inserted);
       return inserted.length;
     });
   }
@@ -198,6 +230,7 @@ export class SampleRepository {
     return { scored: row?.scored ?? 0, mean: row?.mean ?? null };
   }
 
+  /** Counts the sample rows themselves (a scan of the run's samples); views read RunRepository.samplesStored. */
   countByRun(runId: string): Promise<number> {
     return this.dataSource.getRepository(SampleEntity).countBy({ runId });
   }
