@@ -4,6 +4,10 @@
  * embedded cluster started here for the run. Redis: REDIS_URL (default
  * redis://127.0.0.1:6379) if it answers; otherwise the Redis variants of the
  * queue tests are left out and this says so.
+ *
+ * The fault tier (FAULT_FILES: worker processes killed, databases and queues stopped) runs on its own with
+ * `npm run test:faults` (`--faults`); `npm test` leaves it out, so CI runs each file once. A path filter picks
+ * from every file, fault tier included: `npm test -- test/worker-crash`.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -28,6 +32,20 @@ const LONGEST_FIRST = [
   'test/worker-crash.test.ts',
   'libs/model/test/ess-quality.test.ts',
   'test/dashboard.test.ts',
+];
+
+/**
+ * Issue 21's fault suite: real worker (and API) processes, with workers killed or drained and PostgreSQL or Redis
+ * stopped mid-run; each case ends with exactly N samples, no duplicate and no run left active.
+ */
+const FAULT_FILES = [
+  'test/api-db-outage.test.ts',
+  'test/api-queue-outage.test.ts',
+  'test/worker-crash.test.ts',
+  'test/worker-db-faults.test.ts',
+  'test/worker-lock.test.ts',
+  'test/worker-shutdown.test.ts',
+  'test/worker-startup.test.ts',
 ];
 
 function longestFirst(files: string[]): string[] {
@@ -65,8 +83,13 @@ async function redisAnswers(url: string): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
-  const filters = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const faults = args.includes('--faults');
+  const filters = args.filter((arg) => arg !== '--faults');
   let files = (await Promise.all(TEST_ROOTS.map((dir) => findTestFiles(path.join(ROOT, dir))))).flat().sort();
+  const isFault = (file: string) => FAULT_FILES.includes(path.relative(ROOT, file));
+  if (faults) files = files.filter(isFault);
+  else if (filters.length === 0) files = files.filter((file) => !isFault(file));
   if (filters.length > 0) files = files.filter((file) => filters.some((filter) => file.includes(filter)));
   files = longestFirst(files);
   if (files.length === 0) {
