@@ -4,6 +4,7 @@ import { JobName } from '@maskgen/contracts';
 import { RunRepository, type RunEntity } from '@maskgen/persistence';
 import { ProgressPublisher } from './events/progress-publisher';
 import { JobQueueRepository } from './job-queue.repository';
+import { QueueUnavailableError } from './queue-unavailable';
 
 /** What an evaluation measures: the samples of a run, or a real split of a dataset, against the test split. */
 export type EvaluationTarget =
@@ -30,10 +31,16 @@ export class EvaluationStarter {
       },
       [],
     );
-    await this.jobs.add(
-      { name: JobName.RunEvaluation, data: { runId: run.id } },
-      { jobId: `${run.id}-evaluation` },
-    );
+    try {
+      await this.jobs.add(
+        { name: JobName.RunEvaluation, data: { runId: run.id } },
+        { jobId: `${run.id}-evaluation` },
+      );
+    } catch (error) {
+      // Nothing was enqueued: leave nothing behind (no reconciler runs evaluations); the caller answers 503.
+      if (error instanceof QueueUnavailableError) await this.runs.deleteRuns([run.id]);
+      throw error;
+    }
     await this.progress.publishRun(run);
     return run;
   }

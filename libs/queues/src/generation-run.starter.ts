@@ -10,6 +10,7 @@ import {
 } from '@maskgen/persistence';
 import { ProgressPublisher } from './events/progress-publisher';
 import { JobQueueRepository, type FlowNode } from './job-queue.repository';
+import { QueueUnavailableError } from './queue-unavailable';
 import { planShards, shardPriority } from './shard-plan';
 
 /** A run template that cannot start: its model is missing (or another team's), or not ready. */
@@ -71,9 +72,21 @@ export class GenerationRunStarter {
       },
       shards,
     );
-    await this.enqueue(run, shards, template.priority, 'a');
+    try {
+      await this.enqueue(run, shards, template.priority, 'a');
+    } catch (error) {
+      // Queue unreachable: nothing was enqueued, so take the run back; the caller answers 503 and a retry
+      // starts afresh (the reconciler would otherwise run it later, behind the caller's back).
+      if (error instanceof QueueUnavailableError) await this.runs.deleteRuns([run.id]);
+      throw error;
+    }
     await this.progress.publishRun(run);
     return run;
+  }
+
+  /** Throws QueueUnavailableError unless the queue answers now: checked before changing a run that must be enqueued. */
+  assertQueueReachable(): Promise<void> {
+    return this.jobs.ping();
   }
 
   /**

@@ -11,3 +11,4 @@ export * from './events';
 export * from './model-training.starter';
 export * from './evaluation.starter';
 export * from './run-reconciler';
+export * from './queue-unavailable';

@@ -1,5 +1,5 @@
-import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { InjectFlowProducer } from '@nestjs/bullmq';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import {
   JOB_QUEUE,
   QUEUE_NAMES,
@@ -9,8 +9,16 @@ import {
   type JobName,
 } from '@maskgen/contracts';
 import type { FlowJob, FlowProducer, JobsOptions, Queue } from 'bullmq';
+import { whenQueueReachable } from './queue-unavailable';
 
 export const RUN_FLOW_PRODUCER = 'runs';
+
+/** The queues producers use (QueuesModule): on the fail-fast connection with Redis (`owned`: closed here). */
+export const PRODUCER_QUEUES = Symbol('PRODUCER_QUEUES');
+export interface ProducerQueues {
+  queues: Record<QueueName, Queue>;
+  owned: boolean;
+}
 
 /** Job states that will still lead to the job running (a flow parent waits in waiting-children). */
 const LIVE_STATES = new Set(['waiting', 'waiting-children', 'prioritized', 'delayed', 'active']);
@@ -31,24 +39,35 @@ export type JobCounts = Record<
   number
 >;
 
-/** All BullMQ I/O of the application goes through here. */
+/**
+ * All BullMQ I/O of the application goes through here. Every operation fails within seconds with
+ * QueueUnavailableError while the backend is unreachable (it is never left queued to run later).
+ */
 @Injectable()
-export class JobQueueRepository {
+export class JobQueueRepository implements OnApplicationShutdown {
   private readonly queues: Record<QueueName, Queue>;
 
   constructor(
-    @InjectQueue(QueueName.Train) train: Queue,
-    @InjectQueue(QueueName.Generate) generate: Queue,
-    @InjectQueue(QueueName.Evaluate) evaluate: Queue,
+    @Inject(PRODUCER_QUEUES) private readonly producers: ProducerQueues,
     @InjectFlowProducer(RUN_FLOW_PRODUCER) private readonly flows: FlowProducer,
   ) {
-    this.queues = { train, generate, evaluate };
+    this.queues = producers.queues;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.producers.owned) await Promise.all(Object.values(this.queues).map((queue) => queue.close()));
   }
 
   async add(item: JobItem, options: EnqueueOptions = {}): Promise<string> {
     const data = parseJobPayload(item.name, item.data);
-    const job = await this.queues[JOB_QUEUE[item.name]].add(item.name, data, toJobsOptions(options));
+    const queue = this.queues[JOB_QUEUE[item.name]];
+    const job = await this.reachable(queue, () => queue.add(item.name, data, toJobsOptions(options)));
     return job.id ?? '';
+  }
+
+  /** Runs `work` on `target` once it is connected; an unreachable backend becomes QueueUnavailableError. */
+  private reachable<T>(target: Queue | FlowProducer, work: () => Promise<T>): Promise<T> {
+    return whenQueueReachable(() => target.waitUntilReady(), work);
   }
 
   /**
@@ -74,18 +93,15 @@ export class JobQueueRepository {
       opts: { ...toJobsOptions(node.options ?? {}), ...(isChild ? { failParentOnFailure: true } : {}) },
       children: node.children?.map((child) => toFlowJob(child, true)),
     });
-    const added = await this.flows.add(toFlowJob(root, false));
+    const flow = toFlowJob(root, false);
+    const added = await this.reachable(this.flows, () => this.flows.add(flow));
     return added.job.id ?? '';
   }
 
   async counts(queue: QueueName): Promise<JobCounts> {
-    const counts = await this.queues[queue].getJobCounts(
-      'waiting',
-      'active',
-      'delayed',
-      'prioritized',
-      'completed',
-      'failed',
+    const target = this.queues[queue];
+    const counts = await this.reachable(target, () =>
+      target.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
     );
     return {
       waiting: counts.waiting ?? 0,
@@ -98,7 +114,8 @@ export class JobQueueRepository {
   }
 
   async jobState(name: JobName, jobId: string): Promise<string> {
-    return this.queues[JOB_QUEUE[name]].getJobState(jobId);
+    const queue = this.queues[JOB_QUEUE[name]];
+    return this.reachable(queue, () => queue.getJobState(jobId));
   }
 
   /** Whether a job still exists in a state from which it will run (or is running). */
@@ -112,23 +129,30 @@ export class JobQueueRepository {
    */
   async upsertScheduler(id: string, cron: { pattern: string; tz: string }, item: JobItem): Promise<void> {
     const data = parseJobPayload(item.name, item.data);
-    await this.queues[JOB_QUEUE[item.name]].upsertJobScheduler(id, cron, { name: item.name, data });
+    const queue = this.queues[JOB_QUEUE[item.name]];
+    await this.reachable(queue, () => queue.upsertJobScheduler(id, cron, { name: item.name, data }));
   }
 
   async listSchedulers(queue: QueueName, idPrefix: string) {
-    const all = await this.queues[queue].getJobSchedulers(0, -1, true);
+    const target = this.queues[queue];
+    const all = await this.reachable(target, () => target.getJobSchedulers(0, -1, true));
     return all.filter(
       (scheduler) => (scheduler.key ?? '').startsWith(idPrefix) || (scheduler.id ?? '').startsWith(idPrefix),
     );
   }
 
   removeScheduler(queue: QueueName, id: string): Promise<boolean> {
-    return this.queues[queue].removeJobScheduler(id);
+    const target = this.queues[queue];
+    return this.reachable(target, () => target.removeJobScheduler(id));
   }
 
   /** A round trip to the queue backend, for readiness checks. */
   async ping(): Promise<void> {
-    await Promise.all(QUEUE_NAMES.map((queue) => this.queues[queue].getJobCounts('waiting')));
+    await Promise.all(
+      QUEUE_NAMES.map((name) =>
+        this.reachable(this.queues[name], () => this.queues[name].getJobCounts('waiting')),
+      ),
+    );
   }
 }
 

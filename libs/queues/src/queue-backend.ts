@@ -1,11 +1,18 @@
 import type { AppConfig } from '@maskgen/config';
 import { createPostgresBackend, setDefaultBackendFactory, type ConnectionOptions } from 'bullmq';
+import { QUEUE_COMMAND_TIMEOUT_MS } from './queue-unavailable';
 
 export type QueueBackendKind = 'redis' | 'postgres';
 
 export interface QueueConnection {
   kind: QueueBackendKind;
+  /** Workers' connection: waits out a Redis outage (blocking commands, commands queued while reconnecting). */
   connection: ConnectionOptions;
+  /**
+   * Producers' connection (adding jobs, schedulers, queue queries): fails at once while Redis is unreachable
+   * instead of queueing the command until it is back, so a request is answered 503 rather than hanging.
+   */
+  producerConnection: ConnectionOptions;
 }
 
 /**
@@ -20,14 +27,27 @@ export function configureQueueBackend(config: AppConfig, databaseUrl: string | u
   if (config.queue.redisUrl) {
     setDefaultBackendFactory(undefined);
     // Workers block on Redis; ioredis must not give up on a blocking command.
-    return { kind: 'redis', connection: { url: config.queue.redisUrl, maxRetriesPerRequest: null } };
+    return {
+      kind: 'redis',
+      connection: { url: config.queue.redisUrl, maxRetriesPerRequest: null },
+      producerConnection: {
+        url: config.queue.redisUrl,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: QUEUE_COMMAND_TIMEOUT_MS,
+      },
+    };
   }
   if (!databaseUrl) {
     throw new Error('A queue backend needs REDIS_URL or DATABASE_URL');
   }
   setDefaultBackendFactory(createPostgresBackend);
-  return {
-    kind: 'postgres',
-    connection: { connectionString: databaseUrl, schema: config.queue.postgresSchema, migrate: true, max: 5 },
+  const connection = {
+    connectionString: databaseUrl,
+    schema: config.queue.postgresSchema,
+    migrate: true,
+    max: 5,
   };
+  // A database outage already fails fast (and answers 503, libs/runtime UnavailableFilter).
+  return { kind: 'postgres', connection, producerConnection: connection };
 }

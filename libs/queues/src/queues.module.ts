@@ -1,6 +1,6 @@
-import { BullModule } from '@nestjs/bullmq';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { QUEUE_NAMES } from '@maskgen/contracts';
+import { QUEUE_NAMES, QueueName } from '@maskgen/contracts';
 import type { AppConfig } from '@maskgen/config';
 import { ROOT_LOGGER } from '@maskgen/observability';
 import type { Logger } from 'pino';
@@ -8,7 +8,13 @@ import { EventBus, InProcessEventBus, RedisEventBus } from './events/event-bus';
 import { ProgressPublisher } from './events/progress-publisher';
 import { EvaluationStarter } from './evaluation.starter';
 import { GenerationRunStarter } from './generation-run.starter';
-import { JobQueueRepository, RUN_FLOW_PRODUCER } from './job-queue.repository';
+import { Queue } from 'bullmq';
+import {
+  JobQueueRepository,
+  PRODUCER_QUEUES,
+  RUN_FLOW_PRODUCER,
+  type ProducerQueues,
+} from './job-queue.repository';
 import { ModelTrainingStarter } from './model-training.starter';
 import { configureQueueBackend } from './queue-backend';
 import { QUEUE_WORKER_OPTIONS } from './worker-options';
@@ -19,6 +25,13 @@ export const QUEUE_BACKEND_KIND = Symbol('QUEUE_BACKEND_KIND');
 export class QueuesModule {
   static forRoot(config: AppConfig, databaseUrl: string | undefined): DynamicModule {
     const backend = configureQueueBackend(config, databaseUrl);
+    const jobDefaults = (name: QueueName) => ({
+      attempts: QUEUE_WORKER_OPTIONS[name].attempts,
+      backoff: { type: 'exponential', delay: QUEUE_WORKER_OPTIONS[name].backoffMs },
+      // Keep finished jobs long enough to inspect, but do not let them pile up forever.
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
     return {
       module: QueuesModule,
       global: true,
@@ -27,18 +40,34 @@ export class QueuesModule {
         BullModule.registerQueue(
           ...QUEUE_NAMES.map((name) => ({
             name,
-            defaultJobOptions: {
-              attempts: QUEUE_WORKER_OPTIONS[name].attempts,
-              backoff: { type: 'exponential', delay: QUEUE_WORKER_OPTIONS[name].backoffMs },
-              // Keep finished jobs long enough to inspect, but do not let them pile up forever.
-              removeOnComplete: { age: 24 * 3600, count: 10_000 },
-              removeOnFail: { age: 7 * 24 * 3600 },
-            },
+            defaultJobOptions: jobDefaults(name),
           })),
         ),
-        BullModule.registerFlowProducer({ name: RUN_FLOW_PRODUCER }),
+        // Flow producers only add jobs: the fail-fast producer connection.
+        BullModule.registerFlowProducer({ name: RUN_FLOW_PRODUCER, connection: backend.producerConnection }),
       ],
       providers: [
+        {
+          // The registered queues' connection is the workers' (their Worker takes it), which waits out a Redis
+          // outage; with Redis, producers get queues of their own on the fail-fast connection.
+          provide: PRODUCER_QUEUES,
+          inject: QUEUE_NAMES.map((name) => getQueueToken(name)),
+          useFactory: (...registered: Queue[]): ProducerQueues => ({
+            owned: backend.kind === 'redis',
+            queues: Object.fromEntries(
+              QUEUE_NAMES.map((name, i) => [
+                name,
+                backend.kind === 'redis'
+                  ? new Queue(name, {
+                      connection: backend.producerConnection,
+                      prefix: config.queue.prefix,
+                      defaultJobOptions: jobDefaults(name),
+                    })
+                  : registered[i],
+              ]),
+            ) as ProducerQueues['queues'],
+          }),
+        },
         JobQueueRepository,
         GenerationRunStarter,
         ModelTrainingStarter,

@@ -13,7 +13,7 @@ import {
   type ModelEntity,
   type TeamEntity,
 } from '@maskgen/persistence';
-import { ModelTrainingStarter, ProgressPublisher } from '@maskgen/queues';
+import { ModelTrainingStarter, ProgressPublisher, QueueUnavailableError } from '@maskgen/queues';
 import type { CreateModelDto, ListModelsQuery } from './models.dto';
 
 export interface ModelView {
@@ -55,7 +55,9 @@ export class ModelsService {
     try {
       await this.training.start(model);
     } catch (error) {
-      await this.models.fail(model.id, `could not enqueue training: ${String(error)}`);
+      // Queue unreachable: nothing was enqueued, so nothing is kept (503, and a retry starts afresh).
+      if (error instanceof QueueUnavailableError) await this.models.deleteForTeam(model.id, team.id);
+      else await this.models.fail(model.id, `could not enqueue training: ${String(error)}`);
       throw error;
     }
     return this.published(team, await this.view(model));

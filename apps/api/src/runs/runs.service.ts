@@ -114,6 +114,9 @@ export class RunsService {
     const run = await this.owned(team, id);
     if (run.kind !== 'generate' || run.status !== 'failed')
       throw new ConflictException(`Run is ${run.status}; only failed generation runs can be retried`);
+    // Reopen only while the queue answers (else 503, the run stays failed); should it go down right after, the
+    // reopened run's recorded flow has no live job and the reconciler enqueues it.
+    await this.starter.assertQueueReachable();
     // A run whose shards all succeeded (e.g. its evaluation failed) gets its finalising and evaluation jobs again.
     const shards = await this.runs.reopenFailedShards(run.id);
     // Another retry (or a status change) got there between the read above and the reopen: enqueue nothing twice.

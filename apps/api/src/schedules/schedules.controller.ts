@@ -19,7 +19,7 @@ import { IsDefined, IsObject, IsString, MaxLength, ValidateNested } from 'class-
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import { JobName, QueueName } from '@maskgen/contracts';
 import { MetricRepository, ModelRepository, RunRepository, type TeamEntity } from '@maskgen/persistence';
-import { JobQueueRepository } from '@maskgen/queues';
+import { JobQueueRepository, QueueUnavailableError } from '@maskgen/queues';
 import { CurrentTeam } from '../auth/current-team.decorator';
 import { CreateRunDto, toRunTemplate } from '../runs/runs.dto';
 import { InvalidCronError, shortestCronInterval } from './cron-interval';
@@ -120,6 +120,7 @@ export class SchedulesController {
         },
       );
     } catch (error) {
+      if (error instanceof QueueUnavailableError) throw error;
       throw new BadRequestException(
         `Invalid cron pattern "${body.cron}": ${error instanceof Error ? error.message : ''}`,
       );
