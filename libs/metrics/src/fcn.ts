@@ -77,6 +77,22 @@ export const FCN_PROFILES = {
 
 export type FcnProfile = keyof typeof FCN_PROFILES;
 
+/** Which FCN judged a metric: its profile when its layers are that profile's (training length aside), else 'custom'. */
+export interface FcnJudge {
+  readonly profile: FcnProfile | 'custom';
+  readonly filters: readonly number[];
+  readonly epochs: number;
+}
+
+export function fcnJudge(config: FcnConfig): FcnJudge {
+  const same = (a: readonly number[], b: readonly number[]) => a.every((v, i) => v === b[i]);
+  const profile = (Object.keys(FCN_PROFILES) as FcnProfile[]).find(
+    (name) =>
+      same(FCN_PROFILES[name].filters, config.filters) && same(FCN_PROFILES[name].kernels, config.kernels),
+  );
+  return { profile: profile ?? 'custom', filters: [...config.filters], epochs: config.epochs };
+}
+
 export const FCN_CHECKPOINT_KIND = 'maskgen-fcn';
 
 export interface FcnSpec {

@@ -92,31 +92,49 @@ export function symmetricSqrt(m: Matrix): Matrix {
   return symmetrize(scaled.mmul(vectors.transpose()));
 }
 
-/** Tr((Σ1 Σ2)^½) for symmetric PSD Σ1, Σ2, as Σ √λ_i of the symmetric PSD matrix Σ1^½ Σ2 Σ1^½. */
-export function traceSqrtProduct(cov1: Float64Array, cov2: Float64Array, dim: number): number {
-  const s1 = toMatrix(cov1, dim);
-  const s2 = toMatrix(cov2, dim);
-  const root = symmetricSqrt(s1);
-  const inner = symmetrize(root.mmul(s2).mmul(root));
+/** Σ √λ_i of the symmetric PSD matrix root·Σ2·root, root = Σ1^½: Tr((Σ1 Σ2)^½). */
+function traceSqrtWithRoot(root: Matrix, cov2: Float64Array, dim: number): number {
+  const inner = symmetrize(root.mmul(toMatrix(cov2, dim)).mmul(root));
   const eig = new EigenvalueDecomposition(inner, { assumeSymmetric: true });
   let total = 0;
   for (const l of eig.realEigenvalues) total += Math.sqrt(Math.max(l, 0));
   return total;
 }
 
-/** Fréchet distance between two Gaussians given by their statistics. */
-export function frechetDistanceFromStats(a: GaussianStats, b: GaussianStats): FrechetResult {
+/** Tr((Σ1 Σ2)^½) for symmetric PSD Σ1, Σ2, as Σ √λ_i of the symmetric PSD matrix Σ1^½ Σ2 Σ1^½. */
+export function traceSqrtProduct(cov1: Float64Array, cov2: Float64Array, dim: number): number {
+  return traceSqrtWithRoot(symmetricSqrt(toMatrix(cov1, dim)), cov2, dim);
+}
+
+/** The first set's statistics with Σ1^½ computed once, for many distances against the same (real) set. */
+export interface FrechetReference {
+  readonly stats: GaussianStats;
+  readonly root: Matrix;
+}
+
+export function frechetReference(stats: GaussianStats): FrechetReference {
+  return { stats, root: symmetricSqrt(toMatrix(stats.cov, stats.dim)) };
+}
+
+/** Fréchet distance of `b` from a prepared first set (see frechetDistanceFromStats). */
+export function frechetDistanceToReference(reference: FrechetReference, b: GaussianStats): FrechetResult {
+  const a = reference.stats;
   if (a.dim !== b.dim) throw new RangeError(`feature dims differ: ${a.dim} vs ${b.dim}`);
   const dim = a.dim;
   let meanTerm = 0;
   for (let i = 0; i < dim; i++) meanTerm += (a.mean[i] - b.mean[i]) ** 2;
   let traces = 0;
   for (let i = 0; i < dim; i++) traces += a.cov[i * dim + i] + b.cov[i * dim + i];
-  const traceSqrt = traceSqrtProduct(a.cov, b.cov, dim);
+  const traceSqrt = traceSqrtWithRoot(reference.root, b.cov, dim);
   const covarianceTerm = traces - 2 * traceSqrt;
   // Rounding can leave a tiny negative value for (near-)identical sets; the distance is ≥ 0 by definition.
   const distance = Math.max(meanTerm + covarianceTerm, 0);
   return { distance, meanTerm, covarianceTerm, traceSqrt };
+}
+
+/** Fréchet distance between two Gaussians given by their statistics. */
+export function frechetDistanceFromStats(a: GaussianStats, b: GaussianStats): FrechetResult {
+  return frechetDistanceToReference(frechetReference(a), b);
 }
 
 /** FID-style Fréchet distance between two feature sets (rows are samples). */

@@ -1,4 +1,6 @@
+export * from './bootstrap';
 export * from './cas';
+export * from './classes';
 export * from './evaluate';
 export * from './fcn';
 export * from './frechet';

@@ -126,18 +126,40 @@ describe('FCN evaluation classifier', () => {
         const test = model.featuresOf(cbf.test.values);
         const shifted = model.featuresOf(cbf.test.values.map((s) => s.map((value) => value + 1)));
         assert.ok(frechetDistance(test, train).distance < frechetDistance(shifted, train).distance);
-        // The protocol helper: the real test split as "generated" data (plus extras that must be ignored).
+        // The protocol helper: the real test split as "generated" data; every generated series is used and the
+        // real side is always the whole test split.
         const rocket = createRocket(cbf.length, { seed: 0 });
-        const extra = cbf.test.values.map((s) => s.map((value) => value * 3));
-        const self = await evaluateSamples(model, cbf.test.values, [...cbf.test.values, ...extra], {
+        const self = await evaluateSamples(model, cbf.test.values, cbf.test.values, {
           rocket,
+          classes: { real: cbf.test.labels, generated: cbf.test.labels },
+          reference: cbf.train.values,
         });
         assert.equal(self.count, cbf.test.values.length);
+        assert.equal(self.realCount, cbf.test.values.length);
         assert.ok(self.fid.distance < 1e-6 && (self.rocketFid?.distance ?? 1) < 1e-6);
+        assert.equal(self.classHistograms.totalVariation, 0);
+        assert.deepEqual(self.classHistograms.generated, self.classHistograms.real);
+        assert.equal(
+          self.classHistograms.real.reduce((s, v) => s + v, 0),
+          cbf.test.values.length,
+        );
+        assert.equal(self.perClassFid?.length, 3);
+        for (const c of self.perClassFid ?? []) assert.ok(c.result !== null && c.result.distance < 1e-6);
+        assert.ok(
+          Math.abs((self.referenceFid?.distance ?? -1) - frechetDistance(test, train).distance) < 1e-9,
+        );
         const probs = model.probabilitiesOf(cbf.test.values);
         assert.deepEqual(self.inception, inceptionScore(probs, cbf.test.values.length, 3));
         assert.ok(self.inception.mean > 1.5, `IS ${self.inception.mean}`);
-        await assert.rejects(evaluateSamples(model, cbf.test.values, cbf.test.values.slice(1)), /N_test/);
+        // Fewer generated series than N_test: all of them against the whole real split (no real subset).
+        const few = await evaluateSamples(model, cbf.test.values, cbf.test.values.slice(0, 20));
+        assert.equal(few.count, 20);
+        assert.equal(few.realCount, cbf.test.values.length);
+        assert.deepEqual(few.fid, frechetDistance(test, model.featuresOf(cbf.test.values.slice(0, 20))));
+        await assert.rejects(
+          evaluateSamples(model, cbf.test.values, cbf.test.values.slice(0, 1)),
+          /at least 2/,
+        );
       } finally {
         loaded.dispose();
       }

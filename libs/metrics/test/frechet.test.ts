@@ -206,6 +206,24 @@ describe('frechetDistance', () => {
     assert.ok(frechetDistance(a, a).distance < 1e-6);
   });
 
+  test('FID = mean term + covariance term, each as defined (‖μ1−μ2‖² and Tr(Σ1+Σ2−2(Σ1Σ2)^½))', () => {
+    const a = sample(500, [0, 0, 0], randomSpd(3, rng.fork('terms-cov-a')), rng.fork('terms-a'));
+    const b = sample(400, [1, -0.5, 2], randomSpd(3, rng.fork('terms-cov-b')), rng.fork('terms-b'));
+    const result = frechetDistance(a, b);
+    assert.ok(result.meanTerm > 0.5 && result.covarianceTerm > 0.01, JSON.stringify(result));
+    assert.ok(Math.abs(result.meanTerm + result.covarianceTerm - result.distance) < 1e-12);
+    const sa = featureStats(a);
+    const sb = featureStats(b);
+    const meanTerm = [0, 1, 2].reduce((s, i) => s + (sa.mean[i] - sb.mean[i]) ** 2, 0);
+    assert.ok(rel(result.meanTerm, meanTerm) < 1e-12);
+    const cov = (s: typeof sa) => [0, 1, 2].map((i) => [0, 1, 2].map((j) => s.cov[i * 3 + j]));
+    const covarianceTerm = trace(cov(sa)) + trace(cov(sb)) - 2 * trace(sqrtm(mul(cov(sa), cov(sb))));
+    assert.ok(
+      rel(result.covarianceTerm, covarianceTerm) < 1e-9,
+      `${result.covarianceTerm} vs ${covarianceTerm}`,
+    );
+  });
+
   test('mismatched dims are rejected', () => {
     assert.throws(
       () => frechetDistance(randomFeatures(5, 3, rng), randomFeatures(5, 4, rng)),
