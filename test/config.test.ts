@@ -72,7 +72,7 @@ describe('config', () => {
     ]);
   });
 
-  for (const entry of ['apps/api/src/local.ts', 'apps/api/src/main.ts', 'apps/worker/src/main.ts']) {
+  for (const entry of ['apps/local/src/main.ts', 'apps/api/src/main.ts', 'apps/worker/src/main.ts']) {
     test(`${entry} exits 1 naming PORT when PORT=abc`, () => {
       const result = spawnSync(process.execPath, ['--require', '@swc-node/register', entry], {
         cwd: ROOT,

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
-import { ready, startLocal } from './support/local-instance';
+import { processAlive, ready, startLocal, workerPids } from './support/local-instance';
 import { freePort, waitFor } from './support/services';
 
 async function query<Row extends Record<string, unknown>>(
@@ -88,8 +88,14 @@ describe('local mode (npm start) with nothing configured', () => {
     assert.equal(await intruder.exited, 1);
     assert.match(intruder.output(), /Another maskgen local instance/);
 
+    // The worker runs in a child process; stopping local mode stops it too (no orphan).
+    const [firstWorker] = await waitFor('the worker child to start', () =>
+      Promise.resolve(workerPids(first).length > 0 ? workerPids(first) : undefined),
+    );
+    assert.ok(processAlive(firstWorker));
     first.child.kill('SIGTERM');
     assert.equal(await first.exited, 0, first.output());
+    assert.equal(processAlive(firstWorker), false, 'the worker child is gone with its parent');
 
     const second = startLocal(dataDir, port, pgPort);
     await ready(port, second);
@@ -97,8 +103,15 @@ describe('local mode (npm start) with nothing configured', () => {
     assert.equal(kept.rowCount, 1);
 
     // SIGKILL leaves PostgreSQL running and its pid file behind; the next start recovers.
+    const [secondWorker] = await waitFor('the worker child to start', () =>
+      Promise.resolve(workerPids(second).length > 0 ? workerPids(second) : undefined),
+    );
     second.child.kill('SIGKILL');
     await second.exited;
+    // Even a killed parent leaves no worker behind: the child stops when its IPC channel closes.
+    await waitFor('the orphaned worker child to exit', () =>
+      Promise.resolve(processAlive(secondWorker) ? undefined : true),
+    );
     const third = startLocal(dataDir, port, pgPort);
     await ready(port, third);
     assert.match(third.output(), /stopping PostgreSQL left running by a previous local instance/);

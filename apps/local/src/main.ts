@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { loadConfigOrExit, type AppConfig } from '@maskgen/config';
+import { environmentWith, loadConfigOrExit, type AppConfig } from '@maskgen/config';
 import { createRootLogger } from '@maskgen/observability';
 import {
   createDataSource,
@@ -11,16 +12,23 @@ import {
   type EmbeddedPostgresHandle,
 } from '@maskgen/persistence';
 import { CoreModule, createHttpApp, listen, shutdownOnSignals } from '@maskgen/runtime';
-import { WorkerModule } from '../../worker/src/worker.module';
-import { ApiModule } from './api.module';
+import { ApiModule } from '../../api/src/api.module';
+import { buildDashboardIfMissing, mountDashboard } from '../../api/src/dashboard/dashboard';
+import { mountOpenApi } from '../../api/src/openapi';
 import { ensureLocalAdminKey, ensureLocalApiKey } from './local-api-key';
-import { buildDashboardIfMissing, mountDashboard } from './dashboard/dashboard';
-import { mountOpenApi } from './openapi';
+import { freeLocalPort, WorkerProcess } from './worker-process';
+
+/** The worker's entry point, run as a child process: `.ts` from source (npm start), `.js` when built. */
+const WORKER_ENTRY = path.resolve(__dirname, '../../worker/src/main' + path.extname(__filename));
+/** How long past its own shutdown timeout the worker child may take before it is killed. */
+const WORKER_KILL_MARGIN_MS = 2000;
 
 /**
- * `npm start`: the whole system in one process. Without DATABASE_URL it runs
+ * `npm start`: the whole system on one machine. Without DATABASE_URL it runs
  * an embedded PostgreSQL kept in MASKGEN_DATA_DIR; without REDIS_URL the
  * queues live in that same database. Migrations run at boot under a lock.
+ * The API runs in this process and the worker in a child process, so training
+ * never blocks the API's event loop; the child is restarted if it dies.
  */
 async function main(): Promise<void> {
   const loaded = loadConfigOrExit();
@@ -32,6 +40,7 @@ async function main(): Promise<void> {
   // A fresh clone has no built dashboard; build it while the database starts (about a second).
   const dashboardBuilt = buildDashboardIfMissing(logger);
   let embedded: EmbeddedPostgresHandle | undefined;
+  let worker: WorkerProcess | undefined;
   const stopEmbedded = async () => {
     await embedded?.stop();
   };
@@ -54,11 +63,25 @@ async function main(): Promise<void> {
       applied.length > 0 ? `applied ${applied.length} migration(s)` : 'schema is up to date',
     );
 
+    // The worker builds its own config from this environment: the same queue settings (REDIS_URL or
+    // the PostgreSQL backend in this database), and its health endpoints on a private port.
+    worker = new WorkerProcess({
+      entry: WORKER_ENTRY,
+      env: async () =>
+        environmentWith({
+          DATABASE_URL: databaseUrl,
+          HOST: '127.0.0.1',
+          PORT: String(await freeLocalPort()),
+        }),
+      logger,
+      killAfterMs: config.worker.shutdownTimeoutMs + WORKER_KILL_MARGIN_MS,
+    });
+    await worker.start();
+
     @Module({
       imports: [
         CoreModule.forRoot({ config, databaseUrl, logger, applicationName: 'maskgen-local' }),
         ApiModule,
-        WorkerModule.forRoot(config.worker),
       ],
     })
     class LocalRootModule {}
@@ -91,13 +114,19 @@ async function main(): Promise<void> {
           ? `${board} (saved in ${adminKey.file}):\n  ${adminKey.key}\n\n`
           : `${board} in ${adminKey.file}\n\n`,
     );
-    shutdownOnSignals(logger, config.worker.shutdownTimeoutMs, async () => {
+    const running = worker;
+    // The worker child drains for up to its own timeout; this process waits for it, then a little more.
+    shutdownOnSignals(logger, config.worker.shutdownTimeoutMs + 2 * WORKER_KILL_MARGIN_MS, async () => {
       // If the embedded server is already gone (Ctrl-C reaches its process group too),
       // nothing can be drained into it, so do not wait for the queues.
-      await Promise.race([app.close(), ...(embedded ? [embedded.exited] : [])]);
+      await Promise.race([
+        Promise.all([app.close(), running.stop()]),
+        ...(embedded ? [embedded.exited.then(() => running.kill())] : []),
+      ]);
       await stopEmbedded();
     });
   } catch (error) {
+    await worker?.kill().catch(() => undefined);
     await stopEmbedded().catch(() => undefined);
     throw error;
   }

@@ -26,6 +26,12 @@ async function main(): Promise<void> {
   const url = await listen(app, config);
   logger.info({ url, queues: config.worker.queues }, 'maskgen worker running');
   const shutdown = shutdownOnSignals(logger, config.worker.shutdownTimeoutMs, () => app.close());
+  // Forked by local mode (apps/local): when the parent is gone, even killed (maybe while this one
+  // was still starting), stop instead of lingering.
+  if (process.send) {
+    if (process.connected) process.once('disconnect', () => shutdown('parent exited'));
+    else shutdown('parent exited');
+  }
   if (config.worker.exitWhenIdleMs > 0) {
     exitWhenIdle(app.get(JobQueueRepository), config.worker.queues, config.worker.exitWhenIdleMs, () =>
       shutdown('idle'),

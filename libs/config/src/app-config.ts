@@ -140,6 +140,14 @@ export function loadConfigOrExit(): AppConfig {
   }
 }
 
+/**
+ * This process's environment with `overrides` on top, for a child process that builds its own config from
+ * it (local mode's worker): the child validates the same variables, plus the ones its parent resolved.
+ */
+export function environmentWith(overrides: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
+}
+
 /** Variables that a given process shape cannot run without. */
 export function requireDatabaseUrl(config: AppConfig): string {
   if (!config.database.url) {
