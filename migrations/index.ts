@@ -6,6 +6,7 @@ import { RunRecovery1764430000000 } from './1764430000000-run-recovery';
 import { RunProvenance1764440000000 } from './1764440000000-run-provenance';
 import { EssBatches1764450000000 } from './1764450000000-ess-batches';
 import { ShardSamplesStored1764470000000 } from './1764470000000-shard-samples-stored';
+import { IdempotencyKeys1764480000000 } from './1764480000000-idempotency-keys';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -18,4 +19,5 @@ export const MIGRATIONS: MigrationClass[] = [
   RunProvenance1764440000000,
   EssBatches1764450000000,
   ShardSamplesStored1764470000000,
+  IdempotencyKeys1764480000000,
 ];

@@ -14,6 +14,7 @@ const TABLES = [
   'dataset_series',
   'datasets',
   'ess_batches',
+  'idempotency_keys',
   'metrics',
   'model_checkpoints',
   'models',

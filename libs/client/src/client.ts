@@ -17,6 +17,9 @@ import type {
 
 /** A non-2xx answer of the API, carrying the server's own message. */
 export class ApiError extends Error {
+  /** The server's Retry-After (at most 5 s), where it sent one. */
+  retryAfterMs?: number;
+
   constructor(
     readonly status: number,
     message: string,
@@ -59,6 +62,23 @@ export interface ClientOptions {
  * A thin typed client of the maskgen API, shared by the CLI (Node) and the dashboard (browser):
  * it only needs fetch, URL and TextDecoder.
  */
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+  accept?: string;
+  /** Idempotency-Key of a creating request; one per intended creation, kept across its retries. */
+  idempotencyKey?: string;
+}
+
+/** Times a creating request is sent again (same Idempotency-Key) after a lost answer or a 503. */
+export const IDEMPOTENT_RETRIES = 2;
+
+/** A fresh key for one creating call (so one CLI invocation or one click creates at most one resource). */
+export function newIdempotencyKey(): string {
+  return globalThis.crypto.randomUUID();
+}
+
 export class MaskgenClient {
   private readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
@@ -77,14 +97,31 @@ export class MaskgenClient {
     return `${this.baseUrl}${path}${qs ? `?${qs}` : ''}`;
   }
 
-  /** The raw response of a request, after checking its status. */
-  async raw(
-    method: string,
-    path: string,
-    options: { query?: Query; body?: unknown; signal?: AbortSignal; accept?: string } = {},
-  ): Promise<Response> {
+  /**
+   * The raw response of a request, after checking its status. With an `idempotencyKey` (creating requests) it is
+   * sent as Idempotency-Key, and a request whose answer was lost (network error) or was a 503 is sent again with
+   * the same key, up to IDEMPOTENT_RETRIES times: the API creates the resource at most once.
+   */
+  async raw(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.rawOnce(method, path, options);
+      } catch (error) {
+        const retriable =
+          options.idempotencyKey !== undefined &&
+          attempt < IDEMPOTENT_RETRIES &&
+          error instanceof ApiError &&
+          (error.status === 0 || error.status === 503);
+        if (!retriable) throw error;
+        await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? 1000));
+      }
+    }
+  }
+
+  private async rawOnce(method: string, path: string, options: RequestOptions): Promise<Response> {
     const headers: Record<string, string> = { 'x-api-key': this.options.apiKey };
     if (options.accept) headers.accept = options.accept;
+    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     let body: FormData | string | undefined;
     if (options.body instanceof FormData) body = options.body;
     else if (options.body !== undefined) {
@@ -109,20 +146,19 @@ export class MaskgenClient {
       );
     }
     if (!response.ok) {
-      throw new ApiError(
+      const error = new ApiError(
         response.status,
         messageOf(response.status, response.statusText, await response.text()),
         path,
       );
+      const retryAfter = Number(response.headers.get('retry-after'));
+      if (retryAfter > 0) error.retryAfterMs = Math.min(retryAfter, 5) * 1000;
+      throw error;
     }
     return response;
   }
 
-  async request<T>(
-    method: string,
-    path: string,
-    options: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
-  ): Promise<T> {
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.raw(method, path, options);
     if (response.status === 204) return undefined as T;
     const text = await response.text();
@@ -137,10 +173,13 @@ export class MaskgenClient {
     return this.request<Dataset>('GET', `/datasets/${encodeURIComponent(id)}`);
   }
   uploadDataset(form: FormData) {
-    return this.request<Dataset>('POST', '/datasets/upload', { body: form });
+    return this.request<Dataset>('POST', '/datasets/upload', {
+      body: form,
+      idempotencyKey: newIdempotencyKey(),
+    });
   }
   builtinDataset(body: { dataset: string; name?: string }) {
-    return this.request<Dataset>('POST', '/datasets/builtin', { body });
+    return this.request<Dataset>('POST', '/datasets/builtin', { body, idempotencyKey: newIdempotencyKey() });
   }
   syntheticDataset(body: {
     name: string;
@@ -150,7 +189,10 @@ export class MaskgenClient {
     testPerClass: number;
     seed: number;
   }) {
-    return this.request<Dataset>('POST', '/datasets/synthetic', { body });
+    return this.request<Dataset>('POST', '/datasets/synthetic', {
+      body,
+      idempotencyKey: newIdempotencyKey(),
+    });
   }
   datasetSeries(id: string, query: { split?: 'train' | 'test'; offset?: number; limit?: number }) {
     return this.request<DatasetSeriesPage>('GET', `/datasets/${encodeURIComponent(id)}/series`, { query });
@@ -161,7 +203,7 @@ export class MaskgenClient {
 
   // runs
   createRun(body: CreateRunRequest) {
-    return this.request<Run>('POST', '/runs', { body });
+    return this.request<Run>('POST', '/runs', { body, idempotencyKey: newIdempotencyKey() });
   }
   listRuns(query: Query = {}) {
     return this.request<Page<Run>>('GET', '/runs', { query });
@@ -192,7 +234,7 @@ export class MaskgenClient {
 
   // models
   trainModel(body: { datasetId: string; name?: string; profile?: string; seed?: number }) {
-    return this.request<Model>('POST', '/models', { body });
+    return this.request<Model>('POST', '/models', { body, idempotencyKey: newIdempotencyKey() });
   }
   listModels(query: Query = {}) {
     return this.request<Page<Model>>('GET', '/models', { query });
@@ -211,7 +253,7 @@ export class MaskgenClient {
   createEvaluation(
     body: { runId: string } | { datasetId: string; split: 'train' | 'test'; modelId?: string },
   ) {
-    return this.request<Evaluation>('POST', '/evaluations', { body });
+    return this.request<Evaluation>('POST', '/evaluations', { body, idempotencyKey: newIdempotencyKey() });
   }
   listEvaluations(query: Query = {}) {
     return this.request<Page<Evaluation>>('GET', '/evaluations', { query });

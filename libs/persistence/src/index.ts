@@ -5,6 +5,7 @@ export * from './migrate';
 export * from './persistence.module';
 export * from './repositories/dataset.repository';
 export * from './repositories/ess-batch.repository';
+export * from './repositories/idempotency-key.repository';
 export * from './repositories/metric.repository';
 export * from './repositories/model.repository';
 export * from './repositories/run.repository';

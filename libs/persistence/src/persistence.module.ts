@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions, type DatabaseOptions } from './data-source';
 import { DatasetRepository } from './repositories/dataset.repository';
 import { EssBatchRepository } from './repositories/ess-batch.repository';
+import { IdempotencyKeyRepository } from './repositories/idempotency-key.repository';
 import { MetricRepository } from './repositories/metric.repository';
 import { ModelRepository } from './repositories/model.repository';
 import { RunRepository } from './repositories/run.repository';
@@ -12,6 +13,7 @@ import { TeamRepository } from './repositories/team.repository';
 const REPOSITORIES = [
   DatasetRepository,
   EssBatchRepository,
+  IdempotencyKeyRepository,
   MetricRepository,
   ModelRepository,
   RunRepository,

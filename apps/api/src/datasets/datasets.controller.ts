@@ -16,6 +16,7 @@ import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { DatasetRepository, type TeamEntity } from '@maskgen/persistence';
 import { CurrentTeam } from '../auth/current-team.decorator';
+import { Idempotent } from '../common/idempotency';
 import { PageQuery } from '../common/page.query';
 import { BuiltinDatasetDto, SeriesQuery, SyntheticDatasetDto, UploadDatasetDto } from './datasets.dto';
 import { DatasetsService, type UploadedFile } from './datasets.service';
@@ -32,6 +33,8 @@ export class DatasetsController {
   @Post('upload')
   @ApiConsumes('multipart/form-data')
   @ApiOperation({ summary: 'Upload a UCR dataset: `train` and `test` files (.tsv or .ts), plus `name`' })
+  // Above the file interceptor: the files are parsed first and count in the request's fingerprint.
+  @Idempotent()
   @UseInterceptors(
     FileFieldsInterceptor([
       { name: 'train', maxCount: 1 },
@@ -50,12 +53,14 @@ export class DatasetsController {
   }
 
   @Post('synthetic')
+  @Idempotent()
   @ApiOperation({ summary: 'Create a dataset from a built-in synthetic generator (seeded)' })
   synthetic(@CurrentTeam() team: TeamEntity, @Body() body: SyntheticDatasetDto) {
     return this.service.synthetic(team, body);
   }
 
   @Post('builtin')
+  @Idempotent()
   @ApiOperation({ summary: 'Import one of the UCR datasets shipped with maskgen' })
   builtin(@CurrentTeam() team: TeamEntity, @Body() body: BuiltinDatasetDto) {
     return this.service.builtin(team, body);

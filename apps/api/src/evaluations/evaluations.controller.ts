@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } fr
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { TeamEntity } from '@maskgen/persistence';
 import { CurrentTeam } from '../auth/current-team.decorator';
+import { Idempotent } from '../common/idempotency';
 import { CreateEvaluationDto, ListEvaluationsQuery } from './evaluations.dto';
 import { EvaluationsService } from './evaluations.service';
 
@@ -13,6 +14,7 @@ export class EvaluationsController {
 
   @Post()
   @HttpCode(202)
+  @Idempotent()
   @ApiOperation({
     summary: 'Evaluate a run, or a real split, against the real test split (FID, IS, CAS, ROCKET FID, …)',
   })

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Qu
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { TeamEntity } from '@maskgen/persistence';
 import { CurrentTeam } from '../auth/current-team.decorator';
+import { Idempotent } from '../common/idempotency';
 import { CreateModelDto, ListModelsQuery } from './models.dto';
 import { ModelsService } from './models.service';
 
@@ -13,6 +14,7 @@ export class ModelsController {
 
   @Post()
   @HttpCode(202)
+  @Idempotent()
   @ApiOperation({
     summary: 'Train a model: a flow of four jobs on the train queue (stage1 → prior → critic → classifier)',
   })

@@ -20,6 +20,7 @@ import {
 } from '@maskgen/persistence';
 import type { Response } from 'express';
 import { CurrentTeam } from '../auth/current-team.decorator';
+import { Idempotent } from '../common/idempotency';
 import { ParseIndexPipe } from '../common/int-bounds';
 import { criticView } from './critic-view';
 import { CompareRunsQuery, CreateRunDto, ListRunsQuery, SamplesQuery } from './runs.dto';
@@ -40,6 +41,7 @@ export class RunsController {
   ) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: 'Start a generation run: shards on the generate queue, then a finalising job' })
   create(@CurrentTeam() team: TeamEntity, @Body() body: CreateRunDto) {
     return this.runs.create(team, body);

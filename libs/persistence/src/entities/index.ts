@@ -2,6 +2,7 @@ import { ApiKeyEntity } from './api-key.entity';
 import { DatasetSeriesEntity } from './dataset-series.entity';
 import { DatasetEntity } from './dataset.entity';
 import { EssBatchEntity } from './ess-batch.entity';
+import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { MetricEntity } from './metric.entity';
 import { ModelCheckpointEntity } from './model-checkpoint.entity';
 import { ModelEntity } from './model.entity';
@@ -16,6 +17,7 @@ export {
   DatasetEntity,
   DatasetSeriesEntity,
   EssBatchEntity,
+  IdempotencyKeyEntity,
   MetricEntity,
   ModelCheckpointEntity,
   ModelEntity,
@@ -29,6 +31,7 @@ export type * from './api-key.entity';
 export type * from './dataset-series.entity';
 export type * from './dataset.entity';
 export type * from './ess-batch.entity';
+export type * from './idempotency-key.entity';
 export type * from './model-checkpoint.entity';
 export type * from './model.entity';
 export type * from './run.entity';
@@ -48,4 +51,5 @@ export const ENTITIES = [
   TokenCriticScoreEntity,
   MetricEntity,
   EssBatchEntity,
+  IdempotencyKeyEntity,
 ];
