@@ -178,6 +178,44 @@ describe('maskgen CLI against a real API server', () => {
     assert.match(again.stderr, /only queued or running runs can be cancelled \(HTTP 409\)/);
   });
 
+  test('--wait on a one-shard run moves inside the shard and shows elapsed time and an ETA (issue 20 item 8)', async () => {
+    // 60 chunks of 500 stored one by one in a single shard: the run used to sit at 0 % (0/1 shards) until the end.
+    const waited = ok(
+      await cli(
+        [
+          'runs',
+          'create',
+          '--generator',
+          'cbf',
+          '--length',
+          '256',
+          '--samples',
+          '30000',
+          '--shard-size',
+          '30000',
+          '--wait',
+          '--interval',
+          '50',
+        ],
+        env,
+      ),
+    );
+    // Not a terminal: one stderr line per change, `run <id>: <stored>/<total> samples <p>% | shards … | …`.
+    const lines = waited.stderr.trim().split('\n');
+    const midway = lines.filter((line) => {
+      const match =
+        /: (\d+)\/30000 samples (\d+)% \| shards 0\/1 \| elapsed [\d.]+ m?s \| ETA [\d.]+ m?s \| running$/.exec(
+          line,
+        );
+      return match !== null && Number(match[1]) > 0 && Number(match[2]) > 0 && Number(match[2]) < 100;
+    });
+    assert.ok(midway.length > 0, `no line shows progress inside the shard:\n${waited.stderr}`);
+    assert.match(
+      lines.at(-1) ?? '',
+      /: 30000\/30000 samples 100% \| shards 1\/1 \| elapsed [\d.]+ m?s \| succeeded$/,
+    );
+  });
+
   test('schedules: set, list, delete; deleting twice is a 404', async () => {
     ok(
       await cli(

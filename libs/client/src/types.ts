@@ -108,6 +108,10 @@ export interface Run {
     startedAt: string | null;
     finishedAt: string | null;
     durationMs: number | null;
+    /** Since the run started, on the server's clock (its duration once finished). */
+    elapsedMs: number | null;
+    /** While running: time left at the rate so far; null otherwise. */
+    etaMs: number | null;
   };
 }
 

@@ -45,7 +45,18 @@ export interface RunView {
     cancelled: number;
   };
   samplesStored: number;
-  timings: { createdAt: Date; startedAt: Date | null; finishedAt: Date | null; durationMs: number | null };
+  timings: RunTimings;
+}
+
+export interface RunTimings {
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  durationMs: number | null;
+  /** Since the run started (its duration once finished); null before it starts. */
+  elapsedMs: number | null;
+  /** While running: the time left at the rate so far, elapsed · (1 − progress) / progress; else null. */
+  etaMs: number | null;
 }
 
 @Injectable()
@@ -176,15 +187,28 @@ export class RunsService {
       error: run.error,
       shards: { total: run.totalShards, ...counts },
       samplesStored,
-      timings: {
-        createdAt: run.createdAt,
-        startedAt: run.startedAt,
-        finishedAt: run.finishedAt,
-        durationMs:
-          run.startedAt && run.finishedAt ? run.finishedAt.getTime() - run.startedAt.getTime() : null,
-      },
+      timings: runTimings(run, new Date()),
     };
   }
+}
+
+/** Measured on the server's clock, so clients (CLI, dashboard) show elapsed time and ETA whatever their own clock. */
+export function runTimings(
+  run: Pick<RunEntity, 'createdAt' | 'startedAt' | 'finishedAt' | 'status' | 'progress'>,
+  now: Date,
+): RunTimings {
+  const since = (end: Date | null) =>
+    run.startedAt && end ? Math.max(0, end.getTime() - run.startedAt.getTime()) : null;
+  const elapsedMs = since(run.finishedAt ?? now);
+  const estimating = run.status === 'running' && elapsedMs !== null && run.progress > 0 && run.progress < 1;
+  return {
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    durationMs: since(run.finishedAt),
+    elapsedMs,
+    etaMs: estimating ? Math.round((elapsedMs * (1 - run.progress)) / run.progress) : null,
+  };
 }
 
 /** A short human name: the sampler (method or generator), and the schedule that started it. */

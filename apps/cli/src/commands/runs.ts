@@ -108,6 +108,12 @@ export function showRun(io: Io, json: boolean, run: Run): void {
     ['started', run.timings.startedAt],
     ['finished', run.timings.finishedAt],
     ['duration', shortDuration(run.timings.durationMs)],
+    ...(run.status === 'running'
+      ? ([
+          ['elapsed', shortDuration(run.timings.elapsedMs)],
+          ['eta', shortDuration(run.timings.etaMs)],
+        ] as [string, unknown][])
+      : []),
     ...(run.provenance
       ? ([
           ['engine', engineLabel(run.provenance)],
@@ -120,16 +126,25 @@ export function showRun(io: Io, json: boolean, run: Run): void {
   ]);
 }
 
-/** Polls a run until it finishes, showing shards done; returns the final run. */
+/**
+ * Polls a run until it finishes, showing samples stored (they grow chunk by chunk, so a one-shard run moves too),
+ * shards done, elapsed time and ETA; returns the final run.
+ */
 export function waitForRun(context: CommandContext, id: string, intervalMs: number): Promise<Run> {
   return waitUntilFinished(
     context,
     () => context.client.getRun(id),
     (run) => ({
       label: `run ${run.id.slice(0, 8)}`,
-      value: run.shards.succeeded,
-      total: run.shards.total,
-      detail: `shards | ${run.samplesStored} samples | ${run.status}`,
+      value: run.samplesStored,
+      total: Number(numSamplesOf(run)) || run.samplesStored,
+      detail: [
+        `samples ${Math.round(run.progress * 100)}%`,
+        `shards ${run.shards.succeeded}/${run.shards.total}`,
+        `elapsed ${shortDuration(run.timings.elapsedMs)}`,
+        ...(run.timings.etaMs === null ? [] : [`ETA ${shortDuration(run.timings.etaMs)}`]),
+        run.status,
+      ].join(' | '),
     }),
     (run) => FINISHED_RUN_STATUSES.includes(run.status),
     intervalMs,

@@ -108,6 +108,15 @@ export function RunDetailPage({ id, live }: { id: string; live: LiveUpdates }) {
             <dd>{formatDate(r.timings.finishedAt)}</dd>
             <dt>Duration</dt>
             <dd>{formatDuration(r.timings.durationMs)}</dd>
+            {r.status === 'running' && (
+              <>
+                {/* Server-side times (GET /runs/:id), refreshed with every progress event. */}
+                <dt>Elapsed</dt>
+                <dd class="run-elapsed">{formatDuration(r.timings.elapsedMs)}</dd>
+                <dt>ETA</dt>
+                <dd class="run-eta">{formatDuration(r.timings.etaMs)}</dd>
+              </>
+            )}
             {r.provenance && (
               <>
                 <dt>Inference</dt>

@@ -40,6 +40,17 @@ export type RecoveryOutcome =
   | { action: 'failed' }
   | { action: 'unchanged' };
 
+/**
+ * Progress of run $1 from its shards: a succeeded shard counts 1, a running one the share of its samples already
+ * stored, the others 0.
+ */
+const SHARD_PROGRESS_SQL = `LEAST(1, (
+  SELECT COALESCE(sum(CASE
+    WHEN s.status = 'succeeded' THEN 1
+    WHEN s.status = 'running' THEN LEAST(1, s.samples_stored::float8 / GREATEST(s.sample_count, 1))
+    ELSE 0 END), 0)
+  FROM shards s WHERE s.run_id = $1)::float8 / GREATEST(total_shards, 1))`;
+
 @Injectable()
 export class RunRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -126,11 +137,7 @@ export class RunRepository {
         .execute();
       // Derived from the shard rows whatever the run's status: a shard that completes after a cancel
       // or a failure still counts, so progress always matches the shard counts.
-      await manager.query(
-        `UPDATE runs SET progress = LEAST(1, (SELECT count(*) FROM shards WHERE run_id = $1 AND status = 'succeeded')::float8 / GREATEST(total_shards, 1))
-         WHERE id = $1`,
-        [runId],
-      );
+      await manager.query(`UPDATE runs SET progress = ${SHARD_PROGRESS_SQL} WHERE id = $1`, [runId]);
     });
   }
 
@@ -356,6 +363,17 @@ export class RunRepository {
   findManyForTeam(ids: string[], teamId: string): Promise<RunEntity[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.dataSource.getRepository(RunEntity).findBy({ id: In(ids), teamId });
+  }
+
+  /**
+   * Refreshes an active run's progress from its shards while they run (each stored chunk raises its shard's
+   * samples_stored), so a one-shard run moves before its shard ends. One statement: it locks only the run row.
+   */
+  async refreshProgress(runId: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE runs SET progress = ${SHARD_PROGRESS_SQL} WHERE id = $1 AND status IN ('queued', 'running') AND total_shards > 0`,
+      [runId],
+    );
   }
 
   /** Sets a running run's progress (fraction in [0, 1]) without touching a finished one. */
