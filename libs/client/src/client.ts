@@ -76,7 +76,9 @@ export const IDEMPOTENT_RETRIES = 2;
 
 /** A fresh key for one creating call (so one CLI invocation or one click creates at most one resource). */
 export function newIdempotencyKey(): string {
-  return globalThis.crypto.randomUUID();
+  // randomUUID exists only in secure contexts; a dashboard served over plain http still has getRandomValues.
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 export class MaskgenClient {
