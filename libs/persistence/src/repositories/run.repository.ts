@@ -239,6 +239,13 @@ export class RunRepository {
           retry: ['failed', 'cancelled', 'queued', 'running'],
         })
         .execute();
+      // The shards run again: their counters restart from the rows really there (rare, and a few shards).
+      await manager.query(
+        `UPDATE shards AS s SET samples_stored =
+           (SELECT count(*) FROM samples WHERE run_id = s.run_id AND shard_index = s.shard_index)
+         WHERE s.run_id = $1 AND s.status = 'queued'`,
+        [id],
+      );
       return manager.find(ShardEntity, {
         where: { runId: id, status: 'queued' },
         order: { shardIndex: 'ASC' },
