@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule } from '@bull-board/nestjs';
@@ -11,6 +13,7 @@ import { TeamsAdminController } from './admin/teams.controller';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { DatasetsController } from './datasets/datasets.controller';
 import { DatasetsService } from './datasets/datasets.service';
+import { UploadSlots } from './datasets/upload-slots';
 import { EventsController } from './events/events.controller';
 import { EvaluationsController } from './evaluations/evaluations.controller';
 import { EvaluationsService } from './evaluations/evaluations.service';
@@ -35,8 +38,10 @@ import { SchedulesController } from './schedules/schedules.controller';
     BullBoardModule.forFeature(...QUEUE_NAMES.map((name) => ({ name, adapter: BullMQAdapter }))),
     MulterModule.registerAsync({
       inject: [APP_CONFIG],
-      // Uploads are parsed in memory; the limit keeps one request from exhausting it.
+      // Uploads go to disk and are parsed from there line by line (UploadSlots bounds how many at once and
+      // deletes them): memory never holds a file's bytes.
       useFactory: (config: AppConfig) => ({
+        dest: path.join(os.tmpdir(), 'maskgen-uploads'),
         limits: { fileSize: config.api.uploadMaxBytes, files: 2, fields: 10, parts: 12 },
       }),
     }),
@@ -54,6 +59,7 @@ import { SchedulesController } from './schedules/schedules.controller';
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     DatasetsService,
+    UploadSlots,
     ModelsService,
     RunsService,
     EvaluationsService,

@@ -44,6 +44,8 @@ export interface AppConfig {
     /** Manages teams and API keys, and opens the queue dashboard. Admin endpoints are off without it. */
     readonly adminApiKey: string | undefined;
     readonly uploadMaxBytes: number;
+    /** Uploads received and parsed at once; more get 503 (each can hold its parsed series in memory). */
+    readonly uploadMaxConcurrent: number;
     /** Interval of the `: keepalive` comments on GET /events, so proxies keep idle streams open. */
     readonly eventsKeepaliveMs: number;
   };
@@ -110,6 +112,7 @@ export function buildConfig(
     api: {
       adminApiKey: e.ADMIN_API_KEY,
       uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+      uploadMaxConcurrent: e.UPLOAD_MAX_CONCURRENT,
       eventsKeepaliveMs: e.EVENTS_KEEPALIVE_MS,
     },
     limits: {

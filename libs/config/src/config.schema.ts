@@ -142,6 +142,7 @@ export const environmentSchema = z.object({
     z.string().min(24, 'must be at least 24 characters').optional(),
   ),
   UPLOAD_MAX_BYTES: positiveInt(50 * 1024 * 1024, 1024 * 1024 * 1024),
+  UPLOAD_MAX_CONCURRENT: positiveInt(2, 1000),
   TEAM_MAX_ACTIVE_RUNS: positiveInt(4, 10_000),
   TEAM_MAX_SAMPLES_PER_RUN: positiveInt(1_000_000, 100_000_000),
   SCHEDULE_MIN_INTERVAL_SECONDS: positiveInt(60, 31_536_000),

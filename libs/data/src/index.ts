@@ -25,7 +25,9 @@ export {
 export {
   parseUcrSplit,
   parseUcrTrainTest,
+  parseUcrTrainTestStreams,
   type UcrSource,
+  type UcrStreamSource,
   type UcrSplitOptions,
   type UcrTrainTestOptions,
 } from './parse';

@@ -3,12 +3,18 @@ import { DatasetParseError } from './errors';
 import { canonicalLabel, fitClassNames, labelIndexer } from './labels';
 import { type ParseLimits, type UcrFormat, type UcrParseOptions, resolveLimits } from './options';
 import {
+  type LineParser,
   type RawSeries,
   type RawSplit,
   decodeInput,
   detectFormat,
+  formatOfLine,
+  maxLineLength,
   parseTsRows,
   parseTsvRows,
+  streamLines,
+  tsLineParser,
+  tsvLineParser,
 } from './raw-parse';
 import { interpolateMissing, mostCommonLength, resampleLinear } from './series-ops';
 
@@ -18,6 +24,13 @@ export interface UcrSource {
   /** Shown in error messages, e.g. `GunPoint_TRAIN.ts`; a `.ts`/`.tsv` extension also sets the format. */
   sourceName: string;
   /** Overrides `UcrParseOptions.format` for this file. */
+  format?: UcrFormat;
+}
+
+/** One file read as a stream of chunks (e.g. an upload on disk), parsed line by line. */
+export interface UcrStreamSource {
+  content: AsyncIterable<Uint8Array | string>;
+  sourceName: string;
   format?: UcrFormat;
 }
 
@@ -38,7 +51,7 @@ interface LengthTarget {
   reference: string;
 }
 
-function formatFromName(sourceName: string): UcrFormat | undefined {
+function formatOfName(sourceName: string): UcrFormat | undefined {
   if (/\.ts(\.txt)?$/i.test(sourceName)) return 'ts';
   if (/\.tsv$/i.test(sourceName)) return 'tsv';
   return undefined;
@@ -46,10 +59,35 @@ function formatFromName(sourceName: string): UcrFormat | undefined {
 
 function readRaw(source: UcrSource, options: UcrParseOptions, limits: ParseLimits): RawSplit {
   const text = decodeInput(source.content);
-  const format = source.format ?? options.format ?? formatFromName(source.sourceName) ?? detectFormat(text);
+  const format = source.format ?? options.format ?? formatOfName(source.sourceName) ?? detectFormat(text);
   return format === 'ts'
     ? parseTsRows(text, source.sourceName, limits)
     : parseTsvRows(text, source.sourceName, limits);
+}
+
+/** Reads a file one line at a time, so only its parsed rows are held, never its text. */
+async function readRawStream(
+  source: UcrStreamSource,
+  options: UcrParseOptions,
+  limits: ParseLimits,
+): Promise<RawSplit> {
+  const named = source.format ?? options.format ?? formatOfName(source.sourceName);
+  let parser: LineParser | undefined;
+  for await (const { text, number } of streamLines(
+    source.content,
+    source.sourceName,
+    maxLineLength(limits),
+  )) {
+    if (parser === undefined) {
+      // Blank lines are skipped by either format, so the format may wait for the first meaningful line.
+      const format = named ?? formatOfLine(text);
+      if (format === undefined) continue;
+      parser =
+        format === 'ts' ? tsLineParser(source.sourceName, limits) : tsvLineParser(source.sourceName, limits);
+    }
+    parser.line(text, number);
+  }
+  return (parser ?? tsvLineParser(source.sourceName, limits)).finish();
 }
 
 function defaultName(raw: RawSplit): string {
@@ -192,8 +230,35 @@ export function parseUcrTrainTest(
   options: UcrTrainTestOptions = {},
 ): TrainTestDataset {
   const limits = resolveLimits(options.limits);
-  const trainRaw = readRaw(trainSource, options, limits);
-  const testRaw = readRaw(testSource, options, limits);
+  return trainTest(
+    readRaw(trainSource, options, limits),
+    readRaw(testSource, options, limits),
+    options,
+    limits,
+  );
+}
+
+/**
+ * parseUcrTrainTest for files read as streams (uploads on disk): each file is parsed line by line, so memory
+ * holds the parsed series but never a file's bytes or text.
+ */
+export async function parseUcrTrainTestStreams(
+  trainSource: UcrStreamSource,
+  testSource: UcrStreamSource,
+  options: UcrTrainTestOptions = {},
+): Promise<TrainTestDataset> {
+  const limits = resolveLimits(options.limits);
+  const trainRaw = await readRawStream(trainSource, options, limits);
+  const testRaw = await readRawStream(testSource, options, limits);
+  return trainTest(trainRaw, testRaw, options, limits);
+}
+
+function trainTest(
+  trainRaw: RawSplit,
+  testRaw: RawSplit,
+  options: UcrTrainTestOptions,
+  limits: ParseLimits,
+): TrainTestDataset {
   checkDeclaredLabels(trainRaw);
   checkDeclaredLabels(testRaw);
   const name = options.name ?? defaultName(trainRaw);

@@ -132,32 +132,48 @@ class SplitBuilder {
 /** First meaningful line starts with `@` or `#` → sktime `.ts`, otherwise UCR `.tsv`. */
 export function detectFormat(text: string): UcrFormat {
   for (const { text: line } of lines(text)) {
-    const trimmed = line.trim();
-    if (trimmed === '') continue;
-    return trimmed.startsWith('@') || trimmed.startsWith('#') ? 'ts' : 'tsv';
+    const format = formatOfLine(line);
+    if (format) return format;
   }
   return 'tsv';
 }
 
+/** Takes a file's lines one at a time (1-based numbers), so a file read from disk is never whole in memory. */
+export interface LineParser {
+  line(text: string, number: number): void;
+  finish(): RawSplit;
+}
+
 /** UCR 2018 `.tsv`: `label<TAB>v1<TAB>...<TAB>vL`; trailing NaNs are end-of-series padding. */
-export function parseTsvRows(text: string, source: string, limits: ParseLimits): RawSplit {
+export function tsvLineParser(source: string, limits: ParseLimits): LineParser {
   const split = new SplitBuilder(source, limits);
-  for (const { text: raw, number } of lines(text)) {
-    const line = raw.trim();
-    if (line === '') continue;
-    const tab = line.indexOf('\t');
-    if (tab === -1) split.fail('has a class label but no values (fields must be tab-separated)', number, 1);
-    const label = split.parseLabel(line.slice(0, tab), number, 1);
-    const tokens = split.splitValues(line.slice(tab + 1), '\t', number, 2);
-    const values = tokens.map((token, j) => split.parseValue(token, number, j + 2));
-    // The archive pads variable-length series with NaN at the end.
-    let length = values.length;
-    while (length > 0 && Number.isNaN(values[length - 1])) length--;
-    if (length === 0) split.fail('series has no values (all NaN)', number, 2);
-    values.length = length;
-    split.add({ line: number, label, labelField: 1, values, firstValueField: 2 });
-  }
-  return split.finish('tsv');
+  return {
+    line(raw, number) {
+      const line = raw.trim();
+      if (line === '') return;
+      const tab = line.indexOf('\t');
+      if (tab === -1) split.fail('has a class label but no values (fields must be tab-separated)', number, 1);
+      const label = split.parseLabel(line.slice(0, tab), number, 1);
+      const tokens = split.splitValues(line.slice(tab + 1), '\t', number, 2);
+      const values = tokens.map((token, j) => split.parseValue(token, number, j + 2));
+      // The archive pads variable-length series with NaN at the end.
+      let length = values.length;
+      while (length > 0 && Number.isNaN(values[length - 1])) length--;
+      if (length === 0) split.fail('series has no values (all NaN)', number, 2);
+      values.length = length;
+      split.add({ line: number, label, labelField: 1, values, firstValueField: 2 });
+    },
+    finish: () => split.finish('tsv'),
+  };
+}
+
+function parseText(parser: LineParser, text: string): RawSplit {
+  for (const { text: line, number } of lines(text)) parser.line(line, number);
+  return parser.finish();
+}
+
+export function parseTsvRows(text: string, source: string, limits: ParseLimits): RawSplit {
+  return parseText(tsvLineParser(source, limits), text);
 }
 
 interface TsHeader {
@@ -176,6 +192,11 @@ function parseBoolean(split: SplitBuilder, key: string, value: string, line: num
 
 /** Generous for `@classLabel` with many classes, small enough to split cheaply. */
 const MAX_HEADER_LINE = 1_000_000;
+
+/** Longest line a valid file can have: a series at the length limit of longest numbers, or a header line. */
+export function maxLineLength(limits: ParseLimits): number {
+  return limits.maxSeriesLength * (MAX_NUMBER_TEXT + 1) + limits.maxLabelLength + MAX_HEADER_LINE;
+}
 
 function applyHeaderLine(split: SplitBuilder, header: TsHeader, line: string, number: number): void {
   if (line.length > MAX_HEADER_LINE)
@@ -234,46 +255,126 @@ function applyHeaderLine(split: SplitBuilder, header: TsHeader, line: string, nu
 }
 
 /** sktime `.ts`: `#` comments, `@key value` header lines, `@data`, then `v1,...,vL:label`. */
-export function parseTsRows(text: string, source: string, limits: ParseLimits): RawSplit {
+export function tsLineParser(source: string, limits: ParseLimits): LineParser {
   const split = new SplitBuilder(source, limits);
   const header: TsHeader = {};
   let inData = false;
-  for (const { text: raw, number } of lines(text)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    if (!inData) {
-      if (!line.startsWith('@')) split.fail('expected a @header line or @data before the series', number);
-      if (line.toLowerCase() === '@data') inData = true;
-      else applyHeaderLine(split, header, line, number);
-      continue;
+  return {
+    line(raw, number) {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) return;
+      if (!inData) {
+        if (!line.startsWith('@')) split.fail('expected a @header line or @data before the series', number);
+        if (line.toLowerCase() === '@data') inData = true;
+        else applyHeaderLine(split, header, line, number);
+        return;
+      }
+      if (line.startsWith('(')) split.fail('time-stamped values are not supported', number, 1);
+      const colon = line.lastIndexOf(':');
+      if (colon === -1) split.fail("missing ':<label>' after the values", number);
+      const valuesText = line.slice(0, colon);
+      if (valuesText.trim() === '') split.fail('no values before the class label', number, 1);
+      const tokens = split.splitValues(valuesText, ',', number, 1);
+      const dimensionBreak = tokens.findIndex((token) => token.includes(':'));
+      if (dimensionBreak !== -1) {
+        split.fail(
+          'multivariate series are not supported (more than one dimension)',
+          number,
+          dimensionBreak + 1,
+        );
+      }
+      const values = tokens.map((token, j) => split.parseValue(token, number, j + 1));
+      const labelField = tokens.length + 1;
+      const label = split.parseLabel(line.slice(colon + 1), number, labelField);
+      split.add({ line: number, label, labelField, values, firstValueField: 1 });
+    },
+    finish() {
+      if (!inData) split.fail('no @data line found');
+      const result = split.finish('ts');
+      result.problemName = header.problemName;
+      if (header.equalLength === true && header.seriesLength !== undefined) {
+        result.declaredLength = header.seriesLength;
+      }
+      if (header.declaredLabels !== undefined && header.declaredLabels.length > 0) {
+        result.declaredLabels = header.declaredLabels;
+      }
+      return result;
+    },
+  };
+}
+
+export function parseTsRows(text: string, source: string, limits: ParseLimits): RawSplit {
+  return parseText(tsLineParser(source, limits), text);
+}
+
+/** A file's first meaningful line starts with `@` or `#` → sktime `.ts`, otherwise UCR `.tsv`. */
+export function formatOfLine(line: string): UcrFormat | undefined {
+  const trimmed = line.trim();
+  if (trimmed === '') return undefined;
+  return trimmed.startsWith('@') || trimmed.startsWith('#') ? 'ts' : 'tsv';
+}
+
+/**
+ * The lines of a byte stream (UTF-8; \n, \r\n or lone \r endings, a leading BOM dropped), one at a time. A line
+ * longer than `maxLineLength` characters fails before it is held whole, so a file without line breaks cannot
+ * fill memory.
+ */
+export async function* streamLines(
+  chunks: AsyncIterable<Uint8Array | string>,
+  source: string,
+  maxLineLength: number,
+): AsyncGenerator<{ text: string; number: number }> {
+  // Invalid UTF-8 becomes U+FFFD, which later fails as "not a number" with a location.
+  const decoder = new TextDecoder('utf-8');
+  const breaks = /\r\n|\r|\n/g;
+  // The unfinished line, in pieces: joining only at its end keeps a long line linear to read.
+  let parts: string[] = [];
+  let partsLength = 0;
+  // The last chunk ended with \r, which ends a line whether or not a \n follows.
+  let heldCr = false;
+  let number = 1;
+  let first = true;
+  const line = (tail: string) => {
+    const text = parts.join('') + tail;
+    parts = [];
+    partsLength = 0;
+    return { text, number: number++ };
+  };
+  async function* decoded(): AsyncGenerator<string> {
+    for await (const chunk of chunks)
+      yield typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    yield decoder.decode();
+  }
+  for await (let text of decoded()) {
+    if (first && text.length > 0) {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      first = false;
     }
-    if (line.startsWith('(')) split.fail('time-stamped values are not supported', number, 1);
-    const colon = line.lastIndexOf(':');
-    if (colon === -1) split.fail("missing ':<label>' after the values", number);
-    const valuesText = line.slice(0, colon);
-    if (valuesText.trim() === '') split.fail('no values before the class label', number, 1);
-    const tokens = split.splitValues(valuesText, ',', number, 1);
-    const dimensionBreak = tokens.findIndex((token) => token.includes(':'));
-    if (dimensionBreak !== -1) {
-      split.fail(
-        'multivariate series are not supported (more than one dimension)',
-        number,
-        dimensionBreak + 1,
-      );
+    let start = 0;
+    if (heldCr && text.length > 0) {
+      heldCr = false;
+      yield line('');
+      if (text.startsWith('\n')) start = 1;
     }
-    const values = tokens.map((token, j) => split.parseValue(token, number, j + 1));
-    const labelField = tokens.length + 1;
-    const label = split.parseLabel(line.slice(colon + 1), number, labelField);
-    split.add({ line: number, label, labelField, values, firstValueField: 1 });
+    breaks.lastIndex = start;
+    for (let match = breaks.exec(text); match !== null; match = breaks.exec(text)) {
+      if (match[0] === '\r' && match.index === text.length - 1) {
+        // Maybe the first half of a \r\n: the next chunk tells.
+        heldCr = true;
+        parts.push(text.slice(start, match.index));
+        start = text.length;
+        break;
+      }
+      yield line(text.slice(start, match.index));
+      start = match.index + match[0].length;
+    }
+    if (start < text.length) {
+      parts.push(text.slice(start));
+      partsLength += text.length - start;
+      if (partsLength > maxLineLength) {
+        throw new DatasetParseError({ source, line: number }, `line longer than ${maxLineLength} characters`);
+      }
+    }
   }
-  if (!inData) split.fail('no @data line found');
-  const result = split.finish('ts');
-  result.problemName = header.problemName;
-  if (header.equalLength === true && header.seriesLength !== undefined) {
-    result.declaredLength = header.seriesLength;
-  }
-  if (header.declaredLabels !== undefined && header.declaredLabels.length > 0) {
-    result.declaredLabels = header.declaredLabels;
-  }
-  return result;
+  if (heldCr || partsLength > 0) yield line('');
 }

@@ -19,7 +19,8 @@ import { CurrentTeam } from '../auth/current-team.decorator';
 import { Idempotent } from '../common/idempotency';
 import { PageQuery } from '../common/page.query';
 import { BuiltinDatasetDto, SeriesQuery, SyntheticDatasetDto, UploadDatasetDto } from './datasets.dto';
-import { DatasetsService, type UploadedFile } from './datasets.service';
+import { DatasetsService } from './datasets.service';
+import { UploadSlots, type UploadedFile } from './upload-slots';
 
 @ApiTags('datasets')
 @ApiSecurity('api-key')
@@ -36,6 +37,7 @@ export class DatasetsController {
   // Above the file interceptor: the files are parsed first and count in the request's fingerprint.
   @Idempotent()
   @UseInterceptors(
+    UploadSlots,
     FileFieldsInterceptor([
       { name: 'train', maxCount: 1 },
       { name: 'test', maxCount: 1 },

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { datasetTrainabilityProblem } from '@maskgen/contracts';
 import {
@@ -5,7 +6,7 @@ import {
   fitGlobalScaling,
   generateSyntheticTrainTest,
   loadBuiltinUcr,
-  parseUcrTrainTest,
+  parseUcrTrainTestStreams,
   type TrainTestDataset,
 } from '@maskgen/data';
 import {
@@ -17,12 +18,7 @@ import {
   type TeamEntity,
 } from '@maskgen/persistence';
 import type { BuiltinDatasetDto, SyntheticDatasetDto, UploadDatasetDto } from './datasets.dto';
-
-export interface UploadedFile {
-  originalname: string;
-  buffer: Buffer;
-  size: number;
-}
+import type { UploadedFile } from './upload-slots';
 
 @Injectable()
 export class DatasetsService {
@@ -31,9 +27,9 @@ export class DatasetsService {
   async upload(team: TeamEntity, request: UploadDatasetDto, train: UploadedFile, test: UploadedFile) {
     let parsed: TrainTestDataset;
     try {
-      parsed = parseUcrTrainTest(
-        { content: train.buffer, sourceName: train.originalname },
-        { content: test.buffer, sourceName: test.originalname },
+      parsed = await parseUcrTrainTestStreams(
+        { content: createReadStream(train.path), sourceName: train.originalname },
+        { content: createReadStream(test.path), sourceName: test.originalname },
         { missing: request.missing ?? 'reject', length: request.length ?? 'reject' },
       );
     } catch (error) {
