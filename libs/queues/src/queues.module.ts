@@ -4,7 +4,7 @@ import { QUEUE_NAMES, QueueName } from '@maskgen/contracts';
 import type { AppConfig } from '@maskgen/config';
 import { ROOT_LOGGER } from '@maskgen/observability';
 import type { Logger } from 'pino';
-import { EventBus, InProcessEventBus, RedisEventBus } from './events/event-bus';
+import { EventBus, InProcessEventBus, ParentRelayEventBus, RedisEventBus } from './events/event-bus';
 import { ProgressPublisher } from './events/progress-publisher';
 import { EvaluationStarter } from './evaluation.starter';
 import { GenerationRunStarter } from './generation-run.starter';
@@ -51,22 +51,27 @@ export class QueuesModule {
           // The registered queues' connection is the workers' (their Worker takes it), which waits out a Redis
           // outage; with Redis, producers get queues of their own on the fail-fast connection.
           provide: PRODUCER_QUEUES,
-          inject: QUEUE_NAMES.map((name) => getQueueToken(name)),
-          useFactory: (...registered: Queue[]): ProducerQueues => ({
-            owned: backend.kind === 'redis',
-            queues: Object.fromEntries(
-              QUEUE_NAMES.map((name, i) => [
-                name,
-                backend.kind === 'redis'
-                  ? new Queue(name, {
-                      connection: backend.producerConnection,
-                      prefix: config.queue.prefix,
-                      defaultJobOptions: jobDefaults(name),
-                    })
-                  : registered[i],
-              ]),
-            ) as ProducerQueues['queues'],
-          }),
+          inject: [ROOT_LOGGER, ...QUEUE_NAMES.map((name) => getQueueToken(name))],
+          useFactory: (logger: Logger, ...registered: Queue[]): ProducerQueues => {
+            const own = (name: QueueName) => {
+              const queue = new Queue(name, {
+                connection: backend.producerConnection,
+                prefix: config.queue.prefix,
+                defaultJobOptions: jobDefaults(name),
+              });
+              // Without a listener BullMQ prints every reconnect failure with console.error.
+              queue.on('error', (error) =>
+                logger.warn({ err: error, queue: name }, 'queue producer: Redis error'),
+              );
+              return queue;
+            };
+            return {
+              owned: backend.kind === 'redis',
+              queues: Object.fromEntries(
+                QUEUE_NAMES.map((name, i) => [name, backend.kind === 'redis' ? own(name) : registered[i]]),
+              ) as ProducerQueues['queues'],
+            };
+          },
         },
         JobQueueRepository,
         GenerationRunStarter,
@@ -74,13 +79,16 @@ export class QueuesModule {
         EvaluationStarter,
         { provide: QUEUE_BACKEND_KIND, useValue: backend.kind },
         {
-          // Redis when configured: API and workers are separate processes. Otherwise (local mode) one process.
+          // Redis when configured: API and workers are separate processes. Otherwise within this process,
+          // and to the parent when forked (local mode's worker child, whose parent serves GET /events).
           provide: EventBus,
           inject: [ROOT_LOGGER],
           useFactory: (logger: Logger): EventBus =>
             config.queue.redisUrl
               ? new RedisEventBus(config.queue.redisUrl, `${config.queue.prefix}:events`, logger)
-              : new InProcessEventBus(),
+              : process.send
+                ? new ParentRelayEventBus()
+                : new InProcessEventBus(),
         },
         ProgressPublisher,
       ],
