@@ -198,4 +198,35 @@ describe('Idempotency-Key on creating endpoints', () => {
     assert.notEqual(keys[2], keys[0]);
     assert.equal(await total('/runs', server.key), before + 2);
   });
+
+  test('uploads: the same files with one key make one dataset, other file contents are a 422', async () => {
+    const rows = (count: number, phase: number) =>
+      Array.from({ length: count }, (_, i) =>
+        [String(1 + (i % 2)), ...Array.from({ length: 16 }, (_, t) => String(Math.sin(t + i + phase)))].join(
+          '\t',
+        ),
+      ).join('\n');
+    const upload = async (phase: number, key: string) => {
+      const form = new FormData();
+      form.append('name', 'idem-upload');
+      form.append('train', new Blob([rows(12, phase)]), 'x_TRAIN.tsv');
+      form.append('test', new Blob([rows(12, 0)]), 'x_TEST.tsv');
+      const response = await fetch(`${server.base}/datasets/upload`, {
+        method: 'POST',
+        headers: { 'x-api-key': server.key, 'idempotency-key': key },
+        body: form,
+      });
+      return { status: response.status, text: await response.text() };
+    };
+    const before = await total('/datasets', server.key);
+    const key = randomUUID();
+    const first = await upload(0, key);
+    assert.equal(first.status, 201, first.text);
+    const again = await upload(0, key);
+    assert.equal(again.status, 201, again.text);
+    assert.equal(again.text, first.text);
+    const otherFile = await upload(1, key);
+    assert.equal(otherFile.status, 422, otherFile.text);
+    assert.equal(await total('/datasets', server.key), before + 1);
+  });
 });

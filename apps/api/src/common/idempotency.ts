@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import {
   applyDecorators,
   BadRequestException,
@@ -64,7 +65,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     this.purgeNowAndThen();
     const route = `${request.method} ${routePath(request)}`;
-    const hash = requestHash(route, request);
+    const hash = await requestHash(route, request);
     const deadline = Date.now() + CONCURRENT_WAIT_MS;
     for (;;) {
       const claim = await this.keys.claim(
@@ -138,19 +139,21 @@ function routePath(request: Request): string {
   return typeof path === 'string' ? `${request.baseUrl}${path}` : request.path;
 }
 
-/** SHA-256 over route and body (keys sorted, so their order does not matter) and uploaded files' contents. */
-function requestHash(route: string, request: Request): string {
+/** SHA-256 over route and body (keys sorted, so their order does not matter) and the uploaded files' contents. */
+async function requestHash(route: string, request: Request): Promise<string> {
   const hash = createHash('sha256').update(route).update('\n').update(canonicalJson(request.body));
   const files = (request as Request & { files?: unknown }).files;
   if (files && typeof files === 'object') {
     const list = Object.entries(
-      files as Record<string, { originalname?: string; buffer?: Buffer; size?: number }[]>,
+      files as Record<string, { originalname?: string; buffer?: Buffer; path?: string; size?: number }[]>,
     )
       .sort(([a], [b]) => a.localeCompare(b))
       .flatMap(([field, items]) => (Array.isArray(items) ? items.map((file) => ({ field, file })) : []));
     for (const { field, file } of list) {
       hash.update(`\n${field}:${file.originalname ?? ''}:${file.size ?? 0}:`);
       if (file.buffer) hash.update(file.buffer);
+      // Disk storage (uploads are kept out of memory): hash the stored file as a stream.
+      else if (file.path) for await (const chunk of createReadStream(file.path)) hash.update(chunk as Buffer);
     }
   }
   return hash.digest('hex');
