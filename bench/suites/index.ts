@@ -1,5 +1,6 @@
 import { type BenchSuite } from '../types';
 import { essSuite } from './ess';
+import { localResponsivenessSuite } from './local-responsiveness';
 import { matmulSuite } from './matmul';
 import { metricsSuite } from './metrics';
 import { modelSamplingSuite } from './model-sampling';
@@ -20,4 +21,5 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   samplingSuite,
   modelSamplingSuite,
   queuesSuite,
+  localResponsivenessSuite,
 ];

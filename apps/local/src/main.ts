@@ -11,6 +11,7 @@ import {
   TeamRepository,
   type EmbeddedPostgresHandle,
 } from '@maskgen/persistence';
+import { EventBus, isRelayedEventMessage, type AppEvent } from '@maskgen/queues';
 import { CoreModule, createHttpApp, listen, shutdownOnSignals } from '@maskgen/runtime';
 import { ApiModule } from '../../api/src/api.module';
 import { buildDashboardIfMissing, mountDashboard } from '../../api/src/dashboard/dashboard';
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
   const dashboardBuilt = buildDashboardIfMissing(logger);
   let embedded: EmbeddedPostgresHandle | undefined;
   let worker: WorkerProcess | undefined;
+  let relayEvent: ((event: AppEvent) => void) | undefined;
   const stopEmbedded = async () => {
     await embedded?.stop();
   };
@@ -74,6 +76,10 @@ async function main(): Promise<void> {
           PORT: String(await freeLocalPort()),
         }),
       logger,
+      // The worker's progress events reach GET /events through this process's bus (no Redis here).
+      onMessage: (message) => {
+        if (isRelayedEventMessage(message)) relayEvent?.(message.event);
+      },
       killAfterMs: config.worker.shutdownTimeoutMs + WORKER_KILL_MARGIN_MS,
     });
     await worker.start();
@@ -86,6 +92,10 @@ async function main(): Promise<void> {
     })
     class LocalRootModule {}
     const app = await createHttpApp({ module: LocalRootModule });
+    const events = app.get(EventBus);
+    relayEvent = (event) => {
+      events.publish(event).catch(() => undefined);
+    };
     mountOpenApi(app);
     await dashboardBuilt;
     mountDashboard(app);

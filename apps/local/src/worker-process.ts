@@ -8,6 +8,8 @@ export interface WorkerProcessOptions {
   /** The child's environment, made for each start (each start gets a fresh health port). */
   readonly env: () => Promise<NodeJS.ProcessEnv>;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Messages the child sends over its IPC channel (its progress events). */
+  readonly onMessage?: (message: unknown) => void;
   /** After SIGTERM the child gets this long (its own WORKER_SHUTDOWN_TIMEOUT_MS plus a margin), then SIGKILL. */
   readonly killAfterMs: number;
   /** Restart delays: doubling from `initialMs` up to `maxMs`; a child that lived `stableMs` resets them. */
@@ -62,6 +64,8 @@ export class WorkerProcess {
     child.once('spawn', () =>
       this.options.logger.info({ pid: child.pid, restarts: this.restarts }, 'worker process started'),
     );
+    const { onMessage } = this.options;
+    if (onMessage) child.on('message', (message) => onMessage(message));
     child.on('error', (error) => this.options.logger.error({ err: error }, 'worker process error'));
   }
 

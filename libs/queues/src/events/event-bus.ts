@@ -47,6 +47,36 @@ export class InProcessEventBus extends EventBus {
   }
 }
 
+/** What a forked worker sends its parent for each event (see {@link ParentRelayEventBus}). */
+export interface RelayedEventMessage {
+  kind: 'maskgen:event';
+  event: AppEvent;
+}
+
+export function isRelayedEventMessage(value: unknown): value is RelayedEventMessage {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Partial<RelayedEventMessage>).kind === 'maskgen:event' &&
+    isAppEvent((value as Partial<RelayedEventMessage>).event)
+  );
+}
+
+/**
+ * Without Redis, in a process forked with an IPC channel (local mode's worker child): events go to this
+ * process's own subscribers and to the parent, which publishes them on its bus (the API's GET /events).
+ */
+export class ParentRelayEventBus extends InProcessEventBus {
+  override async publish(event: AppEvent): Promise<void> {
+    await super.publish(event);
+    if (process.send && process.connected) {
+      const message: RelayedEventMessage = { kind: 'maskgen:event', event };
+      // Best effort like every event; a parent that is gone is noticed elsewhere (the worker stops).
+      process.send(message, undefined, undefined, () => undefined);
+    }
+  }
+}
+
 /**
  * With Redis, events cross processes over one pub/sub channel per deployment
  * (QUEUE_PREFIX). A process opens its subscriber connection only when the
