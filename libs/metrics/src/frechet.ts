@@ -92,28 +92,149 @@ export function symmetricSqrt(m: Matrix): Matrix {
   return symmetrize(scaled.mmul(vectors.transpose()));
 }
 
-/** Σ √λ_i of the symmetric PSD matrix root·Σ2·root, root = Σ1^½: Tr((Σ1 Σ2)^½). */
-function traceSqrtWithRoot(root: Matrix, cov2: Float64Array, dim: number): number {
-  const inner = symmetrize(root.mmul(toMatrix(cov2, dim)).mmul(root));
-  const eig = new EigenvalueDecomposition(inner, { assumeSymmetric: true });
+/**
+ * Eigenvalues of a symmetric row-major [n, n] matrix (overwritten): Householder reduction to tridiagonal form, then
+ * implicit QL with Wilkinson shifts, without eigenvectors (several times faster than a full decomposition, which
+ * matters for the bootstrap's hundreds of FIDs).
+ */
+export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
+  const v = new Float64Array(n);
+  const p = new Float64Array(n);
+  for (let k = 0; k < n - 2; k++) {
+    // Householder vector v zeroing a[k+2.., k]: v = x + sign(x0)·‖x‖·e0 over rows k+1...
+    let norm = 0;
+    for (let i = k + 1; i < n; i++) norm += a[i * n + k] ** 2;
+    norm = Math.sqrt(norm);
+    if (norm === 0) continue;
+    const x0 = a[(k + 1) * n + k];
+    const alpha = x0 >= 0 ? -norm : norm;
+    for (let i = k + 1; i < n; i++) v[i] = a[i * n + k];
+    v[k + 1] -= alpha;
+    let vv = 0;
+    for (let i = k + 1; i < n; i++) vv += v[i] * v[i];
+    if (vv === 0) continue;
+    const beta = 2 / vv;
+    // A ← H A H on rows/columns k..n−1 with p = βAv, q = p − (β vᵀp / 2) v, A ← A − v qᵀ − q vᵀ.
+    for (let i = k; i < n; i++) {
+      let sum = 0;
+      for (let j = k + 1; j < n; j++) sum += a[i * n + j] * v[j];
+      p[i] = beta * sum;
+    }
+    let vp = 0;
+    for (let i = k + 1; i < n; i++) vp += v[i] * p[i];
+    const half = (beta * vp) / 2;
+    for (let i = k + 1; i < n; i++) p[i] -= half * v[i];
+    v[k] = 0;
+    for (let i = k; i < n; i++) {
+      for (let j = k; j < n; j++) a[i * n + j] -= v[i] * p[j] + p[i] * v[j];
+    }
+  }
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  for (let i = 0; i < n; i++) d[i] = a[i * n + i];
+  for (let i = 0; i < n - 1; i++) e[i] = a[(i + 1) * n + i];
+  // Off-diagonals below ε² of the matrix norm count as zero: near-zero blocks (dead features) would otherwise
+  // leave subnormal couplings that the relative test never accepts.
+  let norm = 0;
+  for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(d[i]) + Math.abs(e[i]));
+  if (!Number.isFinite(norm)) throw new RangeError('symmetricEigenvalues: the matrix is not finite');
+  const floor = Number.EPSILON * Number.EPSILON * norm;
+  for (let l = 0; l < n; l++) {
+    for (let iteration = 0; ; iteration++) {
+      let m = l;
+      for (; m < n - 1; m++) {
+        const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
+        if (Math.abs(e[m]) <= Number.EPSILON * dd || Math.abs(e[m]) <= floor) break;
+      }
+      if (m === l) break;
+      if (iteration === 60) throw new Error('symmetricEigenvalues: no convergence');
+      let g = (d[l + 1] - d[l]) / (2 * e[l]);
+      let r = Math.hypot(g, 1);
+      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
+      let s = 1;
+      let c = 1;
+      let shift = 0;
+      let i = m - 1;
+      for (; i >= l; i--) {
+        const f = s * e[i];
+        const b = c * e[i];
+        r = Math.hypot(f, g);
+        e[i + 1] = r;
+        if (r === 0) {
+          d[i + 1] -= shift;
+          e[m] = 0;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1] - shift;
+        r = (d[i] - g) * s + 2 * c * b;
+        shift = s * r;
+        d[i + 1] = g + shift;
+        g = c * r - b;
+      }
+      if (r === 0 && i >= l) continue;
+      d[l] -= shift;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+  return d;
+}
+
+/** Σ √λ_i of the symmetric PSD matrix root·Σ2·root, root = Σ1^½ (row-major): Tr((Σ1 Σ2)^½). */
+function traceSqrtWithRoot(root: Float64Array, cov2: Float64Array, dim: number): number {
+  // t = Σ2·root, then inner = root·t, symmetrised.
+  const t = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) {
+    for (let k = 0; k < dim; k++) {
+      const c = cov2[i * dim + k];
+      if (c === 0) continue;
+      const rk = k * dim;
+      const ti = i * dim;
+      for (let j = 0; j < dim; j++) t[ti + j] += c * root[rk + j];
+    }
+  }
+  const inner = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) {
+    for (let k = 0; k < dim; k++) {
+      const r = root[i * dim + k];
+      if (r === 0) continue;
+      const tk = k * dim;
+      const ii = i * dim;
+      for (let j = 0; j < dim; j++) inner[ii + j] += r * t[tk + j];
+    }
+  }
+  for (let i = 0; i < dim; i++) {
+    for (let j = i + 1; j < dim; j++) {
+      const m = (inner[i * dim + j] + inner[j * dim + i]) / 2;
+      inner[i * dim + j] = m;
+      inner[j * dim + i] = m;
+    }
+  }
   let total = 0;
-  for (const l of eig.realEigenvalues) total += Math.sqrt(Math.max(l, 0));
+  for (const l of symmetricEigenvalues(inner, dim)) total += Math.sqrt(Math.max(l, 0));
   return total;
+}
+
+function rootOf(cov: Float64Array, dim: number): Float64Array {
+  return Float64Array.from(symmetricSqrt(toMatrix(cov, dim)).to1DArray());
 }
 
 /** Tr((Σ1 Σ2)^½) for symmetric PSD Σ1, Σ2, as Σ √λ_i of the symmetric PSD matrix Σ1^½ Σ2 Σ1^½. */
 export function traceSqrtProduct(cov1: Float64Array, cov2: Float64Array, dim: number): number {
-  return traceSqrtWithRoot(symmetricSqrt(toMatrix(cov1, dim)), cov2, dim);
+  return traceSqrtWithRoot(rootOf(cov1, dim), cov2, dim);
 }
 
 /** The first set's statistics with Σ1^½ computed once, for many distances against the same (real) set. */
 export interface FrechetReference {
   readonly stats: GaussianStats;
-  readonly root: Matrix;
+  /** Σ1^½, row-major. */
+  readonly root: Float64Array;
 }
 
 export function frechetReference(stats: GaussianStats): FrechetReference {
-  return { stats, root: symmetricSqrt(toMatrix(stats.cov, stats.dim)) };
+  return { stats, root: rootOf(stats.cov, stats.dim) };
 }
 
 /** Fréchet distance of `b` from a prepared first set (see frechetDistanceFromStats). */

@@ -1,10 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { SeededRng } from '@maskgen/tensor';
 import {
   featureStats,
   frechetDistance,
   frechetDistanceFromStats,
+  symmetricEigenvalues,
   type FeatureMatrix,
   type GaussianStats,
 } from '@maskgen/metrics';
@@ -222,6 +224,29 @@ describe('frechetDistance', () => {
       rel(result.covarianceTerm, covarianceTerm) < 1e-9,
       `${result.covarianceTerm} vs ${covarianceTerm}`,
     );
+  });
+
+  test('symmetricEigenvalues: matches ml-matrix on dense matrices; near-zero blocks with subnormal couplings converge', () => {
+    for (const n of [1, 2, 7, 40]) {
+      const m = randomSpd(n, rng.fork(`eig-${n}`));
+      const flat = Float64Array.from(m.flat());
+      const ours = [...symmetricEigenvalues(Float64Array.from(flat), n)].sort((x, y) => x - y);
+      const ref = new EigenvalueDecomposition(new Matrix(m), { assumeSymmetric: true }).realEigenvalues.sort(
+        (x, y) => x - y,
+      );
+      ours.forEach((l, i) =>
+        assert.ok(Math.abs(l - ref[i]) < 1e-10 * Math.max(1, Math.abs(ref[i])), `${n}: ${l} vs ${ref[i]}`),
+      );
+    }
+    const n = 8;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) a[i * n + j] = 1e-3 * (i + 1) * (j + 1);
+    for (let i = 3; i < n; i++) for (let j = 3; j < n; j++) if (i !== j) a[i * n + j] = 1e-320;
+    const values = [...symmetricEigenvalues(a, n)].sort((x, y) => x - y);
+    assert.ok(
+      Math.abs(values[n - 1] - 0.014) < 1e-15 && values.slice(0, -1).every((v) => Math.abs(v) < 1e-15),
+    );
+    assert.throws(() => symmetricEigenvalues(Float64Array.from([Number.NaN]), 1), /not finite/);
   });
 
   test('mismatched dims are rejected', () => {
