@@ -40,6 +40,64 @@ export default tseslint.config(
     files: ['libs/config/src/**/*.ts', 'scripts/**/*.ts', 'test/support/**/*.ts', 'test/**/*.test.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  // Layering (docs/architecture.md): apps compose libs; libs never reach up into an app; the wire contracts
+  // depend on nothing of ours, so the client, the dashboard and every service can share them.
+  {
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)apps/', message: 'libs never import apps: move the shared code into a lib.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/contracts/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^@maskgen/', message: 'libs/contracts imports nothing of ours.' },
+            { regex: '(^|/)(apps|libs)/', message: 'libs/contracts imports nothing of ours.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['apps/api/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(worker|cli|dashboard)/src',
+              message: 'apps import libs only, never another app.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['apps/worker/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)(api|cli|dashboard)/src', message: 'apps import libs only, never another app.' },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
