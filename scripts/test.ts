@@ -48,6 +48,31 @@ const FAULT_FILES = [
   'test/worker-startup.test.ts',
 ];
 
+/** Files that train models on real data (minutes each): the `quality` tier. */
+const QUALITY_FILES = [
+  'libs/model/test/prior-quality.test.ts',
+  'libs/model/test/ess-quality.test.ts',
+  'test/models.test.ts',
+  'test/dashboard-models.test.ts',
+  'test/cli-models.test.ts',
+  'test/odd-length.test.ts',
+  'test/dataset-minimums.test.ts',
+];
+
+/**
+ * Test tiers, runnable alone (`npm run test:<tier>`): unit (libs and apps, no services, no real training), integration
+ * (test/: PostgreSQL, Redis, browser), quality (model training), faults (processes and outages). `npm test` runs every
+ * tier but faults, which CI runs after it (`npm run test:faults`).
+ */
+const TIERS = {
+  unit: (rel: string) => !rel.startsWith('test/') && !QUALITY_FILES.includes(rel),
+  integration: (rel: string) =>
+    rel.startsWith('test/') && !QUALITY_FILES.includes(rel) && !FAULT_FILES.includes(rel),
+  quality: (rel: string) => QUALITY_FILES.includes(rel),
+  faults: (rel: string) => FAULT_FILES.includes(rel),
+} as const;
+type Tier = keyof typeof TIERS;
+
 function longestFirst(files: string[]): string[] {
   const rank = (file: string) => {
     const i = LONGEST_FIRST.indexOf(path.relative(ROOT, file));
@@ -84,11 +109,19 @@ async function redisAnswers(url: string): Promise<boolean> {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const faults = args.includes('--faults');
-  const filters = args.filter((arg) => arg !== '--faults');
+  // --faults is kept as the short form of --tier=faults.
+  const tierArg =
+    args.find((arg) => arg.startsWith('--tier='))?.slice('--tier='.length) ??
+    (args.includes('--faults') ? 'faults' : undefined);
+  if (tierArg !== undefined && !(tierArg in TIERS)) {
+    process.stderr.write(`unknown tier ${tierArg} (tiers: ${Object.keys(TIERS).join(', ')})\n`);
+    return 2;
+  }
+  const tier = tierArg as Tier | undefined;
+  const filters = args.filter((arg) => arg !== '--faults' && !arg.startsWith('--tier='));
   let files = (await Promise.all(TEST_ROOTS.map((dir) => findTestFiles(path.join(ROOT, dir))))).flat().sort();
   const isFault = (file: string) => FAULT_FILES.includes(path.relative(ROOT, file));
-  if (faults) files = files.filter(isFault);
+  if (tier !== undefined) files = files.filter((file) => TIERS[tier](path.relative(ROOT, file)));
   else if (filters.length === 0) files = files.filter((file) => !isFault(file));
   if (filters.length > 0) files = files.filter((file) => filters.some((filter) => file.includes(filter)));
   files = longestFirst(files);

@@ -25,7 +25,7 @@ import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
 const backends = queueBackends();
 
 for (const backend of backends) {
-  describe(`queues on the ${backend.name} backend`, () => {
+  describe(`queues on the ${backend.name} backend`, { skip: backend.skip }, () => {
     let db: TestDatabase;
     let worker: WorkerApp;
     let runs: RunRepository;

@@ -24,7 +24,7 @@ import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
 const backends = queueBackends();
 
 for (const backend of backends) {
-  describe(`a job that loses its lock (${backend.name} queues)`, () => {
+  describe(`a job that loses its lock (${backend.name} queues)`, { skip: backend.skip }, () => {
     let db: TestDatabase;
     let worker: WorkerApp;
     const queuePrefix = `lock-${uniqueSuffix()}`;
