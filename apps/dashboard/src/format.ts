@@ -6,6 +6,13 @@ export function formatNumber(value: number): string {
   return value.toFixed(abs >= 100 ? 1 : 4);
 }
 
+/** Four significant digits for every non-integer, so a list of metrics reads with one precision. */
+export function formatSignificant(value: number): string {
+  if (!Number.isFinite(value) || Number.isInteger(value)) return formatNumber(value);
+  const abs = Math.abs(value);
+  return abs >= 1e5 || abs < 1e-3 ? value.toExponential(3) : value.toPrecision(4);
+}
+
 const COMPACT = new Intl.NumberFormat('en', { notation: 'compact', maximumSignificantDigits: 3 });
 
 /** Short axis labels: 120K, 7.23B, 0.5, 1.2e-4 (axis ticks have little room). */

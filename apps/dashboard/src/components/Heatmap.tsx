@@ -2,16 +2,14 @@ import { useEffect, useRef } from 'preact/hooks';
 import type { TokenGridScores } from '@maskgen/client';
 import { RAMP, rampColor } from '../format';
 
-function stats(values: number[]): { min: number; max: number; mean: number } {
+function extent(values: number[]): { min: number; max: number } {
   let min = Infinity;
   let max = -Infinity;
-  let sum = 0;
   for (const v of values) {
     min = Math.min(min, v);
     max = Math.max(max, v);
-    sum += v;
   }
-  return { min, max, mean: values.length ? sum / values.length : NaN };
+  return { min, max };
 }
 
 export interface HeatmapProps {
@@ -52,8 +50,9 @@ export function Heatmap({ title, grid, which, range }: HeatmapProps) {
     }
   });
 
-  const { min, max, mean } = stats(values);
-  const summary = `${grid.rows} by ${grid.columns} tokens, critic score from ${min.toFixed(3)} to ${max.toFixed(3)}, mean ${mean.toFixed(3)}${remasked.size ? `; ${remasked.size} tokens re-masked` : ''}.`;
+  // No mean: the scores are a softmax over the grid's tokens, so their mean is always 1/(rows x columns).
+  const { min, max } = extent(values);
+  const summary = `${grid.rows} by ${grid.columns} tokens, critic score (share of the grid) from ${min.toFixed(3)} to ${max.toFixed(3)}${remasked.size ? `; ${remasked.size} tokens re-masked` : ''}.`;
   return (
     <figure
       class="chart heatmap"
@@ -76,13 +75,20 @@ export function Heatmap({ title, grid, which, range }: HeatmapProps) {
   );
 }
 
-export function HeatmapLegend({ range }: { range: { min: number; max: number } }) {
+/** Colour scale; the re-masked key only where ESS re-masked (naive runs have no outlines). */
+export function HeatmapLegend({
+  range,
+  remasked,
+}: {
+  range: { min: number; max: number };
+  remasked: boolean;
+}) {
   return (
     <div class="legend" aria-hidden="true">
       <span>{range.min.toFixed(2)}</span>
       <span class="ramp" style={{ background: `linear-gradient(to right, ${RAMP.join(', ')})` }} />
       <span>{range.max.toFixed(2)}</span>
-      <span class="remasked-key">re-masked</span>
+      {remasked && <span class="remasked-key">re-masked</span>}
     </div>
   );
 }

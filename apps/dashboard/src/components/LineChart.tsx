@@ -27,6 +27,8 @@ export interface LineChartProps {
   legend?: boolean;
   /** Mark each point (for short series, e.g. one point per run). */
   points?: boolean;
+  /** A log10 y axis; ignored (linear) unless every plotted value is positive. */
+  logY?: boolean;
 }
 
 /**
@@ -41,6 +43,11 @@ export function LineChart(props: LineChartProps) {
     0,
   );
 
+  const logY =
+    (props.logY ?? false) &&
+    points > 0 &&
+    props.series.every((s) => s.values.every((v) => v === null || !Number.isFinite(v) || v > 0));
+
   useEffect(() => {
     const element = holder.current;
     if (!element || props.series.length === 0 || length === 0) return;
@@ -54,13 +61,16 @@ export function LineChart(props: LineChartProps) {
       {
         width,
         height: props.height ?? 220,
-        scales: { x: { time: props.time ?? false } },
+        scales: {
+          x: { time: props.time ?? false },
+          ...(logY ? { y: { distr: 3 as const, log: 10 as const } } : {}),
+        },
         legend: { show: props.legend ?? props.series.length <= 6 },
         cursor: { drag: { x: true, y: false } },
         axes: [
           { label: props.xLabel, stroke: '#333', grid: { stroke: '#e3e3e3' } },
           {
-            label: props.yLabel,
+            label: logY && props.yLabel ? `${props.yLabel} (log scale)` : props.yLabel,
             stroke: '#333',
             grid: { stroke: '#e3e3e3' },
             values: (_plot: uPlot, splits: number[]) => splits.map(compactNumber),
@@ -100,10 +110,17 @@ export function LineChart(props: LineChartProps) {
     props.yLabel,
     props.legend,
     props.points,
+    logY,
   ]);
 
   return (
-    <figure class="chart" data-chart="line" data-series={props.series.length} data-points={points}>
+    <figure
+      class="chart"
+      data-chart="line"
+      data-series={props.series.length}
+      data-points={points}
+      data-y-scale={logY ? 'log' : 'linear'}
+    >
       <figcaption>{props.title}</figcaption>
       {props.series.length === 0 || length === 0 ? (
         <p class="muted">No data to plot.</p>

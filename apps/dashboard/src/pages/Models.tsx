@@ -7,16 +7,39 @@ import {
   TRAINING_PROFILES,
   TRAINING_STAGES,
   type Model,
+  type TrainingStage,
 } from '@maskgen/client';
 import { useAction, useClient, useLoad } from '../api';
 import { LineChart } from '../components/LineChart';
 import { ErrorNotice, ErrorText, LoadedItems, Loading, Section, StatusBadge } from '../components/Notice';
-import { formatDate, formatNumber, PALETTE, shortId } from '../format';
+import { formatDate, formatDuration, formatNumber, formatSignificant, PALETTE, shortId } from '../format';
 import { useLiveRefresh, type LiveUpdates } from '../live';
 import { href, navigate } from '../router';
 
 export function ModelsPage({ id, live }: { id?: string; live: LiveUpdates }) {
   return id ? <ModelDetail id={id} live={live} /> : <ModelList live={live} />;
+}
+
+/**
+ * What each stage's progress curve measures. The critic stage trains nothing: its curve is the running mean code
+ * distance of its calibration (real and corrupted test grids), not a loss.
+ */
+const CURVE_NAMES: Record<TrainingStage, string> = {
+  stage1: 'stage1 loss',
+  prior: 'prior loss',
+  critic: 'critic calibration distance',
+  classifier: 'classifier loss',
+};
+
+/** Model metrics ending in "Seconds" are each stage's own clock. */
+const SECONDS_SUFFIX = 'Seconds';
+
+/** Sum of the stages' own clocks (null before the first stage finished). */
+function trainingSeconds(metrics: Model['metrics']): number | null {
+  const seconds = Object.entries(metrics ?? {}).flatMap(([name, value]) =>
+    name.endsWith(SECONDS_SUFFIX) && value !== undefined && Number.isFinite(value) ? [value] : [],
+  );
+  return seconds.length === 0 ? null : seconds.reduce((sum, value) => sum + value, 0);
 }
 
 function stageText(model: Model): string {
@@ -180,6 +203,8 @@ function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
     );
   const m = model.data;
   const stages = m.progress?.stages ?? {};
+  const seconds = trainingSeconds(m.metrics);
+  const metricEntries = Object.entries(m.metrics ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return (
     <>
       <div class="page-head">
@@ -213,7 +238,7 @@ function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
                 <th scope="col">Status</th>
                 <th scope="col">Steps</th>
                 <th scope="col" class="num">
-                  Loss
+                  Loss (critic: distance)
                 </th>
               </tr>
             </thead>
@@ -241,7 +266,9 @@ function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
                       )}
                     </td>
                     <td class="num">
-                      {stage?.loss === null || stage?.loss === undefined ? '–' : formatNumber(stage.loss)}
+                      {stage?.loss === null || stage?.loss === undefined
+                        ? '–'
+                        : formatSignificant(stage.loss)}
                     </td>
                   </tr>
                 );
@@ -265,13 +292,28 @@ function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
             <dd>{m.seed}</dd>
             <dt>Created</dt>
             <dd>{formatDate(m.createdAt)}</dd>
-            {Object.entries(m.metrics ?? {}).map(([name, value]) => (
+            <dt>Training time</dt>
+            <dd class="training-time" title="sum of the finished stages' own clocks">
+              {formatDuration(seconds === null ? null : Math.round(seconds * 1000))}
+              {seconds !== null && m.status !== 'ready' ? ' so far' : ''}
+            </dd>
+          </dl>
+          <h3>Metrics</h3>
+          <dl class="kv model-metrics">
+            {metricEntries.map(([name, value]) => (
               <Fragment key={name}>
                 <dt>{name}</dt>
-                <dd>{value === undefined ? '–' : formatNumber(value)}</dd>
+                <dd>
+                  {value === undefined
+                    ? '–'
+                    : name.endsWith(SECONDS_SUFFIX)
+                      ? formatDuration(Math.round(value * 1000))
+                      : formatSignificant(value)}
+                </dd>
               </Fragment>
             ))}
           </dl>
+          {metricEntries.length === 0 && <p class="muted">Metrics appear as each stage finishes.</p>}
         </Section>
       </div>
       <Section title="Loss curves" id="losses">
@@ -281,19 +323,20 @@ function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
             return (
               <LineChart
                 key={name}
-                title={`${name} loss`}
+                title={CURVE_NAMES[name]}
                 x={history.map((h) => h.step)}
+                logY
                 series={[
                   {
-                    label: 'loss',
+                    label: name === 'critic' ? 'distance' : 'loss',
                     values: history.map((h) => h.loss),
                     color: PALETTE[i % PALETTE.length],
                     width: 2,
                   },
                 ]}
                 xLabel="step"
-                yLabel="loss"
-                summary={`${history.length} points, last loss ${formatNumber(history[history.length - 1].loss)}.`}
+                yLabel={name === 'critic' ? 'distance' : 'loss'}
+                summary={`${history.length} points, last ${name === 'critic' ? 'distance' : 'loss'} ${formatNumber(history[history.length - 1].loss)}.`}
               />
             );
           })}

@@ -3,7 +3,6 @@ import {
   FINISHED_RUN_STATUSES,
   engineLabel,
   type CriticScores,
-  type DatasetSeries,
   type Sample,
   type TokenGridScores,
 } from '@maskgen/client';
@@ -230,8 +229,13 @@ function SamplesSection(props: {
   const [selectedSample, setSelectedSample] = useState<number | null>(null);
 
   const plots = useMemo(() => {
-    const generated = groupByClass(samples.data?.items ?? []);
-    const realGroups = groupByClass<DatasetSeries>(real.data?.items ?? []);
+    const generatedItems = samples.data?.items ?? [];
+    const generated = groupByClass(generatedItems);
+    // An unconditional run's samples have no class: its one plot draws the real series of every class.
+    const unconditional = generatedItems.length > 0 && generatedItems.every((s) => s.classIndex === null);
+    const realGroups = groupByClass(
+      (real.data?.items ?? []).map((s) => (unconditional ? { ...s, classIndex: null } : s)),
+    );
     const classes = [...new Set([...generated.keys(), ...realGroups.keys()])].sort((a, b) => a - b);
     return classes.map((classIndex) => {
       const series: LineSeries[] = [
@@ -250,7 +254,9 @@ function SamplesSection(props: {
         })),
       ];
       const name =
-        classIndex < 0 ? 'unconditional' : (dataset?.classNames[classIndex] ?? `class ${classIndex}`);
+        classIndex < 0
+          ? 'unconditional (real: every class)'
+          : (dataset?.classNames[classIndex] ?? `class ${classIndex}`);
       return {
         classIndex,
         name,
@@ -348,7 +354,7 @@ function SamplesSection(props: {
                   {s.classIndex !== null
                     ? ` (${dataset?.classNames[s.classIndex] ?? `class ${s.classIndex}`})`
                     : ''}
-                  {s.critic ? ` · critic mean ${formatNumber(s.critic.mean)}` : ''}
+                  {s.critic ? ` · mean critic code distance ${formatNumber(s.critic.mean)}` : ''}
                 </option>
               ))}
             </select>
@@ -382,7 +388,7 @@ function CriticPanel({ runId, index }: { runId: string; index: number }) {
         return (
           <div key={label} class="heatmaps">
             <h3>{label}</h3>
-            <HeatmapLegend range={range} />
+            <HeatmapLegend range={range} remasked={grid.remasked !== null} />
             <div class="chart-grid">
               <Heatmap
                 title={`${label}: ${grid.after ? 'after naive decoding' : 'critic score'}`}

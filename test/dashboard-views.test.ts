@@ -1,0 +1,251 @@
+/**
+ * Honest views (issue 20 item 6) in a real browser (Debian's Chromium through playwright-core): what the run,
+ * compare and model pages call each number. The model, runs, samples, critic scores and metrics are stored
+ * through the repositories, so no training is needed and every figure on the page is known here.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import {
+  DatasetRepository,
+  MetricRepository,
+  ModelEntity,
+  ModelRepository,
+  RunRepository,
+  SampleRepository,
+  type NewScoredSample,
+} from '@maskgen/persistence';
+import { DataSource } from 'typeorm';
+import { startDashboard, withoutChromium, type DashboardSession } from './support/browser';
+
+const LENGTH = 24; // ItalyPowerDemand
+const GRID = { rows: 1, columns: 8 };
+
+/** Softmax shares over the grid (they sum to 1, so their mean is always 1/8). */
+function shares(seed: number): Float32Array {
+  const raw = Array.from({ length: GRID.columns }, (_, i) => Math.exp(-((i * 7 + seed) % 5)));
+  const sum = raw.reduce((s, v) => s + v, 0);
+  return Float32Array.from(raw.map((v) => v / sum));
+}
+
+function series(index: number): Float32Array {
+  return Float32Array.from({ length: LENGTH }, (_, t) => Math.sin((t + index) / 3));
+}
+
+describe('honest views: run, compare and model pages', { skip: withoutChromium }, () => {
+  let session: DashboardSession;
+  let page: Page;
+  let modelId = '';
+  const runIds = { naive: '', ess: '', unconditional: '' };
+  const errors: string[] = [];
+
+  /** A succeeded model run of `count` samples stored as a worker stores them, with its metrics. */
+  async function seedRun(
+    teamId: string,
+    method: 'naive' | 'ess',
+    classes: 'balanced' | 'unconditional',
+    metrics: Record<string, number>,
+  ): Promise<string> {
+    const app = session.server.app;
+    const runs = app.get(RunRepository);
+    const count = 10;
+    const run = await runs.createWithShards(
+      {
+        teamId,
+        modelId,
+        kind: 'generate',
+        params: { sampler: { kind: 'model', modelId, method, classes }, numSamples: count, shardSize: count },
+        seed: 7,
+      },
+      [{ shardIndex: 0, sampleOffset: 0, sampleCount: count, seed: 7 }],
+    );
+    const samples: NewScoredSample[] = Array.from({ length: count }, (_, index) => ({
+      runId: run.id,
+      shardIndex: 0,
+      sampleIndex: index,
+      classIndex: classes === 'unconditional' ? null : index % 2,
+      values: series(index),
+      criticMean: 0.5 + index / 100,
+      criticMax: 1 + index / 100,
+      remaskedCount: method === 'ess' ? 2 : null,
+      critic:
+        method === 'ess'
+          ? [
+              { band: 'lf', phase: 'before', ...GRID, scores: shares(index) },
+              {
+                band: 'lf',
+                phase: 'after',
+                ...GRID,
+                scores: shares(index + 1),
+                remasked: Uint8Array.from([1, 0, 0, 1, 0, 0, 0, 0]),
+              },
+            ]
+          : [{ band: 'lf', phase: 'before', ...GRID, scores: shares(index) }],
+    }));
+    await app.get(SampleRepository).insertScored(samples);
+    await runs.finishShard(run.id, 0, 'succeeded');
+    await runs.finish(run.id, 'succeeded');
+    await app.get(MetricRepository).record(
+      run.id,
+      Object.entries(metrics).map(([name, value]) => ({ name, value })),
+    );
+    return run.id;
+  }
+
+  before(async () => {
+    session = await startDashboard('dashboard-views');
+    page = session.page;
+    page.on('pageerror', (error) => errors.push(error.message));
+    const app = session.server.app;
+    const datasetId = (
+      await session.api<{ id: string }>('POST', '/datasets/builtin', { dataset: 'ItalyPowerDemand' })
+    ).id;
+    const teamId = (await app.get(DatasetRepository).findById(datasetId))!.teamId;
+    const model = await app
+      .get(ModelRepository)
+      .create({ teamId, datasetId, name: 'seeded', profile: 'cpu', seed: 0 });
+    modelId = model.id;
+    const history = (start: number) => [1, 2, 3, 4].map((step) => ({ step, loss: start / step }));
+    const stage = (start: number) => ({
+      status: 'done',
+      step: 4,
+      totalSteps: 4,
+      loss: start / 4,
+      history: history(start),
+    });
+    await app
+      .get(DataSource)
+      .getRepository(ModelEntity)
+      .update(model.id, {
+        status: 'ready',
+        progress: {
+          stage: 'classifier',
+          step: 4,
+          totalSteps: 4,
+          loss: 0.1,
+          stages: {
+            stage1: stage(80),
+            // A history with a zero cannot go on a log axis: drawn linear.
+            prior: { ...stage(6), history: [...history(6), { step: 5, loss: 0 }] },
+            critic: stage(2),
+            classifier: stage(0.8),
+          },
+        },
+        metrics: {
+          testMse: 0.0123456,
+          classifierTestAccuracy: 0.9,
+          stage1Seconds: 600.25,
+          priorSeconds: 240.5,
+          criticSeconds: 10,
+          classifierSeconds: 29.25,
+          criticRealDistance: 1.23456789,
+          stage1Steps: 4,
+        },
+      });
+    const quality = { fid: 4.5, inception_score: 1.8, rocket_fid: 120.25, cas: 0.7, critic_distance: 0.55 };
+    const counted = { evaluated_samples: 10, class_tv: 0.2 };
+    runIds.naive = await seedRun(teamId, 'naive', 'balanced', { ...quality, ...counted });
+    runIds.ess = await seedRun(teamId, 'ess', 'balanced', {
+      ...counted,
+      fid: 3.5,
+      inception_score: 1.9,
+      rocket_fid: 130.5,
+      cas: 0.7,
+      critic_distance: 0.45,
+      class_tv: 0.1,
+      ess_t_star: 3,
+    });
+    runIds.unconditional = await seedRun(teamId, 'naive', 'unconditional', quality);
+    await session.signIn();
+  });
+
+  after(async () => {
+    await session?.close();
+  });
+
+  test('run pages: one critic distance (no softmax mean), re-masked key only for ESS, real vs generated for unconditional runs', async () => {
+    await page.goto(`${session.server.base}/#/runs/${runIds.ess}`);
+    await page.locator('.critic-panel').waitFor();
+    const options = await page.getByLabel('Sample', { exact: true }).locator('option').allTextContents();
+    assert.equal(options.length, 10);
+    assert.ok(
+      options.every((option) => / · mean critic code distance 0\.\d{4}$/.test(option)),
+      options.join('\n'),
+    );
+    assert.ok(options.every((option) => !option.includes('critic mean')));
+    // The heatmaps' summaries give the range of the shares, never their mean (always 1/8 here).
+    const summaries = await page.locator('.critic-panel figure[data-chart="heatmap"] p').allTextContents();
+    assert.equal(summaries.length, 2);
+    for (const summary of summaries) {
+      assert.match(summary, /^1 by 8 tokens, critic score \(share of the grid\) from \d\.\d{3} to \d\.\d{3}/);
+      assert.doesNotMatch(summary, /mean/);
+    }
+    assert.equal(await page.locator('.critic-panel .remasked-key').count(), 1);
+    await page.getByText('2 of 8 tokens were re-masked').waitFor();
+    await session.screenshot('20-views-ess-run');
+
+    await page.goto(`${session.server.base}/#/runs/${runIds.naive}`);
+    await page.locator('.critic-panel').waitFor();
+    await page.locator('.critic-panel .legend').waitFor();
+    assert.equal(await page.locator('.critic-panel .remasked-key').count(), 0, 'naive runs re-mask nothing');
+    assert.equal(await page.locator('.critic-panel figure[data-chart="heatmap"]').count(), 1);
+
+    // Unconditional: one plot, with the real series of every class (solid) and the samples (dashed).
+    await page.goto(`${session.server.base}/#/runs/${runIds.unconditional}`);
+    const charts = page.locator('section[aria-labelledby="samples-title"] figure[data-chart="line"]');
+    await session.until(
+      `document.querySelectorAll('section[aria-labelledby="samples-title"] figure[data-chart="line"] canvas').length === 1 &&
+       Number(document.querySelector('section[aria-labelledby="samples-title"] figure[data-chart="line"]').dataset.series) === 16`,
+    );
+    assert.deepEqual(await charts.locator('figcaption').allTextContents(), [
+      'unconditional (real: every class)',
+    ]);
+    assert.ok((await session.paintedPixels('section[aria-labelledby="samples-title"] canvas')) > 500);
+    await session.screenshot('21-views-unconditional-run');
+  });
+
+  test('model page: critic calibration distance, log loss axes, metrics sorted at one precision, training time', async () => {
+    await page.goto(`${session.server.base}/#/models/${modelId}`);
+    const charts = page.locator('section[aria-labelledby="losses-title"] figure[data-chart="line"]');
+    await session.until(
+      `document.querySelectorAll('section[aria-labelledby="losses-title"] figure[data-chart="line"] canvas').length === 4`,
+    );
+    assert.deepEqual(await charts.locator('figcaption').allTextContents(), [
+      'stage1 loss',
+      'prior loss',
+      'critic calibration distance',
+      'classifier loss',
+    ]);
+    assert.deepEqual(
+      await page.evaluate<string[]>(
+        `[...document.querySelectorAll('section[aria-labelledby="losses-title"] figure[data-chart="line"]')].map((f) => f.dataset.yScale)`,
+      ),
+      ['log', 'linear', 'log', 'log'],
+    );
+    // Training time: the sum of the stages' clocks (600.25 + 240.5 + 10 + 29.25 s).
+    assert.equal(await page.locator('.training-time').textContent(), '14 min 40 s');
+    const metrics = page.locator('dl.model-metrics');
+    assert.deepEqual(await metrics.locator('dt').allTextContents(), [
+      'classifierSeconds',
+      'classifierTestAccuracy',
+      'criticRealDistance',
+      'criticSeconds',
+      'priorSeconds',
+      'stage1Seconds',
+      'stage1Steps',
+      'testMse',
+    ]);
+    assert.deepEqual(await metrics.locator('dd').allTextContents(), [
+      '29.3 s',
+      '0.9000',
+      '1.235',
+      '10.0 s',
+      '4 min 1 s',
+      '10 min 0 s',
+      '4',
+      '0.01235',
+    ]);
+    await session.screenshot('23-views-model');
+    assert.deepEqual(errors, []);
+  });
+});
