@@ -133,12 +133,13 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
   const e = new Float64Array(n);
   for (let i = 0; i < n; i++) d[i] = a[i * n + i];
   for (let i = 0; i < n - 1; i++) e[i] = a[(i + 1) * n + i];
-  // Off-diagonals below ε² of the matrix norm count as zero: near-zero blocks (dead features) would otherwise
-  // leave subnormal couplings that the relative test never accepts.
+  // Off-diagonals below ε·‖T‖ count as zero, as in JAMA/EISPACK tql2: eigenvalues are only accurate to that
+  // anyway, and a purely relative test never accepts the rounding-level couplings of the (near-)null space
+  // that singular covariances (dead features, n < dim) leave.
   let norm = 0;
   for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(d[i]) + Math.abs(e[i]));
   if (!Number.isFinite(norm)) throw new RangeError('symmetricEigenvalues: the matrix is not finite');
-  const floor = Number.EPSILON * Number.EPSILON * norm;
+  const floor = Number.EPSILON * norm;
   for (let l = 0; l < n; l++) {
     for (let iteration = 0; ; iteration++) {
       let m = l;
