@@ -119,6 +119,20 @@ describe('shuffledBatches', () => {
     assert.throws(() => shuffledBatches(0, 4, new SeededRng(1)).next(), RangeError);
   });
 
+  test('a stream started at step k continues the stream from step 0 exactly', () => {
+    const from0 = shuffledBatches(10, 4, new SeededRng('s'));
+    const all = Array.from({ length: 9 }, () => from0.next().value as number[]);
+    for (const k of [0, 1, 3, 4, 7]) {
+      const fromK = shuffledBatches(10, 4, new SeededRng('s'), k);
+      assert.deepEqual(
+        Array.from({ length: 9 - k }, () => fromK.next().value as number[]),
+        all.slice(k),
+        `start ${k}`,
+      );
+    }
+    assert.throws(() => shuffledBatches(10, 4, new SeededRng(1), -1).next(), RangeError);
+  });
+
   test('gatherRows copies the requested rows', () => {
     const values = Float32Array.from({ length: 12 }, (_, i) => i);
     const t = gatherRows(values, [1, 3], [2, 0]);
@@ -157,6 +171,56 @@ describe('trainLoop', () => {
     assert.deepEqual(seen, [5, 10]);
     assert.equal(result.lastMetrics?.loss, 0.1);
     assert.ok(timersRan >= 3, `timers ran ${timersRan} times`);
+  });
+
+  test('checkpoints every N steps or S ms, on abort, never after the last step, and resumes at startStep', async () => {
+    const saves: number[] = [];
+    const controller = new AbortController();
+    const ran: number[] = [];
+    const aborted = await trainLoop({
+      totalSteps: 20,
+      learningRate: () => 1,
+      step: (s) => {
+        ran.push(s);
+        if (s === 11) controller.abort();
+        return {};
+      },
+      signal: controller.signal,
+      checkpoint: { everySteps: 5, everyMs: 3_600_000, save: (n) => void saves.push(n) },
+    });
+    assert.deepEqual([aborted.stopReason, aborted.stepsDone], ['aborted', 12]);
+    assert.deepEqual(saves, [5, 10, 12]);
+    ran.length = 0;
+    saves.length = 0;
+    const resumed = await trainLoop({
+      totalSteps: 20,
+      learningRate: () => 1,
+      step: (s) => {
+        ran.push(s);
+        return {};
+      },
+      startStep: 12,
+      checkpoint: { everySteps: 5, everyMs: 3_600_000, save: (n) => void saves.push(n) },
+    });
+    assert.deepEqual([resumed.stopReason, resumed.stepsDone], ['completed', 20]);
+    assert.deepEqual(ran, [12, 13, 14, 15, 16, 17, 18, 19]);
+    assert.deepEqual(saves, [17], 'counted from the resumed step; none after the last');
+    saves.length = 0;
+    await trainLoop({
+      totalSteps: 4,
+      learningRate: () => 1,
+      step: () => {
+        const until = performance.now() + 15;
+        while (performance.now() < until);
+        return {};
+      },
+      checkpoint: { everySteps: 1000, everyMs: 10, save: (n) => void saves.push(n) },
+    });
+    assert.deepEqual(saves, [1, 2, 3], 'the time bound alone triggers');
+    await assert.rejects(
+      trainLoop({ totalSteps: 3, learningRate: () => 1, step: () => ({}), startStep: 4 }),
+      RangeError,
+    );
   });
 
   test('runs to completion and honours a time limit', async () => {

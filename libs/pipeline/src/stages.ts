@@ -6,6 +6,7 @@ import {
   TimeVQVAE,
   TimeVqPrior,
   type TrainProgress,
+  type TrainingCheckpoints,
   codeDistanceTable,
   criticDistances,
   deserializePrior,
@@ -45,10 +46,19 @@ export interface StageProgress {
 }
 
 export interface StageContext {
-  /** Checked between steps; an abort rejects the stage (no checkpoint). */
+  /**
+   * Checked between steps; an abort rejects the stage (no stage checkpoint), after saving an in-training state
+   * through `checkpoints` when one is given.
+   */
   readonly signal?: AbortSignal;
   /** Awaited, so a caller may persist progress before the next step. */
   readonly onProgress?: (progress: StageProgress) => void | Promise<void>;
+  /**
+   * In-training states of the stages that train step by step (stage 1 and prior; the critic and classifier
+   * stages are short and start over): saved every N steps or S seconds and on abort, and resumed from
+   * `resumeFrom` with the same random stream, so the stage ends as an uninterrupted one would.
+   */
+  readonly checkpoints?: TrainingCheckpoints;
 }
 
 export interface StageResult {
@@ -161,6 +171,7 @@ export async function trainStage1Stage(
     const { totalSteps } = stage1Schedule(config, train.count);
     const result = await trainStage1(model, train, {
       rng: rng.fork('train'),
+      checkpoints: ctx.checkpoints,
       ...trainingHooks('stage1', ctx, 'total', totalSteps),
     });
     rejectIfAborted(ctx.signal, result.stopReason);
@@ -218,6 +229,7 @@ export async function trainPriorStage(
         training: config.training,
         classDropout: config.network.classDropout,
         rng: rng.fork('train'),
+        checkpoints: ctx.checkpoints,
         ...trainingHooks('prior', ctx, 'loss', totalSteps),
       },
     );

@@ -6,8 +6,11 @@ import {
   type StepMetrics,
   type TrainLoopResult,
   type TrainProgress,
+  type TrainingCheckpoints,
+  checkpointHooks,
   cosineLearningRate,
   essCosinePeriod,
+  prefixed,
   shuffledBatches,
   trainLoop,
 } from '../training';
@@ -33,6 +36,8 @@ export interface TrainPriorOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: TrainProgress) => void | Promise<void>;
   readonly progressEvery?: number;
+  /** In-training checkpoints and the state to resume from. */
+  readonly checkpoints?: TrainingCheckpoints;
 }
 
 /** One training batch, as host arrays (row-major). */
@@ -168,8 +173,25 @@ export async function trainPrior(
   // tf.variableGrads keys gradients by tfjs's (auto-generated) variable names; AdamW wants ours.
   const storeName = new Map(Object.entries(params).map(([name, v]) => [v.name, name]));
   const varList = Object.values(params);
-  const batches = shuffledBatches(count, Math.min(training.batchSize, count), rng.fork('batches'));
   const { totalSteps, period } = priorSchedule(training, count);
+  let resume: ReturnType<typeof checkpointHooks>;
+  try {
+    resume = checkpointHooks(
+      options.checkpoints,
+      { ...prefixed(params, 'model/'), ...optimizer.stateVariables() },
+      totalSteps,
+    );
+  } catch (error) {
+    optimizer.dispose();
+    throw error;
+  }
+  // Batches by (key, step) and per-step noise from `step-<i>`: a resumed run continues the same stream.
+  const batches = shuffledBatches(
+    count,
+    Math.min(training.batchSize, count),
+    rng.fork('batches'),
+    resume.startStep,
+  );
 
   const step = (index: number, learningRate: number): StepMetrics => {
     const rows = batches.next().value as number[];
@@ -202,6 +224,8 @@ export async function trainPrior(
       progressEvery: options.progressEvery,
       signal: options.signal,
       maxDurationMs: training.maxSeconds === null ? undefined : training.maxSeconds * 1000,
+      startStep: resume.startStep,
+      checkpoint: resume.checkpoint,
       label: `prior training (batch ${Math.min(training.batchSize, count)})`,
     });
     return { ...result, optimizer };

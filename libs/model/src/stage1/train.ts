@@ -7,11 +7,14 @@ import {
   type TrainLoopResult,
   type TrainProgress,
   applyStatUpdates,
+  type TrainingCheckpoints,
   batchesPerEpoch,
+  checkpointHooks,
   cosineLearningRate,
   discardStatUpdates,
   essCosinePeriod,
   gatherRows,
+  prefixed,
   shuffledBatches,
   trainLoop,
 } from '../training';
@@ -49,6 +52,8 @@ export interface Stage1TrainOptions {
   readonly progressEvery?: number;
   readonly signal?: AbortSignal;
   readonly maxDurationMs?: number;
+  /** In-training checkpoints and the state to resume from. */
+  readonly checkpoints?: TrainingCheckpoints;
 }
 
 /** Training series, row-major [N, C, L], already scaled (ess.md §2). */
@@ -81,14 +86,27 @@ export async function trainStage1(
     throw new RangeError(`expected ${data.count} series of [${spec.channels}, ${spec.length}] values`);
   }
   const schedule = stage1Schedule(config, data.count);
+  const params = model.store.params();
+  const paramList = Object.values(params);
+  const optimizer = new AdamW(params, { weightDecay: config.weightDecay });
+  let resume: ReturnType<typeof checkpointHooks>;
+  try {
+    resume = checkpointHooks(
+      options.checkpoints,
+      { ...prefixed(model.store.all(), 'model/'), ...optimizer.stateVariables() },
+      schedule.totalSteps,
+    );
+  } catch (error) {
+    optimizer.dispose();
+    throw error;
+  }
+  // The batch order depends only on the key and the step, so a resumed run draws what the uninterrupted one would.
   const batches = shuffledBatches(
     data.count,
     Math.min(config.batchSize, data.count),
     options.rng.fork('batches'),
+    resume.startStep,
   );
-  const params = model.store.params();
-  const paramList = Object.values(params);
-  const optimizer = new AdamW(params, { weightDecay: config.weightDecay });
   const k = config.codebookSize;
   const step = (_: number, learningRate: number): StepMetrics => {
     const indices = batches.next().value as number[];
@@ -134,6 +152,8 @@ export async function trainStage1(
       progressEvery: options.progressEvery,
       signal: options.signal,
       maxDurationMs: options.maxDurationMs,
+      startStep: resume.startStep,
+      checkpoint: resume.checkpoint,
       label: `stage-1 training (batch ${Math.min(config.batchSize, data.count)}, length ${spec.length})`,
     });
     return { ...result, schedule };

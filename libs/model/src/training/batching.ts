@@ -4,18 +4,32 @@ import { type SeededRng } from '@maskgen/tensor';
 /**
  * Endless stream of index batches over `count` items: each epoch is a fresh seeded shuffle cut into batches of
  * `batchSize` (the last one of an epoch may be shorter, as torch's DataLoader with drop_last=False). Given the
- * same rng key the sequence is identical.
+ * same rng key the sequence is identical. `startStep` skips that many batches without drawing them (each epoch's
+ * order depends only on the key and the epoch), so a resumed training continues the same stream.
  */
-export function* shuffledBatches(count: number, batchSize: number, rng: SeededRng): Generator<number[]> {
+export function* shuffledBatches(
+  count: number,
+  batchSize: number,
+  rng: SeededRng,
+  startStep = 0,
+): Generator<number[]> {
   if (!Number.isInteger(count) || count <= 0)
     throw new RangeError(`need a positive item count, got ${count}`);
   if (!Number.isInteger(batchSize) || batchSize <= 0) {
     throw new RangeError(`need a positive batch size, got ${batchSize}`);
   }
+  if (!Number.isInteger(startStep) || startStep < 0) {
+    throw new RangeError(`need a non-negative start step, got ${startStep}`);
+  }
   const all = Array.from({ length: count }, (_, i) => i);
-  for (let epoch = 0; ; epoch++) {
+  const perEpoch = batchesPerEpoch(count, batchSize);
+  let skip = startStep % perEpoch;
+  for (let epoch = Math.floor(startStep / perEpoch); ; epoch++) {
     const order = rng.fork(`epoch-${epoch}`).shuffle(all);
-    for (let start = 0; start < count; start += batchSize) yield order.slice(start, start + batchSize);
+    for (let start = skip * batchSize; start < count; start += batchSize) {
+      yield order.slice(start, start + batchSize);
+    }
+    skip = 0;
   }
 }
 

@@ -4,3 +4,4 @@ export * from './layers';
 export * from './loop';
 export * from './schedule';
 export * from './variables';
+export * from './state';

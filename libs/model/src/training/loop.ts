@@ -27,9 +27,28 @@ export interface TrainLoopOptions {
   readonly maxDurationMs?: number;
   /** Names the work in errors, e.g. "stage-1 training (batch 32, length 150)". */
   readonly label?: string;
+  /** First 0-based step to run: the steps before it were done by an interrupted run restored from a checkpoint. */
+  readonly startStep?: number;
+  /** In-training checkpoints, so an interrupted run loses at most a few steps. */
+  readonly checkpoint?: LoopCheckpoint;
 }
 
+/** When the loop saves its state: every `everySteps` steps or `everyMs` ms, whichever comes first, and on abort. */
+export interface LoopCheckpoint {
+  readonly everySteps?: number;
+  readonly everyMs?: number;
+  /**
+   * Saves the state after `stepsDone` steps (variables as they are between steps). Not called after the last step
+   * (the finished result supersedes it) nor when no step ran since the last save.
+   */
+  readonly save: (stepsDone: number) => void | Promise<void>;
+}
+
+/** In-training checkpoint cadence unless a caller says otherwise: 50 steps or 60 s, whichever first. */
+export const CHECKPOINT_DEFAULTS = { everySteps: 50, everyMs: 60_000 } as const;
+
 export interface TrainLoopResult {
+  /** Steps done in all, counting those before `startStep`. */
   readonly stepsDone: number;
   readonly stopReason: 'completed' | 'aborted' | 'time-limit';
   readonly elapsedMs: number;
@@ -42,20 +61,35 @@ export interface TrainLoopResult {
  * responsive to health checks, cancellation and lock renewals), reports progress, and stops at step boundaries.
  */
 export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {
-  const { totalSteps, progressEvery = 1, signal, maxDurationMs } = options;
+  const { totalSteps, progressEvery = 1, signal, maxDurationMs, startStep = 0, checkpoint } = options;
   if (!Number.isInteger(totalSteps) || totalSteps < 0) {
     throw new RangeError(`totalSteps must be a non-negative integer, got ${totalSteps}`);
   }
   if (!Number.isInteger(progressEvery) || progressEvery <= 0) {
     throw new RangeError(`progressEvery must be a positive integer, got ${progressEvery}`);
   }
+  if (!Number.isInteger(startStep) || startStep < 0 || startStep > totalSteps) {
+    throw new RangeError(`startStep must be an integer in 0..${totalSteps}, got ${startStep}`);
+  }
   const started = performance.now();
   let lastMetrics: StepMetrics | undefined;
-  let stepsDone = 0;
+  let stepsDone = startStep;
   let stopReason: TrainLoopResult['stopReason'] = 'completed';
-  for (let step = 0; step < totalSteps; step++) {
+  let savedStep = startStep;
+  let savedAt = started;
+  const save = async () => {
+    if (checkpoint === undefined || stepsDone === savedStep) return;
+    await checkpoint.save(stepsDone);
+    savedStep = stepsDone;
+    savedAt = performance.now();
+  };
+  const everySteps = checkpoint?.everySteps ?? CHECKPOINT_DEFAULTS.everySteps;
+  const everyMs = checkpoint?.everyMs ?? CHECKPOINT_DEFAULTS.everyMs;
+  for (let step = startStep; step < totalSteps; step++) {
     if (signal?.aborted) {
       stopReason = 'aborted';
+      // What ran since the last save survives the interruption.
+      await save();
       break;
     }
     if (maxDurationMs !== undefined && performance.now() - started >= maxDurationMs) {
@@ -75,6 +109,12 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
         metrics: lastMetrics,
         elapsedMs: performance.now() - started,
       });
+    }
+    if (
+      stepsDone < totalSteps &&
+      (stepsDone - savedStep >= everySteps || performance.now() - savedAt >= everyMs)
+    ) {
+      await save();
     }
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
