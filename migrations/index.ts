@@ -7,6 +7,7 @@ import { RunProvenance1764440000000 } from './1764440000000-run-provenance';
 import { EssBatches1764450000000 } from './1764450000000-ess-batches';
 import { ShardSamplesStored1764470000000 } from './1764470000000-shard-samples-stored';
 import { IdempotencyKeys1764480000000 } from './1764480000000-idempotency-keys';
+import { RunFeatures1764490000000 } from './1764490000000-run-features';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -20,4 +21,5 @@ export const MIGRATIONS: MigrationClass[] = [
   EssBatches1764450000000,
   ShardSamplesStored1764470000000,
   IdempotencyKeys1764480000000,
+  RunFeatures1764490000000,
 ];

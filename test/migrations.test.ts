@@ -18,6 +18,7 @@ const TABLES = [
   'metrics',
   'model_checkpoints',
   'models',
+  'run_features',
   'runs',
   'samples',
   'shards',

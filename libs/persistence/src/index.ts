@@ -8,6 +8,7 @@ export * from './repositories/ess-batch.repository';
 export * from './repositories/idempotency-key.repository';
 export * from './repositories/metric.repository';
 export * from './repositories/model.repository';
+export * from './repositories/run-features.repository';
 export * from './repositories/run.repository';
 export * from './repositories/sample.repository';
 export * from './repositories/team.repository';

@@ -6,6 +6,7 @@ import { EssBatchRepository } from './repositories/ess-batch.repository';
 import { IdempotencyKeyRepository } from './repositories/idempotency-key.repository';
 import { MetricRepository } from './repositories/metric.repository';
 import { ModelRepository } from './repositories/model.repository';
+import { RunFeaturesRepository } from './repositories/run-features.repository';
 import { RunRepository } from './repositories/run.repository';
 import { SampleRepository } from './repositories/sample.repository';
 import { TeamRepository } from './repositories/team.repository';
@@ -16,6 +17,7 @@ const REPOSITORIES = [
   IdempotencyKeyRepository,
   MetricRepository,
   ModelRepository,
+  RunFeaturesRepository,
   RunRepository,
   SampleRepository,
   TeamRepository,

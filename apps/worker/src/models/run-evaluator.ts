@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { MIN_EVALUATION_SAMPLES } from '@maskgen/contracts';
-import { DatasetRepository, SampleRepository, bytesToFloat32 } from '@maskgen/persistence';
+import {
+  DatasetRepository,
+  RunFeaturesRepository,
+  SampleRepository,
+  bytesToFloat32,
+  float32ToBytes,
+} from '@maskgen/persistence';
 import {
   evaluateGenerated,
   type GeneratedMetrics,
@@ -11,8 +17,15 @@ import { UnrecoverableError } from 'bullmq';
 import { ModelCache } from './model-cache';
 import { loadPreparedDataset } from './prepared-dataset';
 
-/** Generated samples compared per evaluation: at least the real test split's size (ess.md §7), at most this many. */
+/**
+ * Generated samples compared per evaluation: every stored sample of the run, the first this many by index (FIDs are
+ * comparable only at similar counts, so runs to be compared should store the same number). The real side is always
+ * the whole test split (ess.md §10).
+ */
 export const EVALUATION_MAX_SAMPLES = 2000;
+
+/** How metric details state what was compared. */
+const PROTOCOL = `all stored samples (the first ${EVALUATION_MAX_SAMPLES} by index) against the whole real test split`;
 
 export interface MetricRow {
   name: string;
@@ -31,6 +44,7 @@ export class RunEvaluator {
     private readonly samples: SampleRepository,
     private readonly datasets: DatasetRepository,
     private readonly cache: ModelCache,
+    private readonly features: RunFeaturesRepository,
   ) {}
 
   async evaluateRun(
@@ -50,8 +64,20 @@ export class RunEvaluator {
       signal,
       critic.mean,
     );
+    // Kept for GET /runs/compare's paired bootstrap: the samples' and the real split's features under this judge.
+    const { real, generated } = metrics.features;
+    await this.features.save({
+      runId: target.runId,
+      judgeModelId: target.modelId,
+      judge: { ...metrics.judge },
+      dim: generated.dim,
+      generatedCount: generated.rows,
+      generated: float32ToBytes(Float32Array.from(generated.data)),
+      realCount: real.rows,
+      real: float32ToBytes(Float32Array.from(real.data)),
+    });
     return [
-      ...toRows(metrics),
+      ...toRows(metrics, data.classNames),
       { name: 'evaluated_samples', value: series.length, details: { realTest: data.evalTest.values.length } },
     ];
   }
@@ -64,7 +90,7 @@ export class RunEvaluator {
     const data = await loadPreparedDataset(this.datasets, target.datasetId);
     const split = target.split === 'train' ? data.evalTrain : data.evalTest;
     const metrics = await this.withClassifier(target.modelId, data, split.values, split.labels, seed, signal);
-    return [...toRows(metrics), { name: 'evaluated_samples', value: split.values.length }];
+    return [...toRows(metrics, data.classNames), { name: 'evaluated_samples', value: split.values.length }];
   }
 
   private async withClassifier(
@@ -102,9 +128,9 @@ export class RunEvaluator {
     }
   }
 
-  /** The first stored samples of a run in the models' scaled units, with their classes when all have one. */
+  /** The run's stored samples (the first EVALUATION_MAX_SAMPLES) in the models' scaled units, with their classes when all have one. */
   private async storedSeries(runId: string, data: PreparedDataset) {
-    const wanted = Math.min(EVALUATION_MAX_SAMPLES, Math.max(data.evalTest.values.length, 256));
+    const wanted = EVALUATION_MAX_SAMPLES;
     const values: Float32Array[] = [];
     const classes: (number | null)[] = [];
     for await (const batch of this.samples.streamByRun(runId, { fromIndex: 0 })) {
@@ -123,13 +149,58 @@ export class RunEvaluator {
   }
 }
 
-function toRows(metrics: GeneratedMetrics): MetricRow[] {
+/** Metric rows; each names its judge, and FID states its terms, what was compared and the real train-vs-test FID. */
+function toRows(metrics: GeneratedMetrics, classNames: readonly string[]): MetricRow[] {
+  const judge = { ...metrics.judge };
+  const counts = { count: metrics.count, realTest: metrics.realCount };
   const rows: MetricRow[] = [
-    { name: 'fid', value: metrics.fid, details: { count: metrics.count } },
-    { name: 'inception_score', value: metrics.inceptionScore, details: { std: metrics.inceptionScoreStd } },
-    { name: 'rocket_fid', value: metrics.rocketFid, details: { count: metrics.count } },
+    {
+      name: 'fid',
+      value: metrics.fid,
+      details: {
+        ...counts,
+        judge,
+        meanTerm: metrics.fidTerms.meanTerm,
+        covarianceTerm: metrics.fidTerms.covarianceTerm,
+        // The same judge's FID of the real train split against the test split: the floor to read the FID against.
+        reference: { trainVsTest: metrics.referenceFid },
+        protocol: PROTOCOL,
+      },
+    },
+    {
+      name: 'inception_score',
+      value: metrics.inceptionScore,
+      details: {
+        std: metrics.inceptionScoreStd,
+        ...counts,
+        judge,
+        reference: { realTest: metrics.realInceptionScore },
+      },
+    },
+    {
+      name: 'class_tv',
+      value: metrics.classHistograms.totalVariation,
+      details: {
+        ...counts,
+        judge,
+        classNames,
+        // The judge's predicted (argmax) classes, not the series' labels.
+        predicted: { real: metrics.classHistograms.real, generated: metrics.classHistograms.generated },
+      },
+    },
+    { name: 'rocket_fid', value: metrics.rocketFid, details: { ...counts, judge: 'rocket' } },
   ];
-  if (metrics.cas !== undefined) rows.push({ name: 'cas', value: metrics.cas });
+  if (metrics.perClassFid !== undefined) {
+    const fids = metrics.perClassFid.flatMap((c) => (c.fid === null ? [] : [c.fid]));
+    rows.push({
+      name: 'class_fid',
+      // Unweighted mean over the classes both sides have at least 2 series of.
+      value: fids.length === 0 ? Number.NaN : fids.reduce((s, v) => s + v, 0) / fids.length,
+      details: { judge, perClass: metrics.perClassFid },
+    });
+  }
+  if (metrics.cas !== undefined)
+    rows.push({ name: 'cas', value: metrics.cas, details: { judge: 'a fresh FCN trained on the samples' } });
   if (metrics.criticDistance !== undefined)
     rows.push({ name: 'critic_distance', value: metrics.criticDistance });
   return rows;

@@ -6,6 +6,7 @@ import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { MetricEntity } from './metric.entity';
 import { ModelCheckpointEntity } from './model-checkpoint.entity';
 import { ModelEntity } from './model.entity';
+import { RunFeaturesEntity } from './run-features.entity';
 import { RunEntity } from './run.entity';
 import { SampleEntity } from './sample.entity';
 import { ShardEntity } from './shard.entity';
@@ -22,6 +23,7 @@ export {
   ModelCheckpointEntity,
   ModelEntity,
   RunEntity,
+  RunFeaturesEntity,
   SampleEntity,
   ShardEntity,
   TeamEntity,
@@ -34,6 +36,7 @@ export type * from './ess-batch.entity';
 export type * from './idempotency-key.entity';
 export type * from './model-checkpoint.entity';
 export type * from './model.entity';
+export type * from './run-features.entity';
 export type * from './run.entity';
 export type * from './shard.entity';
 export type * from './token-critic-score.entity';
@@ -51,5 +54,6 @@ export const ENTITIES = [
   TokenCriticScoreEntity,
   MetricEntity,
   EssBatchEntity,
+  RunFeaturesEntity,
   IdempotencyKeyEntity,
 ];
