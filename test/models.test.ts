@@ -393,6 +393,58 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
       [runIds.naive, runIds.ess],
     );
     for (const run of runs) assert.equal(typeof run.metrics.fid, 'number');
+    // Which way is better for every metric, and the FID difference with its paired bootstrap CI (issue 19).
+    const better = compared.json.betterDirection as Record<string, string | null>;
+    assert.deepEqual(
+      Object.keys(better),
+      [...new Set(runs.flatMap((run) => Object.keys(run.metrics)))].sort(),
+    );
+    assert.equal(better.fid, 'lower');
+    assert.equal(better.class_tv, 'lower');
+    assert.equal(better.inception_score, 'higher');
+    assert.equal(compared.json.unavailable, null);
+    const [comparison] = compared.json.comparisons as {
+      baseline: number;
+      other: number;
+      difference: number;
+      ci: { low: number; high: number; level: number; replicates: number };
+      pairedSamples: number;
+      better: string | null;
+    }[];
+    assert.deepEqual(
+      [comparison.baseline, comparison.other, comparison.ci.level, comparison.ci.replicates],
+      [0, 1, 0.95, 200],
+    );
+    assert.ok(comparison.ci.low <= comparison.difference && comparison.difference <= comparison.ci.high);
+    assert.ok(comparison.pairedSamples >= 10);
+    const groups = compared.json.groups as {
+      runIds: string[];
+      fid: number;
+      meanTerm: number;
+      covarianceTerm: number;
+    }[];
+    assert.deepEqual(
+      groups.map((group) => group.runIds),
+      [[runIds.naive], [runIds.ess]],
+    );
+    assert.ok(Math.abs(groups[0].meanTerm + groups[0].covarianceTerm - groups[0].fid) < 1e-6);
+    // Groups of runs (sampling seeds) with ';': here one run per group, so the same answer.
+    const grouped = await call('GET', `/runs/compare?ids=${runIds.naive};${runIds.ess}`, keyA);
+    assert.equal(grouped.status, 200, grouped.text);
+    assert.deepEqual(grouped.json.comparisons, compared.json.comparisons);
+    // The evaluation states its protocol, judge, FID terms and the real train-vs-test reference.
+    const stored = await call('GET', `/runs/${runIds.naive}/metrics`, keyA);
+    const items = stored.json.items as { name: string; value: number; details: Record<string, unknown> }[];
+    const fid = items.find((item) => item.name === 'fid')!;
+    assert.equal((fid.details.judge as { profile: string }).profile, 'custom');
+    assert.ok(
+      Math.abs((fid.details.meanTerm as number) + (fid.details.covarianceTerm as number) - fid.value) < 1e-6,
+    );
+    assert.equal(
+      typeof (fid.details.reference as { trainVsTest: { fid: number } }).trainVsTest.fid,
+      'number',
+    );
+    assert.ok(items.some((item) => item.name === 'class_tv' && item.value >= 0 && item.value <= 1));
     assert.equal((await call('GET', '/runs/compare?ids=nope', keyA)).status, 400);
     assert.equal((await call('GET', '/runs/compare', keyA)).status, 400);
     assert.equal((await call('GET', `/runs/compare?ids=${runIds.naive}`, keyB)).status, 404);

@@ -1,5 +1,4 @@
 import type {
-  ComparedRun,
   CreateRunRequest,
   CriticScores,
   Dataset,
@@ -10,6 +9,7 @@ import type {
   Page,
   ProgressEvent,
   Run,
+  RunComparison,
   SamplePage,
   Schedule,
   ScheduleHistoryEntry,
@@ -230,8 +230,12 @@ export class MaskgenClient {
   criticScores(id: string, index: number) {
     return this.request<CriticScores>('GET', `/runs/${encodeURIComponent(id)}/samples/${index}/critic`);
   }
-  compareRuns(ids: string[]) {
-    return this.request<{ runs: ComparedRun[] }>('GET', '/runs/compare', { query: { ids: ids.join(',') } });
+  /** Runs side by side; with groups (string[][]), ';' separates them (e.g. one group of seeds per sampler). */
+  compareRuns(ids: string[] | string[][]) {
+    const text = ids
+      .map((id) => (Array.isArray(id) ? id.join(',') : id))
+      .join(ids.some(Array.isArray) ? ';' : ',');
+    return this.request<RunComparison>('GET', '/runs/compare', { query: { ids: text } });
   }
 
   // models

@@ -263,8 +263,38 @@ export interface ComparedRun {
   sampler: Record<string, unknown> | null;
   status: RunStatus;
   createdAt: string;
+  /** Index of the run's group (each run is its own group unless the ids had ';'-separated groups). */
+  group: number;
   /** The latest value of each metric. */
   metrics: Record<string, number>;
+}
+
+/** GET /runs/compare. */
+export interface RunComparison {
+  runs: ComparedRun[];
+  /** For every metric of the runs: which way is better (null: neither, e.g. a count). */
+  betterDirection: Record<string, 'lower' | 'higher' | null>;
+  /** Pooled FID of each group from its runs' stored evaluation features (null where unavailable). */
+  groups: ({
+    runIds: string[];
+    samples: number;
+    fid: number;
+    meanTerm: number;
+    covarianceTerm: number;
+  } | null)[];
+  /** Every other group against the first: FID(baseline) − FID(other) with a paired bootstrap CI. */
+  comparisons: {
+    metric: 'fid';
+    baseline: number;
+    other: number;
+    difference: number;
+    ci: { low: number; high: number; level: number; replicates: number };
+    pairedSamples: number;
+    /** The group with the lower FID when the CI excludes 0, else null. */
+    better: 'baseline' | 'other' | null;
+  }[];
+  /** Why there are no comparisons, or null. */
+  unavailable: string | null;
 }
 
 export interface Schedule {

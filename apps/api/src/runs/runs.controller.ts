@@ -23,6 +23,7 @@ import { CurrentTeam } from '../auth/current-team.decorator';
 import { Idempotent } from '../common/idempotency';
 import { ParseIndexPipe } from '../common/int-bounds';
 import { criticView } from './critic-view';
+import { parseCompareGroups } from './run-comparison';
 import { CompareRunsQuery, CreateRunDto, ListRunsQuery, SamplesQuery } from './runs.dto';
 import { RunsService } from './runs.service';
 import { csvHeader, csvRow, npyHeader, writeChunk } from './sample-export';
@@ -49,8 +50,9 @@ export class RunsController {
 
   @Get('compare')
   @ApiOperation({ summary: 'Runs side by side with the latest value of each metric (e.g. naive vs ESS)' })
-  compare(@CurrentTeam() team: TeamEntity, @Query() query: CompareRunsQuery) {
-    return this.runs.compare(team, query.ids);
+  compare(@CurrentTeam() team: TeamEntity, @Query() query: CompareRunsQuery, @Query('ids') raw: unknown) {
+    // The validated ids are flat; the raw text keeps the ';' between groups.
+    return this.runs.compare(team, query.ids, typeof raw === 'string' ? parseCompareGroups(raw) : undefined);
   }
 
   @Get()

@@ -284,11 +284,15 @@ export class SamplesQuery {
 }
 
 export class CompareRunsQuery {
-  @ApiProperty({ description: 'Comma-separated run ids (2 to 20)', example: 'id1,id2' })
+  @ApiProperty({
+    description:
+      "Comma-separated run ids (1 to 20), or groups of runs (one per sampling seed) separated by ';', e.g. a1,a2,a3;b1,b2,b3",
+    example: 'id1,id2',
+  })
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string'
       ? value
-          .split(',')
+          .split(/[,;]/)
           .map((id) => id.trim())
           .filter((id) => id.length > 0)
       : value,

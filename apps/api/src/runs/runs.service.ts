@@ -11,6 +11,7 @@ import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import {
   EssBatchRepository,
   MetricRepository,
+  RunFeaturesRepository,
   RunRepository,
   type RunEntity,
   type RunEssSummary,
@@ -18,6 +19,7 @@ import {
   type TeamEntity,
 } from '@maskgen/persistence';
 import { GenerationRunStarter, ProgressPublisher, RunTemplateError } from '@maskgen/queues';
+import { betterDirections, compareWithConfidence } from './run-comparison';
 import { toRunTemplate, type CreateRunDto } from './runs.dto';
 
 export interface RunView {
@@ -65,6 +67,7 @@ export class RunsService {
     private readonly runs: RunRepository,
     private readonly metrics: MetricRepository,
     private readonly essBatches: EssBatchRepository,
+    private readonly runFeatures: RunFeaturesRepository,
     private readonly starter: GenerationRunStarter,
     private readonly progress: ProgressPublisher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -138,26 +141,32 @@ export class RunsService {
     return this.get(team, id);
   }
 
-  /** Runs side by side with the latest value of each of their metrics, in the order asked for. */
-  async compare(team: TeamEntity, ids: string[]) {
+  /**
+   * Runs side by side with the latest value of each of their metrics, in the order asked for, which way is better
+   * for each metric, and with groups (each run its own group unless ';' separated them) the pooled FID per group and
+   * the FID difference to the first group with a paired bootstrap CI (run-comparison.ts).
+   */
+  async compare(team: TeamEntity, ids: string[], groups: string[][] = ids.map((id) => [id])) {
     const unique = [...new Set(ids)];
     const found = await this.runs.findManyForTeam(unique, team.id);
     const missing = unique.filter((id) => !found.some((run) => run.id === id));
     if (missing.length > 0) throw new NotFoundException(`Run(s) not found: ${missing.join(', ')}`);
     const metrics = await this.metrics.latestByRun(unique);
+    const ordered = unique.map((id) => found.find((candidate) => candidate.id === id)!);
+    const confidence = await compareWithConfidence(this.runFeatures, groups, ordered);
     return {
-      runs: unique.map((id) => {
-        const run = found.find((candidate) => candidate.id === id)!;
-        return {
-          id: run.id,
-          name: runLabel(run),
-          kind: run.kind,
-          sampler: run.params.sampler ?? null,
-          status: run.status,
-          createdAt: run.createdAt,
-          metrics: metrics.get(run.id) ?? {},
-        };
-      }),
+      runs: ordered.map((run) => ({
+        id: run.id,
+        name: runLabel(run),
+        kind: run.kind,
+        sampler: run.params.sampler ?? null,
+        status: run.status,
+        createdAt: run.createdAt,
+        group: groups.findIndex((group) => group.includes(run.id)),
+        metrics: metrics.get(run.id) ?? {},
+      })),
+      betterDirection: betterDirections([...metrics.values()].flatMap((values) => Object.keys(values))),
+      ...confidence,
     };
   }
 

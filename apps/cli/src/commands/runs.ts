@@ -266,11 +266,26 @@ export function runsCommand(deps: CliDeps): Command {
 
   runs
     .command('compare <ids...>')
-    .description('metrics of two or more runs side by side')
+    .description(
+      "metrics of two or more runs side by side; groups of runs (sampling seeds) as 'a1,a2,a3;b1,b2,b3' get a pooled FID and its difference with a 95 % CI",
+    )
     .action(async (ids: string[], _options: unknown, command: Command) => {
       const context = contextOf(command, deps);
-      const { runs: compared } = await context.client.compareRuns(ids);
-      if (context.settings.json) return printJson(context.io, { runs: compared });
+      const text = ids.join(',');
+      const answer = await context.client.compareRuns(
+        text.includes(';') ? text.split(';').map((group) => group.split(',').filter(Boolean)) : ids,
+      );
+      const compared = answer.runs;
+      if (context.settings.json) return printJson(context.io, answer);
+      for (const c of answer.comparisons) {
+        const verdict =
+          c.better === null
+            ? 'no difference shown'
+            : `group ${c.better === 'other' ? c.other : c.baseline} better`;
+        context.io.stdout.write(
+          `FID group ${c.baseline} − group ${c.other}: ${c.difference.toFixed(3)} [${c.ci.low.toFixed(3)}, ${c.ci.high.toFixed(3)}] (${c.ci.level * 100} % paired bootstrap, ${c.ci.replicates} replicates, ${c.pairedSamples} pairs): ${verdict}\n`,
+        );
+      }
       const names = [...new Set(compared.flatMap((run) => Object.keys(run.metrics)))].sort();
       printTable(
         context.io,
