@@ -8,6 +8,7 @@ import { EssBatches1764450000000 } from './1764450000000-ess-batches';
 import { ShardSamplesStored1764470000000 } from './1764470000000-shard-samples-stored';
 import { IdempotencyKeys1764480000000 } from './1764480000000-idempotency-keys';
 import { RunFeatures1764490000000 } from './1764490000000-run-features';
+import { ModelCheckpointPartial1764500000000 } from './1764500000000-model-checkpoint-partial';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -22,4 +23,5 @@ export const MIGRATIONS: MigrationClass[] = [
   ShardSamplesStored1764470000000,
   IdempotencyKeys1764480000000,
   RunFeatures1764490000000,
+  ModelCheckpointPartial1764500000000,
 ];

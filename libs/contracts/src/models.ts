@@ -12,6 +12,8 @@ export interface StageProgress {
   step: number;
   totalSteps: number;
   loss: number | null;
+  /** Set when this run of the stage resumed an interrupted one from its in-training checkpoint at this step. */
+  resumedFromStep?: number;
   /** Loss curve, thinned to at most MAX_LOSS_HISTORY points. */
   history: LossPoint[];
 }

@@ -19,7 +19,10 @@ export interface JobContext {
    * Aborted when the job's run or model is cancelled (from any process; reason: RunCancelledError,
    * ModelCancelledError) or when
    * the worker lost the job's lock (reason: JobLockLostError; another worker may already run it, so
-   * the job must stop writing and leave the run's state alone). Long work checks it between steps.
+   * the job must stop writing and leave the run's state alone), and, on queues that hand jobs back
+   * (QueueWorkerOptions.handBackOnShutdown), when the worker shuts down (reason: WorkerShutdownError; the job
+   * saves what it can resume from and throws the reason, and goes back to the queue). Long work checks it
+   * between steps.
    */
   signal: AbortSignal;
   /** Reports progress (0..1) on the BullMQ job. */
@@ -55,4 +58,20 @@ export class JobLockLostError extends Error {
 /** True when the job lost its lock: stop, write nothing more, and do not settle the run or shard. */
 export function lockLost(context: Pick<JobContext, 'signal'>): boolean {
   return context.signal.aborted && context.signal.reason instanceof JobLockLostError;
+}
+
+/**
+ * The reason of a job's signal when its worker shuts down on a queue whose jobs are handed back (training): the
+ * job saves what it resumes from, throws this, and the processor puts it back in the queue for the next worker.
+ */
+export class WorkerShutdownError extends Error {
+  constructor() {
+    super('the worker is shutting down; the job goes back to the queue');
+    this.name = 'WorkerShutdownError';
+  }
+}
+
+/** True when the job was stopped by its worker's shutdown, to be handed back (not a cancel, not a failure). */
+export function shuttingDown(context: Pick<JobContext, 'signal'>): boolean {
+  return context.signal.aborted && context.signal.reason instanceof WorkerShutdownError;
 }

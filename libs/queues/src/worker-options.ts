@@ -12,6 +12,11 @@ export interface QueueWorkerOptions {
   /** Attempts per job (1 = no retry) with exponential backoff from backoffMs. */
   attempts: number;
   backoffMs: number;
+  /**
+   * On shutdown, abort the running job (WorkerShutdownError) and hand it back to the queue instead of draining
+   * it: training jobs checkpoint at the next step and resume elsewhere; shards and evaluations are short and drain.
+   */
+  handBackOnShutdown: boolean;
 }
 
 /** Worker options per queue. A Record over QueueName, so a new queue without options is a type error. */
@@ -23,6 +28,7 @@ export const QUEUE_WORKER_OPTIONS: Record<QueueName, QueueWorkerOptions> = {
     maxStalledCount: 1,
     attempts: 2,
     backoffMs: 30_000,
+    handBackOnShutdown: true,
   },
   [QueueName.Generate]: {
     concurrency: 1,
@@ -31,6 +37,7 @@ export const QUEUE_WORKER_OPTIONS: Record<QueueName, QueueWorkerOptions> = {
     maxStalledCount: 2,
     attempts: 3,
     backoffMs: 5_000,
+    handBackOnShutdown: false,
   },
   [QueueName.Evaluate]: {
     concurrency: 1,
@@ -39,6 +46,7 @@ export const QUEUE_WORKER_OPTIONS: Record<QueueName, QueueWorkerOptions> = {
     maxStalledCount: 1,
     attempts: 2,
     backoffMs: 10_000,
+    handBackOnShutdown: false,
   },
 };
 

@@ -18,7 +18,7 @@ import {
   type StageOptions,
   type StageResult,
 } from '@maskgen/pipeline';
-import { OnJob, ProgressPublisher, lockLost, type JobContext } from '@maskgen/queues';
+import { OnJob, ProgressPublisher, lockLost, shuttingDown, type JobContext } from '@maskgen/queues';
 import { UnrecoverableError } from 'bullmq';
 import { loadPreparedDataset } from '../models/prepared-dataset';
 import { TrainingProgress } from '../models/training-progress';
@@ -127,10 +127,13 @@ export class TrainHandlers {
       return { stage, outcome: 'skipped' };
     }
     const progress = new TrainingProgress(model.progress, stage);
-    await this.models.saveProgress(model.id, progress.start());
+    // An earlier run of this stage stopped by a shutdown left a state to continue from (stage 1 and prior).
+    const saved = await this.models.loadTrainingState(model.id, stage);
+    await this.models.saveProgress(model.id, progress.start(saved?.step));
     await this.publish(model.id);
+    if (saved) context.logger.info({ stage, step: saved.step }, 'training stage resumed from its checkpoint');
     try {
-      const result = await this.train(stage, model, progress, context);
+      const result = await this.train(stage, model, progress, context, saved?.bytes);
       const stored = await this.models.completeStage(model.id, stage, Buffer.from(result.checkpoint), {
         metrics: stageMetrics(stage, result.metrics),
         progress: progress.finish('done'),
@@ -144,6 +147,16 @@ export class TrainHandlers {
       if (lockLost(context)) {
         // Another worker runs this stage now and records its outcome.
         context.logger.warn({ stage }, 'training stage stopped: lock lost');
+        throw context.signal.reason;
+      }
+      if (shuttingDown(context)) {
+        // The state was saved at the step boundary; the processor hands the job back to the queue.
+        await this.models.saveProgress(model.id, progress.snapshot());
+        await this.publish(model.id);
+        context.logger.info(
+          { stage },
+          'training stage interrupted by shutdown; it resumes from its checkpoint',
+        );
         throw context.signal.reason;
       }
       if (context.signal.aborted) {
@@ -183,6 +196,7 @@ export class TrainHandlers {
     model: ModelEntity,
     progress: TrainingProgress,
     context: JobContext,
+    resumeFrom: Uint8Array | undefined,
   ): Promise<StageResult & { hyperparameters?: Record<string, unknown> }> {
     const data = await loadPreparedDataset(this.datasets, model.datasetId);
     const spec = STAGES[stage];
@@ -203,6 +217,15 @@ export class TrainHandlers {
             await this.publish(model.id);
           }
           await context.reportProgress(step.totalSteps > 0 ? step.step / step.totalSteps : 0);
+        },
+        checkpoints: {
+          // Defaults: CHECKPOINT_DEFAULTS (50 steps or 60 s) and at an abort's step boundary.
+          resumeFrom,
+          save: async ({ step, bytes }) => {
+            // After a cancel nothing resumes; after a lost lock the job is someone else's.
+            if (context.signal.aborted && !shuttingDown(context)) return;
+            await this.models.saveTrainingState(model.id, stage, step, bytes);
+          },
         },
       },
     );

@@ -25,12 +25,28 @@ export class TrainingProgress {
     this.progress = readModelProgress(stored);
   }
 
-  start(): ModelProgress {
+  /**
+   * The stage (re)starts: from step 0, or from `resumedFromStep`, keeping the loss curve up to that step and the
+   * total, so the page shows where training really is rather than the interrupted run's last report.
+   */
+  start(resumedFromStep?: number): ModelProgress {
+    const before = this.progress.stages[this.stage];
+    const step = resumedFromStep ?? 0;
+    const history = resumedFromStep === undefined ? [] : before.history.filter((p) => p.step <= step);
+    const totalSteps = resumedFromStep === undefined ? 0 : before.totalSteps;
+    const loss = history.at(-1)?.loss ?? null;
     this.progress.stage = this.stage;
-    this.progress.step = 0;
-    this.progress.totalSteps = 0;
-    this.progress.loss = null;
-    this.progress.stages[this.stage] = { status: 'running', step: 0, totalSteps: 0, loss: null, history: [] };
+    this.progress.step = step;
+    this.progress.totalSteps = totalSteps;
+    this.progress.loss = loss;
+    this.progress.stages[this.stage] = {
+      status: 'running',
+      step,
+      totalSteps,
+      loss,
+      history,
+      ...(resumedFromStep === undefined ? {} : { resumedFromStep }),
+    };
     return this.snapshot();
   }
 

@@ -8,12 +8,14 @@ import {
   JobLockLostError,
   ModelCancelledError,
   ProgressPublisher,
+  QUEUE_WORKER_OPTIONS,
   RunCancelledError,
   TRANSIENT_DB_RETRY,
+  WorkerShutdownError,
   transientRetryDelayMs,
   type JobContext,
 } from '@maskgen/queues';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 
 const CANCELLATION_POLL_MS = 1000;
@@ -36,6 +38,8 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
 
   /** Jobs this process is running, by id, with what aborts them when their lock is lost. */
   private readonly lockWatch = new Map<string, { controller: AbortController; logger: Logger }>();
+  /** Aborts the running jobs of a queue that hands jobs back on shutdown (WorkerShutdownError). */
+  private readonly shutdown = new AbortController();
 
   /**
    * The BullMQ worker is built with autorun off (queue-processors.ts) and starts here, after every
@@ -54,6 +58,11 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
    * onApplicationShutdown, where @nestjs/bullmq would close the worker.
    */
   async onModuleDestroy(): Promise<void> {
+    // Training stops at its next step boundary, saves a state and goes back to the queue (process()) rather
+    // than running on past the shutdown timeout and waiting for its lock to expire.
+    if (QUEUE_WORKER_OPTIONS[this.queue].handBackOnShutdown) {
+      this.shutdown.abort(new WorkerShutdownError());
+    }
     await this.worker.close();
   }
 
@@ -101,7 +110,7 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
       isFinalAttempt,
       failsForGood: (error) =>
         !retriesLater(error) && (isFinalAttempt || error instanceof UnrecoverableError),
-      signal: AbortSignal.any([cancellation.signal, lock.controller.signal]),
+      signal: AbortSignal.any([cancellation.signal, lock.controller.signal, this.shutdown.signal]),
       logger,
       reportProgress: async (fraction) => {
         await job.updateProgress(Math.max(0, Math.min(1, fraction)));
@@ -120,6 +129,18 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
       return result;
     } catch (error) {
       const durationMs = Math.round(performance.now() - started);
+      if (error instanceof WorkerShutdownError && token !== undefined && !lock.controller.signal.aborted) {
+        try {
+          await job.moveToWait(token);
+        } catch (moveError) {
+          // The lock expiry hands it back later instead.
+          logger.warn({ err: moveError, durationMs }, 'worker shutting down; could not hand the job back');
+          throw error;
+        }
+        logger.info({ durationMs }, 'worker shutting down; job handed back to the queue');
+        // Tells BullMQ the job was moved (to waiting), not failed.
+        throw new WaitingError();
+      }
       if (retriesLater(error) && token !== undefined) {
         const delayMs = transientRetryDelayMs(transientRetries);
         try {

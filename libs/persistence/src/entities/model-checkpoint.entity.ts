@@ -26,6 +26,17 @@ export class ModelCheckpointEntity {
   @Column({ name: 'byte_size', type: 'integer' })
   byteSize!: number;
 
+  /**
+   * An in-training state of an unfinished stage (weights, optimiser, step; libs/model training state), kept so a
+   * stage interrupted by a shutdown resumes; the stage's finished checkpoint replaces it.
+   */
+  @Column({ type: 'boolean', default: false })
+  partial!: boolean;
+
+  /** Steps the partial state has trained; null for a finished stage. */
+  @Column({ type: 'integer', nullable: true })
+  step!: number | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

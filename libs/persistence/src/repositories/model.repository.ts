@@ -27,6 +27,12 @@ export interface StoredCheckpoint {
   sha256: string;
 }
 
+/** An unfinished stage's in-training state. */
+export interface StoredTrainingState {
+  step: number;
+  bytes: Buffer;
+}
+
 export interface CheckpointDigest {
   stage: ModelStage;
   sha256: string;
@@ -137,7 +143,16 @@ export class ModelRepository {
       if (!model) return false;
       await manager.upsert(
         ModelCheckpointEntity,
-        { modelId: id, stage, bytes, contentSha256: sha256Hex(bytes), byteSize: bytes.byteLength },
+        {
+          modelId: id,
+          stage,
+          bytes,
+          contentSha256: sha256Hex(bytes),
+          byteSize: bytes.byteLength,
+          // Replaces the stage's in-training state, if it had one.
+          partial: false,
+          step: null,
+        },
         ['modelId', 'stage'],
       );
       await manager.query(
@@ -153,6 +168,39 @@ export class ModelRepository {
       );
       return true;
     });
+  }
+
+  /**
+   * Stores (or replaces) the in-training state of an unfinished stage, while the model trains. A finished
+   * checkpoint of the stage is never overwritten. False when nothing was stored.
+   */
+  async saveTrainingState(id: string, stage: ModelStage, step: number, bytes: Buffer): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `INSERT INTO model_checkpoints (model_id, stage, bytes, content_sha256, byte_size, partial, step)
+         SELECT $1, $2, $3, $4, $5, true, $6 FROM models WHERE id = $1 AND status = ANY($7)
+       ON CONFLICT (model_id, stage) DO UPDATE
+         SET bytes = EXCLUDED.bytes, content_sha256 = EXCLUDED.content_sha256, byte_size = EXCLUDED.byte_size,
+             step = EXCLUDED.step, created_at = now()
+         WHERE model_checkpoints.partial
+       RETURNING model_id`,
+      [id, stage, bytes, sha256Hex(bytes), bytes.byteLength, step, TRAINABLE],
+    );
+    return rows.length > 0;
+  }
+
+  /** The in-training state of an unfinished stage, verified against its hash; null when there is none. */
+  async loadTrainingState(id: string, stage: ModelStage): Promise<StoredTrainingState | null> {
+    const row = await this.dataSource
+      .getRepository(ModelCheckpointEntity)
+      .findOneBy({ modelId: id, stage, partial: true });
+    if (!row) return null;
+    const actual = sha256Hex(row.bytes);
+    if (actual !== row.contentSha256 || row.step === null) {
+      throw new CheckpointCorruptError(
+        `The ${stage} training state of model ${id} is corrupt (sha256 ${actual}, stored ${row.contentSha256})`,
+      );
+    }
+    return { step: row.step, bytes: row.bytes };
   }
 
   /** Records a failure unless the model was cancelled (or already finished) meanwhile. */
@@ -197,7 +245,7 @@ export class ModelRepository {
 
   async checkpointDigests(modelId: string): Promise<CheckpointDigest[]> {
     const rows = await this.dataSource.getRepository(ModelCheckpointEntity).find({
-      where: { modelId },
+      where: { modelId, partial: false },
       select: { stage: true, contentSha256: true, byteSize: true, createdAt: true },
       order: { createdAt: 'ASC' },
     });
@@ -213,7 +261,7 @@ export class ModelRepository {
   async loadCheckpoints(modelId: string, stages: readonly ModelStage[]): Promise<StoredCheckpoint[]> {
     const rows = await this.dataSource
       .getRepository(ModelCheckpointEntity)
-      .find({ where: { modelId, stage: In([...stages]) } });
+      .find({ where: { modelId, stage: In([...stages]), partial: false } });
     return stages.map((stage) => {
       const row = rows.find((candidate) => candidate.stage === stage);
       if (!row) throw new CheckpointCorruptError(`Model ${modelId} has no ${stage} checkpoint`);
