@@ -204,6 +204,45 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
     await session.screenshot('21-views-unconditional-run');
   });
 
+  test('compare page: better direction per quality metric, best marked, bookkeeping as a plain table', async () => {
+    await page.goto(`${session.server.base}/#/compare?ids=${runIds.naive},${runIds.ess}`);
+    const quality = page.locator('table[data-table="quality"]');
+    await quality.waitFor();
+    // Each cell's text, with "*" where the page marks the best value.
+    const rows = await page.evaluate<string[][]>(
+      `[...document.querySelectorAll('table[data-table="quality"] tbody tr')].map((tr) =>
+         [...tr.children].map((cell) => cell.textContent + (cell.classList.contains('best') ? '*' : '')))`,
+    );
+    assert.deepEqual(rows, [
+      ['cas', '↑ higher', '0.7000*', '0.7000*'],
+      ['class_tv', '↓ lower', '0.2000', '0.1000*'],
+      ['critic_distance', '↓ lower', '0.5500', '0.4500*'],
+      ['fid', '↓ lower', '4.5000', '3.5000*'],
+      ['inception_score', '↑ higher', '1.8000', '1.9000*'],
+      ['rocket_fid', '↓ lower', '120.3*', '130.5'],
+    ]);
+    // Bars only for the ranked metrics, titled with their direction.
+    const groups = await page.locator('figure[data-chart="bars"] .bar-metric').allTextContents();
+    assert.deepEqual(groups, [
+      'cas (higher is better)',
+      'class_tv (lower is better)',
+      'critic_distance (lower is better)',
+      'fid (lower is better)',
+      'inception_score (higher is better)',
+      'rocket_fid (lower is better)',
+    ]);
+    // Counts and diagnostics: a plain table, no direction, no bars.
+    const bookkeeping = page.locator('table[data-table="bookkeeping"]');
+    assert.deepEqual(await bookkeeping.locator('tbody th').allTextContents(), [
+      'ess_t_star',
+      'evaluated_samples',
+    ]);
+    assert.deepEqual(await bookkeeping.locator('thead th').count(), 3);
+    assert.deepEqual(await bookkeeping.locator('tbody td').allTextContents(), ['–', '3', '10', '10']);
+    assert.equal(await bookkeeping.locator('td.best').count(), 0);
+    await session.screenshot('22-views-compare');
+  });
+
   test('model page: critic calibration distance, log loss axes, metrics sorted at one precision, training time', async () => {
     await page.goto(`${session.server.base}/#/models/${modelId}`);
     const charts = page.locator('section[aria-labelledby="losses-title"] figure[data-chart="line"]');

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import {
+  betterLabel,
   comparedRunLabel,
   FINISHED_RUN_STATUSES,
   engineLabel,
@@ -293,7 +294,11 @@ export function runsCommand(deps: CliDeps): Command {
         [
           ['status', ...compared.map((run) => run.status)],
           ['sampler', ...compared.map((run) => JSON.stringify(run.sampler))],
-          ...names.map((name) => [name, ...compared.map((run) => run.metrics[name])]),
+          // "fid (lower is better)"; bookkeeping figures (counts, means) carry no direction.
+          ...names.map((name) => [
+            answer.betterDirection[name] ? `${name} (${betterLabel(answer.betterDirection[name])})` : name,
+            ...compared.map((run) => run.metrics[name]),
+          ]),
         ],
       );
     });

@@ -2,6 +2,8 @@ import { formatNumber } from '../format';
 
 export interface BarGroup {
   metric: string;
+  /** The group's heading, e.g. with the metric's better direction; the metric's name by default. */
+  heading?: string;
   values: { label: string; value: number | undefined; color: string }[];
 }
 
@@ -42,7 +44,7 @@ export function MetricBars({ groups, title }: { groups: BarGroup[]; title: strin
             return (
               <g key={group.metric} transform={`translate(0, ${top})`}>
                 <text x={0} y={14} class="bar-metric">
-                  {group.metric}
+                  {group.heading ?? group.metric}
                 </text>
                 {group.values.map((v, i) => {
                   const width = v.value === undefined ? 0 : (Math.abs(v.value) / max) * plotWidth;

@@ -1,5 +1,12 @@
 import { useMemo, useState } from 'preact/hooks';
-import { comparedRunLabel, type ComparedRun, type ScheduleHistoryEntry } from '@maskgen/client';
+import {
+  bestIndices,
+  betterLabel,
+  comparedRunLabel,
+  type ComparedRun,
+  type RunComparison,
+  type ScheduleHistoryEntry,
+} from '@maskgen/client';
 import { useLoad } from '../api';
 import { MetricBars, type BarGroup } from '../components/Bars';
 import { LineChart, type LineSeries } from '../components/LineChart';
@@ -13,8 +20,11 @@ const GALLERY = 6;
 
 export function ComparePage({ query, live }: { query: URLSearchParams; live: LiveUpdates }) {
   const ids = (query.get('ids') ?? '').split(',').filter(Boolean);
-  const compared = useLoad(async (c) => (ids.length ? (await c.compareRuns(ids)).runs : []), [ids.join(',')]);
-  const active = (compared.data ?? []).some((r) => r.status === 'queued' || r.status === 'running');
+  const compared = useLoad<RunComparison | undefined>(
+    (c) => (ids.length ? c.compareRuns(ids) : Promise.resolve(undefined)),
+    [ids.join(',')],
+  );
+  const active = (compared.data?.runs ?? []).some((r) => r.status === 'queued' || r.status === 'running');
   useLiveRefresh(live, compared.reload, active, ['run']);
 
   return (
@@ -26,7 +36,7 @@ export function ComparePage({ query, live }: { query: URLSearchParams; live: Liv
       )}
       {compared.error !== undefined && <ErrorNotice error={compared.error} />}
       {ids.length > 0 && !compared.data && compared.error === undefined && <Loading what="the runs" />}
-      {compared.data && compared.data.length > 0 && <Comparison runs={compared.data} />}
+      {compared.data && compared.data.runs.length > 0 && <Comparison comparison={compared.data} />}
       <MetricHistory />
     </>
   );
@@ -61,10 +71,15 @@ function RunPicker({ ids }: { ids: string[] }) {
   );
 }
 
-function Comparison({ runs }: { runs: ComparedRun[] }) {
+function Comparison({ comparison }: { comparison: RunComparison }) {
+  const { runs, betterDirection } = comparison;
   const metricNames = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort();
-  const groups: BarGroup[] = metricNames.map((metric) => ({
+  // Only metrics the API gives a better direction are ranked and drawn; counts and means are bookkeeping.
+  const quality = metricNames.filter((name) => betterDirection[name]);
+  const bookkeeping = metricNames.filter((name) => !betterDirection[name]);
+  const groups: BarGroup[] = quality.map((metric) => ({
     metric,
+    heading: `${metric} (${betterLabel(betterDirection[metric])})`,
     values: runs.map((run, i) => ({
       label: comparedRunLabel(run),
       value: run.metrics[metric],
@@ -74,36 +89,33 @@ function Comparison({ runs }: { runs: ComparedRun[] }) {
   return (
     <>
       <Section title="Metrics" id="compare-metrics">
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Metrics of the compared runs</caption>
-            <thead>
-              <tr>
-                <th scope="col">Metric</th>
-                {runs.map((run) => (
-                  <th scope="col" key={run.id} class="num">
-                    <a href={href(`runs/${run.id}`)}>{comparedRunLabel(run)}</a>{' '}
-                    <StatusBadge status={run.status} />
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {metricNames.map((metric) => (
-                <tr key={metric}>
-                  <th scope="row">{metric}</th>
-                  {runs.map((run) => (
-                    <td key={run.id} class="num">
-                      {run.metrics[metric] === undefined ? '–' : formatNumber(run.metrics[metric])}
-                    </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-        <MetricBars title="Metrics side by side (each metric on its own scale)" groups={groups} />
+        {quality.length === 0 ? (
+          <p class="muted">
+            No quality metrics (FID, IS, ROCKET FID, CAS, critic distance) for these runs: they come from the
+            evaluation that ends every model run.
+          </p>
+        ) : (
+          <>
+            <MetricTable
+              caption="Quality metrics of the compared runs"
+              names={quality}
+              runs={runs}
+              directions={betterDirection}
+            />
+            <MetricBars title="Metrics side by side (each metric on its own scale)" groups={groups} />
+          </>
+        )}
       </Section>
+      {bookkeeping.length > 0 && (
+        <Section title="Counts and other figures" id="compare-bookkeeping">
+          <p class="muted small">Not quality measures: neither side is better.</p>
+          <MetricTable
+            caption="Counts and other figures of the compared runs"
+            names={bookkeeping}
+            runs={runs}
+          />
+        </Section>
+      )}
       <Section title="Sample galleries" id="galleries">
         <div class="galleries">
           {runs.map((run, i) => (
@@ -117,6 +129,57 @@ function Comparison({ runs }: { runs: ComparedRun[] }) {
         </div>
       </Section>
     </>
+  );
+}
+
+/** Metrics by run; with `directions` it adds the better direction and marks each metric's best value. */
+function MetricTable(props: {
+  caption: string;
+  names: string[];
+  runs: ComparedRun[];
+  directions?: RunComparison['betterDirection'];
+}) {
+  const ranked = props.directions !== undefined;
+  return (
+    <div class="table-wrap">
+      <table class="metrics-table" data-table={ranked ? 'quality' : 'bookkeeping'}>
+        <caption class="visually-hidden">{props.caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Metric</th>
+            {ranked && <th scope="col">Better</th>}
+            {props.runs.map((run) => (
+              <th scope="col" key={run.id} class="num">
+                <a href={href(`runs/${run.id}`)}>{comparedRunLabel(run)}</a>{' '}
+                <StatusBadge status={run.status} />
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.names.map((metric) => {
+            const values = props.runs.map((run) => run.metrics[metric]);
+            const direction = props.directions?.[metric];
+            const best = bestIndices(direction, values);
+            return (
+              <tr key={metric}>
+                <th scope="row">{metric}</th>
+                {ranked && <td class="better">{direction === 'lower' ? '↓ lower' : '↑ higher'}</td>}
+                {values.map((value, i) => (
+                  <td
+                    key={props.runs[i].id}
+                    class={best.includes(i) ? 'num best' : 'num'}
+                    title={best.includes(i) ? 'best of the compared runs' : undefined}
+                  >
+                    {value === undefined ? '–' : formatNumber(value)}
+                  </td>
+                ))}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
