@@ -203,6 +203,8 @@ export interface StageProgress {
   step: number;
   totalSteps: number;
   loss: number | null;
+  /** Set when this run of the stage resumed an interrupted one from its checkpoint at this step. */
+  resumedFromStep?: number;
   history: { step: number; loss: number }[];
 }
 

@@ -21,7 +21,7 @@ function showEvaluation(io: Io, json: boolean, evaluation: Evaluation): void {
   ]);
 }
 
-function waitForEvaluation(context: CommandContext, id: string, intervalMs: number): Promise<Evaluation> {
+function waitForEvaluation(context: CommandContext, id: string, options: WaitOptions): Promise<Evaluation> {
   const finished = (evaluation: Evaluation) => FINISHED_RUN_STATUSES.includes(evaluation.status);
   return waitUntilFinished(
     context,
@@ -33,7 +33,11 @@ function waitForEvaluation(context: CommandContext, id: string, intervalMs: numb
       detail: evaluation.status,
     }),
     finished,
-    intervalMs,
+    options.interval,
+    {
+      seconds: options.reconnect,
+      continues: `the evaluation continues on the server; see it with: maskgen eval show ${id}`,
+    },
   );
 }
 
@@ -77,7 +81,7 @@ export function evalCommand(deps: CliDeps): Command {
             },
       );
       if (!options.wait) return showEvaluation(context.io, context.settings.json, created);
-      const finished = await waitForEvaluation(context, created.id, options.interval);
+      const finished = await waitForEvaluation(context, created.id, options);
       showEvaluation(context.io, context.settings.json, finished);
       assertSucceeded(finished);
     },
@@ -114,7 +118,7 @@ export function evalCommand(deps: CliDeps): Command {
   ).action(async (id: string, options: WaitOptions, command: Command) => {
     const context = contextOf(command, deps);
     const evaluation = options.wait
-      ? await waitForEvaluation(context, id, options.interval)
+      ? await waitForEvaluation(context, id, options)
       : await context.client.getEvaluation(id);
     showEvaluation(context.io, context.settings.json, evaluation);
     if (options.wait) assertSucceeded(evaluation);

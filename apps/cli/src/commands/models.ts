@@ -5,10 +5,16 @@ import {
   TRAINING_PROFILES,
   TRAINING_STAGES,
   type Model,
+  type StageProgress,
 } from '@maskgen/client';
 import { contextOf, integer, type CliDeps, type CommandContext } from '../context';
 import { formatCell, pageFooter, printJson, printRecord, printTable, type Io } from '../output';
 import { addWaitOptions, NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
+
+/** " (resumed from step k)" after a stage's steps when it continued an interrupted run. */
+function resumed(stage: StageProgress): string {
+  return stage.resumedFromStep === undefined ? '' : ` (resumed from step ${stage.resumedFromStep})`;
+}
 
 function showModel(io: Io, json: boolean, model: Model): void {
   if (json) return printJson(io, model);
@@ -31,28 +37,39 @@ function showModel(io: Io, json: boolean, model: Model): void {
       ['stage', 'status', 'step', 'loss'],
       TRAINING_STAGES.map((name) => {
         const stage = stages[name];
-        return [name, stage?.status, stage ? `${stage.step}/${stage.totalSteps}` : '-', stage?.loss];
+        return [
+          name,
+          stage?.status,
+          stage ? `${stage.step}/${stage.totalSteps}${resumed(stage)}` : '-',
+          stage?.loss,
+        ];
       }),
     );
   }
 }
 
 /** Polls a model until training ends, one bar per stage (steps of the current stage). */
-function waitForModel(context: CommandContext, id: string, intervalMs: number): Promise<Model> {
+function waitForModel(context: CommandContext, id: string, options: WaitOptions): Promise<Model> {
   return waitUntilFinished(
     context,
     () => context.client.getModel(id),
     (model) => {
       const loss = model.progress?.loss;
+      const current = model.progress?.stage;
+      const stage = current ? model.progress.stages?.[current] : undefined;
       return {
-        label: `train ${model.progress?.stage ?? 'queued'}`,
+        label: `train ${current ?? 'queued'}`,
         value: model.progress?.step ?? 0,
         total: model.progress?.totalSteps ?? 0,
-        detail: `steps | loss ${loss === undefined || loss === null ? '-' : formatCell(loss)} | ${model.status}`,
+        detail: `steps${stage ? resumed(stage) : ''} | loss ${loss === undefined || loss === null ? '-' : formatCell(loss)} | ${model.status}`,
       };
     },
     (model) => FINISHED_MODEL_STATUSES.includes(model.status),
-    intervalMs,
+    options.interval,
+    {
+      seconds: options.reconnect,
+      continues: `training continues on the server; see it with: maskgen models show ${id}`,
+    },
   );
 }
 
@@ -94,7 +111,7 @@ export function modelsCommand(deps: CliDeps): Command {
       });
       if (!options.wait) return showModel(context.io, context.settings.json, created);
       if (!context.settings.json) context.io.stderr.write(`training model ${created.id}\n`);
-      const model = await waitForModel(context, created.id, options.interval);
+      const model = await waitForModel(context, created.id, options);
       showModel(context.io, context.settings.json, model);
       assertReady(model);
     },
@@ -143,9 +160,7 @@ export function modelsCommand(deps: CliDeps): Command {
     2000,
   ).action(async (id: string, options: WaitOptions, command: Command) => {
     const context = contextOf(command, deps);
-    const model = options.wait
-      ? await waitForModel(context, id, options.interval)
-      : await context.client.getModel(id);
+    const model = options.wait ? await waitForModel(context, id, options) : await context.client.getModel(id);
     showModel(context.io, context.settings.json, model);
     if (options.wait) assertReady(model);
   });

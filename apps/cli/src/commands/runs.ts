@@ -131,7 +131,7 @@ export function showRun(io: Io, json: boolean, run: Run): void {
  * Polls a run until it finishes, showing samples stored (they grow chunk by chunk, so a one-shard run moves too),
  * shards done, elapsed time and ETA; returns the final run.
  */
-export function waitForRun(context: CommandContext, id: string, intervalMs: number): Promise<Run> {
+export function waitForRun(context: CommandContext, id: string, options: WaitOptions): Promise<Run> {
   return waitUntilFinished(
     context,
     () => context.client.getRun(id),
@@ -148,7 +148,11 @@ export function waitForRun(context: CommandContext, id: string, intervalMs: numb
       ].join(' | '),
     }),
     (run) => FINISHED_RUN_STATUSES.includes(run.status),
-    intervalMs,
+    options.interval,
+    {
+      seconds: options.reconnect,
+      continues: `the run continues on the server; see it with: maskgen runs show ${id}`,
+    },
   );
 }
 
@@ -186,7 +190,7 @@ export function runsCommand(deps: CliDeps): Command {
       const created = await context.client.createRun(request);
       if (!options.wait) return showRun(context.io, context.settings.json, created);
       if (!context.settings.json) context.io.stderr.write(`started run ${created.id}\n`);
-      const finished = await waitForRun(context, created.id, options.interval);
+      const finished = await waitForRun(context, created.id, options);
       showRun(context.io, context.settings.json, finished);
       assertSucceeded(finished);
     },
@@ -232,9 +236,7 @@ export function runsCommand(deps: CliDeps): Command {
     1000,
   ).action(async (id: string, options: WaitOptions, command: Command) => {
     const context = contextOf(command, deps);
-    const run = options.wait
-      ? await waitForRun(context, id, options.interval)
-      : await context.client.getRun(id);
+    const run = options.wait ? await waitForRun(context, id, options) : await context.client.getRun(id);
     const metrics = (await context.client.runMetrics(id)).items;
     if (context.settings.json) printJson(context.io, { ...run, metrics });
     else {
