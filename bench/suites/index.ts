@@ -18,8 +18,9 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   naiveSuite,
   metricsSuite,
   essSuite,
-  samplingSuite,
   modelSamplingSuite,
   queuesSuite,
   localResponsivenessSuite,
+  // Last, so a full run ends with its verdict line (sampling: naive X/s, ess Y/s, ort/tfjs Zx).
+  samplingSuite,
 ];
