@@ -187,6 +187,10 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
     await page.goto(`${session.server.base}/#/runs/${runIds.naive}`);
     await page.locator('.critic-panel').waitFor();
     await page.locator('.critic-panel .legend').waitFor();
+    // The naive run's single LF heatmap, once its critic scores have loaded (the panel renders before them).
+    await session.until(
+      `document.querySelectorAll('.critic-panel figure[data-chart="heatmap"]').length === 1`,
+    );
     assert.equal(await page.locator('.critic-panel .remasked-key').count(), 0, 'naive runs re-mask nothing');
     assert.equal(await page.locator('.critic-panel figure[data-chart="heatmap"]').count(), 1);
 
