@@ -10,7 +10,6 @@ import {
   TimeVqPrior,
   bottomK,
   codeDistanceTable,
-  conditionalLogits,
   criticScores,
   criticalResample,
   criticalReverse,
@@ -21,6 +20,7 @@ import {
   reverseScore,
   selfTokenCritic,
   stepStreams,
+  tfjsBranchRunner,
 } from '@maskgen/model';
 
 // Invariants of ess.md §5.2–§5.5 and §8.5–§8.8, §8.11 on a tiny random-weight prior (weights do not matter here).
@@ -82,14 +82,14 @@ test('critic: batched masked copies equal the one-by-one definition; rows sum to
     for (let n = 0; n < N; n++) {
       const masked = s.slice(b * N, (b + 1) * N);
       masked[n] = K;
-      const pred = tf.tidy(() => {
-        const logits = conditionalLogits(
-          prior.lf,
-          tf.tensor2d(masked, [1, N], 'int32'),
-          CLASSES.slice(b, b + 1),
-        );
-        return tf.argMax(tf.slice(logits, [0, n, 0], [1, 1, K]), -1).dataSync()[0];
+      const logits = await tfjsBranchRunner(prior.lf).logitsOf({
+        batch: 1,
+        tokens: masked,
+        classes: CLASSES.slice(b, b + 1),
       });
+      // argmax over K at position n, first index on ties (as tf.argMax).
+      const at = logits.subarray(n * K, (n + 1) * K);
+      const pred = at.indexOf(Math.max(...at));
       const direct = code[s[b * N + n]].reduce((sum, v, j) => sum + (v - code[pred][j]) ** 2, 0);
       assert.ok(Math.abs(distances[b * N + n] - direct) < 1e-4 * (1 + direct), `b ${b} n ${n}`);
       assert.equal(distances[b * N + n], table[s[b * N + n] * K + pred]);

@@ -8,14 +8,14 @@ import {
   type PriorShapes,
   TimeVqPrior,
   bottomK,
-  conditionalLogits,
   drawStage,
-  guidedLogits,
+  branchLogits,
   idsAfterStep,
   maskedCount,
   naiveDecode,
   selectStage,
   stepStreams,
+  tfjsBranchRunner,
 } from '@maskgen/model';
 
 // GunPoint's token grid (ess.md §8.2) with a tiny network: these tests check the sampler, not the model.
@@ -91,26 +91,28 @@ describe('bottomK', () => {
 });
 
 describe('guidance', () => {
-  test('w = 0 is the unconditional prior, w = 1 the conditional one, null classes unconditional', () => {
+  test('w = 0 is the unconditional prior, w = 1 the conditional one, null classes unconditional', async () => {
     const prior = makePrior('guide');
     try {
       const rng = new SeededRng('g');
       const b = 3;
       const ids = Int32Array.from({ length: b * 45 }, () => rng.int(0, 33));
       const classes = Int32Array.from([0, 1, 2]);
-      tf.tidy(() => {
-        const s = tf.tensor2d(ids, [b, 45], 'int32');
-        const uncond = conditionalLogits(prior.lf, s, null);
-        const cond = conditionalLogits(prior.lf, s, classes);
-        const w0 = guidedLogits(prior.lf, s, classes, 0);
-        const w1 = guidedLogits(prior.lf, s, classes, 1);
-        const none = guidedLogits(prior.lf, s, null, 3);
-        assert.ok(tf.max(tf.abs(tf.sub(w0, uncond))).dataSync()[0] < 1e-4);
-        assert.ok(tf.max(tf.abs(tf.sub(w1, cond))).dataSync()[0] < 1e-4);
-        assert.deepEqual(none.dataSync(), uncond.dataSync());
-        // The class slot matters: labels 0 and 1 give different logits on the same tokens.
-        assert.ok(tf.max(tf.abs(tf.sub(cond, uncond))).dataSync()[0] > 1e-3);
-      });
+      const runner = tfjsBranchRunner(prior.lf);
+      const logits = (cls: Int32Array | null, guide: boolean, scale = 1) =>
+        branchLogits(runner, ids, cls, b, { guide, scale });
+      const maxDiff = (x: Float32Array, y: Float32Array) =>
+        x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
+      const uncond = await logits(null, false);
+      const cond = await logits(classes, false);
+      const w0 = await logits(classes, true, 0);
+      const w1 = await logits(classes, true, 1);
+      const none = await logits(null, true, 3);
+      assert.ok(maxDiff(w0, uncond) < 1e-4);
+      assert.ok(maxDiff(w1, cond) < 1e-4);
+      assert.deepEqual(none, uncond);
+      // The class slot matters: labels 0 and 1 give different logits on the same tokens.
+      assert.ok(maxDiff(cond, uncond) > 1e-3);
     } finally {
       prior.dispose();
     }
@@ -118,7 +120,7 @@ describe('guidance', () => {
 });
 
 describe('naive iterative decoding (ess.md §5.1, §8.4)', () => {
-  test('stage by stage: exactly m(t+1) masked after step t, revealed tokens never change', () => {
+  test('stage by stage: exactly m(t+1) masked after step t, revealed tokens never change', async () => {
     const prior = makePrior('stages');
     try {
       const b = 4;
@@ -128,9 +130,7 @@ describe('naive iterative decoding (ess.md §5.1, §8.4)', () => {
       let s: Int32Array = new Int32Array(b * n).fill(maskId);
       for (let t = 0; t < SAMPLING.steps; t++) {
         const streams = stepStreams(rng, 0, b, t);
-        const logitsT = tf.tidy(() => guidedLogits(prior.lf, tf.tensor2d(s, [b, n], 'int32'), null, 1));
-        const logits = logitsT.dataSync() as Float32Array;
-        logitsT.dispose();
+        const logits = await branchLogits(tfjsBranchRunner(prior.lf), s, null, b, { guide: true, scale: 1 });
         const { draw, prob } = drawStage(logits, s, maskId, streams);
         for (let j = 0; j < s.length; j++) {
           assert.ok(draw[j] >= 0 && draw[j] < maskId);

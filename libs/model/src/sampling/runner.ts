@@ -115,8 +115,12 @@ export function asBranchRunner(source: BranchPrior | BranchRunner): BranchRunner
   return 'logitsOf' in source ? source : tfjsBranchRunner(source);
 }
 
-/** Class ids [B], with `null` mapped to the runner's "no class" row; checks the range. */
-export function classIds(runner: BranchRunner, classes: ClassInput, batch: number): Int32Array {
+/** Class ids [B], with `null` mapped to the prior's "no class" row; checks the range. */
+export function classIds(
+  runner: Pick<BranchRunner, 'noClass'>,
+  classes: ClassInput,
+  batch: number,
+): Int32Array {
   if (classes === null) return new Int32Array(batch).fill(runner.noClass);
   if (classes.length !== batch) throw new RangeError(`${classes.length} class ids for a batch of ${batch}`);
   for (const c of classes) {
