@@ -1,4 +1,5 @@
-import type { ComparedRun, EssSettings, Run, RunEss, RunProvenance } from './types';
+import type { RunProvenance } from '../../contracts/src/provenance';
+import type { ComparedRun, EssSettings, Run, RunEss } from './types';
 
 /** Short labels for runs, the same in the CLI and the dashboard. */
 

@@ -3,6 +3,8 @@
  * ISO strings. Fields of endpoints that are still landing are optional where the contract allows it.
  */
 
+import type { RunProvenance } from '../../contracts/src/provenance';
+
 export interface Page<T> {
   items: T[];
   total: number;
@@ -113,18 +115,6 @@ export interface Run {
     /** While running: time left at the rate so far; null otherwise. */
     etaMs: number | null;
   };
-}
-
-export interface RunProvenance {
-  engines: {
-    engine: 'ort' | 'tfjs';
-    threads: number;
-    device: 'cpu' | 'cuda';
-    version: string | null;
-    graphHash: string | null;
-  }[];
-  modelHash: string;
-  codeVersion: string;
 }
 
 export interface Metric {

@@ -2,3 +2,4 @@ export * from './jobs';
 export * from './queues';
 export * from './models';
 export * from './trainability';
+export * from './provenance';

@@ -8,6 +8,7 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
+import type { RunProvenance } from '@maskgen/contracts';
 import {
   EssBatchRepository,
   MetricRepository,
@@ -15,7 +16,6 @@ import {
   RunRepository,
   type RunEntity,
   type RunEssSummary,
-  type RunProvenance,
   type TeamEntity,
 } from '@maskgen/persistence';
 import { GenerationRunStarter, ProgressPublisher, RunTemplateError } from '@maskgen/queues';

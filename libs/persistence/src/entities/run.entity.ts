@@ -1,3 +1,4 @@
+import type { RunProvenance } from '@maskgen/contracts';
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { ModelEntity } from './model.entity';
 import { TeamEntity } from './team.entity';
@@ -5,21 +6,6 @@ import { bigintAsNumber } from './transformers';
 
 export type RunKind = 'train' | 'generate' | 'evaluate';
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-/** One inference engine that sampled shards of a run (a run spread over workers may list several). */
-export interface RunEngineProvenance {
-  readonly engine: 'ort' | 'tfjs';
-  readonly threads: number;
-  readonly device: 'cpu' | 'cuda';
-  readonly version: string | null;
-  readonly graphHash: string | null;
-}
-
-export interface RunProvenance {
-  readonly engines: readonly RunEngineProvenance[];
-  readonly modelHash: string;
-  readonly codeVersion: string;
-}
 
 @Entity('runs')
 @Check('ck_runs_kind', "kind IN ('train', 'generate', 'evaluate')")

@@ -1,14 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import type { EngineProvenance } from '@maskgen/contracts';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
-import {
-  RunEntity,
-  ShardEntity,
-  type RunEngineProvenance,
-  type RunKind,
-  type RunStatus,
-  type ShardStatus,
-} from '../entities';
+import { RunEntity, ShardEntity, type RunKind, type RunStatus, type ShardStatus } from '../entities';
 import { teamPageNewestFirst } from './team-page';
 
 export interface NewRun {
@@ -399,7 +393,7 @@ export class RunRepository {
    */
   async recordProvenance(
     id: string,
-    engine: RunEngineProvenance,
+    engine: EngineProvenance,
     model: { modelHash: string; codeVersion: string },
   ): Promise<void> {
     const entry = JSON.stringify([engine]);
