@@ -12,13 +12,8 @@ import {
   generateSamples,
   naiveChunkSize,
 } from '@maskgen/model';
-import {
-  type InferenceEngine,
-  type InferenceEngineInfo,
-  type PreparedFeaturizer,
-  type PreparedPrior,
-  createInferenceEngine,
-} from '@maskgen/inference';
+import { type InferenceEngine, createInferenceEngine } from '@maskgen/inference';
+import type { EngineProvenance } from '@maskgen/contracts';
 import { SeededRng } from '@maskgen/tensor';
 import { type PipelineCheckpointInfo, readPipelineCheckpoint } from './checkpoints';
 import { type CriticCalibration } from './stages';
@@ -88,17 +83,8 @@ export interface GenerateResult {
   readonly meanCriticDistance: { readonly before: number; readonly after: number } | null;
   readonly priorPasses: { readonly lf: number; readonly hf: number };
   readonly seconds: number;
-  readonly inference: InferenceProvenance;
-}
-
-/** Which engine produced a result, for the run's provenance. */
-export interface InferenceProvenance {
-  readonly engine: InferenceEngineInfo['engine'];
-  readonly threads: number;
-  readonly device: InferenceEngineInfo['device'];
-  readonly version: string | null;
-  /** SHA-256 of the exported ONNX graphs (ort), null on tfjs. */
-  readonly graphHash: string | null;
+  /** Which engine produced the result, for the run's provenance. */
+  readonly inference: EngineProvenance;
 }
 
 export interface PipelineModel {
@@ -134,6 +120,29 @@ function mean(values: Float64Array): number {
 
 function slice<T extends Float64Array | Uint8Array | Int32Array>(a: T, i: number, n: number): T {
   return a.slice(i * n, (i + 1) * n) as T;
+}
+
+/**
+ * An engine resource made on first use and kept; a failed attempt is forgotten so the next use tries again.
+ * `release` frees it in the background (if it was ever made).
+ */
+function onDemand<T extends { dispose(): Promise<void> }>(make: () => Promise<T>) {
+  let made: Promise<T> | null = null;
+  return {
+    get(): Promise<T> {
+      if (made === null) {
+        const attempt = make();
+        made = attempt;
+        attempt.catch(() => {
+          if (made === attempt) made = null;
+        });
+      }
+      return made;
+    },
+    release(): void {
+      void made?.then((m) => m.dispose()).catch(() => undefined);
+    },
+  };
 }
 
 /**
@@ -174,24 +183,10 @@ export function loadPipelineModel(
   let disposed = false;
   const engine = options.engine ?? createInferenceEngine({ preference: 'tfjs' });
   // Exported on first use: a model loaded only for evaluation never builds sampling sessions.
-  let runner: Promise<PreparedPrior> | null = null;
-  const prepared = (): Promise<PreparedPrior> => {
-    runner ??= engine.preparePrior(loadedPrior);
-    runner.catch(() => {
-      runner = null;
-    });
-    return runner;
-  };
-
-  let featurizer: Promise<PreparedFeaturizer> | null = null;
-  const preparedFeaturizer = (): Promise<SeriesFeaturizer | null> => {
-    if (classifier === null) return Promise.resolve(null);
-    featurizer ??= engine.prepareClassifier(classifier);
-    featurizer.catch(() => {
-      featurizer = null;
-    });
-    return featurizer;
-  };
+  const priorOnEngine = onDemand(() => engine.preparePrior(loadedPrior));
+  const loadedClassifier = classifier;
+  const featurizerOnEngine =
+    loadedClassifier === null ? null : onDemand(() => engine.prepareClassifier(loadedClassifier));
 
   const generate = async (options: GenerateOptions): Promise<GenerateResult> => {
     if (disposed) throw new Error('model is disposed');
@@ -208,7 +203,7 @@ export function loadPipelineModel(
       }
     }
     const start = performance.now();
-    const prior = await prepared();
+    const prior = await priorOnEngine.get();
     const out = await generateSamples(
       prior,
       codebooks,
@@ -336,14 +331,14 @@ export function loadPipelineModel(
     generate,
     featurizer: () => {
       if (disposed) return Promise.reject(new Error('model is disposed'));
-      return preparedFeaturizer();
+      return featurizerOnEngine?.get() ?? Promise.resolve(null);
     },
     dispose: () => {
       if (disposed) return;
       disposed = true;
       // Sessions are released in the background; the tensors below go at once.
-      void runner?.then((r) => r.dispose()).catch(() => undefined);
-      void featurizer?.then((f) => f.dispose()).catch(() => undefined);
+      priorOnEngine.release();
+      featurizerOnEngine?.release();
       classifier?.dispose();
       loadedPrior.dispose();
       stage1.dispose();
