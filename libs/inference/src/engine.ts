@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import type { EngineProvenance } from '@maskgen/contracts';
 import { type FcnClassifier } from '@maskgen/metrics';
 import {
   type InferenceEngineName,
@@ -18,13 +19,8 @@ export interface PreparedPrior extends PriorRunner {
   dispose(): Promise<void>;
 }
 
-/** What a run records about the engine that produced it. */
-export interface InferenceEngineInfo {
-  readonly engine: InferenceEngineName;
-  readonly threads: number;
-  readonly device: ExecutionDevice;
-  /** onnxruntime-node's version (ort), or null. */
-  readonly version: string | null;
+/** The engine as the worker logs it: what a run records (less the per-model graph hash), and why it fell back. */
+export interface InferenceEngineInfo extends Omit<EngineProvenance, 'graphHash'> {
   /** Why the preferred engine was not used, or null. */
   readonly fallbackReason: string | null;
 }
