@@ -13,6 +13,9 @@ const UNAVAILABLE_MESSAGES = [
   /connection error and is not queryable/i,
   /timeout exceeded when trying to connect/i,
   /Connection is not established/i,
+  // TypeORM's PostgresQueryRunner releases itself when its connection emits an error (e.g. the backend was
+  // terminated), so the transaction's next query or ROLLBACK throws this instead of the connection error.
+  /Query runner already released/i,
 ];
 
 /** Looks through TypeORM's driverError, `cause` and AggregateError members for a match. */
