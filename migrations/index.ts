@@ -9,6 +9,7 @@ import { ShardSamplesStored1764470000000 } from './1764470000000-shard-samples-s
 import { IdempotencyKeys1764480000000 } from './1764480000000-idempotency-keys';
 import { RunFeatures1764490000000 } from './1764490000000-run-features';
 import { ModelCheckpointPartial1764500000000 } from './1764500000000-model-checkpoint-partial';
+import { SampleCriticBefore1764515000000 } from './1764515000000-sample-critic-before';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -24,4 +25,5 @@ export const MIGRATIONS: MigrationClass[] = [
   IdempotencyKeys1764480000000,
   RunFeatures1764490000000,
   ModelCheckpointPartial1764500000000,
+  SampleCriticBefore1764515000000,
 ];

@@ -56,6 +56,7 @@ const QUALITY_FILES = [
   'test/dashboard-models.test.ts',
   'test/cli-models.test.ts',
   'test/odd-length.test.ts',
+  'test/ess-worse-flag.test.ts',
   'test/dataset-minimums.test.ts',
 ];
 

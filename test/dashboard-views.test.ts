@@ -67,6 +67,8 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
       values: series(index),
       criticMean: 0.5 + index / 100,
       criticMax: 1 + index / 100,
+      // ESS made samples 0, 3, 6 and 9 worse (0.4 before, 0.5+ after), the others better (0.6 before).
+      criticMeanBefore: method === 'ess' ? (index % 3 === 0 ? 0.4 : 0.6) : null,
       remaskedCount: method === 'ess' ? 2 : null,
       critic:
         method === 'ess'
@@ -166,13 +168,44 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
   test('run pages: one critic distance (no softmax mean), re-masked key only for ESS, real vs generated for unconditional runs', async () => {
     await page.goto(`${session.server.base}/#/runs/${runIds.ess}`);
     await page.locator('.critic-panel').waitFor();
-    const options = await page.getByLabel('Sample', { exact: true }).locator('option').allTextContents();
+    const sampleSelect = page.getByLabel('Sample', { exact: true });
+    const options = await sampleSelect.locator('option').allTextContents();
     assert.equal(options.length, 10);
+    // Before → after ESS, and a flag on the samples ESS made worse (issue 20 item 6).
     assert.ok(
-      options.every((option) => / · mean critic code distance 0\.\d{4}$/.test(option)),
+      options.every((option) =>
+        / · mean critic code distance 0\.[46]000 → 0\.\d{4}( · worse under ESS)?$/.test(option),
+      ),
       options.join('\n'),
     );
+    assert.deepEqual(
+      options.flatMap((option, i) => (option.endsWith(' · worse under ESS') ? [i] : [])),
+      [0, 3, 6, 9],
+    );
     assert.ok(options.every((option) => !option.includes('critic mean')));
+    assert.match(
+      (await page.locator('.worse-summary').textContent()) ?? '',
+      /^4 of the 10 samples on this page got worse under ESS/,
+    );
+    assert.equal(
+      await page.locator('.critic-verdict').textContent(),
+      '⚠ Worse under ESS: mean critic code distance 0.4000 before ESS, 0.5000 after (lower looks more real).',
+    );
+    await sampleSelect.selectOption('1');
+    await page.locator('.critic-verdict[data-worse="false"]').waitFor();
+    // The filter keeps only the flagged samples, in the plots and the critic list.
+    await page.locator('#only-worse').check();
+    await session.until(
+      `document.querySelectorAll('#critic-sample option').length === 4 && document.querySelector('.sample-range').textContent.startsWith('4 samples ESS made worse')`,
+    );
+    assert.deepEqual(
+      await page.evaluate<string[]>(
+        `[...document.querySelectorAll('#critic-sample option')].map((o) => o.value)`,
+      ),
+      ['0', '3', '6', '9'],
+    );
+    await page.locator('#only-worse').uncheck();
+    await session.until(`document.querySelectorAll('#critic-sample option').length === 10`);
     // The heatmaps' summaries give the range of the shares, never their mean (always 1/8 here).
     const summaries = await page.locator('.critic-panel figure[data-chart="heatmap"] p').allTextContents();
     assert.equal(summaries.length, 2);
@@ -192,6 +225,8 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
       `document.querySelectorAll('.critic-panel figure[data-chart="heatmap"]').length === 1`,
     );
     assert.equal(await page.locator('.critic-panel .remasked-key').count(), 0, 'naive runs re-mask nothing');
+    assert.equal(await page.locator('.critic-verdict').count(), 0, 'naive samples have no ESS verdict');
+    assert.equal(await page.locator('.worse-summary').count(), 0);
     assert.equal(await page.locator('.critic-panel figure[data-chart="heatmap"]').count(), 1);
 
     // Unconditional: one plot, with the real series of every class (solid) and the samples (dashed).

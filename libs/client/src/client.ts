@@ -222,7 +222,8 @@ export class MaskgenClient {
   runMetrics(id: string) {
     return this.request<{ runId: string; items: Metric[] }>('GET', `/runs/${encodeURIComponent(id)}/metrics`);
   }
-  samples(id: string, query: { offset?: number; limit?: number } = {}) {
+  /** JSON pages of a run's samples; `worse` keeps only those ESS made worse in the critic's eyes. */
+  samples(id: string, query: { offset?: number; limit?: number; worse?: boolean } = {}) {
     return this.request<SamplePage>('GET', `/runs/${encodeURIComponent(id)}/samples`, {
       query: { ...query, format: 'json' },
     });

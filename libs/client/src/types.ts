@@ -129,7 +129,17 @@ export interface Sample {
   shard: number;
   classIndex: number | null;
   values: number[];
-  critic: { mean: number; max: number } | null;
+  /**
+   * Mean and max LF critic code distance of the final tokens (lower looks more real); ESS samples add the mean
+   * before ESS and whether ESS made the sample worse (mean after > before). Null for synthetic samples.
+   */
+  critic: {
+    mean: number;
+    max: number;
+    /** Null for naive samples (and ESS samples stored before it was recorded). */
+    meanBeforeEss?: number | null;
+    worseUnderEss?: boolean | null;
+  } | null;
 }
 
 export interface SamplePage {

@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  BadRequestException,
   Get,
   HttpCode,
   NotFoundException,
@@ -16,6 +17,7 @@ import {
   SampleRepository,
   bytesToFloat32,
   bytesToInt32,
+  worseUnderEss,
   type TeamEntity,
 } from '@maskgen/persistence';
 import type { Response } from 'express';
@@ -120,11 +122,17 @@ export class RunsController {
       typeof run.params.seriesLength === 'number' ? run.params.seriesLength : (sampler?.length ?? 0);
     const format = query.format ?? 'json';
     const offset = query.offset ?? 0;
-    const stored = await this.samples.countByRun(run.id);
+    if (query.worse !== undefined && format !== 'json') {
+      throw new BadRequestException('worse filters JSON pages only; export the run and filter the JSON');
+    }
+    const worse = query.worse === true;
+    const stored = worse
+      ? await this.samples.countWorseUnderEss(run.id)
+      : await this.samples.countByRun(run.id);
 
     if (format === 'json') {
       const limit = Math.min(query.limit ?? JSON_PAGE_DEFAULT, JSON_PAGE_MAX);
-      const page = await this.samples.findByRunIndexRange(run.id, offset, limit);
+      const page = await this.samples.findByRunIndexRange(run.id, offset, limit, { worseUnderEss: worse });
       response.json({
         runId: run.id,
         total: stored,
@@ -135,7 +143,17 @@ export class RunsController {
           shard: sample.shardIndex,
           classIndex: sample.classIndex,
           values: Array.from(bytesToFloat32(sample.values)),
-          critic: sample.criticMean === null ? null : { mean: sample.criticMean, max: sample.criticMax },
+          // Mean LF critic code distance of the final tokens; for ESS samples also the one before ESS, and whether
+          // ESS made the sample worse (after > before; null for naive samples).
+          critic:
+            sample.criticMean === null
+              ? null
+              : {
+                  mean: sample.criticMean,
+                  max: sample.criticMax,
+                  meanBeforeEss: sample.criticMeanBefore,
+                  worseUnderEss: worseUnderEss(sample),
+                },
           // Final token ids of model samples (frequency-major grids); null for synthetic samplers.
           tokens:
             sample.tokensLf === null || sample.tokensHf === null

@@ -281,6 +281,17 @@ export class SamplesQuery {
   @Min(1)
   @Max(100_000_000)
   limit?: number;
+
+  @ApiPropertyOptional({
+    description:
+      "JSON pages only: 'true' gives only the samples ESS made worse in the critic's eyes (critic.worseUnderEss), " +
+      'and total counts them',
+  })
+  @IsOptional()
+  // A query string says 'true' or 'false'; anything else stays as it is and fails @IsBoolean.
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  worse?: boolean;
 }
 
 export class CompareRunsQuery {

@@ -252,6 +252,45 @@ export function runsCommand(deps: CliDeps): Command {
   });
 
   runs
+    .command('samples <id>')
+    .description(
+      "one page of a run's samples with their mean critic code distance, before and after ESS, flagging those ESS made worse",
+    )
+    .option('--worse', 'only the samples ESS made worse in the critic’s eyes')
+    .option('--offset <n>', 'first sample index', integer('--offset'), 0)
+    .option('--limit <n>', 'samples (at most 1000)', integer('--limit', 1), 20)
+    .action(
+      async (id: string, options: { worse?: boolean; offset: number; limit: number }, command: Command) => {
+        const context = contextOf(command, deps);
+        const page = await context.client.samples(id, {
+          offset: options.offset,
+          limit: options.limit,
+          ...(options.worse ? { worse: true } : {}),
+        });
+        if (context.settings.json) return printJson(context.io, page);
+        printTable(
+          context.io,
+          ['index', 'class', 'critic before ESS', 'critic after', 'ESS made it'],
+          page.items.map((sample) => [
+            sample.index,
+            sample.classIndex,
+            sample.critic?.meanBeforeEss,
+            sample.critic?.mean,
+            sample.critic?.worseUnderEss === true
+              ? 'WORSE'
+              : sample.critic?.worseUnderEss === false
+                ? 'better or same'
+                : null,
+          ]),
+        );
+        context.io.stdout.write(
+          `${page.items.length} of ${page.total} ${options.worse ? 'samples ESS made worse' : 'samples'} from index ${page.offset}; ` +
+            'critic = mean LF code distance (lower looks more real)\n',
+        );
+      },
+    );
+
+  runs
     .command('cancel <id>')
     .description('cancel a queued or running run (stored samples are kept)')
     .action(async (id: string, _options: unknown, command: Command) => {

@@ -209,9 +209,11 @@ function SamplesSection(props: {
   total: number;
 }) {
   const [offset, setOffset] = useState(0);
+  // Only the samples ESS made worse in the critic's eyes (GET /runs/:id/samples?worse=true).
+  const [onlyWorse, setOnlyWorse] = useState(false);
   const samples = useLoad(
-    (c) => c.samples(props.runId, { offset, limit: SAMPLE_PAGE }),
-    [props.runId, offset, props.status],
+    (c) => c.samples(props.runId, { offset, limit: SAMPLE_PAGE, ...(onlyWorse ? { worse: true } : {}) }),
+    [props.runId, offset, props.status, onlyWorse],
   );
   const datasets = useLoad((c) => c.listDatasets({ limit: 200 }), []);
   const model = useLoad(
@@ -268,7 +270,17 @@ function SamplesSection(props: {
   }, [samples.data, real.data, dataset]);
 
   const sampleItems: Sample[] = samples.data?.items ?? [];
-  const criticIndex = selectedSample ?? sampleItems.find((s) => s.critic)?.index ?? sampleItems[0]?.index;
+  const criticIndex =
+    (sampleItems.some((s) => s.index === selectedSample) ? selectedSample : null) ??
+    sampleItems.find((s) => s.critic)?.index ??
+    sampleItems[0]?.index;
+  const essRun = sampleItems.some(
+    (s) => s.critic?.worseUnderEss !== undefined && s.critic.worseUnderEss !== null,
+  );
+  const worseOnPage = sampleItems.filter((s) => s.critic?.worseUnderEss === true).length;
+  // Filtered pages are not contiguous in sample index: "next" starts after the last sample shown.
+  const lastShown = sampleItems[sampleItems.length - 1]?.index;
+  const shownTotal = samples.data?.total ?? props.total;
 
   return (
     <>
@@ -287,27 +299,53 @@ function SamplesSection(props: {
               </option>
             ))}
           </select>
-          <span class="muted">
-            Samples {offset + 1}–{Math.min(offset + SAMPLE_PAGE, props.total)} of{' '}
-            {props.total.toLocaleString('en')}
+          {props.modelRun && (
+            <label class="inline">
+              <input
+                type="checkbox"
+                id="only-worse"
+                checked={onlyWorse}
+                onChange={(e) => {
+                  setOnlyWorse(e.currentTarget.checked);
+                  setOffset(0);
+                }}
+              />{' '}
+              Only samples ESS made worse
+            </label>
+          )}
+          <span class="muted sample-range">
+            {onlyWorse
+              ? `${shownTotal.toLocaleString('en')} samples ESS made worse; ${sampleItems.length} shown from #${offset}`
+              : `Samples ${offset + 1}–${Math.min(offset + SAMPLE_PAGE, props.total)} of ${props.total.toLocaleString('en')}`}
           </span>
           <button
             type="button"
             class="secondary"
             disabled={offset === 0}
-            onClick={() => setOffset(Math.max(0, offset - SAMPLE_PAGE))}
+            onClick={() => setOffset(onlyWorse ? 0 : Math.max(0, offset - SAMPLE_PAGE))}
           >
-            Previous {SAMPLE_PAGE}
+            {onlyWorse ? 'First' : `Previous ${SAMPLE_PAGE}`}
           </button>
           <button
             type="button"
             class="secondary"
-            disabled={offset + SAMPLE_PAGE >= props.total}
-            onClick={() => setOffset(offset + SAMPLE_PAGE)}
+            disabled={
+              onlyWorse
+                ? sampleItems.length < SAMPLE_PAGE || lastShown === undefined
+                : offset + SAMPLE_PAGE >= props.total
+            }
+            onClick={() => setOffset(onlyWorse ? (lastShown ?? offset) + 1 : offset + SAMPLE_PAGE)}
           >
             Next {SAMPLE_PAGE}
           </button>
         </div>
+        {essRun && !onlyWorse && (
+          <p class="small worse-summary">
+            {worseOnPage} of the {sampleItems.length} samples on this page got worse under ESS (mean critic
+            code distance after ESS above the one before); they are marked “worse under ESS” in the critic
+            list below.
+          </p>
+        )}
         <p class="muted small">
           <span class="swatch" style={{ background: REAL_COLOR }} /> real (solid) ·{' '}
           <span class="swatch" style={{ background: GENERATED_COLOR }} /> generated (dashed); at most{' '}
@@ -354,16 +392,42 @@ function SamplesSection(props: {
                   {s.classIndex !== null
                     ? ` (${dataset?.classNames[s.classIndex] ?? `class ${s.classIndex}`})`
                     : ''}
-                  {s.critic ? ` · mean critic code distance ${formatNumber(s.critic.mean)}` : ''}
+                  {s.critic ? ` · ${criticMeansLabel(s.critic)}` : ''}
+                  {s.critic?.worseUnderEss ? ' · worse under ESS' : ''}
                 </option>
               ))}
             </select>
+            <CriticVerdict sample={sampleItems.find((s) => s.index === criticIndex)} />
             {/* Keyed by sample: a new choice shows "Loading" until its scores arrive, never the previous sample's. */}
             <CriticPanel key={`${props.runId}/${criticIndex}`} runId={props.runId} index={criticIndex} />
           </>
         )}
       </Section>
     </>
+  );
+}
+
+/** "mean critic code distance 0.41 → 0.52" for an ESS sample (before → after), just the mean for a naive one. */
+function criticMeansLabel(critic: NonNullable<Sample['critic']>): string {
+  const before = critic.meanBeforeEss;
+  return before === null || before === undefined
+    ? `mean critic code distance ${formatNumber(critic.mean)}`
+    : `mean critic code distance ${formatNumber(before)} → ${formatNumber(critic.mean)}`;
+}
+
+/** Whether ESS made the chosen sample better or worse in the critic's eyes (ESS samples only). */
+function CriticVerdict({ sample }: { sample: Sample | undefined }) {
+  const critic = sample?.critic;
+  if (!critic || critic.worseUnderEss === null || critic.worseUnderEss === undefined) return null;
+  return (
+    <p
+      class={critic.worseUnderEss ? 'critic-verdict worse' : 'critic-verdict'}
+      data-worse={String(critic.worseUnderEss)}
+    >
+      {critic.worseUnderEss ? '⚠ Worse under ESS: ' : 'Not worse under ESS: '}
+      mean critic code distance {formatNumber(critic.meanBeforeEss ?? Number.NaN)} before ESS,{' '}
+      {formatNumber(critic.mean)} after (lower looks more real).
+    </p>
   );
 }
 

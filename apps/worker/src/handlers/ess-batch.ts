@@ -1,7 +1,20 @@
 import type { NewEssBatch, RunEssSummary } from '@maskgen/persistence';
-import type { GenerateResult } from '@maskgen/pipeline';
+import type { GenerateResult, SampleCritic } from '@maskgen/pipeline';
 
 const mean = (values: Float64Array): number => values.reduce((sum, v) => sum + v, 0) / values.length;
+
+/**
+ * A sample's mean LF critic code distance before ESS and after it (null for a naive sample), rounded to float32 as
+ * the samples table stores them (critic_mean_before, critic_mean), so the per-sample flag read back from the table
+ * and the run's count of samples made worse agree.
+ */
+export function criticMeans(critic: SampleCritic): { before: number; after: number | null } {
+  const { distancesBefore, distancesAfter } = critic.lf;
+  return {
+    before: Math.fround(mean(distancesBefore)),
+    after: distancesAfter === null ? null : Math.fround(mean(distancesAfter)),
+  };
+}
 
 /**
  * What a run records of one ESS sampler call: its resolved settings, its LF t* (shared by the call unless the
@@ -13,8 +26,9 @@ export function essBatchOf(
 ): Pick<NewEssBatch, 'config' | 'tStar' | 'criticWorse'> | null {
   if (result.essConfig === null || result.tStar === null || result.tStar.length === 0) return null;
   let criticWorse = 0;
-  for (const { lf } of result.critic ?? []) {
-    if (lf.distancesAfter !== null && mean(lf.distancesAfter) > mean(lf.distancesBefore)) criticWorse++;
+  for (const critic of result.critic ?? []) {
+    const { before, after } = criticMeans(critic);
+    if (after !== null && after > before) criticWorse++;
   }
   return { config: { ...result.essConfig }, tStar: Math.min(...result.tStar), criticWorse };
 }

@@ -21,7 +21,7 @@ import { OnJob, deriveShardSeed, lockLost, type JobContext } from '@maskgen/queu
 import { codeVersion } from '@maskgen/observability';
 import { UnrecoverableError } from 'bullmq';
 import { ModelCache } from '../models/model-cache';
-import { essBatchOf, essMetrics } from './ess-batch';
+import { criticMeans, essBatchOf, essMetrics } from './ess-batch';
 
 export interface ShardResult {
   inserted: number;
@@ -262,7 +262,10 @@ function bandScores(band: 'lf' | 'hf', critic: TokenCritic): NewCriticScores[] {
   return rows;
 }
 
-/** One model sample with its critic view: per-token scores, and mean/max code distance of its final LF tokens. */
+/**
+ * One model sample with its critic view: per-token scores, mean/max code distance of its final LF tokens and, for
+ * ESS samples, the mean before ESS (the sample got worse under ESS when the final mean is higher).
+ */
 function scoredSample(
   payload: GenerateShardPayload,
   sampleIndex: number,
@@ -272,13 +275,10 @@ function scoredSample(
   tokens: { lf: Int32Array; hf: Int32Array },
 ): NewScoredSample {
   const distances = critic ? (critic.lf.distancesAfter ?? critic.lf.distancesBefore) : null;
-  let sum = 0;
   let max = -Infinity;
-  for (const distance of distances ?? []) {
-    sum += distance;
-    max = Math.max(max, distance);
-  }
+  for (const distance of distances ?? []) max = Math.max(max, distance);
   const remasked = critic?.lf.remasked;
+  const means = critic && distances && distances.length > 0 ? criticMeans(critic) : null;
   return {
     runId: payload.runId,
     shardIndex: payload.shardIndex,
@@ -287,8 +287,9 @@ function scoredSample(
     values,
     tokensLf: tokens.lf,
     tokensHf: tokens.hf,
-    criticMean: distances && distances.length > 0 ? sum / distances.length : null,
+    criticMean: means === null ? null : (means.after ?? means.before),
     criticMax: distances && distances.length > 0 ? max : null,
+    criticMeanBefore: means === null || means.after === null ? null : means.before,
     remaskedCount: remasked ? remasked.reduce((count, flag) => count + flag, 0) : null,
     critic: critic ? [...bandScores('lf', critic.lf), ...(critic.hf ? bandScores('hf', critic.hf) : [])] : [],
   };

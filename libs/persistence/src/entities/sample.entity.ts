@@ -39,9 +39,16 @@ export class SampleEntity {
   @Column({ name: 'tokens_hf', type: 'bytea', nullable: true })
   tokensHf!: Buffer | null;
 
-  /** Mean critic code distance over the sample's tokens (lower looks more real). */
+  /** Mean critic code distance over the sample's final LF tokens (lower looks more real). */
   @Column({ name: 'critic_mean', type: 'real', nullable: true })
   criticMean!: number | null;
+
+  /**
+   * ESS samples: the same mean over the LF tokens naive decoding gave, before ESS refined them. The sample got
+   * worse under ESS when critic_mean > critic_mean_before. Null for naive and synthetic samples.
+   */
+  @Column({ name: 'critic_mean_before', type: 'real', nullable: true })
+  criticMeanBefore!: number | null;
 
   @Column({ name: 'critic_max', type: 'real', nullable: true })
   criticMax!: number | null;

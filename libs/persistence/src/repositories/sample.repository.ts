@@ -28,6 +28,8 @@ export interface NewScoredSample extends NewSample {
   tokensHf?: Int32Array;
   criticMean?: number | null;
   criticMax?: number | null;
+  /** ESS samples: criticMean of the tokens before ESS refined them. */
+  criticMeanBefore?: number | null;
   remaskedCount?: number | null;
   critic: NewCriticScores[];
 }
@@ -103,6 +105,15 @@ async function countStored(manager: EntityManager, rows: InsertedSample[]): Prom
   }
 }
 
+/** A sample ESS made worse: its final mean LF critic code distance exceeds the one before ESS (both stored). */
+const WORSE_UNDER_ESS = 'sample.critic_mean > sample.critic_mean_before';
+
+/** Whether ESS made a stored sample worse in the critic's eyes; null when it was not refined by ESS. */
+export function worseUnderEss(sample: Pick<SampleEntity, 'criticMean' | 'criticMeanBefore'>): boolean | null {
+  if (sample.criticMean === null || sample.criticMeanBefore === null) return null;
+  return sample.criticMean > sample.criticMeanBefore;
+}
+
 @Injectable()
 export class SampleRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -164,6 +175,7 @@ export class SampleRepository {
             tokensHf: sample.tokensHf ? int32ToBytes(sample.tokensHf) : null,
             criticMean: sample.criticMean ?? null,
             criticMax: sample.criticMax ?? null,
+            criticMeanBefore: sample.criticMeanBefore ?? null,
             remaskedCount: sample.remaskedCount ?? null,
           })),
         )
@@ -261,15 +273,31 @@ export class SampleRepository {
     }
   }
 
-  /** Samples with index >= fromIndex, in index order. */
-  findByRunIndexRange(runId: string, fromIndex: number, limit: number): Promise<SampleEntity[]> {
+  /** Samples with index >= fromIndex, in index order; with `worseUnderEss` only those ESS made worse. */
+  findByRunIndexRange(
+    runId: string,
+    fromIndex: number,
+    limit: number,
+    filter: { worseUnderEss?: boolean } = {},
+  ): Promise<SampleEntity[]> {
     return this.dataSource
       .getRepository(SampleEntity)
       .createQueryBuilder('sample')
       .where('sample.run_id = :runId AND sample.sample_index >= :fromIndex', { runId, fromIndex })
+      .andWhere(filter.worseUnderEss ? WORSE_UNDER_ESS : 'TRUE')
       .orderBy('sample.sample_index', 'ASC')
       .limit(limit)
       .getMany();
+  }
+
+  /** Samples of a run ESS made worse in the critic's eyes (mean LF code distance after > before). */
+  countWorseUnderEss(runId: string): Promise<number> {
+    return this.dataSource
+      .getRepository(SampleEntity)
+      .createQueryBuilder('sample')
+      .where('sample.run_id = :runId', { runId })
+      .andWhere(WORSE_UNDER_ESS)
+      .getCount();
   }
 
   async countInIndexRange(runId: string, fromIndex: number, limit: number): Promise<number> {
