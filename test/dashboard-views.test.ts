@@ -141,6 +141,7 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
           criticSeconds: 10,
           classifierSeconds: 29.25,
           criticRealDistance: 1.23456789,
+          criticFalsePositiveRate: 13 / 45,
           stage1Steps: 4,
         },
       });
@@ -306,6 +307,7 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
     assert.deepEqual(await metrics.locator('dt').allTextContents(), [
       'classifierSeconds',
       'classifierTestAccuracy',
+      'criticFalsePositiveRate',
       'criticRealDistance',
       'criticSeconds',
       'priorSeconds',
@@ -316,7 +318,8 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
     assert.deepEqual(await metrics.locator('dd').allTextContents(), [
       '29.3 s',
       '0.9000',
-      '1.235',
+      '0.2889 critic false positives: share of real test tokens ESS (default threshold) would re-mask as unrealistic',
+      '1.235 mean critic code distance on real test grids',
       '10.0 s',
       '4 min 1 s',
       '10 min 0 s',

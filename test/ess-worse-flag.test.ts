@@ -162,6 +162,24 @@ describe('samples ESS made worse are stored, flagged and filtered', () => {
     assert.equal((await samples(String(run.id), '&worse=true')).total, worse);
   });
 
+  test('the model exposes the critic’s false-positive rate on real grids (issue 19 item 5) in the API and the CLI', async () => {
+    const model = (await call('GET', `/models/${modelId}`)).json;
+    const metrics = model.metrics as Record<string, number>;
+    const tStar = metrics.criticRealTStar;
+    assert.ok(Number.isInteger(tStar) && tStar >= 1 && tStar <= 9, `t* ${tStar}`);
+    assert.ok(metrics.criticFalsePositiveRate > 0 && metrics.criticFalsePositiveRate < 1);
+    assert.ok(metrics.criticFlaggedShare >= 0 && metrics.criticFlaggedShare <= 1);
+    const env = { MASKGEN_API_URL: server.base, MASKGEN_API_KEY: server.key };
+    const shown = ok(await cli(['models', 'show', modelId], env)).stdout;
+    assert.match(
+      shown,
+      new RegExp(
+        `criticFalsePositiveRate\\W+${metrics.criticFalsePositiveRate.toFixed(4)} \\(critic false positives: share of real test tokens ESS`,
+      ),
+      shown,
+    );
+  });
+
   test('naive samples have no before-ESS mean and no flag, and the filter finds none', async () => {
     const run = await sampledRun('naive', 10);
     const runId = String(run.id);

@@ -20,3 +20,17 @@ export function bestIndices(
   const best = direction === 'lower' ? Math.min(...finite) : Math.max(...finite);
   return values.flatMap((v, i) => (v === best ? [i] : []));
 }
+
+/** What a model metric of the critic's calibration means, for the model page and `models show` (else undefined). */
+const MODEL_METRIC_NOTES: Record<string, string> = {
+  criticRealDistance: 'mean critic code distance on real test grids',
+  criticCorruptedDistance: 'the same with 20 % of their tokens replaced',
+  criticFalsePositiveRate:
+    'critic false positives: share of real test tokens ESS (default threshold) would re-mask as unrealistic',
+  criticRealTStar: 't* of ESS on the real test grids',
+  criticFlaggedShare: 'share of real test tokens the critic disagrees with (code distance > 0)',
+};
+
+export function modelMetricNote(name: string): string | undefined {
+  return MODEL_METRIC_NOTES[name];
+}

@@ -2,13 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { flattenValues } from '@maskgen/data';
 import { trainFcn } from '@maskgen/metrics';
 import {
+  type CriticFalsePositives,
   ESS_DEFAULTS,
+  PRIOR_PAPER,
+  type SamplingConfig,
   TimeVQVAE,
   TimeVqPrior,
   type TrainProgress,
   type TrainingCheckpoints,
   codeDistanceTable,
   criticDistances,
+  criticFalsePositives,
   deserializePrior,
   evaluateStage1,
   naiveChunkSize,
@@ -260,6 +264,11 @@ export interface CriticCalibration {
   readonly realDistance: number;
   /** … and on the same grids with CRITIC_REPLACE_FRACTION of the tokens replaced by other ids. */
   readonly corruptedDistance: number;
+  /**
+   * The critic's false positives on the real grids: the share ESS at the model's defaults would re-mask
+   * (criticFalsePositiveRate), their t*, and the share it disagrees with. Absent from models calibrated before.
+   */
+  readonly falsePositives?: CriticFalsePositives;
   readonly grids: number;
   readonly replaceFraction: number;
   /** ESS defaults recorded with the model (ess.md §6). */
@@ -281,7 +290,7 @@ export async function calibrateCriticStage(
   const rng = new SeededRng(options.seed).fork('critic');
   const stage1 = loadStage1(inputs.stage1, data);
   readPipelineCheckpoint(inputs.prior, 'prior');
-  const { prior } = deserializePrior(inputs.prior);
+  const { prior, meta: priorMeta } = deserializePrior(inputs.prior);
   try {
     const grids = Math.min(PIPELINE_PROFILES[options.profile].criticGrids, data.test.values.length);
     const n = prior.shapes.lfTokens;
@@ -310,28 +319,47 @@ export async function calibrateCriticStage(
     const perCall = 8;
     const totalSteps = 2 * Math.ceil(grids / perCall);
     let step = 0;
-    const meanDistance = async (ids: Int32Array): Promise<number> => {
+    /** Raw critic distances [grids, N] of the grids `ids`, reporting their running mean as the stage's "loss". */
+    const criticDistancesOf = async (ids: Int32Array): Promise<Float64Array> => {
+      const all = new Float64Array(grids * n);
       let sum = 0;
       for (let g = 0; g < grids; g += perCall) {
         const b = Math.min(perCall, grids - g);
         const d = await criticDistances(critic, ids.subarray(g * n, (g + b) * n), b, null);
+        all.set(d, g * n);
         sum += d.reduce((s, v) => s + v, 0);
         step++;
         await ctx.onProgress?.({ stage: 'critic', step, totalSteps, loss: sum / ((g + b) * n) });
       }
-      return sum / (grids * n);
+      return all;
     };
-    const realDistance = await meanDistance(real);
-    const corruptedDistance = await meanDistance(corrupted);
+    const mean = (values: Float64Array): number => values.reduce((s, v) => s + v, 0) / values.length;
+    const realDistances = await criticDistancesOf(real);
+    const realDistance = mean(realDistances);
+    const corruptedDistance = mean(await criticDistancesOf(corrupted));
+    // What ESS (the model's defaults, the prior's decoding steps) would re-mask of real grids (issue 19 item 5).
+    const sampling = {
+      ...PRIOR_PAPER.sampling,
+      ...(priorMeta.sampling as Partial<SamplingConfig> | undefined),
+    };
+    const falsePositives = await criticFalsePositives(critic, real, grids, realDistances, {
+      steps: sampling.steps,
+      windowRate: ESS_DEFAULTS.windowRate,
+      threshold: ESS_DEFAULTS.threshold,
+    });
     const metrics = {
       criticRealDistance: realDistance,
       criticCorruptedDistance: corruptedDistance,
+      criticFalsePositiveRate: falsePositives.remaskedShare,
+      criticRealTStar: falsePositives.tStar,
+      criticFlaggedShare: falsePositives.flaggedShare,
       criticGrids: grids,
       seconds: elapsedSeconds(),
     };
     const calibration: CriticCalibration = {
       realDistance,
       corruptedDistance,
+      falsePositives,
       grids,
       replaceFraction: CRITIC_REPLACE_FRACTION,
       ess: ESS_DEFAULTS,

@@ -23,6 +23,7 @@ import {
   trainStage1Stage,
   withOutputLength,
 } from '@maskgen/pipeline';
+import { maskedCount } from '@maskgen/model';
 
 const opts = { profile: 'tiny', seed: 3 } as const;
 
@@ -87,6 +88,23 @@ describe('pipeline (tiny profile)', () => {
     assert.ok(s1.metrics.testMse > 0 && Number.isFinite(s1.metrics.testMse));
     assert.ok(Number.isFinite(pr.metrics.loss));
     assert.ok(cr.metrics.criticRealDistance >= 0 && cr.metrics.criticCorruptedDistance >= 0);
+    // The critic's false positives on the real grids (issue 19 item 5): ESS re-masks m(t*+1) of N tokens, t* in 1..T−1.
+    const tStar = cr.metrics.criticRealTStar;
+    assert.ok(Number.isInteger(tStar) && tStar >= 1 && tStar <= 9, `t* ${tStar}`);
+    const lfTokens = (readPipelineCheckpoint(pr.checkpoint, 'prior').meta.shapes as { lfTokens: number })
+      .lfTokens;
+    assert.equal(cr.metrics.criticFalsePositiveRate, maskedCount(lfTokens, 10, tStar + 1) / lfTokens);
+    assert.ok(cr.metrics.criticFlaggedShare >= 0 && cr.metrics.criticFlaggedShare <= 1);
+    assert.deepEqual(
+      (readPipelineCheckpoint(cr.checkpoint, 'critic').meta.calibration as { falsePositives: unknown })
+        .falsePositives,
+      {
+        remaskedShare: cr.metrics.criticFalsePositiveRate,
+        tStar,
+        flaggedShare: cr.metrics.criticFlaggedShare,
+        tokens: cr.metrics.criticGrids * lfTokens,
+      },
+    );
     assert.ok(cl.metrics.testAccuracy >= 0 && cl.metrics.testAccuracy <= 1);
     assert.equal(readPipelineCheckpoint(cr.checkpoint, 'critic').info.dataset, 'ItalyPowerDemand');
     assert.throws(() => readPipelineCheckpoint(cr.checkpoint, 'prior'), /expected a prior checkpoint/);

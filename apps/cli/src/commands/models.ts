@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import {
   DEFAULT_TRAINING_PROFILE,
   FINISHED_MODEL_STATUSES,
+  modelMetricNote,
   TRAINING_PROFILES,
   TRAINING_STAGES,
   type Model,
@@ -27,7 +28,11 @@ function showModel(io: Io, json: boolean, model: Model): void {
     ['seed', model.seed],
     ['created', model.createdAt],
     ['updated', model.updatedAt],
-    ...Object.entries(model.metrics ?? {}).map(([name, value]) => [name, value] as [string, unknown]),
+    // A calibration figure carries what it means, e.g. "0.2889 (critic false positives: share of …)".
+    ...Object.entries(model.metrics ?? {}).map(([name, value]) => {
+      const note = modelMetricNote(name);
+      return [name, note === undefined ? value : `${formatCell(value)} (${note})`] as [string, unknown];
+    }),
     ...(model.error ? ([['error', model.error]] as [string, unknown][]) : []),
   ]);
   const stages = model.progress?.stages;

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import {
   DEFAULT_TRAINING_PROFILE,
   FINISHED_MODEL_STATUSES,
+  modelMetricNote,
   TRAINING_PROFILE_LABELS,
   TRAINING_PROFILES,
   TRAINING_STAGES,
@@ -309,6 +310,9 @@ function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
                     : name.endsWith(SECONDS_SUFFIX)
                       ? formatDuration(Math.round(value * 1000))
                       : formatSignificant(value)}
+                  {modelMetricNote(name) && (
+                    <span class="muted small metric-note"> {modelMetricNote(name)}</span>
+                  )}
                 </dd>
               </Fragment>
             ))}

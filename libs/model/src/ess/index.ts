@@ -4,3 +4,4 @@ export * from './reverse';
 export * from './resample';
 export * from './sampler';
 export * from './evaluate';
+export * from './false-positives';
