@@ -16,7 +16,14 @@ import {
 } from '../training';
 import { type PriorTrainingConfig } from './config';
 import { applyMask, trainingMask } from './masking';
-import { type TimeVqPrior } from './model';
+import {
+  ReplicaPool,
+  type TrainParallelism,
+  applyHostGradients,
+  replicaCount,
+  splitRows,
+} from '../parallel/pool';
+import { type TimeVqPrior, serializePrior } from './model';
 import { sampleTokens } from './stage1';
 
 /** Training data for both priors, derived once from the frozen stage 1. */
@@ -38,6 +45,8 @@ export interface TrainPriorOptions {
   readonly progressEvery?: number;
   /** In-training checkpoints and the state to resume from. */
   readonly checkpoints?: TrainingCheckpoints;
+  /** Data parallelism and micro-batching; without it the step runs on this thread over the whole batch. */
+  readonly parallel?: TrainParallelism;
 }
 
 /** One training batch, as host arrays (row-major). */
@@ -131,6 +140,81 @@ export function priorLoss(
   return { loss: tf.div(tf.add(lf, hf), 2), lf, hf };
 }
 
+/** Rows [start, end) of a batch. */
+export function slicePriorBatch(batch: PriorBatch, start: number, end: number): PriorBatch {
+  const lfTokens = batch.lfTargets.length / batch.size;
+  const hfTokens = batch.hfTargets.length / batch.size;
+  return {
+    size: end - start,
+    lfTargets: batch.lfTargets.subarray(start * lfTokens, end * lfTokens),
+    hfTargets: batch.hfTargets.subarray(start * hfTokens, end * hfTokens),
+    lfInput: batch.lfInput.subarray(start * lfTokens, end * lfTokens),
+    hfInput: batch.hfInput.subarray(start * hfTokens, end * hfTokens),
+    lfClasses: batch.lfClasses.subarray(start, end),
+    hfClasses: batch.hfClasses.subarray(start, end),
+  };
+}
+
+/** Gradients (by store name) and losses of `weight` × the mean prior loss of a batch, see `priorGradients`. */
+export interface PriorGradients {
+  readonly grads: Record<string, tf.Tensor>;
+  readonly loss: number;
+  readonly lfLoss: number;
+  readonly hfLoss: number;
+}
+
+/**
+ * Gradient of `weight` × (the batch's mean loss), accumulated over micro-batches of at most `microBatch` rows so a
+ * paper-size batch fits the wasm heap: each micro-batch's mean loss is scaled by its share of the batch, so the sum
+ * is the full-batch gradient (the prior has no layer that couples samples). The losses come back scaled the same way.
+ */
+export function priorGradients(
+  prior: TimeVqPrior,
+  batch: PriorBatch,
+  weight: number,
+  microBatch: number,
+): PriorGradients {
+  if (!Number.isInteger(microBatch) || microBatch < 1) {
+    throw new RangeError(`microBatch must be a positive integer, got ${microBatch}`);
+  }
+  const params = prior.variables();
+  const storeName = new Map(Object.entries(params).map(([name, v]) => [v.name, name]));
+  const varList = Object.values(params);
+  const sums: Record<string, tf.Tensor> = {};
+  let loss = 0;
+  let lfLoss = 0;
+  let hfLoss = 0;
+  try {
+    for (let start = 0; start < batch.size; start += microBatch) {
+      const end = Math.min(batch.size, start + microBatch);
+      const share = (weight * (end - start)) / batch.size;
+      const part = slicePriorBatch(batch, start, end);
+      const { value, grads } = tf.variableGrads(() => {
+        const losses = priorLoss(prior, part);
+        lfLoss += share * losses.lf.dataSync()[0];
+        hfLoss += share * losses.hf.dataSync()[0];
+        return tf.mul(losses.loss, share);
+      }, varList);
+      loss += value.dataSync()[0];
+      value.dispose();
+      for (const [tfName, grad] of Object.entries(grads)) {
+        const name = storeName.get(tfName) ?? tfName;
+        const before = sums[name];
+        if (before === undefined) {
+          sums[name] = grad;
+        } else {
+          sums[name] = tf.add(before, grad);
+          tf.dispose([before, grad]);
+        }
+      }
+    }
+  } catch (error) {
+    tf.dispose(Object.values(sums));
+    throw error;
+  }
+  return { grads: sums, loss, lfLoss, hfLoss };
+}
+
 /**
  * Steps and cosine period for `count` training series: epochs·ceil(M/batch) steps, period epochs·(ceil(M/batch)+1)
  * (ess.md §3.6/§4.2, stepped per batch, so the rate stays above 0; §9 allows either). A `maxSteps` cap shrinks the
@@ -170,10 +254,11 @@ export async function trainPrior(
   }
   const params = prior.variables();
   const optimizer = new AdamW(params, { weightDecay: training.weightDecay });
-  // tf.variableGrads keys gradients by tfjs's (auto-generated) variable names; AdamW wants ours.
-  const storeName = new Map(Object.entries(params).map(([name, v]) => [v.name, name]));
-  const varList = Object.values(params);
   const { totalSteps, period } = priorSchedule(training, count);
+  const batchSize = Math.min(training.batchSize, count);
+  const microBatch = Math.min(options.parallel?.microBatch ?? batchSize, batchSize);
+  // The prior's rows are independent, so micro-batches accumulate on a thread; replicas are only the cores given.
+  const replicas = Math.min(batchSize, replicaCount({ replicas: options.parallel?.replicas }, batchSize));
   let resume: ReturnType<typeof checkpointHooks>;
   try {
     resume = checkpointHooks(
@@ -193,29 +278,40 @@ export async function trainPrior(
     resume.startStep,
   );
 
-  const step = (index: number, learningRate: number): StepMetrics => {
+  let pool: ReplicaPool | undefined;
+  const step = async (index: number, learningRate: number): Promise<StepMetrics> => {
     const rows = batches.next().value as number[];
     const batch = drawPriorBatch(prior, data, rows, training, classDropout, rng.fork(`step-${index}`));
-    let lfLoss = 0;
-    let hfLoss = 0;
-    const { value, grads } = tf.variableGrads(() => {
-      const losses = priorLoss(prior, batch);
-      lfLoss = losses.lf.dataSync()[0];
-      hfLoss = losses.hf.dataSync()[0];
-      return losses.loss;
-    }, varList);
+    if (pool !== undefined) {
+      const shards = splitRows(batch.size, pool.replicas).map(([start, end]) => ({
+        kind: 'prior' as const,
+        batch: slicePriorBatch(batch, start, end),
+        weight: (end - start) / batch.size,
+        microBatch,
+      }));
+      const { grads, report } = await pool.step(shards);
+      applyHostGradients(optimizer, params, grads, learningRate);
+      return { loss: report[0], lfLoss: report[1], hfLoss: report[2] };
+    }
+    const { grads, loss, lfLoss, hfLoss } = priorGradients(prior, batch, 1, microBatch);
     try {
-      const named: Record<string, tf.Tensor> = {};
-      for (const [tfName, grad] of Object.entries(grads)) named[storeName.get(tfName) ?? tfName] = grad;
-      optimizer.apply(named, learningRate);
-      return { loss: value.dataSync()[0], lfLoss, hfLoss };
+      optimizer.apply(grads, learningRate);
+      return { loss, lfLoss, hfLoss };
     } finally {
-      value.dispose();
-      tf.dispose(grads);
+      tf.dispose(Object.values(grads));
     }
   };
 
   try {
+    if (replicas > 1) {
+      pool = await ReplicaPool.start({
+        replicas,
+        task: { kind: 'prior', model: serializePrior(prior) },
+        params,
+        buffers: {},
+        reportLength: 3,
+      });
+    }
     const result = await trainLoop({
       totalSteps,
       learningRate: (i) => cosineLearningRate(i, training.learningRate, period),
@@ -232,5 +328,7 @@ export async function trainPrior(
   } catch (error) {
     optimizer.dispose();
     throw error;
+  } finally {
+    await pool?.close();
   }
 }

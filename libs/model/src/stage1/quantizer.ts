@@ -89,8 +89,16 @@ export function quantize(
     const counts = tf.sum(onehot, 0);
     if (mode.training && mode.updates) {
       // The z fed to the EMA never reaches the loss, so these ops are pruned from the gradient.
-      const sums = tf.matMul(tf.transpose(onehot), flat); // [K, d]
-      const nextCount = tf.add(tf.mul(p.emaCount, decay), tf.mul(counts, 1 - decay));
+      let sums = tf.matMul(tf.transpose(onehot), flat); // [K, d]
+      let batchCounts: tf.Tensor = counts;
+      if (mode.reduce) {
+        // Data-parallel: the EMA takes the whole batch's counts and sums, so every replica's codebook stays equal.
+        const local = tf.concat([counts, tf.reshape(sums, [-1])]);
+        const all = Float32Array.from(mode.reduce(local.dataSync()));
+        batchCounts = tf.tensor1d(all.subarray(0, k));
+        sums = tf.tensor2d(all.subarray(k), [k, d]);
+      }
+      const nextCount = tf.add(tf.mul(p.emaCount, decay), tf.mul(batchCounts, 1 - decay));
       const nextSum = tf.add(tf.mul(p.emaSum, decay), tf.mul(sums, 1 - decay));
       const total = tf.sum(nextCount);
       const smoothed = tf.mul(

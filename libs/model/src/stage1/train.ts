@@ -18,6 +18,14 @@ import {
   shuffledBatches,
   trainLoop,
 } from '../training';
+import {
+  ReplicaPool,
+  type TrainParallelism,
+  applyHostGradients,
+  bufferVariables,
+  replicaCount,
+  splitRows,
+} from '../parallel/pool';
 import { type Stage1Config } from './config';
 import { type Stage1Losses, type TimeVQVAE } from './model';
 import { perplexity } from './quantizer';
@@ -54,6 +62,8 @@ export interface Stage1TrainOptions {
   readonly maxDurationMs?: number;
   /** In-training checkpoints and the state to resume from. */
   readonly checkpoints?: TrainingCheckpoints;
+  /** Data parallelism and micro-batching; without it the step runs on this thread over the whole batch. */
+  readonly parallel?: TrainParallelism;
 }
 
 /** Training series, row-major [N, C, L], already scaled (ess.md §2). */
@@ -62,7 +72,8 @@ export interface SeriesBatchSource {
   readonly count: number;
 }
 
-const LOSS_KEYS: ReadonlyArray<keyof Stage1Losses> = [
+/** The losses a step reports, in the order of its metrics vector. */
+export const STAGE1_LOSS_KEYS: ReadonlyArray<keyof Stage1Losses> = [
   'total',
   'lfTimeMse',
   'hfTimeL1',
@@ -108,7 +119,50 @@ export async function trainStage1(
     resume.startStep,
   );
   const k = config.codebookSize;
-  const step = (_: number, learningRate: number): StepMetrics => {
+  const stepMetrics = (r: ArrayLike<number>): StepMetrics => {
+    const metrics: Record<string, number> = {};
+    STAGE1_LOSS_KEYS.forEach((key, i) => (metrics[key] = r[i]));
+    const lfCounts = Array.from(r).slice(STAGE1_LOSS_KEYS.length, STAGE1_LOSS_KEYS.length + k);
+    const hfCounts = Array.from(r).slice(STAGE1_LOSS_KEYS.length + k, STAGE1_LOSS_KEYS.length + 2 * k);
+    metrics.lfUsage = lfCounts.filter((c) => c > 0).length;
+    metrics.hfUsage = hfCounts.filter((c) => c > 0).length;
+    metrics.lfPerplexity = perplexity(lfCounts);
+    metrics.hfPerplexity = perplexity(hfCounts);
+    return metrics;
+  };
+  const batchSize = Math.min(config.batchSize, data.count);
+  // BatchNorm couples the rows of a batch, so micro-batches cannot run one after another on a thread and still give
+  // the full-batch step: each micro-batch is a replica thread instead (with its own wasm heap), synchronised per layer.
+  const replicas = Math.min(batchSize, replicaCount(options.parallel, batchSize));
+  let pool: ReplicaPool | undefined;
+  if (replicas > 1) {
+    try {
+      pool = await ReplicaPool.start({
+        replicas,
+        task: { kind: 'stage1', model: model.serialize(), values: data.values },
+        params,
+        buffers: bufferVariables(model.store.all(), params),
+        reportLength: STAGE1_LOSS_KEYS.length + 2 * k,
+      });
+    } catch (error) {
+      optimizer.dispose();
+      throw error;
+    }
+  }
+  const parallelStep = async (replicaPool: ReplicaPool, learningRate: number): Promise<StepMetrics> => {
+    const indices = batches.next().value as number[];
+    const shards = splitRows(indices.length, replicaPool.replicas).map(([start, end]) => ({
+      kind: 'stage1' as const,
+      indices: indices.slice(start, end),
+      weight: (end - start) / indices.length,
+    }));
+    const { grads, report } = await replicaPool.step(shards);
+    applyHostGradients(optimizer, params, grads, learningRate);
+    replicaPool.loadBuffers();
+    return stepMetrics(report);
+  };
+  const step = (_: number, learningRate: number): StepMetrics | Promise<StepMetrics> => {
+    if (pool !== undefined) return parallelStep(pool, learningRate);
     const indices = batches.next().value as number[];
     const x = gatherRows(data.values, [spec.channels, spec.length], indices) as tf.Tensor3D;
     const updates: StatUpdate[] = [];
@@ -118,7 +172,7 @@ export async function trainStage1(
         const out = model.forward(x, { training: true, updates });
         // One small tensor for every metric, so the step costs a single read-back.
         report = tf.keep(
-          tf.concat([tf.stack(LOSS_KEYS.map((key) => out.losses[key])), out.counts.lf, out.counts.hf]),
+          tf.concat([tf.stack(STAGE1_LOSS_KEYS.map((key) => out.losses[key])), out.counts.lf, out.counts.hf]),
         );
         return out.losses.total;
       }, paramList);
@@ -127,16 +181,7 @@ export async function trainStage1(
       optimizer.apply(named, learningRate);
       tf.dispose([value, ...Object.values(grads)]);
       applyStatUpdates(updates);
-      const r = (report as tf.Tensor).dataSync();
-      const metrics: Record<string, number> = {};
-      LOSS_KEYS.forEach((key, i) => (metrics[key] = r[i]));
-      const lfCounts = r.subarray(LOSS_KEYS.length, LOSS_KEYS.length + k);
-      const hfCounts = r.subarray(LOSS_KEYS.length + k);
-      metrics.lfUsage = lfCounts.filter((c) => c > 0).length;
-      metrics.hfUsage = hfCounts.filter((c) => c > 0).length;
-      metrics.lfPerplexity = perplexity(lfCounts);
-      metrics.hfPerplexity = perplexity(hfCounts);
-      return metrics;
+      return stepMetrics((report as tf.Tensor).dataSync());
     } finally {
       discardStatUpdates(updates);
       report?.dispose();
@@ -159,5 +204,6 @@ export async function trainStage1(
     return { ...result, schedule };
   } finally {
     optimizer.dispose();
+    await pool?.close();
   }
 }

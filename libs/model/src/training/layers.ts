@@ -15,7 +15,16 @@ export interface StatUpdate {
 export interface ForwardMode {
   readonly training: boolean;
   readonly updates?: StatUpdate[];
+  /**
+   * Data-parallel training: element-wise sum of a host vector over every replica's shard of the batch (see
+   * training/parallel). Layers whose output couples samples (BatchNorm, the EMA codebook) then use the statistics of
+   * the whole batch, so N replicas compute exactly what one would on the full batch.
+   */
+  readonly reduce?: CrossReplicaSum;
 }
+
+/** Sums a host vector over the replicas of one data-parallel step; every replica gets the same result. */
+export type CrossReplicaSum = (local: ArrayLike<number>) => Float64Array;
 
 export const INFERENCE: ForwardMode = { training: false };
 
@@ -121,6 +130,7 @@ export function batchNorm(
   mode: ForwardMode,
   options: BatchNormOptions = BATCH_NORM_DEFAULTS,
 ): tf.Tensor {
+  if (mode.training && mode.reduce) return syncBatchNorm(x, p, mode, mode.reduce, options);
   return tf.tidy(() => {
     const channels = x.shape[x.shape.length - 1];
     let mean: tf.Tensor;
@@ -147,4 +157,68 @@ export function batchNorm(
     const scale = tf.mul(tf.rsqrt(tf.add(variance, options.epsilon)), p.gamma);
     return tf.add(tf.mul(tf.sub(x, mean), scale), p.beta);
   });
+}
+
+/**
+ * Training-mode BatchNorm over a batch split across replicas (SyncBatchNorm): the mean and variance are those of
+ * the whole batch (two cross-replica sums), and so is the backward pass, whose dx needs the batch means of dy·γ and
+ * dy·γ·x̂ (one more sum). Same result as `batchNorm` on the concatenated shards, up to float rounding.
+ */
+function syncBatchNorm(
+  x: tf.Tensor,
+  p: BatchNormParams,
+  mode: ForwardMode,
+  reduce: CrossReplicaSum,
+  options: BatchNormOptions,
+): tf.Tensor {
+  const shape = x.shape;
+  const channels = shape[shape.length - 1];
+  const flat = tf.reshape(x, [-1, channels]);
+  const rows = flat.shape[0];
+  const localSum = tf.tidy(() => tf.sum(flat, 0));
+  const first = reduce([...localSum.dataSync(), rows]);
+  localSum.dispose();
+  const count = first[channels];
+  const mean = Float32Array.from(first.subarray(0, channels), (s) => s / count);
+  const localSquares = tf.tidy(() => tf.sum(tf.square(tf.sub(flat, tf.tensor1d(mean))), 0));
+  const squares = reduce(localSquares.dataSync());
+  localSquares.dispose();
+  flat.dispose();
+  const variance = Float32Array.from(squares, (s) => s / count);
+  const invStd = Float32Array.from(variance, (v) => 1 / Math.sqrt(v + options.epsilon));
+  if (mode.updates) {
+    const m = options.momentum;
+    const unbiased = Float32Array.from(variance, (v) => (count > 1 ? (v * count) / (count - 1) : v));
+    // Kept: the forward pass runs inside the caller's tidy scopes, and the updates outlive them.
+    const next = (running: tf.Variable, batch: Float32Array): tf.Tensor =>
+      tf.keep(tf.tidy(() => tf.add(tf.mul(running, 1 - m), tf.mul(tf.tensor1d(batch), m))));
+    mode.updates.push(
+      { variable: p.runningMean, value: next(p.runningMean, mean) },
+      { variable: p.runningVar, value: next(p.runningVar, unbiased) },
+    );
+  }
+  const normalise = (input: tf.Tensor): tf.Tensor =>
+    tf.mul(tf.sub(tf.reshape(input, [-1, channels]), tf.tensor1d(mean)), tf.tensor1d(invStd));
+  const op = tf.customGrad((...args: unknown[]) => {
+    const [input, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([input, gamma]);
+    const value = tf.reshape(tf.add(tf.mul(normalise(input), gamma), beta), shape);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [savedInput, savedGamma] = saved;
+        const dyFlat = tf.reshape(dy as tf.Tensor, [-1, channels]);
+        const xHat = normalise(savedInput);
+        const dxHat = tf.mul(dyFlat, savedGamma);
+        const local = tf.concat([tf.sum(dxHat, 0), tf.sum(tf.mul(dxHat, xHat), 0)]);
+        const sums = reduce(local.dataSync());
+        local.dispose();
+        const meanDxHat = tf.tensor1d(Float32Array.from(sums.subarray(0, channels), (s) => s / count));
+        const meanDxHatXHat = tf.tensor1d(Float32Array.from(sums.subarray(channels), (s) => s / count));
+        const dx = tf.mul(tf.sub(tf.sub(dxHat, meanDxHat), tf.mul(xHat, meanDxHatXHat)), tf.tensor1d(invStd));
+        return [tf.reshape(dx, shape), tf.sum(tf.mul(dyFlat, xHat), 0), tf.sum(dyFlat, 0)];
+      },
+    };
+  });
+  return op(x, p.gamma, p.beta);
 }
