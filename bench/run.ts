@@ -18,7 +18,8 @@ import { type BenchResult } from './types';
 const ALL_BACKENDS: readonly TensorBackendKind[] = ['node-gpu', 'node', 'wasm', 'cpu'];
 const RESULTS_DIR = path.join(__dirname, 'results');
 
-const USAGE = `usage: npm run bench -- [--suite name[,name]] [--backend wasm,cpu] [--out file] [--list]
+const USAGE = `usage: npm run bench -- [--suite name[,name]] [--backend wasm,cpu] [--out file] [--list] [--quick]
+  --quick: suites that support it (training) time one iteration per case, to check they work; not a measurement.
   Full runs write bench/results/latest.json; filtered runs write bench/results/filtered.tmp.json unless --out is given.`;
 
 interface Row extends BenchResult {
@@ -77,6 +78,7 @@ function parseCommandLine() {
         backend: { type: 'string', multiple: true },
         out: { type: 'string' },
         list: { type: 'boolean', default: false },
+        quick: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -134,7 +136,11 @@ async function main(): Promise<number> {
     for (const suite of suites) {
       if (suite.backends !== undefined && !suite.backends.includes(kind)) continue;
       const t0 = Date.now();
-      const results = await suite.run({ backend: info, rng: new SeededRng('bench').fork(suite.name) });
+      const results = await suite.run({
+        backend: info,
+        rng: new SeededRng('bench').fork(suite.name),
+        quick: values.quick,
+      });
       rows.push(...results.map((r) => ({ suite: suite.name, backend: kind, ...r })));
       console.log(`ran ${suite.name} on ${kind} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
@@ -146,7 +152,7 @@ async function main(): Promise<number> {
     timestamp: new Date(started).toISOString(),
     durationSeconds: (Date.now() - started) / 1000,
     gitCommit: gitCommit(),
-    filters: { suites: suiteFilter ?? null, backends: backendFilter ?? null },
+    filters: { suites: suiteFilter ?? null, backends: backendFilter ?? null, quick: values.quick },
     machine: {
       cpuModel: cpus[0]?.model ?? 'unknown',
       logicalCpus: cpus.length,

@@ -15,6 +15,8 @@ export interface BenchContext {
   readonly backend: TensorBackendInfo;
   /** Deterministic inputs, forked per suite. */
   readonly rng: SeededRng;
+  /** `--quick`: time as little as shows the suite works (suites may ignore it). */
+  readonly quick?: boolean;
 }
 
 export interface BenchResult {

@@ -9,6 +9,7 @@ import { queuesSuite } from './queues';
 import { samplingSuite } from './sampling';
 import { stage1Suite } from './stage1';
 import { stftSuite } from './stft';
+import { trainingSuite } from './training';
 
 /** Every benchmark suite, in run order. Model work adds its suites here. */
 export const BENCH_SUITES: readonly BenchSuite[] = [
@@ -21,6 +22,7 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   modelSamplingSuite,
   queuesSuite,
   localResponsivenessSuite,
+  trainingSuite,
   // Last, so a full run ends with its verdict line (sampling: naive X/s, ess Y/s, ort/tfjs Zx).
   samplingSuite,
 ];

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { QueueName } from '@maskgen/contracts';
 import {
@@ -57,6 +58,10 @@ export interface AppConfig {
     readonly scheduleMinIntervalSeconds: number;
   };
   readonly tensor: { readonly backend: TensorBackendPreference };
+  readonly training: {
+    /** Replica threads of data-parallel training (stage 1, prior): TRAINING_THREADS, else the available parallelism. */
+    readonly threads: number;
+  };
   /** How sampling and the critic run (libs/inference); training always runs on tfjs. */
   readonly inference: {
     readonly engine: (typeof INFERENCE_ENGINES)[number];
@@ -121,6 +126,7 @@ export function buildConfig(
       scheduleMinIntervalSeconds: e.SCHEDULE_MIN_INTERVAL_SECONDS,
     },
     tensor: { backend: e.TENSOR_BACKEND },
+    training: { threads: e.TRAINING_THREADS ?? os.availableParallelism() },
     inference: { engine: e.INFERENCE_ENGINE, threads: e.INFERENCE_THREADS, device: e.INFERENCE_DEVICE },
     log: { level: e.LOG_LEVEL },
     local: { dataDir: path.resolve(cwd, e.MASKGEN_DATA_DIR), postgresPort: e.EMBEDDED_PG_PORT },

@@ -150,6 +150,7 @@ export const environmentSchema = z.object({
   INFERENCE_ENGINE: z.preprocess(emptyAsUndefined, z.enum(INFERENCE_ENGINES).default('auto')),
   INFERENCE_THREADS: optionalPositiveInt(1024),
   INFERENCE_DEVICE: z.preprocess(emptyAsUndefined, z.enum(INFERENCE_DEVICES).default('auto')),
+  TRAINING_THREADS: optionalPositiveInt(1024),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   MASKGEN_DATA_DIR: z.string().trim().min(1).default('.data'),
   EMBEDDED_PG_PORT: port(54329),

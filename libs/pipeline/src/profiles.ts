@@ -25,6 +25,11 @@ export interface PipelineProfile {
   readonly classifier: FcnConfig;
   /** Real test token grids the critic calibration scores (the first this many of the test split). */
   readonly criticGrids: number;
+  /**
+   * Most rows one forward/backward pass takes, where the configured batch would not fit the 4 GiB wasm heap: the
+   * step still uses the whole batch (stage 1: more replica threads; prior: gradients accumulated on a thread).
+   */
+  readonly microBatch?: { readonly stage1: number; readonly prior: number };
 }
 
 const TINY: PipelineProfile = {
@@ -57,6 +62,8 @@ const PAPER: PipelineProfile = {
   prior: { ...PRIOR_PAPER, training: { ...PRIOR_PAPER.training, maxSeconds: null } },
   classifier: FCN_PROFILES.spec,
   criticGrids: 128,
+  // Stage 1 at batch 128 exhausts the wasm heap on GunPoint (issue #23); 64 rows per pass fit.
+  microBatch: { stage1: 64, prior: 128 },
 };
 
 export const PIPELINE_PROFILES: Readonly<Record<TrainingProfile, PipelineProfile>> = {

@@ -63,6 +63,11 @@ export interface StageContext {
    * `resumeFrom` with the same random stream, so the stage ends as an uninterrupted one would.
    */
   readonly checkpoints?: TrainingCheckpoints;
+  /**
+   * Replica threads for stage 1 and the prior (data-parallel, see @maskgen/model's ReplicaPool); 1 or absent trains
+   * on the calling thread. Results are the same for a given count and seed, and within float rounding across counts.
+   */
+  readonly threads?: number;
 }
 
 export interface StageResult {
@@ -176,6 +181,7 @@ export async function trainStage1Stage(
     const result = await trainStage1(model, train, {
       rng: rng.fork('train'),
       checkpoints: ctx.checkpoints,
+      parallel: { replicas: ctx.threads, microBatch: PIPELINE_PROFILES[options.profile].microBatch?.stage1 },
       ...trainingHooks('stage1', ctx, 'total', totalSteps),
     });
     rejectIfAborted(ctx.signal, result.stopReason);
@@ -234,6 +240,7 @@ export async function trainPriorStage(
         classDropout: config.network.classDropout,
         rng: rng.fork('train'),
         checkpoints: ctx.checkpoints,
+        parallel: { replicas: ctx.threads, microBatch: PIPELINE_PROFILES[options.profile].microBatch?.prior },
         ...trainingHooks('prior', ctx, 'loss', totalSteps),
       },
     );

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import { JobName, readModelProgress, type ModelStageName, type TrainStagePayload } from '@maskgen/contracts';
 import {
   CheckpointCorruptError,
@@ -91,6 +92,7 @@ export class TrainHandlers {
     private readonly models: ModelRepository,
     private readonly datasets: DatasetRepository,
     private readonly events: ProgressPublisher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @OnJob(JobName.TrainStage1)
@@ -210,6 +212,7 @@ export class TrainHandlers {
       { profile: model.profile, seed: model.seed },
       {
         signal: context.signal,
+        threads: this.config.training.threads,
         onProgress: async (step) => {
           const due = progress.step(step.step, step.totalSteps, step.loss);
           if (due) {

@@ -1,0 +1,275 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { randomNormalTensor, type SeededRng } from '@maskgen/tensor';
+import {
+  PRIOR_CPU,
+  PRIOR_PAPER,
+  type PriorConfig,
+  STAGE1_CPU_CONFIG,
+  STAGE1_PAPER_CONFIG,
+  type Stage1Config,
+  type TrainProgress,
+  TimeVQVAE,
+  TimeVqPrior,
+  trainPrior,
+  trainStage1,
+} from '@maskgen/model';
+import { PIPELINE_PROFILES } from '@maskgen/pipeline';
+import { callLocal, ready, startLocal } from '../../test/support/local-instance';
+import { freePort, waitFor } from '../../test/support/services';
+import { type BenchResult, type BenchSuite } from '../types';
+
+/**
+ * Issue #23: data-parallel training. Steps/s and series/s of stage 1 and the prior (cpu and paper profiles, each at
+ * its configured batch, paper with the pipeline's micro-batches) on one thread (N=1) and on every core (N=all),
+ * and the wall time of a tiny-profile model from POST /models to ready in local mode (worker on all cores).
+ * `--quick` times one step per case (checks the suite works; the figures mean nothing).
+ */
+
+/** GunPoint geometry: L = 150; 45 LF and 190 HF tokens; codebooks of 32. */
+const LENGTH = 150;
+const LF_TOKENS = 45;
+const HF_TOKENS = 190;
+const CODES = 32;
+let QUICK = false;
+const warmupSteps = (): number => (QUICK ? 1 : 2);
+
+const PAPER_MICRO = PIPELINE_PROFILES.paper.microBatch;
+
+interface Case {
+  readonly label: string;
+  readonly batch: number;
+  readonly steps: number;
+  readonly microBatch?: number;
+}
+
+const STAGE1_CASES: ReadonlyArray<Case & { readonly config: Stage1Config }> = [
+  { label: 'cpu', config: STAGE1_CPU_CONFIG, batch: STAGE1_CPU_CONFIG.batchSize, steps: 12 },
+  {
+    label: 'paper',
+    config: STAGE1_PAPER_CONFIG,
+    batch: STAGE1_PAPER_CONFIG.batchSize,
+    steps: 4,
+    microBatch: PAPER_MICRO?.stage1,
+  },
+];
+const PRIOR_CASES: ReadonlyArray<Case & { readonly config: PriorConfig; readonly codeDim: number }> = [
+  {
+    label: 'cpu',
+    config: PRIOR_CPU,
+    codeDim: STAGE1_CPU_CONFIG.hiddenDim,
+    batch: PRIOR_CPU.training.batchSize,
+    steps: 12,
+  },
+  {
+    label: 'paper',
+    config: PRIOR_PAPER,
+    codeDim: STAGE1_PAPER_CONFIG.hiddenDim,
+    batch: PRIOR_PAPER.training.batchSize,
+    steps: 4,
+    microBatch: PAPER_MICRO?.prior,
+  },
+];
+
+function median(sorted: readonly number[]): number {
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Step times (ms, sorted) after the warm-up from the loop's progress stamps (its yields included). */
+function stepTimes(stamps: readonly number[]): number[] {
+  return stamps
+    .slice(warmupSteps())
+    .map((t, i) => t - stamps[warmupSteps() - 1 + i])
+    .sort((a, b) => a - b);
+}
+
+function rows(name: string, batch: number, times: readonly number[]): BenchResult[] {
+  const ms = median(times);
+  const common = { medianMs: ms, minMs: times[0], iterations: times.length };
+  return [
+    { case: `${name} steps/s`, value: 1000 / ms, unit: 'steps/s', ...common },
+    { case: `${name} series/s`, value: (batch * 1000) / ms, unit: 'series/s', ...common },
+  ];
+}
+
+/** `--quick`: tiny batches (micro-batches of half of them where the case has any), one timed step. */
+function sized<C extends Case>(c: C): C {
+  if (!QUICK) return c;
+  return { ...c, batch: 8, steps: 1, microBatch: c.microBatch === undefined ? undefined : 4 };
+}
+
+async function timeStage1(
+  c: Case & { config: Stage1Config },
+  replicas: number,
+  rng: SeededRng,
+): Promise<number[]> {
+  const total = warmupSteps() + c.steps;
+  // One epoch = one full batch, so every timed step sees exactly `batch` series.
+  const config = { ...c.config, batchSize: c.batch, epochs: total, maxSteps: total };
+  const model = TimeVQVAE.create(config, { length: LENGTH, channels: 1 }, rng.fork('model'));
+  const source = randomNormalTensor([c.batch, 1, LENGTH], rng.fork('data'));
+  const data = { values: source.dataSync<'float32'>().slice(), count: c.batch };
+  source.dispose();
+  const stamps: number[] = [];
+  try {
+    await trainStage1(model, data, {
+      rng: rng.fork('train'),
+      parallel: { replicas, microBatch: c.microBatch },
+      onProgress: (p: TrainProgress) => {
+        stamps.push(p.elapsedMs);
+      },
+    });
+  } finally {
+    model.dispose();
+  }
+  return stepTimes(stamps);
+}
+
+async function timePrior(
+  c: Case & { config: PriorConfig; codeDim: number },
+  replicas: number,
+  rng: SeededRng,
+): Promise<number[]> {
+  const total = warmupSteps() + c.steps;
+  const shapes = {
+    lfTokens: LF_TOKENS,
+    hfTokens: HF_TOKENS,
+    lfCodebookSize: CODES,
+    hfCodebookSize: CODES,
+    codeDim: c.codeDim,
+    numClasses: 2,
+  };
+  const lf = randomNormalTensor([CODES, c.codeDim], rng.fork('lf')) as tf.Tensor2D;
+  const hf = randomNormalTensor([CODES, c.codeDim], rng.fork('hf')) as tf.Tensor2D;
+  const prior = new TimeVqPrior(shapes, c.config.network, { lf, hf }, rng.fork('prior'));
+  tf.dispose([lf, hf]);
+  const lfLogits = randomNormalTensor([c.batch, LF_TOKENS, CODES], rng.fork('lfl')) as tf.Tensor3D;
+  const hfLogits = randomNormalTensor([c.batch, HF_TOKENS, CODES], rng.fork('hfl')) as tf.Tensor3D;
+  const labels = Int32Array.from({ length: c.batch }, (_, i) => i % 2);
+  const stamps: number[] = [];
+  try {
+    const result = await trainPrior(
+      prior,
+      { lfLogits, hfLogits, labels },
+      {
+        training: {
+          ...c.config.training,
+          batchSize: c.batch,
+          epochs: total,
+          maxSteps: total,
+          maxSeconds: null,
+        },
+        classDropout: c.config.network.classDropout,
+        rng: rng.fork('train'),
+        parallel: { replicas, microBatch: c.microBatch },
+        onProgress: (p: TrainProgress) => {
+          stamps.push(p.elapsedMs);
+        },
+      },
+    );
+    result.optimizer.dispose();
+  } finally {
+    prior.dispose();
+    tf.dispose([lfLogits, hfLogits]);
+  }
+  return stepTimes(stamps);
+}
+
+/** Seconds from POST /models (tiny profile) to status ready, local mode as `npm start` runs it. */
+async function tinyModelSeconds(): Promise<number> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'maskgen-bench-training-'));
+  const port = await freePort();
+  const instance = startLocal(dataDir, port, await freePort(), { LOG_LEVEL: 'warn' });
+  const killOnExit = () => instance.child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  try {
+    await ready(port, instance);
+    const base = `http://127.0.0.1:${port}`;
+    const key = (await readFile(path.join(dataDir, 'api-key'), 'utf8')).trim();
+    const dataset = await callLocal<{ id: string }>(base, key, 'POST', '/datasets/synthetic', {
+      name: 'bench-training-cbf',
+      generator: 'cbf',
+      length: 128,
+      trainPerClass: 10,
+      testPerClass: 10,
+      seed: 1,
+    });
+    const started = performance.now();
+    const model = await callLocal<{ id: string }>(base, key, 'POST', '/models', {
+      datasetId: dataset.id,
+      profile: 'tiny',
+      seed: 1,
+    });
+    await waitFor(
+      'the tiny model to be ready',
+      async () => {
+        const { status } = await callLocal<{ status: string }>(base, key, 'GET', `/models/${model.id}`);
+        if (status === 'failed' || status === 'cancelled') throw new Error(`the model ${status}`);
+        return status === 'ready' ? true : undefined;
+      },
+      600_000,
+      100,
+    );
+    return (performance.now() - started) / 1000;
+  } finally {
+    instance.child.kill('SIGTERM');
+    await instance.exited;
+    process.removeListener('exit', killOnExit);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+let verdict = '';
+
+export const trainingSuite: BenchSuite = {
+  name: 'training',
+  description:
+    'data-parallel training (issue #23): stage-1 and prior steps/s at N=1 vs all cores; tiny POST→ready',
+  backends: ['wasm'],
+  async run({ rng, quick }) {
+    QUICK = quick === true;
+    const all = os.availableParallelism();
+    const results: BenchResult[] = [];
+    const speedup: Record<string, number> = {};
+    for (const c of STAGE1_CASES.map((c) => sized(c))) {
+      const medians: number[] = [];
+      for (const n of [1, all]) {
+        const times = await timeStage1(c, n, rng.fork(`stage1/${c.label}`));
+        const micro = c.microBatch === undefined ? '' : ` micro ${c.microBatch}`;
+        results.push(...rows(`stage1 ${c.label} B=${c.batch}${micro} N=${n}`, c.batch, times));
+        medians.push(median(times));
+      }
+      speedup[`stage1 ${c.label}`] = medians[0] / medians[1];
+    }
+    for (const c of PRIOR_CASES.map((c) => sized(c))) {
+      const medians: number[] = [];
+      for (const n of [1, all]) {
+        const times = await timePrior(c, n, rng.fork(`prior/${c.label}`));
+        const micro = c.microBatch === undefined ? '' : ` micro ${c.microBatch}`;
+        results.push(...rows(`prior ${c.label} B=${c.batch}${micro} N=${n}`, c.batch, times));
+        medians.push(median(times));
+      }
+      speedup[`prior ${c.label}`] = medians[0] / medians[1];
+    }
+    const seconds = await tinyModelSeconds();
+    results.push({
+      case: `tiny model POST→ready, TRAINING_THREADS=${all}`,
+      value: seconds,
+      unit: 's',
+      medianMs: seconds * 1000,
+      minMs: seconds * 1000,
+      iterations: 1,
+    });
+    const load = os.loadavg()[0].toFixed(2);
+    const x = (key: string) => `${speedup[key].toFixed(2)}x`;
+    verdict =
+      `training (cpu profiles${QUICK ? ', QUICK: not a measurement' : ''}; paper: stage1 ${x('stage1 paper')}, ` +
+      `prior ${x('prior paper')}; tiny POST→ready ${seconds.toFixed(1)} s; load ${load})\n` +
+      `training: stage1 ${x('stage1 cpu')}, prior ${x('prior cpu')} (N=all vs 1)`;
+    return results;
+  },
+  summary: () => verdict,
+};
