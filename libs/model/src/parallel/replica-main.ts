@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { initTensorBackend } from '@maskgen/tensor';
+import { assertTensorMemoryHeadroom, initTensorBackend } from '@maskgen/tensor';
 import { deserializePrior } from '../prior/model';
 import { priorGradients } from '../prior/train';
 import { TimeVQVAE } from '../stage1/model';
@@ -105,6 +105,13 @@ function step(r: Replica, shard: ReplicaShard): void {
   }
   const paramTotal = init.layout.params.reduce((n, [, size]) => n + size, 0);
   const { grads, report } = r.compute(shard);
+  // Each replica has its own wasm heap; one that filled up may have computed garbage (as on the coordinator).
+  try {
+    assertTensorMemoryHeadroom(`data-parallel replica ${init.rank}`);
+  } catch (error) {
+    tf.dispose(Object.values(grads));
+    throw error;
+  }
   try {
     const slot = new Float32Array(init.grads, init.rank * paramTotal * 4, paramTotal);
     offset = 0;
