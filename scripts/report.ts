@@ -1,27 +1,31 @@
 /**
- * `npm run report -- --datasets GunPoint,CBF[,...] [--profile cpu] [--samples 256] [--seed 1] [--out docs/results]
- *  [--work-dir .data/report] [--notes file.md]`
+ * `npm run report -- --datasets GunPoint,CBF[,...] [--profile cpu] [--samples 256] [--seed 1] [--sampling-seeds 1,2,3]
+ *  [--out docs/results] [--work-dir .data/report] [--notes file.md]`
  *
- * Per dataset: trains the pipeline (or reuses the checkpoints already under the work dir), generates the same number
- * of series with naive decoding and ESS from the same checkpoints and seed, unconditionally and class-conditionally,
- * evaluates them, and writes `<work-dir>/<dataset>/<profile>-seed<seed>/result-n<samples>.json` as soon as the dataset
- * is done. After every dataset it reassembles `<out>.md` and `<out>.json` from every finished dataset under the work
- * dir with the same profile, seed and sample count (so parallel processes on different datasets add up).
+ * Per dataset: trains the pipeline (or reuses the checkpoints already under the work dir), then for every sampling
+ * seed generates the same number of series with naive decoding, ESS-R and ESS-D from the same checkpoints,
+ * unconditionally and class-conditionally, on the native inference engine when it loads. The seeds are pooled: FID
+ * with its mean and covariance terms, IS, the judge's class histograms, CAS, and the paired-bootstrap 95 % CI of
+ * FID(naive) − FID(ESS). Each dataset's result is written under the work dir as soon as it is done, and `<out>.json`
+ * keeps every finished dataset: a later run (on any clone) reads the datasets already in `<out>.json` back instead
+ * of recomputing them, so the 11-dataset report can be built up over several sessions or machines.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { createInferenceEngine } from '@maskgen/inference';
 import { TRAINING_PROFILES, isTrainingProfile, prepareDataset } from '@maskgen/pipeline';
 import { initTensorBackend } from '@maskgen/tensor';
 import { UsageError, integerArg, parseFlags, loadDatasetArg, runMain } from './cli';
-import { collectResults, renderJson, renderMarkdown } from './report/markdown';
+import { collectResults, readPublished, renderJson, renderMarkdown } from './report/markdown';
 import { runDataset } from './report/run';
 
 const USAGE = `usage: npm run report -- --datasets <name,name,...> [--profile ${TRAINING_PROFILES.join('|')}] [--samples n]
-       [--seed n] [--out path-prefix] [--work-dir dir] [--notes file.md] [--no-cas]
+       [--seed n] [--sampling-seeds n,n,...] [--out path-prefix] [--work-dir dir] [--notes file.md] [--no-cas]
   --datasets  comma-separated UCR names (vendored or ../shared/data/ucr) or synthetic:<generator>
   --profile   training profile (default cpu)
-  --samples   series generated per method (naive, ESS) and conditioning (default 256; ≥ 10, the IS splits)
-  --seed      non-negative integer for training and sampling (default 1)
+  --samples   series per method (naive, ESS-R, ESS-D), conditioning and sampling seed (default 256; ≥ 10)
+  --seed      training seed, a non-negative integer (default 1)
+  --sampling-seeds  comma-separated sampling seeds, pooled per method (default 1,2,3)
   --out       writes <out>.md and <out>.json (default docs/results)
   --work-dir  checkpoints and per-dataset results, reused by later runs (default .data/report)
   --notes     markdown appended to <out>.md as its Notes section
@@ -40,6 +44,7 @@ async function main(): Promise<number> {
       profile: { type: 'string', default: 'cpu' },
       samples: { type: 'string' },
       seed: { type: 'string' },
+      'sampling-seeds': { type: 'string', default: '1,2,3' },
       out: { type: 'string', default: 'docs/results' },
       'work-dir': { type: 'string', default: '.data/report' },
       notes: { type: 'string' },
@@ -56,6 +61,11 @@ async function main(): Promise<number> {
   if (!isTrainingProfile(profile)) throw new UsageError(`unknown profile '${profile}'`);
   const seed = integerArg('--seed', args.seed, 0) ?? 1;
   const samples = integerArg('--samples', args.samples, 10) ?? 256;
+  const samplingSeeds = (args['sampling-seeds'] ?? '1,2,3')
+    .split(',')
+    .map((raw) => integerArg('--sampling-seeds', raw.trim(), 0)!);
+  if (new Set(samplingSeeds).size !== samplingSeeds.length)
+    throw new UsageError(`--sampling-seeds repeats a seed: '${args['sampling-seeds']}'`);
   const out = path.resolve(args.out ?? 'docs/results');
   const workDir = path.resolve(args['work-dir'] ?? '.data/report');
   let notes = '';
@@ -70,14 +80,20 @@ async function main(): Promise<number> {
   const datasets = names.map((name) => prepareDataset(loadDatasetArg(name, seed)));
   const command =
     `npm run report -- --datasets ${names.join(',')} --profile ${profile} --samples ${samples} --seed ${seed}` +
+    ` --sampling-seeds ${samplingSeeds.join(',')}` +
     (args.out === 'docs/results' ? '' : ` --out ${args.out}`) +
     (args['work-dir'] === '.data/report' ? '' : ` --work-dir ${args['work-dir']}`) +
     (args['no-cas'] === true ? ' --no-cas' : '');
 
   const backend = await initTensorBackend('wasm');
+  const engine = createInferenceEngine({ preference: 'auto', warn: (m) => console.warn(m) });
+  const settings = { profile, seed, samples, samplingSeeds };
+  // Datasets another run already published in <out>.json count as done here too.
+  const published = readPublished(`${out}.json`, settings);
   const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   log(
-    `report: ${names.join(', ')}; profile ${profile}, seed ${seed}, ${samples} samples; backend ${backend.backend}`,
+    `report: ${names.join(', ')}; profile ${profile}, seed ${seed}, ${samples} samples x sampling seeds ` +
+      `${samplingSeeds.join(',')}; training backend ${backend.backend}, inference ${engine.info.engine}`,
   );
   const controller = new AbortController();
   const onSigint = (): void => {
@@ -87,7 +103,10 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSigint);
   mkdirSync(path.dirname(out), { recursive: true });
   const assemble = (): void => {
-    const results = collectResults(workDir, profile, seed, samples);
+    const fresh = collectResults(workDir, settings);
+    const results = [...published.filter((p) => !fresh.some((r) => r.dataset === p.dataset)), ...fresh].sort(
+      (a, b) => a.dataset.localeCompare(b.dataset),
+    );
     writeAtomic(`${out}.md`, renderMarkdown(results, notes));
     writeAtomic(`${out}.json`, renderJson(results));
     log(`wrote ${out}.md and ${out}.json (${results.length} datasets)`);
@@ -96,11 +115,14 @@ async function main(): Promise<number> {
   try {
     for (const data of datasets) {
       const started = performance.now();
+      if (published.some((r) => r.dataset === data.name)) {
+        log(`${data.name}: already in ${out}.json`);
+        continue;
+      }
       try {
         await runDataset(data, {
-          profile,
-          seed,
-          samples,
+          ...settings,
+          engine,
           workDir,
           command,
           cas: args['no-cas'] !== true,
@@ -119,8 +141,10 @@ async function main(): Promise<number> {
     }
   } finally {
     process.off('SIGINT', onSigint);
+    await engine.close();
   }
-  if (!existsSync(`${out}.md`)) assemble();
+  // Also when every dataset was already published: the files then reflect the current renderer.
+  assemble();
   return failures === 0 ? 0 : 1;
 }
 

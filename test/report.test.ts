@@ -7,10 +7,18 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initTensorBackend } from '@maskgen/tensor';
 import { type PreparedDataset, loadDatasetByName, prepareDataset } from '@maskgen/pipeline';
-import { collectResults, renderJson, renderMarkdown } from '../scripts/report/markdown';
+import {
+  type ReportSummary,
+  collectResults,
+  readPublished,
+  renderJson,
+  renderMarkdown,
+  verdict,
+} from '../scripts/report/markdown';
 import { computeTrend, median, renderTrend, signTest } from '../scripts/report/trend';
 import {
   type DatasetResult,
+  RESULT_VERSION,
   conditionalClasses,
   ensurePipeline,
   proportionalCounts,
@@ -21,33 +29,69 @@ import {
 
 const ROOT = path.resolve(__dirname, '..');
 
-const method = (fid: number, critic: number, cas?: number) => ({
+const method = (fid: number, critic: number, cas?: number, tv = 0.1) => ({
   fid,
+  meanTerm: fid * 0.4,
+  covarianceTerm: fid * 0.6,
   inceptionScore: 1.5,
   inceptionScoreStd: 0.1,
   rocketFid: fid * 10,
+  classHistogram: [0.5 + tv, 0.5 - tv],
+  totalVariation: tv,
   criticDistance: critic,
+  worseShare: 0.25,
   ...(cas === undefined ? {} : { cas }),
   count: 100,
-  tStar: null,
+  tStar: [4, 6],
   generateSeconds: 3,
   priorPasses: { lf: 1, hf: 1 },
+  perSeed: [{ seed: 1, fid, meanTerm: fid * 0.4, covarianceTerm: fid * 0.6 }],
+});
+/** naive − ESS with a CI of ±0.5 around the difference. */
+const diff = (naive: number, ess: number) => ({
+  difference: naive - ess,
+  low: naive - ess - 0.5,
+  high: naive - ess + 0.5,
+  level: 0.95,
+  replicates: 200,
+  pairs: 100,
 });
 const stage = { metrics: { seconds: 1, testAccuracy: 0.9, testMse: 0.01, loss: 2 }, reused: false };
-/** A finished report result with the given FCN FIDs (conditional ESS FID = essFid + 1). */
+/** A finished report result with the given naive / ESS-R FCN FIDs (D = R + 0.1; conditional ESS = R + 1). */
 const make = (dataset: string, naiveFid: number, essFid: number, seed = 1): DatasetResult => ({
-  version: 1,
+  version: RESULT_VERSION,
   dataset,
   profile: 'cpu',
   seed,
+  samplingSeeds: [1],
   samples: 100,
   command: 'npm run report -- --datasets GunPoint,CBF',
+  engine: 'ort',
   finishedAt: '2026-11-29T11:00:00.000Z',
-  data: { train: 50, test: 150, length: 150, classes: 2 },
+  seconds: 10,
+  data: { train: 50, test: 150, length: 150, classes: 2, classNames: ['1', '2'] },
+  judge: { profile: 'cpu', filters: [32, 64, 64], epochs: 300 },
+  reference: {
+    fid: 0.5,
+    meanTerm: 0.1,
+    covarianceTerm: 0.4,
+    inceptionScore: 1.9,
+    classHistogram: [0.5, 0.5],
+  },
   stages: { stage1: stage, prior: stage, critic: stage, classifier: stage },
   results: {
-    unconditional: { naive: method(naiveFid, 5), ess: method(essFid, 3) },
-    conditional: { naive: method(naiveFid, 5, 0.8), ess: method(essFid + 1, 3, 0.85) },
+    unconditional: {
+      methods: { naive: method(naiveFid, 5), R: method(essFid, 3), D: method(essFid + 0.1, 3) },
+      naiveMinusEss: { R: diff(naiveFid, essFid), D: diff(naiveFid, essFid + 0.1) },
+    },
+    conditional: {
+      methods: {
+        naive: method(naiveFid, 5, 0.8),
+        R: method(essFid + 1, 3, 0.85),
+        D: method(essFid + 1.1, 3, 0.85),
+      },
+      naiveMinusEss: { R: diff(naiveFid, essFid + 1), D: diff(naiveFid, essFid + 1.1) },
+    },
   },
 });
 
@@ -97,18 +141,62 @@ describe('npm run report', () => {
       'same seed, same bytes',
     );
 
-    // A finished dataset is read back, not recomputed.
-    const result = await runDataset(data, { ...options, samples: 10, command: 'test' });
-    assert.equal(result.results.conditional.ess.count, 10);
-    assert.ok(Number.isFinite(result.results.conditional.naive.cas));
-    const again = await runDataset(data, { ...options, samples: 10, command: 'other' });
+    // Naive, ESS-R and ESS-D per sampling seed, pooled; a finished dataset is read back, not recomputed.
+    const run = { ...options, samples: 10, samplingSeeds: [1, 2], command: 'test' };
+    const result = await runDataset(data, run);
+    for (const cond of ['unconditional', 'conditional'] as const) {
+      const c = result.results[cond];
+      for (const name of ['naive', 'R', 'D'] as const) {
+        const m = c.methods[name];
+        assert.equal(m.count, 20, `${cond} ${name} pools both seeds`);
+        assert.deepEqual(
+          m.perSeed.map((p) => p.seed),
+          [1, 2],
+        );
+        assert.ok(
+          Math.abs(m.meanTerm + m.covarianceTerm - m.fid) < 1e-9 * Math.max(1, m.fid),
+          'FID = mean + cov',
+        );
+        assert.ok(Math.abs(m.classHistogram.reduce((x, y) => x + y, 0) - 1) < 1e-9);
+        // Pooling two seeds is not the same as either seed alone.
+        assert.ok(m.perSeed.every((p) => Number.isFinite(p.fid) && p.fid !== m.fid));
+        if (name === 'naive') {
+          assert.equal(m.tStar, null);
+          assert.equal(m.worseShare, null);
+        } else {
+          assert.equal(m.tStar!.length, 2, 'one t* per 256-sample batch and seed');
+          assert.ok(m.worseShare! >= 0 && m.worseShare! <= 1);
+        }
+      }
+      for (const name of ['R', 'D'] as const) {
+        const d = c.naiveMinusEss[name];
+        assert.ok(Math.abs(d.difference - (c.methods.naive.fid - c.methods[name].fid)) < 1e-9);
+        assert.ok(d.low <= d.high && d.pairs === 20);
+      }
+    }
+    assert.ok(Number.isFinite(result.results.conditional.methods.naive.cas));
+    assert.equal(result.results.unconditional.methods.naive.cas, undefined);
+    assert.deepEqual(result.reference.classHistogram.length, data.classNames.length);
+    const again = await runDataset(data, { ...run, command: 'other' });
     assert.equal(again.finishedAt, result.finishedAt);
+    const settings = { profile: 'tiny', seed: 2, samples: 10, samplingSeeds: [1, 2] } as const;
     assert.deepEqual(
-      collectResults(workDir, 'tiny', 2, 10).map((r) => r.dataset),
+      collectResults(workDir, settings).map((r) => r.dataset),
       ['ItalyPowerDemand'],
     );
-    assert.deepEqual(collectResults(workDir, 'tiny', 2, 7), []);
-    assert.ok(statSync(resultPath(dir, 10)).isFile());
+    assert.deepEqual(collectResults(workDir, { ...settings, samples: 7 }), []);
+    assert.deepEqual(collectResults(workDir, { ...settings, samplingSeeds: [1] }), []);
+    assert.ok(statSync(resultPath(dir, 10, [1, 2])).isFile());
+
+    // A published <out>.json counts for the same settings only.
+    const published = path.join(workDir, 'published.json');
+    writeFileSync(published, renderJson([result]));
+    assert.deepEqual(
+      readPublished(published, settings).map((r) => r.finishedAt),
+      [result.finishedAt],
+    );
+    assert.deepEqual(readPublished(published, { ...settings, samplingSeeds: [1, 2, 3] }), []);
+    assert.deepEqual(readPublished(path.join(workDir, 'missing.json'), settings), []);
   });
 
   test('conditional classes follow the training proportions', () => {
@@ -119,17 +207,34 @@ describe('npm run report', () => {
     assert.deepEqual(Array.from(classes.slice(0, 2)).sort(), [0, 1]);
   });
 
-  test('markdown and JSON list every finished dataset, the summary counts and the paper figures', () => {
-    const results = [make('CBF', 2, 1.5), make('GunPoint', 1, 1.25)];
+  test('markdown and JSON: FID terms, CIs, verdicts only where the CI excludes 0, class shares, losses', () => {
+    const results = [make('CBF', 2, 1), make('GunPoint', 1, 1.25)];
     const md = renderMarkdown(results, 'A note.');
     assert.match(md, /npm run report -- --datasets GunPoint,CBF/);
-    assert.match(md, /\| CBF \| 100 \| 2\.00 \| 1\.50 \| ESS \| 2\.00 \| 2\.50 \| naive \| 2\.3 ± 0\.4 \|/);
-    assert.match(md, /\| GunPoint \| 100 \| 1\.00 \| 1\.25 \| naive \|.*\| 0\.8 ± 0\.4 \|/);
-    assert.match(md, /lower FCN FID on 1 of 2 datasets unconditionally and 0 of 2 class-conditionally/);
-    assert.match(md, /0\.800 \/ 0\.850/);
+    assert.match(
+      md,
+      /\| CBF \| 100 \| 0\.50 \(0\.10 \/ 0\.40\) \| 2\.00 \(0\.80 \/ 1\.20\) \| 1\.00 \(0\.40 \/ 0\.60\) \| 1\.00 \[0\.50, 1\.50\] \| 1\.10 \(0\.44 \/ 0\.66\) \| 0\.90 \[0\.40, 1\.40\] \| 2\.3 ± 0\.4 \|/,
+    );
+    assert.match(
+      md,
+      /ESS-R better on 1 and worse on 0 unconditionally, better on 0 and worse on 1 class-conditionally/,
+    );
+    assert.match(md, /\| CBF \| unconditional \| 0\.50\/0\.50 \| 0\.60\/0\.40 \(0\.100\) \|/);
+    assert.match(md, /\| 0\.800 \/ 0\.850 \/ 0\.850 \|/);
+    assert.match(
+      md,
+      /\*\*GunPoint, unconditional, ESS-R\*\*: FID 1\.00 → 1\.25 \(within noise: -0\.25 \[-0\.75, 0\.25\]\)/,
+    );
+    assert.match(md, /\*\*GunPoint, conditional, ESS-R\*\*: FID 1\.00 → 2\.25 \(worse, the CI excludes 0/);
+    assert.doesNotMatch(md, /\*\*CBF, unconditional/);
     assert.match(md, /## Notes\n\nA note\./);
-    const json = JSON.parse(renderJson(results)) as { summary: { essBetterFid: { unconditional: number } } };
-    assert.equal(json.summary.essBetterFid.unconditional, 1);
+    const json = JSON.parse(renderJson(results)) as { summary: ReportSummary };
+    assert.equal(json.summary.essBetter.unconditional.R, 1);
+    assert.equal(json.summary.essWorse.conditional.D, 1);
+    assert.equal(json.summary.naiveClassBalanced, 2);
+    assert.equal(verdict(diff(1, 0.2)), 'ESS better');
+    assert.equal(verdict(diff(1, 1.6)), 'ESS worse');
+    assert.equal(verdict(diff(1, 1)), 'no clear difference');
     assert.match(renderMarkdown([]), /No dataset finished yet/);
   });
 

@@ -1,8 +1,19 @@
-/** Assembles docs/results.md and docs/results.json from every finished dataset result under the work dir. */
-import { existsSync, readdirSync } from 'node:fs';
+/** Assembles docs/results.md and docs/results.json from the finished dataset results (work dir and published). */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { type TrainingProfile } from '@maskgen/pipeline';
-import { type Conditioning, type DatasetResult, type Method, readResult, resultPath, runDir } from './run';
+import {
+  type Conditioning,
+  type DatasetResult,
+  ESS_METHODS,
+  type EssMethod,
+  type FidDifference,
+  type MethodResult,
+  RESULT_VERSION,
+  readResult,
+  resultPath,
+  runDir,
+} from './run';
 
 /**
  * Naive TimeVQVAE FID (mean ± std over runs) of the AISTATS 2023 paper, as listed in ../shared/docs/ess.md §7 —
@@ -22,54 +33,125 @@ export const PAPER_NAIVE_FID: Readonly<Record<string, string>> = {
   Strawberry: '0.4 ± 0.1',
 };
 
-/** Finished results for this profile/seed/samples, one per dataset directory, sorted by dataset name. */
-export function collectResults(
-  workDir: string,
-  profile: TrainingProfile,
-  seed: number,
-  samples: number,
-): DatasetResult[] {
+export interface ReportSettings {
+  readonly profile: TrainingProfile;
+  readonly seed: number;
+  readonly samples: number;
+  readonly samplingSeeds: readonly number[];
+}
+
+function matches(r: DatasetResult, s: ReportSettings): boolean {
+  return (
+    r.version === RESULT_VERSION &&
+    r.profile === s.profile &&
+    r.seed === s.seed &&
+    r.samples === s.samples &&
+    r.samplingSeeds.join(',') === s.samplingSeeds.join(',')
+  );
+}
+
+/** Finished results for these settings, one per dataset directory, sorted by dataset name. */
+export function collectResults(workDir: string, settings: ReportSettings): DatasetResult[] {
   if (!existsSync(workDir)) return [];
   const out: DatasetResult[] = [];
   for (const entry of readdirSync(workDir, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
-    const file = resultPath(path.join(workDir, entry.name, `${profile}-seed${seed}`), samples);
-    const result = readResult(file);
-    if (result !== undefined && runDir(workDir, result.dataset, profile, seed) === path.dirname(file)) {
+    const dir = path.join(workDir, entry.name, `${settings.profile}-seed${settings.seed}`);
+    const result = readResult(resultPath(dir, settings.samples, settings.samplingSeeds));
+    if (
+      result !== undefined &&
+      matches(result, settings) &&
+      runDir(workDir, result.dataset, settings.profile, settings.seed) === dir
+    ) {
       out.push(result);
     }
   }
   return out.sort((a, b) => a.dataset.localeCompare(b.dataset));
 }
 
-/** A table cell: the number to `digits` places, or '–' when absent or not finite. */
-export const f = (x: number | undefined, digits = 2): string =>
-  x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
+/** The datasets of a published `<out>.json` made with these settings (none when absent, unreadable or other). */
+export function readPublished(file: string, settings: ReportSettings): DatasetResult[] {
+  if (!existsSync(file)) return [];
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { datasets?: DatasetResult[] };
+    return (parsed.datasets ?? []).filter((r) => matches(r, settings));
+  } catch {
+    return [];
+  }
+}
 
-function better(naive: number, ess: number): string {
-  if (!Number.isFinite(naive) || !Number.isFinite(ess)) return '–';
-  return ess < naive ? 'ESS' : ess > naive ? 'naive' : 'tie';
+/** A table cell: the number to `digits` places, or '–' when absent or not finite. */
+export const f = (x: number | undefined | null, digits = 2): string =>
+  x === undefined || x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits);
+
+/** Verdict of a naive − ESS FID difference from its CI: ESS better/worse only when the CI excludes 0. */
+export function verdict(d: FidDifference): 'ESS better' | 'ESS worse' | 'no clear difference' {
+  if (d.low > 0) return 'ESS better';
+  if (d.high < 0) return 'ESS worse';
+  return 'no clear difference';
 }
 
 export interface ReportSummary {
   readonly datasets: number;
-  /** Datasets where ESS has the lower FCN FID, per conditioning. */
-  readonly essBetterFid: Record<Conditioning, number>;
-  readonly essBetterRocketFid: Record<Conditioning, number>;
-  readonly essLowerCritic: Record<Conditioning, number>;
+  /** Per conditioning and ESS variant: datasets where the CI of FID(naive) − FID(ESS) lies above / below 0. */
+  readonly essBetter: Record<Conditioning, Record<EssMethod, number>>;
+  readonly essWorse: Record<Conditioning, Record<EssMethod, number>>;
+  /** Datasets where the unconditional naive samples' class histogram is within TV 0.15 of the real one. */
+  readonly naiveClassBalanced: number;
 }
 
 export function summarize(results: readonly DatasetResult[]): ReportSummary {
-  const count = (pick: (r: Record<Method, DatasetResult['results'][Conditioning]['naive']>) => boolean) => ({
-    unconditional: results.filter((r) => pick(r.results.unconditional)).length,
-    conditional: results.filter((r) => pick(r.results.conditional)).length,
+  const count = (cond: Conditioning, method: EssMethod, v: ReturnType<typeof verdict>) =>
+    results.filter((r) => verdict(r.results[cond].naiveMinusEss[method]) === v).length;
+  const per = (v: ReturnType<typeof verdict>) => ({
+    unconditional: { R: count('unconditional', 'R', v), D: count('unconditional', 'D', v) },
+    conditional: { R: count('conditional', 'R', v), D: count('conditional', 'D', v) },
   });
   return {
     datasets: results.length,
-    essBetterFid: count((m) => m.ess.fid < m.naive.fid),
-    essBetterRocketFid: count((m) => m.ess.rocketFid < m.naive.rocketFid),
-    essLowerCritic: count((m) => m.ess.criticDistance < m.naive.criticDistance),
+    essBetter: per('ESS better'),
+    essWorse: per('ESS worse'),
+    naiveClassBalanced: results.filter((r) => r.results.unconditional.methods.naive.totalVariation <= 0.15)
+      .length,
   };
+}
+
+const fid = (m: MethodResult) => `${f(m.fid)} (${f(m.meanTerm)} / ${f(m.covarianceTerm)})`;
+const ci = (d: FidDifference) => `${f(d.difference)} [${f(d.low)}, ${f(d.high)}]`;
+const shares = (h: readonly number[]) => h.map((x) => f(x, 2)).join('/');
+
+function tStarCell(t: readonly number[] | null): string {
+  if (t === null || t.length === 0) return '–';
+  const sorted = [...t].sort((a, b) => a - b);
+  return `${sorted[Math.floor((sorted.length - 1) / 2)]} [${sorted[0]}–${sorted[sorted.length - 1]}]`;
+}
+
+/** Plain sentences for every dataset/conditioning/variant where ESS has the higher FID, with its diagnostics. */
+export function losses(results: readonly DatasetResult[]): string[] {
+  const out: string[] = [];
+  for (const r of results) {
+    for (const cond of ['unconditional', 'conditional'] as const) {
+      const c = r.results[cond];
+      for (const method of ESS_METHODS) {
+        const d = c.naiveMinusEss[method];
+        if (!(d.difference < 0)) continue;
+        const m = c.methods[method];
+        const n = c.methods.naive;
+        const fpr = r.stages.critic.metrics.criticFalsePositiveRate;
+        out.push(
+          `- **${r.dataset}, ${cond}, ESS-${method}**: FID ${f(n.fid)} → ${f(m.fid)} ` +
+            `(${verdict(d) === 'ESS worse' ? 'worse, the CI excludes 0' : 'within noise'}: ${ci(d)}). ` +
+            `Mean term ${f(n.meanTerm)} → ${f(m.meanTerm)}, cov term ${f(n.covarianceTerm)} → ${f(m.covarianceTerm)}; ` +
+            `class TV ${f(n.totalVariation, 3)} → ${f(m.totalVariation, 3)}; critic distance ` +
+            `${f(n.criticDistance)} → ${f(m.criticDistance)} with ${f((m.worseShare ?? Number.NaN) * 100, 0)} % of ` +
+            `samples scored worse; t* ${tStarCell(m.tStar)}` +
+            (fpr === undefined ? '' : `; the critic flags ${f(fpr * 100, 1)} % of real test tokens`) +
+            '.',
+        );
+      }
+    }
+  }
+  return out;
 }
 
 /** The markdown body of docs/results.md (deterministic for the same results). */
@@ -77,17 +159,20 @@ export function renderMarkdown(results: readonly DatasetResult[], notes = ''): s
   const lines: string[] = [];
   const s = summarize(results);
   const commands = [...new Set(results.map((r) => r.command))];
-  lines.push('# Naive vs ESS: evaluation report');
+  lines.push('# Naive vs ESS-R vs ESS-D: evaluation report');
   lines.push('');
   lines.push(
-    'Generated by `npm run report` (scripts/report.ts, libs/pipeline). Per dataset: the four pipeline stages are ' +
-      'trained once (stage 1, prior, critic calibration, evaluation FCN), then naive decoding and ESS generate the ' +
-      'same number of series from the same checkpoints and the same seed (ESS refines exactly the naive LF tokens ' +
-      'of that seed), unconditionally and class-conditionally (classes in training-split proportions). Metrics: FCN ' +
-      'FID and IS (ess.md §7, our own `cpu`-profile FCN, so not comparable in absolute terms with the paper), ROCKET ' +
-      'FID (64 random kernels), CAS (conditional only: a fresh FCN trained on the generated series, accuracy on the ' +
-      'real test split), and the mean raw LF self-critic code distance. Lower FID / ROCKET FID / critic distance is ' +
-      'better; higher IS / CAS is better.',
+    'Generated by `npm run report` (scripts/report.ts, libs/pipeline). Per dataset the four pipeline stages are ' +
+      'trained once (stage 1, prior, critic calibration, evaluation FCN). For every sampling seed, naive decoding, ' +
+      'ESS with the released resampling (R, the default) and ESS with keep-visible resampling (D) generate the same ' +
+      'number of series from the same checkpoints; ESS refines exactly the naive LF tokens of that seed. This is done ' +
+      'unconditionally and class-conditionally (classes in training-split proportions). The seeds are pooled ' +
+      '(ess.md §7 as corrected by §10): FID against the **whole** real test split with its mean and covariance ' +
+      "terms, IS, the judge's predicted-class shares and their total-variation distance (TV) from the real test " +
+      "split's, CAS (conditional), ROCKET FID, the mean raw LF self-critic code distance and t*. " +
+      '"naive − ESS" is FID(naive) − FID(ESS) with its paired-bootstrap 95 % CI over (seed, index) pairs: ' +
+      'positive means ESS is closer to the real data, and a CI that excludes 0 is the only thing called a gain or ' +
+      'a loss. Lower FID / ROCKET FID / TV / critic distance are better; higher IS / CAS are better.',
   );
   lines.push('');
   lines.push('Command(s):');
@@ -100,51 +185,77 @@ export function renderMarkdown(results: readonly DatasetResult[], notes = ''): s
     lines.push('No dataset finished yet.');
     return `${lines.join('\n')}\n`;
   }
-  const profileSeeds = [
+  const settings = [
     ...new Set(
       results.map(
-        (r) => `profile \`${r.profile}\`, seed ${r.seed}, ${r.samples} samples per method and conditioning`,
+        (r) =>
+          `profile \`${r.profile}\`, training seed ${r.seed}, sampling seeds ${r.samplingSeeds.join(', ')} × ` +
+          `${r.samples} series per method and conditioning, judge: the \`${r.judge.profile}\` FCN ` +
+          `(filters ${r.judge.filters.join('-')}), inference on ${r.engine}`,
       ),
     ),
   ];
+  lines.push(`Settings: ${settings.join('; ')}.`);
+  lines.push('');
   lines.push(
-    `Settings: ${profileSeeds.join('; ')}. FID/IS use n = min(samples, N_test) series on each side (a seeded random subset of the real test split when N_test is larger), so compare values only within a row.`,
+    `**Summary** (${s.datasets} datasets). FID, CI excluding 0: ESS-R better on ` +
+      `${s.essBetter.unconditional.R} and worse on ${s.essWorse.unconditional.R} unconditionally, better on ` +
+      `${s.essBetter.conditional.R} and worse on ${s.essWorse.conditional.R} class-conditionally; ESS-D better on ` +
+      `${s.essBetter.unconditional.D} / worse on ${s.essWorse.unconditional.D} unconditionally, better on ` +
+      `${s.essBetter.conditional.D} / worse on ${s.essWorse.conditional.D} class-conditionally. Unconditional ` +
+      `naive samples are class-balanced (TV ≤ 0.15 from the real test split) on ${s.naiveClassBalanced} of ` +
+      `${s.datasets}.`,
   );
+  for (const cond of ['unconditional', 'conditional'] as const) {
+    lines.push('');
+    lines.push(`## FID, ${cond} (FID (mean term / cov term); naive − ESS [95 % CI])`);
+    lines.push('');
+    lines.push(
+      '| dataset | n | real train vs test | naive | ESS-R | naive − R | ESS-D | naive − D | paper naive FID (AISTATS, their FCN) |',
+    );
+    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of results) {
+      const c = r.results[cond];
+      lines.push(
+        `| ${r.dataset} | ${c.methods.naive.count} | ${f(r.reference.fid)} (${f(r.reference.meanTerm)} / ` +
+          `${f(r.reference.covarianceTerm)}) | ${fid(c.methods.naive)} | ${fid(c.methods.R)} | ` +
+          `${ci(c.naiveMinusEss.R)} | ${fid(c.methods.D)} | ${ci(c.naiveMinusEss.D)} | ` +
+          `${PAPER_NAIVE_FID[r.dataset] ?? '–'} |`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push('## Predicted classes (shares in class order; TV from the real test split)');
+  lines.push('');
+  lines.push('| dataset | conditioning | real test | naive | ESS-R | ESS-D |');
+  lines.push('| --- | --- | --- | --- | --- | --- |');
+  for (const r of results) {
+    for (const cond of ['unconditional', 'conditional'] as const) {
+      const m = r.results[cond].methods;
+      const cell = (x: MethodResult) => `${shares(x.classHistogram)} (${f(x.totalVariation, 3)})`;
+      lines.push(
+        `| ${r.dataset} | ${cond} | ${shares(r.reference.classHistogram)} | ${cell(m.naive)} | ${cell(m.R)} | ${cell(m.D)} |`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push('## Other metrics (naive / ESS-R / ESS-D)');
   lines.push('');
   lines.push(
-    `**Summary.** ESS has the lower FCN FID on ${s.essBetterFid.unconditional} of ${s.datasets} datasets ` +
-      `unconditionally and ${s.essBetterFid.conditional} of ${s.datasets} class-conditionally; lower ROCKET FID on ` +
-      `${s.essBetterRocketFid.unconditional} / ${s.essBetterRocketFid.conditional}; lower critic distance on ` +
-      `${s.essLowerCritic.unconditional} / ${s.essLowerCritic.conditional}.`,
-  );
-  lines.push('');
-  lines.push('## FID (FCN features)');
-  lines.push('');
-  lines.push(
-    '| dataset | n | uncond. naive | uncond. ESS | better | cond. naive | cond. ESS | better | paper naive FID (AISTATS, their FCN) |',
+    '| dataset | conditioning | IS (real) | ROCKET FID | critic distance | samples worse under ESS (R / D) | CAS | t* R, D: median [range] | generation s |',
   );
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
-    const u = r.results.unconditional;
-    const c = r.results.conditional;
-    lines.push(
-      `| ${r.dataset} | ${u.naive.count} | ${f(u.naive.fid)} | ${f(u.ess.fid)} | ${better(u.naive.fid, u.ess.fid)} | ` +
-        `${f(c.naive.fid)} | ${f(c.ess.fid)} | ${better(c.naive.fid, c.ess.fid)} | ${PAPER_NAIVE_FID[r.dataset] ?? '–'} |`,
-    );
-  }
-  lines.push('');
-  lines.push('## Other metrics (naive / ESS)');
-  lines.push('');
-  lines.push('| dataset | conditioning | IS | ROCKET FID | critic distance | CAS | t* | generation s |');
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of results) {
     for (const cond of ['unconditional', 'conditional'] as const) {
-      const { naive, ess } = r.results[cond];
+      const { naive, R, D } = r.results[cond].methods;
+      const three = (pick: (m: MethodResult) => number | undefined | null, digits = 2) =>
+        [naive, R, D].map((m) => f(pick(m), digits)).join(' / ');
       lines.push(
-        `| ${r.dataset} | ${cond} | ${f(naive.inceptionScore)} / ${f(ess.inceptionScore)} | ` +
-          `${f(naive.rocketFid)} / ${f(ess.rocketFid)} | ${f(naive.criticDistance)} / ${f(ess.criticDistance)} | ` +
-          `${cond === 'conditional' ? `${f(naive.cas, 3)} / ${f(ess.cas, 3)}` : '–'} | ${ess.tStar ?? '–'} | ` +
-          `${f(naive.generateSeconds, 0)} / ${f(ess.generateSeconds, 0)} |`,
+        `| ${r.dataset} | ${cond} | ${three((m) => m.inceptionScore)} (${f(r.reference.inceptionScore)}) | ` +
+          `${three((m) => m.rocketFid)} | ${three((m) => m.criticDistance)} | ` +
+          `${f((R.worseShare ?? Number.NaN) * 100, 0)} % / ${f((D.worseShare ?? Number.NaN) * 100, 0)} % | ` +
+          `${cond === 'conditional' ? three((m) => m.cas, 3) : '–'} | ${tStarCell(R.tStar)}, ${tStarCell(D.tStar)} | ` +
+          `${three((m) => m.generateSeconds, 0)} |`,
       );
     }
   }
@@ -152,23 +263,33 @@ export function renderMarkdown(results: readonly DatasetResult[], notes = ''): s
   lines.push('## Training');
   lines.push('');
   lines.push(
-    '| dataset | train / test, L, classes | classifier test acc. | stage-1 test MSE | prior loss | critic distance real / 20 % replaced | training s (stage 1, prior, critic, FCN) |',
+    '| dataset | train / test, L, classes | judge test acc. | stage-1 test MSE | prior loss | critic distance real / 20 % replaced | critic false positives on real tokens | training s (stage 1, prior, critic, FCN) | dataset wall s |',
   );
-  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     const st = r.stages;
+    const fpr = st.critic.metrics.criticFalsePositiveRate;
     lines.push(
       `| ${r.dataset} | ${r.data.train} / ${r.data.test}, ${r.data.length}, ${r.data.classes} | ` +
         `${f(st.classifier.metrics.testAccuracy, 3)} | ${f(st.stage1.metrics.testMse, 4)} | ${f(st.prior.metrics.loss, 3)} | ` +
         `${f(st.critic.metrics.criticRealDistance)} / ${f(st.critic.metrics.criticCorruptedDistance)} | ` +
-        `${['stage1', 'prior', 'critic', 'classifier'].map((k) => f(st[k as keyof typeof st].metrics.seconds, 0)).join(', ')} |`,
+        `${fpr === undefined ? '–' : `${f(fpr * 100, 1)} %`} | ` +
+        `${['stage1', 'prior', 'critic', 'classifier'].map((k) => f(st[k as keyof typeof st].metrics.seconds, 0)).join(', ')} | ` +
+        `${f(r.seconds, 0)} |`,
     );
   }
   lines.push('');
   lines.push(
     "Critic distance for naive is the ESS run's score of its starting tokens s_T, which are the naive samples of " +
-      'the same seed. Times are wall-clock seconds on the machine the command ran on, with other jobs sharing it.',
+      'the same seed. Times are wall-clock seconds on the machine the command ran on, with other jobs sharing it; ' +
+      'reused stages keep the seconds of the run that trained them.',
   );
+  const lost = losses(results);
+  lines.push('');
+  lines.push('## Where ESS loses');
+  lines.push('');
+  if (lost.length === 0) lines.push('Nowhere in these datasets: every ESS FID is at most the naive one.');
+  else lines.push(...lost);
   if (notes.trim().length > 0) {
     lines.push('');
     lines.push('## Notes');

@@ -5,8 +5,19 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { type InferenceEngine } from '@maskgen/inference';
 import {
+  type FcnJudge,
+  type FeatureMatrix,
+  type FrechetResult,
+  frechetDistance,
+  pairedBootstrapFidDifference,
+} from '@maskgen/metrics';
+import {
+  type FidTerms,
   type GenerateResult,
+  type GeneratedMetrics,
+  type PipelineModel,
   type PipelineStage,
   type PreparedDataset,
   type StageContext,
@@ -22,38 +33,82 @@ import {
   trainStage1Stage,
 } from '@maskgen/pipeline';
 
-export const RESULT_VERSION = 1;
+/** Version 2: naive vs ESS-R vs ESS-D, several sampling seeds pooled, FID terms, class histograms, bootstrap CIs. */
+export const RESULT_VERSION = 2;
 
 export interface ReportRunOptions {
   readonly profile: TrainingProfile;
+  /** Training seed of the four stages. */
   readonly seed: number;
-  /** Series generated per method and conditioning. */
+  /** Sampling seeds; every method and conditioning is sampled once per seed and the seeds are pooled. */
+  readonly samplingSeeds: readonly number[];
+  /** Series generated per method, conditioning and sampling seed. */
   readonly samples: number;
   readonly workDir: string;
   /** The command line recorded with the results. */
   readonly command: string;
-  /** Train the CAS classifiers on the conditional samples (default true; two FCN trainings per dataset). */
+  /** Runs sampling, the critic and the judge's inference passes (default tfjs). */
+  readonly engine?: InferenceEngine;
+  /** Train the CAS classifiers on the conditional samples (default true; one FCN training per method). */
   readonly cas?: boolean;
+  /** Paired-bootstrap replicates of the FID differences (default BOOTSTRAP_REPLICATES). */
+  readonly replicates?: number;
   readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
 }
 
 export type Conditioning = 'unconditional' | 'conditional';
-export type Method = 'naive' | 'ess';
+/** naive decoding, ESS with the released resampling (R, the default) and with the keep-visible variant (D). */
+export const METHODS = ['naive', 'R', 'D'] as const;
+export type Method = (typeof METHODS)[number];
+export type EssMethod = Exclude<Method, 'naive'>;
+export const ESS_METHODS: readonly EssMethod[] = ['R', 'D'];
 
-export interface MethodResult {
-  readonly fid: number;
+export interface SeedFid extends FidTerms {
+  readonly seed: number;
+}
+
+export interface MethodResult extends FidTerms {
   readonly inceptionScore: number;
   readonly inceptionScoreStd: number;
   readonly rocketFid: number;
-  /** Mean raw LF critic code distance of the generated tokens. */
+  /** The judge's predicted-class shares of the generated series (class order of the dataset). */
+  readonly classHistogram: readonly number[];
+  /** Total-variation distance of `classHistogram` from the real test split's predicted shares. */
+  readonly totalVariation: number;
+  /** Mean raw LF self-critic code distance of the output tokens (naive: ESS's score of the same s_T). */
   readonly criticDistance: number;
+  /** ESS only: share of samples whose mean LF critic distance is higher after ESS than before. */
+  readonly worseShare: number | null;
+  /** Conditional only (with CAS on): accuracy on the real test split of an FCN trained on the samples. */
   readonly cas?: number;
-  /** Series compared in FID/IS (min(samples, N_test)). */
+  /** Conditional only: FID per class (null where a side has < 2 series of it). */
+  readonly perClassFid?: readonly { readonly className: string; readonly fid: number | null }[];
+  /** Series compared: samples x sampling seeds. */
   readonly count: number;
-  readonly tStar: number | null;
+  /** ESS only: t* of every 256-sample batch, seed after seed (ess.md §5.3). */
+  readonly tStar: readonly number[] | null;
+  /** Wall seconds of generation summed over the seeds. */
   readonly generateSeconds: number;
   readonly priorPasses: { readonly lf: number; readonly hf: number };
+  /** FID of each sampling seed alone (the pooled FID above uses every seed's series). */
+  readonly perSeed: readonly SeedFid[];
+}
+
+/** FID(naive) − FID(ESS) on the pooled, paired series: positive when ESS is closer to the real test split. */
+export interface FidDifference {
+  readonly difference: number;
+  readonly low: number;
+  readonly high: number;
+  readonly level: number;
+  readonly replicates: number;
+  /** Pairs resampled: (sampling seed, index) rows shared by naive and ESS. */
+  readonly pairs: number;
+}
+
+export interface ConditioningResult {
+  readonly methods: Record<Method, MethodResult>;
+  readonly naiveMinusEss: Record<EssMethod, FidDifference>;
 }
 
 export interface StageRecord {
@@ -67,17 +122,30 @@ export interface DatasetResult {
   readonly dataset: string;
   readonly profile: TrainingProfile;
   readonly seed: number;
+  readonly samplingSeeds: readonly number[];
   readonly samples: number;
   readonly command: string;
+  /** Inference engine of sampling and the judge (e.g. 'ort' or 'tfjs'). */
+  readonly engine: string;
   readonly finishedAt: string;
+  /** Wall seconds of the whole dataset (training included unless reused). */
+  readonly seconds: number;
   readonly data: {
     readonly train: number;
     readonly test: number;
     readonly length: number;
     readonly classes: number;
+    readonly classNames: readonly string[];
+  };
+  /** The FCN that judged FID, IS and the class histograms. */
+  readonly judge: FcnJudge;
+  /** The real data under the same judge: train-vs-test FID (the floor), IS and predicted shares of the test split. */
+  readonly reference: FidTerms & {
+    readonly inceptionScore: number;
+    readonly classHistogram: readonly number[];
   };
   readonly stages: Record<PipelineStage, StageRecord>;
-  readonly results: Record<Conditioning, Record<Method, MethodResult>>;
+  readonly results: Record<Conditioning, ConditioningResult>;
 }
 
 export function runDir(workDir: string, dataset: string, profile: TrainingProfile, seed: number): string {
@@ -85,8 +153,8 @@ export function runDir(workDir: string, dataset: string, profile: TrainingProfil
   return path.join(workDir, dataset.replace(/[^A-Za-z0-9_-]/g, '_'), `${profile}-seed${seed}`);
 }
 
-export function resultPath(dir: string, samples: number): string {
-  return path.join(dir, `result-n${samples}.json`);
+export function resultPath(dir: string, samples: number, samplingSeeds: readonly number[]): string {
+  return path.join(dir, `result-v${RESULT_VERSION}-n${samples}-seeds${samplingSeeds.join('-')}.json`);
 }
 
 function writeAtomic(file: string, bytes: Uint8Array | string): void {
@@ -227,85 +295,224 @@ export function readResult(file: string): DatasetResult | undefined {
   }
 }
 
+interface MethodSamples {
+  /** Scaled series of every seed, seed after seed. */
+  readonly scaled: Float32Array[];
+  readonly runs: GenerateResult[];
+}
+
+/** Naive, ESS-R and ESS-D for every sampling seed; ESS refines exactly the naive LF tokens of the same seed. */
+async function sampleAllMethods(
+  model: PipelineModel,
+  classes: Int32Array | null,
+  options: ReportRunOptions,
+  label: string,
+): Promise<Record<Method, MethodSamples>> {
+  const log = options.log ?? (() => undefined);
+  const out = {} as Record<Method, MethodSamples>;
+  for (const method of METHODS) {
+    const runs: GenerateResult[] = [];
+    for (const seed of options.samplingSeeds) {
+      log(`${label}: ${options.samples} samples with ${method}, sampling seed ${seed}`);
+      runs.push(
+        await model.generate({
+          method: method === 'naive' ? 'naive' : 'ess',
+          ...(method === 'naive' ? {} : { ess: { variant: method } }),
+          count: options.samples,
+          classes,
+          seed,
+          signal: options.signal,
+        }),
+      );
+    }
+    out[method] = { scaled: runs.flatMap((r) => r.scaled), runs };
+  }
+  return out;
+}
+
+function meanOf(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  return sum / values.length;
+}
+
+/** Share of samples whose mean LF critic distance rose under ESS. */
+function worseShare(runs: readonly GenerateResult[]): number {
+  let worse = 0;
+  let total = 0;
+  for (const run of runs) {
+    for (const c of run.critic ?? []) {
+      total++;
+      if (c.lf.distancesAfter !== null && meanOf(c.lf.distancesAfter) > meanOf(c.lf.distancesBefore)) worse++;
+    }
+  }
+  return total === 0 ? Number.NaN : worse / total;
+}
+
+/** t* of every 256-sample batch (shared within a batch unless per-sample t* is on), seed after seed. */
+function batchTStars(runs: readonly GenerateResult[]): number[] {
+  return runs.flatMap((r) =>
+    r.tStar === null
+      ? []
+      : Array.from({ length: Math.ceil(r.tStar.length / 256) }, (_, k) => r.tStar![k * 256]),
+  );
+}
+
+/** Counts to shares summing to 1. */
+function toShares(counts: readonly number[]): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((c) => c / total);
+}
+
+function rowsOf(features: FeatureMatrix, start: number, count: number): FeatureMatrix {
+  return {
+    rows: count,
+    dim: features.dim,
+    data: features.data.subarray(start * features.dim, (start + count) * features.dim),
+  };
+}
+
+function fidTerms(r: FrechetResult): FidTerms {
+  return { fid: r.distance, meanTerm: r.meanTerm, covarianceTerm: r.covarianceTerm };
+}
+
+/** Every method of one conditioning, judged on the pooled seeds, with the paired-bootstrap CI of naive − ESS. */
+async function evaluateConditioning(
+  model: PipelineModel,
+  data: PreparedDataset,
+  conditioning: Conditioning,
+  options: ReportRunOptions,
+): Promise<{ result: ConditioningResult; metrics: GeneratedMetrics }> {
+  const log = options.log ?? (() => undefined);
+  const label = `${data.name} ${conditioning}`;
+  const seedClasses = conditioning === 'conditional' ? conditionalClasses(data, options.samples) : null;
+  const samples = await sampleAllMethods(model, seedClasses, options, label);
+  const pooledClasses =
+    seedClasses === null
+      ? null
+      : Int32Array.from(options.samplingSeeds.flatMap(() => Array.from(seedClasses)));
+  const featurizer = (await model.featurizer()) ?? undefined;
+  const naiveCritic = samples.R.runs.map((r) => r.meanCriticDistance!.before);
+  const evaluated = {} as Record<Method, GeneratedMetrics>;
+  const methods = {} as Record<Method, MethodResult>;
+  for (const method of METHODS) {
+    log(`${label}: evaluating ${method}`);
+    const { runs, scaled } = samples[method];
+    const metrics = await evaluateGenerated({
+      classifier: model.classifier!,
+      featurizer,
+      data,
+      generated: scaled,
+      labels: options.cas === false ? null : pooledClasses,
+      seed: options.seed,
+      signal: options.signal,
+    });
+    evaluated[method] = metrics;
+    const n = options.samples;
+    methods[method] = {
+      ...metrics.fidTerms,
+      inceptionScore: metrics.inceptionScore,
+      inceptionScoreStd: metrics.inceptionScoreStd,
+      rocketFid: metrics.rocketFid,
+      classHistogram: toShares(metrics.classHistograms.generated),
+      totalVariation: metrics.classHistograms.totalVariation,
+      criticDistance: meanOf(method === 'naive' ? naiveCritic : runs.map((r) => r.meanCriticDistance!.after)),
+      worseShare: method === 'naive' ? null : worseShare(runs),
+      ...(metrics.cas === undefined ? {} : { cas: metrics.cas }),
+      ...(metrics.perClassFid === undefined
+        ? {}
+        : { perClassFid: metrics.perClassFid.map((c) => ({ className: c.className, fid: c.fid })) }),
+      count: metrics.count,
+      tStar: method === 'naive' ? null : batchTStars(runs),
+      generateSeconds: runs.reduce((s, r) => s + r.seconds, 0),
+      priorPasses: {
+        lf: runs.reduce((s, r) => s + r.priorPasses.lf, 0),
+        hf: runs.reduce((s, r) => s + r.priorPasses.hf, 0),
+      },
+      perSeed: options.samplingSeeds.map((seed, k) => ({
+        seed,
+        ...fidTerms(frechetDistance(metrics.features.real, rowsOf(metrics.features.generated, k * n, n))),
+      })),
+    };
+    log(
+      `${label}: ${method} FID ${metrics.fid.toFixed(3)} TV ${metrics.classHistograms.totalVariation.toFixed(3)}`,
+    );
+  }
+  const naiveMinusEss = {} as Record<EssMethod, FidDifference>;
+  for (const method of ESS_METHODS) {
+    const b = await pairedBootstrapFidDifference(
+      evaluated.naive.features.real,
+      evaluated.naive.features.generated,
+      evaluated[method].features.generated,
+      {
+        replicates: options.replicates,
+        seed: `${data.name}-${conditioning}-${method}`,
+        signal: options.signal,
+      },
+    );
+    naiveMinusEss[method] = {
+      difference: b.difference,
+      low: b.low,
+      high: b.high,
+      level: b.level,
+      replicates: b.replicates,
+      pairs: b.samples,
+    };
+  }
+  return { result: { methods, naiveMinusEss }, metrics: evaluated.naive };
+}
+
 /**
- * One dataset end to end. Returns the stored result when this dataset/profile/seed/samples was already finished.
+ * One dataset end to end. Returns the stored result when this dataset/profile/seed/samples/sampling seeds was
+ * already finished.
  */
 export async function runDataset(data: PreparedDataset, options: ReportRunOptions): Promise<DatasetResult> {
   const log = options.log ?? (() => undefined);
   const dir = runDir(options.workDir, data.name, options.profile, options.seed);
-  const file = resultPath(dir, options.samples);
+  const file = resultPath(dir, options.samples, options.samplingSeeds);
   const done = readResult(file);
   if (done !== undefined) {
     log(`${data.name}: result found in ${file}`);
     return done;
   }
+  const started = performance.now();
   const { checkpoints, stages } = await ensurePipeline(data, options);
-  const model = loadPipelineModel(checkpoints);
+  const model = loadPipelineModel(
+    checkpoints,
+    options.engine === undefined ? {} : { engine: options.engine },
+  );
   try {
-    const classifier = model.classifier!;
-    const results = {} as Record<Conditioning, Record<Method, MethodResult>>;
-    for (const conditioning of ['unconditional', 'conditional'] as const) {
-      const classes = conditioning === 'conditional' ? conditionalClasses(data, options.samples) : null;
-      const byMethod = {} as Record<Method, MethodResult>;
-      const generated: Partial<Record<Method, GenerateResult>> = {};
-      // ESS first: its critic "before" scores are exactly the naive samples of the same seed (the same s_T).
-      for (const method of ['ess', 'naive'] as const) {
-        log(`${data.name}: generating ${options.samples} ${conditioning} samples with ${method}`);
-        generated[method] = await model.generate({
-          method,
-          count: options.samples,
-          classes,
-          seed: options.seed,
-          signal: options.signal,
-        });
-      }
-      const ess = generated.ess!;
-      const essCritic = ess.meanCriticDistance!.after;
-      for (const method of ['naive', 'ess'] as const) {
-        const out = generated[method]!;
-        const criticDistance = method === 'ess' ? essCritic : ess.meanCriticDistance!.before;
-        log(`${data.name}: evaluating ${conditioning} ${method}`);
-        const metrics = await evaluateGenerated({
-          classifier,
-          data,
-          generated: out.scaled,
-          labels: options.cas === false ? null : classes,
-          seed: options.seed,
-          criticDistance,
-          signal: options.signal,
-        });
-        byMethod[method] = {
-          fid: metrics.fid,
-          inceptionScore: metrics.inceptionScore,
-          inceptionScoreStd: metrics.inceptionScoreStd,
-          rocketFid: metrics.rocketFid,
-          criticDistance,
-          ...(metrics.cas === undefined ? {} : { cas: metrics.cas }),
-          count: metrics.count,
-          tStar: out.tStar === null ? null : out.tStar[0],
-          generateSeconds: out.seconds,
-          priorPasses: out.priorPasses,
-        };
-        log(`${data.name}: ${conditioning} ${method} ${JSON.stringify(byMethod[method])}`);
-      }
-      results[conditioning] = byMethod;
-    }
+    const unconditional = await evaluateConditioning(model, data, 'unconditional', options);
+    const conditional = await evaluateConditioning(model, data, 'conditional', options);
+    const m = unconditional.metrics;
     const result: DatasetResult = {
       version: RESULT_VERSION,
       dataset: data.name,
       profile: options.profile,
       seed: options.seed,
+      samplingSeeds: [...options.samplingSeeds],
       samples: options.samples,
       command: options.command,
+      engine: options.engine?.info.engine ?? 'tfjs',
       finishedAt: new Date().toISOString(),
+      seconds: (performance.now() - started) / 1000,
       data: {
         train: data.train.values.length,
         test: data.test.values.length,
         length: data.length,
         classes: data.classNames.length,
+        classNames: [...data.classNames],
+      },
+      judge: m.judge,
+      reference: {
+        fid: m.referenceFid.fid,
+        meanTerm: m.referenceFid.meanTerm,
+        covarianceTerm: m.referenceFid.covarianceTerm,
+        inceptionScore: m.realInceptionScore,
+        classHistogram: toShares(m.classHistograms.real),
       },
       stages,
-      results,
+      results: { unconditional: unconditional.result, conditional: conditional.result },
     };
     mkdirSync(dir, { recursive: true });
     writeAtomic(file, `${JSON.stringify(result, null, 2)}\n`);

@@ -96,7 +96,8 @@ export function computeTrend(results: readonly DatasetResult[]): Trend {
   const summaries: TrendSummary[] = [];
   for (const conditioning of CONDITIONINGS) {
     pairs[conditioning] = sorted.map((r) => {
-      const { naive, ess } = r.results[conditioning];
+      // ESS here is the default, released resampling (R).
+      const { naive, R: ess } = r.results[conditioning].methods;
       return {
         dataset: r.dataset,
         seed: r.seed,
@@ -106,7 +107,7 @@ export function computeTrend(results: readonly DatasetResult[]): Trend {
         change: (ess.fid - naive.fid) / naive.fid,
         naiveIs: naive.inceptionScore,
         essIs: ess.inceptionScore,
-        tStar: ess.tStar,
+        tStar: ess.tStar === null || ess.tStar.length === 0 ? null : ess.tStar[0],
       };
     });
     const list = pairs[conditioning];

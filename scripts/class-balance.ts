@@ -1,0 +1,168 @@
+/**
+ * `npm run class-balance -- --dataset GunPoint [--profile cpu] [--seed 1] [--samples 256] [--sampling-seeds 1,2,3]
+ *  [--variants naive,mixture,...] [--choice-temperatures 4,8] [--work-dir .data/report] [--out file.json]`
+ *
+ * Why do unconditional samples over-represent one class (ess.md §10, issue 11)? Samples the report's trained
+ * pipeline (same work dir layout; trained when missing) several ways and prints, per sampling seed and pooled, the
+ * judge's predicted-class histogram of the samples against the real test split's, its total-variation distance and
+ * the FID with its mean and covariance terms:
+ * - `naive`: the null-class ("unconditional") branch, the paper's unconditional setting;
+ * - `mixture`: a class drawn per sample from the training split's class shares, then the class branch;
+ * - `conditional`: the class branch at the training shares, interleaved (per-class accuracy of the judge too);
+ * - `--choice-temperatures`: the naive row again at other choice temperatures τ.
+ */
+import { writeFileSync } from 'node:fs';
+import { createInferenceEngine } from '@maskgen/inference';
+import {
+  TRAINING_PROFILES,
+  evaluateGenerated,
+  isTrainingProfile,
+  loadPipelineModel,
+  prepareDataset,
+} from '@maskgen/pipeline';
+import { SeededRng, initTensorBackend } from '@maskgen/tensor';
+import { UsageError, integerArg, loadDatasetArg, parseFlags, runMain } from './cli';
+import { conditionalClasses, ensurePipeline } from './report/run';
+
+const USAGE = `usage: npm run class-balance -- --dataset <name> [--profile ${TRAINING_PROFILES.join('|')}] [--seed n]
+       [--samples n] [--sampling-seeds n,...] [--variants naive,mixture,conditional] [--choice-temperatures t,...]
+       [--method naive|ess] [--work-dir dir] [--out file.json]`;
+
+type Variant = 'naive' | 'mixture' | 'conditional';
+
+interface Row {
+  readonly variant: string;
+  readonly seed: number;
+  readonly fid: number;
+  readonly meanTerm: number;
+  readonly covarianceTerm: number;
+  readonly histogram: readonly number[];
+  readonly realHistogram: readonly number[];
+  readonly totalVariation: number;
+  /** Conditional rows: share of samples the judge assigns to the class they were drawn for. */
+  readonly classAccuracy: number | null;
+}
+
+function mixtureClasses(trainLabels: Int32Array, count: number, seed: number): Int32Array {
+  const rng = new SeededRng(seed).fork('mixture-classes');
+  return Int32Array.from({ length: count }, () => trainLabels[Math.floor(rng.next() * trainLabels.length)]);
+}
+
+async function main(): Promise<number> {
+  const args = parseFlags(
+    {
+      dataset: { type: 'string' },
+      profile: { type: 'string', default: 'cpu' },
+      seed: { type: 'string' },
+      samples: { type: 'string' },
+      'sampling-seeds': { type: 'string' },
+      variants: { type: 'string', default: 'naive,mixture,conditional' },
+      'choice-temperatures': { type: 'string' },
+      method: { type: 'string', default: 'naive' },
+      'work-dir': { type: 'string', default: '.data/report' },
+      out: { type: 'string' },
+    },
+    USAGE,
+  );
+  if (args === undefined) return 0;
+  if (args.dataset === undefined) throw new UsageError('--dataset is required');
+  const profile = args.profile ?? 'cpu';
+  if (!isTrainingProfile(profile)) throw new UsageError(`unknown profile '${profile}'`);
+  const method = args.method === 'ess' ? 'ess' : 'naive';
+  const seed = integerArg('--seed', args.seed, 0) ?? 1;
+  const samples = integerArg('--samples', args.samples, 10) ?? 256;
+  const samplingSeeds = (args['sampling-seeds'] ?? '1,2,3')
+    .split(',')
+    .map((s) => integerArg('--sampling-seeds', s, 0)!);
+  const variants = (args.variants ?? '').split(',').filter((v) => v !== '') as Variant[];
+  for (const v of variants) {
+    if (!['naive', 'mixture', 'conditional'].includes(v)) throw new UsageError(`unknown variant '${v}'`);
+  }
+  const temperatures = (args['choice-temperatures'] ?? '')
+    .split(',')
+    .filter((t) => t !== '')
+    .map(Number);
+  await initTensorBackend('wasm');
+  const data = prepareDataset(loadDatasetArg(args.dataset, seed));
+  const { checkpoints } = await ensurePipeline(data, {
+    profile,
+    seed,
+    workDir: args['work-dir'] ?? '.data/report',
+    log: (l) => console.log(l),
+  });
+  const engine = createInferenceEngine({ preference: 'auto', warn: (m) => console.warn(m) });
+  const model = loadPipelineModel(checkpoints, { engine });
+  const featurizer = (await model.featurizer()) ?? undefined;
+  const rows: Row[] = [];
+  const cases: { name: string; variant: Variant; choiceTemperature?: number }[] = [
+    ...variants.map((variant) => ({ name: variant, variant })),
+    ...temperatures.map((t) => ({ name: `naive τ=${t}`, variant: 'naive' as const, choiceTemperature: t })),
+  ];
+  try {
+    for (const c of cases) {
+      for (const s of samplingSeeds) {
+        const classes =
+          c.variant === 'naive'
+            ? null
+            : c.variant === 'mixture'
+              ? mixtureClasses(data.train.labels, samples, s)
+              : conditionalClasses(data, samples);
+        const out = await model.generate({
+          method,
+          count: samples,
+          classes,
+          seed: s,
+          ...(c.choiceTemperature === undefined
+            ? {}
+            : { sampling: { choiceTemperature: c.choiceTemperature } }),
+        });
+        const m = await evaluateGenerated({
+          classifier: model.classifier!,
+          featurizer,
+          data,
+          generated: out.scaled,
+          seed: s,
+        });
+        let classAccuracy: number | null = null;
+        if (c.variant === 'conditional' && classes !== null) {
+          const predicted = await featurizer!.inferAsync(
+            Float32Array.from(out.scaled.flatMap((x) => Array.from(x))),
+            out.scaled.length,
+          );
+          const k = data.classNames.length;
+          let hits = 0;
+          for (let i = 0; i < classes.length; i++) {
+            const p = predicted.probabilities.subarray(i * k, (i + 1) * k);
+            if (p.indexOf(Math.max(...p)) === classes[i]) hits++;
+          }
+          classAccuracy = hits / classes.length;
+        }
+        const row: Row = {
+          variant: c.name,
+          seed: s,
+          fid: m.fid,
+          meanTerm: m.fidTerms.meanTerm,
+          covarianceTerm: m.fidTerms.covarianceTerm,
+          histogram: m.classHistograms.generated,
+          realHistogram: m.classHistograms.real,
+          totalVariation: m.classHistograms.totalVariation,
+          classAccuracy,
+        };
+        rows.push(row);
+        console.log(
+          `${c.name.padEnd(12)} seed ${s}: FID ${row.fid.toFixed(2)} (${row.meanTerm.toFixed(2)} / ${row.covarianceTerm.toFixed(2)}) ` +
+            `hist ${row.histogram.map((h) => h.toFixed(2)).join('/')} real ${row.realHistogram.map((h) => h.toFixed(2)).join('/')} ` +
+            `TV ${row.totalVariation.toFixed(3)}${classAccuracy === null ? '' : ` acc ${classAccuracy.toFixed(3)}`}` +
+            ` ref ${m.referenceFid.fid.toFixed(2)} (${m.referenceFid.meanTerm.toFixed(2)} / ${m.referenceFid.covarianceTerm.toFixed(2)})`,
+        );
+      }
+    }
+  } finally {
+    model.dispose();
+    await engine.close();
+  }
+  if (args.out !== undefined) writeFileSync(args.out, `${JSON.stringify(rows, null, 2)}\n`);
+  return 0;
+}
+
+runMain(main, USAGE);
