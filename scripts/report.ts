@@ -10,7 +10,7 @@
  * keeps every finished dataset: a later run (on any clone) reads the datasets already in `<out>.json` back instead
  * of recomputing them, so the 11-dataset report can be built up over several sessions or machines.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInferenceEngine } from '@maskgen/inference';
 import { TRAINING_PROFILES, isTrainingProfile, prepareDataset } from '@maskgen/pipeline';
