@@ -24,12 +24,7 @@ interface Manifest {
  * Packages no version of which both supports our Node and fits the tree, each with why. Keep this empty
  * when possible; the test fails once an entry is no longer needed, so it cannot go stale.
  */
-const CANNOT_PIN: Record<string, string> = {
-  'nestjs-pino':
-    'every 5.x (the only line whose peer range admits Nest 12) declares node >=22.12.0, and 4.x peers ' +
-    '@nestjs/common <=11 (ERESOLVE); it runs on Node 20.19+ (CommonJS build). Fix: drop it for pino-http ' +
-    'and a small LoggerService in libs/observability, or move to Node 22',
-};
+const CANNOT_PIN: Record<string, string> = {};
 
 function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(path.join(ROOT, file), 'utf8')) as T;

@@ -1,14 +1,14 @@
 import { type INestApplication, ValidationPipe, type DynamicModule } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import type { AppConfig } from '@maskgen/config';
-import { Logger } from 'nestjs-pino';
+import { NestPinoLogger } from '@maskgen/observability';
 import { JsonDepthPipe } from './json-depth';
 import { UnavailableFilter } from './unavailable.filter';
 
 /** Creates a Nest HTTP application with our logger, request validation and error mapping. */
 export async function createHttpApp(root: DynamicModule): Promise<INestApplication> {
   const app = await NestFactory.create(root, { bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(NestPinoLogger));
   app.useGlobalPipes(
     new JsonDepthPipe(),
     new ValidationPipe({
