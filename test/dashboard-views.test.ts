@@ -32,6 +32,17 @@ function series(index: number): Float32Array {
   return Float32Array.from({ length: LENGTH }, (_, t) => Math.sin((t + index) / 3));
 }
 
+/** What the evaluator stores with these metrics: each one's real-data reference (issue 20 item 10). */
+const METRIC_DETAILS: Record<string, Record<string, unknown>> = {
+  fid: {
+    meanTerm: 1.25,
+    covarianceTerm: 2.25,
+    reference: { trainVsTest: { fid: 0.8125, meanTerm: 0.0625, covarianceTerm: 0.75, train: 67 } },
+  },
+  inception_score: { std: 0.1, reference: { realTest: 1.9375 } },
+  class_tv: { classNames: ['1', '2'], predicted: { real: [516, 513], generated: [6, 4] } },
+};
+
 describe('honest views: run, compare and model pages', { skip: withoutChromium }, () => {
   let session: DashboardSession;
   let page: Page;
@@ -89,7 +100,7 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
     await runs.finish(run.id, 'succeeded');
     await app.get(MetricRepository).record(
       run.id,
-      Object.entries(metrics).map(([name, value]) => ({ name, value })),
+      Object.entries(metrics).map(([name, value]) => ({ name, value, details: METRIC_DETAILS[name] })),
     );
     return run.id;
   }
@@ -216,6 +227,24 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
     }
     assert.equal(await page.locator('.critic-panel .remasked-key').count(), 1);
     await page.getByText('2 of 8 tokens were re-masked').waitFor();
+    // Each metric next to its real-data reference; CAS and critic distance from the model's own figures.
+    await session.until(
+      `[...document.querySelectorAll('.metric-reference')].some((td) => td.textContent.startsWith('judge'))`,
+    );
+    const references = await page.evaluate<string[][]>(
+      `[...document.querySelectorAll('section[aria-labelledby="metrics-title"] tbody tr')].map((tr) =>
+         [tr.children[0].textContent, tr.children[2].textContent])`,
+    );
+    assert.deepEqual(references, [
+      ['cas', 'judge trained on real data 0.9000'],
+      ['class_tv', 'real test classes 516 / 513 (TV 0); generated 6 / 4'],
+      ['critic_distance', 'real test grids 1.2346'],
+      ['ess_t_star', ''],
+      ['evaluated_samples', ''],
+      ['fid', 'real train vs test 0.8125 (mean 0.0625 + cov 0.7500); this run: mean 1.2500 + cov 2.2500'],
+      ['inception_score', 'real test 1.9375'],
+      ['rocket_fid', ''],
+    ]);
     await session.screenshot('20-views-ess-run');
 
     await page.goto(`${session.server.base}/#/runs/${runIds.naive}`);

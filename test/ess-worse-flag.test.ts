@@ -141,6 +141,14 @@ describe('samples ESS made worse are stored, flagged and filtered', () => {
       listed,
       new RegExp(`${worse.length} of ${worse.length} samples ESS made worse from index 0`),
     );
+    // runs show: each metric next to its real-data reference (issue 20 item 10).
+    const shown = ok(await cli(['runs', 'show', runId], env)).stdout.split('\n');
+    const line = (metric: string) => shown.find((text) => new RegExp(`^\\W*${metric}\\W`).test(text)) ?? '';
+    assert.match(line('fid'), /real train vs test \S+ \(mean \S+ \+ cov \S+\); this run: mean/);
+    assert.match(line('inception_score'), /real test \d\S*/);
+    assert.match(line('class_tv'), /real test classes \d+ \/ \d+ \/ \d+ \(TV 0\); generated/);
+    assert.match(line('cas'), /judge trained on real data \d\S*/);
+    assert.match(line('critic_distance'), /real test grids \d\S*/);
     const json = JSON.parse(
       ok(await cli(['runs', 'samples', runId, '--limit', '5', '--json'], env)).stdout,
     ) as { items: SampleItem[] };

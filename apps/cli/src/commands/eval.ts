@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { FINISHED_RUN_STATUSES, type Evaluation } from '@maskgen/client';
+import { FINISHED_RUN_STATUSES, metricReference, type Evaluation } from '@maskgen/client';
 import { contextOf, integer, type CliDeps, type CommandContext } from '../context';
-import { pageFooter, printJson, printRecord, printTable, type Io } from '../output';
+import { formatCell, pageFooter, printJson, printRecord, printTable, type Io } from '../output';
 import { UsageError } from '../settings';
 import { addWaitOptions, NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
 
@@ -17,6 +17,11 @@ function showEvaluation(io: Io, json: boolean, evaluation: Evaluation): void {
     ['target', targetText(evaluation)],
     ['model', evaluation.modelId],
     ...Object.entries(evaluation.metrics),
+    // The real-data value each metric is read against, e.g. "fid real data: real train vs test 0.8300 (…)".
+    ...evaluation.details.flatMap((metric) => {
+      const reference = metricReference(metric, formatCell);
+      return reference === null ? [] : ([[`${metric.name} real data`, reference]] as [string, unknown][]);
+    }),
     ...(evaluation.error ? ([['error', evaluation.error]] as [string, unknown][]) : []),
   ]);
 }

@@ -8,6 +8,7 @@ import {
   FINISHED_RUN_STATUSES,
   engineLabel,
   essRows,
+  metricReference,
   samplerLabel,
   type CreateRunRequest,
   type EssParams,
@@ -241,12 +242,19 @@ export function runsCommand(deps: CliDeps): Command {
     if (context.settings.json) printJson(context.io, { ...run, metrics });
     else {
       showRun(context.io, false, run);
-      if (metrics.length > 0)
+      if (metrics.length > 0) {
+        // CAS and critic distance are read against the model's own real-data figures.
+        const sampler = run.params.sampler;
+        const model =
+          sampler?.kind === 'model' && sampler.modelId
+            ? await context.client.getModel(String(sampler.modelId)).catch(() => undefined)
+            : undefined;
         printTable(
           context.io,
-          ['metric', 'value'],
-          metrics.map((m) => [m.name, m.value]),
+          ['metric', 'value', 'real data'],
+          metrics.map((m) => [m.name, m.value, metricReference(m, formatCell, model?.metrics) ?? '']),
         );
+      }
     }
     if (options.wait) assertSucceeded(run);
   });

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'preact/hooks';
 import {
   FINISHED_RUN_STATUSES,
   engineLabel,
+  metricReference,
   type CriticScores,
   type Sample,
   type TokenGridScores,
@@ -34,6 +35,13 @@ export function RunDetailPage({ id, live }: { id: string; live: LiveUpdates }) {
   const finished = run.data ? FINISHED_RUN_STATUSES.includes(run.data.status) : false;
   useLiveRefresh(live, run.reload, !finished, ['run']);
   const metrics = useLoad((c) => c.runMetrics(id), [id, run.data?.status]);
+  // CAS and critic distance are read against the model's real-data figures.
+  const runSampler = run.data?.params.sampler;
+  const modelOfRun = runSampler?.kind === 'model' ? String(runSampler.modelId) : undefined;
+  const model = useLoad(
+    (c) => (modelOfRun ? c.getModel(modelOfRun) : Promise.resolve(undefined)),
+    [modelOfRun],
+  );
   const action = useAction();
 
   if (!run.data)
@@ -151,6 +159,7 @@ export function RunDetailPage({ id, live }: { id: string; live: LiveUpdates }) {
                   <th scope="col" class="num">
                     Value
                   </th>
+                  <th scope="col">Real data</th>
                 </tr>
               </thead>
               <tbody>
@@ -158,6 +167,9 @@ export function RunDetailPage({ id, live }: { id: string; live: LiveUpdates }) {
                   <tr key={m.name}>
                     <th scope="row">{m.name}</th>
                     <td class="num">{formatNumber(m.value)}</td>
+                    <td class="metric-reference small">
+                      {metricReference(m, formatNumber, model.data?.metrics) ?? ''}
+                    </td>
                   </tr>
                 ))}
               </tbody>
