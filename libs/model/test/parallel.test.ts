@@ -166,6 +166,50 @@ describe('stage 1 over replica threads', () => {
     const c = await train({ replicas: 1, microBatch: 4 });
     assert.deepEqual(c, a);
   });
+
+  test('a parallel training stops at a step boundary on abort, saves its state, and resumes to the same weights', async () => {
+    const run = async (abortAt?: number, resumeFrom?: Uint8Array) => {
+      const m = TimeVQVAE.create(TINY, { length: LENGTH, channels: 1 }, new SeededRng('stage1-resume'));
+      const controller = new AbortController();
+      let saved: Uint8Array | undefined;
+      try {
+        const result = await trainStage1(
+          m,
+          { values, count: COUNT },
+          {
+            rng: new SeededRng('order'),
+            parallel: { replicas: 2 },
+            signal: controller.signal,
+            onProgress: (p) => {
+              if (p.step === abortAt) controller.abort();
+            },
+            checkpoints: {
+              everySteps: 100,
+              resumeFrom,
+              save: ({ bytes }) => {
+                saved = bytes;
+              },
+            },
+          },
+        );
+        return {
+          result,
+          saved,
+          weights: Object.values(m.store.all()).map((v) => v.dataSync<'float32'>().slice()),
+        };
+      } finally {
+        m.dispose();
+      }
+    };
+    const whole = await run();
+    assert.equal(whole.result.stepsDone, 4);
+    const first = await run(2);
+    assert.deepEqual([first.result.stopReason, first.result.stepsDone], ['aborted', 2]);
+    assert.ok(first.saved, 'the abort saved a state');
+    const second = await run(undefined, first.saved);
+    assert.equal(second.result.stopReason, 'completed');
+    assert.deepEqual(second.weights, whole.weights);
+  });
 });
 
 describe('prior over replica threads and micro-batches', () => {
