@@ -59,7 +59,12 @@ for (const backend of backends) {
       assert.equal(line.threads, 1);
     });
 
-    async function startRun(generator: string, shardSizes: number[], seed = 7) {
+    async function startRun(
+      generator: 'cbf' | 'synthetic-control',
+      shardSizes: number[],
+      seed = 7,
+      length = 64,
+    ) {
       let offset = 0;
       const shards = shardSizes.map((sampleCount, shardIndex) => {
         const shard = { shardIndex, sampleOffset: offset, sampleCount, seed: seed * 1000 + shardIndex };
@@ -75,7 +80,7 @@ for (const backend of backends) {
         data: {
           runId: run.id,
           ...shard,
-          sampler: { kind: 'synthetic', generator, length: 64 },
+          sampler: { kind: 'synthetic', generator, length },
         } satisfies GenerateShardPayload,
         options: { jobId: `${run.id}-shard-${shard.shardIndex}` },
       }));
@@ -160,10 +165,12 @@ for (const backend of backends) {
     });
 
     test('a shard that cannot succeed fails the run with its reason, without retrying', async () => {
-      const { run } = await startRun('no-such-generator', [3]);
+      // 5000 series of 4096 steps are over the generator's 20,000,000 values (the API refuses such runs; a job
+      // payload can still carry one).
+      const { run } = await startRun('cbf', [5000], 7, 4096);
       const done = await settled(run.id);
       assert.equal(done.status, 'failed');
-      assert.match(done.error ?? '', /Unknown synthetic generator "no-such-generator"/);
+      assert.match(done.error ?? '', /count × length must be at most 20000000, got 5000 × 4096/);
       const [shard] = await runs.findShards(run.id);
       assert.equal(shard?.status, 'failed');
       assert.equal(shard?.attempts, 1);

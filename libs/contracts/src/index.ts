@@ -3,3 +3,4 @@ export * from './queues';
 export * from './models';
 export * from './trainability';
 export * from './provenance';
+export * from './api';

@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import {
+  CLASS_MODES,
+  ESS_APPLY_TO,
+  ESS_VARIANTS,
+  SAMPLER_METHODS,
+  SEED_MAX,
+  SYNTHETIC_GENERATORS,
+  TRAINING_STAGES,
+} from './api/values';
 import { QueueName } from './queues';
 
 /**
@@ -25,10 +34,10 @@ export const JobName = {
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
 const uuid = z.uuid();
-const seed = z.number().int().min(0).max(0xffffffff);
+const seed = z.number().int().min(0).max(SEED_MAX);
 
 /** Training stages in flow order; each stores one checkpoint. */
-export const MODEL_STAGES = ['stage1', 'prior', 'critic', 'classifier'] as const;
+export const MODEL_STAGES = TRAINING_STAGES;
 export type ModelStageName = (typeof MODEL_STAGES)[number];
 
 export const TRAIN_STAGE_JOB: Record<ModelStageName, JobName> = {
@@ -41,27 +50,38 @@ export const TRAIN_STAGE_JOB: Record<ModelStageName, JobName> = {
 export * from './training-profiles';
 
 /** The reference sampler drawing from a built-in synthetic generator. */
-export const syntheticSamplerSchema = z.object({
-  kind: z.literal('synthetic'),
-  generator: z.string().min(1),
-  length: z.number().int().min(8).max(100_000),
+export const syntheticSamplerSchema = z.strictObject({
+  kind: z
+    .literal('synthetic')
+    .meta({ description: 'Reference sampler drawing from a built-in synthetic generator' }),
+  generator: z.enum(SYNTHETIC_GENERATORS),
+  length: z.number().int().min(8).max(4096),
 });
 
-/**
- * ESS resampling variants (ess.md §5.4, §10), as the sampler's EssConfig.variant: 'R' the released code (every
- * token redrawn at each step; the default), 'D' keep-visible (only re-masked tokens change).
- */
-export const ESS_VARIANTS = ['R', 'D'] as const;
-export type EssVariantName = (typeof ESS_VARIANTS)[number];
-
 const essParamsInput = z
-  .object({
-    windowRate: z.number().gt(0).max(1),
-    threshold: z.number().gt(0).max(100),
-    applyTo: z.enum(['lf', 'lf+hf']),
-    variant: z.enum(ESS_VARIANTS),
+  .strictObject({
+    windowRate: z
+      .number()
+      .min(0.01)
+      .max(1)
+      .meta({ description: 'Error window rate (window = rate·T); default 0.3' }),
+    threshold: z
+      .number()
+      .min(0.01)
+      .max(100)
+      .meta({ description: 'Stop threshold on the moving average of error ratios; default 1.0' }),
+    applyTo: z.enum(ESS_APPLY_TO).meta({ description: "default 'lf'" }),
+    variant: z.enum(ESS_VARIANTS).meta({
+      description:
+        "Resampling variant: 'R', the released algorithm (every token is redrawn at each step and any may be re-masked; the default), or 'D', keep-visible (only the tokens reverse sampling re-masked may change)",
+    }),
     /** Superseded by `variant` (true = 'D', false = 'R'); still accepted from older clients and stored jobs. */
-    keepVisible: z.boolean(),
+    keepVisible: z
+      .boolean()
+      .meta({
+        deprecated: true,
+        description: "Use variant: true is 'D', false is 'R'; refused when it contradicts variant",
+      }),
   })
   .partial();
 export type EssParamsInput = z.input<typeof essParamsInput>;
@@ -87,20 +107,17 @@ export const essParamsSchema = essParamsInput
   .transform(normalizeEssParams);
 export type EssParams = Omit<z.output<typeof essParamsInput>, 'keepVisible'>;
 
-export const SAMPLER_METHODS = ['naive', 'ess'] as const;
-
 /** The Inception Score averages over 10 splits of the samples (ess.md §7), so an evaluation needs 10. */
 export const MIN_EVALUATION_SAMPLES = 10;
-export const CLASS_MODES = ['unconditional', 'balanced'] as const;
 
 /** A trained model's sampler: naive iterative decoding or ESS. */
-export const modelSamplerSchema = z.object({
-  kind: z.literal('model'),
-  modelId: uuid,
+export const modelSamplerSchema = z.strictObject({
+  kind: z.literal('model').meta({ description: "A trained model's sampler" }),
+  modelId: uuid.meta({ description: 'A ready model of the team' }),
   method: z.enum(SAMPLER_METHODS),
   /** 'balanced': sample i gets class i mod classes; 'unconditional': no class. */
   classes: z.enum(CLASS_MODES).default('unconditional'),
-  ess: essParamsSchema.optional(),
+  ess: essParamsSchema.optional().meta({ description: "ESS parameters (method 'ess')" }),
 });
 export type ModelSampler = z.output<typeof modelSamplerSchema>;
 

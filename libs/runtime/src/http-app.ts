@@ -1,4 +1,4 @@
-import { type INestApplication, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import type { AppConfig } from '@maskgen/config';
 import { NestPinoLogger } from '@maskgen/observability';
@@ -9,15 +9,8 @@ import { UnavailableFilter } from './unavailable.filter';
 export async function createHttpApp(root: DynamicModule): Promise<INestApplication> {
   const app = await NestFactory.create(root, { bufferLogs: true });
   app.useLogger(app.get(NestPinoLogger));
-  app.useGlobalPipes(
-    new JsonDepthPipe(),
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: false,
-    }),
-  );
+  // Each route validates its body, query and parameters with its zod schema (ZodBody, ZodQuery: libs/contracts).
+  app.useGlobalPipes(new JsonDepthPipe());
   app.useGlobalFilters(new UnavailableFilter(app.get(HttpAdapterHost).httpAdapter));
   return app;
 }

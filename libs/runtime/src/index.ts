@@ -4,3 +4,5 @@ export * from './shutdown';
 export * from './public.decorator';
 export * from './json-depth';
 export * from './unavailable.filter';
+export * from './zod-validation';
+export * from './zod-openapi';

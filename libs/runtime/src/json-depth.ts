@@ -16,8 +16,8 @@ export function jsonDepthExceeds(value: unknown, maxDepth: number): boolean {
 }
 
 /**
- * Runs before the ValidationPipe: JSON.parse copes with any depth (V8's parser is iterative), but
- * class-transformer and class-validator then overflow the stack on a body nested thousands deep.
+ * Runs before the route's zod validation: JSON.parse copes with any depth (V8's parser is iterative), but a
+ * recursive validator would then overflow the stack on a body nested thousands deep.
  */
 @Injectable()
 export class JsonDepthPipe implements PipeTransform {

@@ -1,22 +1,16 @@
-import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { IsString, Matches } from 'class-validator';
+import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  createApiKeyRequestSchema,
+  createdApiKeySchema,
+  createTeamRequestSchema,
+  teamListSchema,
+  teamSchema,
+} from '@maskgen/contracts';
 import { TeamRepository } from '@maskgen/persistence';
+import { ZodBody, ZodResponse } from '@maskgen/runtime';
+import type { z } from 'zod';
 import { AdminOnly } from '../auth/admin-only.decorator';
-
-class CreateTeamDto {
-  @ApiProperty()
-  @IsString()
-  @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/, { message: 'name must be 2-63 lower-case letters, digits or -' })
-  name!: string;
-}
-
-class CreateApiKeyDto {
-  @ApiProperty({ description: 'What the key is for, e.g. "nightly-ci"' })
-  @IsString()
-  @Matches(/^[\w .-]{1,100}$/, { message: 'name must be 1-100 letters, digits, spaces, _ . or -' })
-  name!: string;
-}
 
 @ApiTags('admin')
 @ApiSecurity('api-key')
@@ -27,18 +21,24 @@ export class TeamsAdminController {
 
   @Post()
   @ApiOperation({ summary: 'Create a team (idempotent by name)' })
-  create(@Body() body: CreateTeamDto) {
+  @ZodResponse(201, teamSchema)
+  create(@ZodBody(createTeamRequestSchema) body: z.output<typeof createTeamRequestSchema>) {
     return this.teams.ensureTeam(body.name);
   }
 
   @Get()
+  @ZodResponse(200, teamListSchema)
   list() {
     return this.teams.list();
   }
 
   @Post(':id/api-keys')
   @ApiOperation({ summary: 'Create an API key for a team; the key is shown only in this response' })
-  async createKey(@Param('id', ParseUUIDPipe) id: string, @Body() body: CreateApiKeyDto) {
+  @ZodResponse(201, createdApiKeySchema)
+  async createKey(
+    @Param('id', ParseUUIDPipe) id: string,
+    @ZodBody(createApiKeyRequestSchema) body: z.output<typeof createApiKeyRequestSchema>,
+  ) {
     const team = await this.teams.findById(id);
     if (!team) throw new NotFoundException(`Team ${id} not found`);
     const { key, entity } = await this.teams.createApiKey(team.id, body.name);

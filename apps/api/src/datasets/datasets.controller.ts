@@ -1,6 +1,5 @@
 import {
   BadRequestException,
-  Body,
   Controller,
   Delete,
   Get,
@@ -8,17 +7,27 @@ import {
   Param,
   ParseUUIDPipe,
   Post,
-  Query,
   UploadedFiles,
   UseInterceptors,
 } from '@nestjs/common';
 import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  builtinDatasetRequestSchema,
+  datasetPageSchema,
+  datasetSchema,
+  datasetSeriesPageSchema,
+  pageQuerySchema,
+  seriesQuerySchema,
+  syntheticDatasetRequestSchema,
+  uploadDatasetRequestSchema,
+  type PageQuery,
+} from '@maskgen/contracts';
 import { DatasetRepository, type TeamEntity } from '@maskgen/persistence';
+import { ZodBody, ZodQuery, ZodResponse } from '@maskgen/runtime';
+import type { z } from 'zod';
 import { CurrentTeam } from '../auth/current-team.decorator';
 import { Idempotent } from '../common/idempotency';
-import { PageQuery } from '../common/page.query';
-import { BuiltinDatasetDto, SeriesQuery, SyntheticDatasetDto, UploadDatasetDto } from './datasets.dto';
 import { DatasetsService } from './datasets.service';
 import { UploadSlots, type UploadedFile } from './upload-slots';
 
@@ -43,9 +52,11 @@ export class DatasetsController {
       { name: 'test', maxCount: 1 },
     ]),
   )
+  @ZodResponse(201, datasetSchema)
   upload(
     @CurrentTeam() team: TeamEntity,
-    @Body() body: UploadDatasetDto,
+    @ZodBody(uploadDatasetRequestSchema, { files: ['train', 'test'] })
+    body: z.output<typeof uploadDatasetRequestSchema>,
     @UploadedFiles() files: { train?: UploadedFile[]; test?: UploadedFile[] } | undefined,
   ) {
     const train = files?.train?.[0];
@@ -57,19 +68,28 @@ export class DatasetsController {
   @Post('synthetic')
   @Idempotent()
   @ApiOperation({ summary: 'Create a dataset from a built-in synthetic generator (seeded)' })
-  synthetic(@CurrentTeam() team: TeamEntity, @Body() body: SyntheticDatasetDto) {
+  @ZodResponse(201, datasetSchema)
+  synthetic(
+    @CurrentTeam() team: TeamEntity,
+    @ZodBody(syntheticDatasetRequestSchema) body: z.output<typeof syntheticDatasetRequestSchema>,
+  ) {
     return this.service.synthetic(team, body);
   }
 
   @Post('builtin')
   @Idempotent()
   @ApiOperation({ summary: 'Import one of the UCR datasets shipped with maskgen' })
-  builtin(@CurrentTeam() team: TeamEntity, @Body() body: BuiltinDatasetDto) {
+  @ZodResponse(201, datasetSchema)
+  builtin(
+    @CurrentTeam() team: TeamEntity,
+    @ZodBody(builtinDatasetRequestSchema) body: z.output<typeof builtinDatasetRequestSchema>,
+  ) {
     return this.service.builtin(team, body);
   }
 
   @Get()
-  async list(@CurrentTeam() team: TeamEntity, @Query() query: PageQuery) {
+  @ZodResponse(200, datasetPageSchema)
+  async list(@CurrentTeam() team: TeamEntity, @ZodQuery(pageQuerySchema) query: PageQuery) {
     const offset = query.offset ?? 0;
     const limit = query.limit ?? 50;
     const [items, total] = await this.datasets.listForTeam(team.id, offset, limit);
@@ -77,16 +97,18 @@ export class DatasetsController {
   }
 
   @Get(':id')
+  @ZodResponse(200, datasetSchema)
   get(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
     return this.service.get(team, id);
   }
 
   @Get(':id/series')
   @ApiOperation({ summary: 'A page of series of one split (for previews)' })
+  @ZodResponse(200, datasetSeriesPageSchema)
   async series(
     @CurrentTeam() team: TeamEntity,
     @Param('id', ParseUUIDPipe) id: string,
-    @Query() query: SeriesQuery,
+    @ZodQuery(seriesQuerySchema) query: z.output<typeof seriesQuerySchema>,
   ) {
     const dataset = await this.service.get(team, id);
     const offset = query.offset ?? 0;
@@ -106,6 +128,7 @@ export class DatasetsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a dataset; refused (409) while a model uses it' })
+  @ZodResponse(204)
   async remove(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await this.service.remove(team, id);
   }

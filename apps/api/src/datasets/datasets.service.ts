@@ -17,20 +17,30 @@ import {
   type DatasetSourceKind,
   type TeamEntity,
 } from '@maskgen/persistence';
-import type { BuiltinDatasetDto, SyntheticDatasetDto, UploadDatasetDto } from './datasets.dto';
+import type {
+  builtinDatasetRequestSchema,
+  syntheticDatasetRequestSchema,
+  uploadDatasetRequestSchema,
+} from '@maskgen/contracts';
+import type { z } from 'zod';
 import type { UploadedFile } from './upload-slots';
 
 @Injectable()
 export class DatasetsService {
   constructor(private readonly datasets: DatasetRepository) {}
 
-  async upload(team: TeamEntity, request: UploadDatasetDto, train: UploadedFile, test: UploadedFile) {
+  async upload(
+    team: TeamEntity,
+    request: z.output<typeof uploadDatasetRequestSchema>,
+    train: UploadedFile,
+    test: UploadedFile,
+  ) {
     let parsed: TrainTestDataset;
     try {
       parsed = await parseUcrTrainTestStreams(
         { content: createReadStream(train.path), sourceName: train.originalname },
         { content: createReadStream(test.path), sourceName: test.originalname },
-        { missing: request.missing ?? 'reject', length: request.length ?? 'reject' },
+        { missing: request.missing, length: request.length },
       );
     } catch (error) {
       if (error instanceof DatasetParseError || error instanceof RangeError)
@@ -40,12 +50,12 @@ export class DatasetsService {
     return this.store(team, request.name, 'upload', parsed, {
       train: { file: train.originalname, bytes: train.size },
       test: { file: test.originalname, bytes: test.size },
-      missing: request.missing ?? 'reject',
-      length: request.length ?? 'reject',
+      missing: request.missing,
+      length: request.length,
     });
   }
 
-  async synthetic(team: TeamEntity, request: SyntheticDatasetDto) {
+  async synthetic(team: TeamEntity, request: z.output<typeof syntheticDatasetRequestSchema>) {
     let generated: TrainTestDataset;
     try {
       generated = generateSyntheticTrainTest(request.generator, {
@@ -67,7 +77,7 @@ export class DatasetsService {
     });
   }
 
-  async builtin(team: TeamEntity, request: BuiltinDatasetDto) {
+  async builtin(team: TeamEntity, request: z.output<typeof builtinDatasetRequestSchema>) {
     return this.store(team, request.name ?? request.dataset, 'builtin', loadBuiltinUcr(request.dataset), {
       dataset: request.dataset,
       archive: 'UCR Time Series Classification Archive 2018 (Dau et al. 2019)',

@@ -18,7 +18,8 @@ import {
   type TeamEntity,
 } from '@maskgen/persistence';
 import { EvaluationStarter, type EvaluationTarget } from '@maskgen/queues';
-import type { CreateEvaluationDto, ListEvaluationsQuery } from './evaluations.dto';
+import type { createEvaluationRequestSchema, listEvaluationsQuerySchema } from '@maskgen/contracts';
+import type { z } from 'zod';
 
 export interface EvaluationView {
   id: string;
@@ -46,10 +47,11 @@ export class EvaluationsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(team: TeamEntity, request: CreateEvaluationDto): Promise<EvaluationView> {
-    if (request.runId !== undefined && request.datasetId !== undefined) {
-      throw new BadRequestException('Give either runId or datasetId (with split), not both');
-    }
+  /** The schema has checked that the request names a run, or a dataset and a split, never both. */
+  async create(
+    team: TeamEntity,
+    request: z.output<typeof createEvaluationRequestSchema>,
+  ): Promise<EvaluationView> {
     const target = request.runId
       ? await this.runTarget(team, request.runId, request.modelId)
       : await this.splitTarget(team, request.datasetId!, request.split!, request.modelId);
@@ -63,7 +65,7 @@ export class EvaluationsService {
     return this.view(await this.starter.start(team.id, target));
   }
 
-  async list(team: TeamEntity, query: ListEvaluationsQuery) {
+  async list(team: TeamEntity, query: z.output<typeof listEvaluationsQuerySchema>) {
     const offset = query.offset ?? 0;
     const limit = query.limit ?? 50;
     const [runs, total] = await this.runs.listForTeam(

@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, type OnModuleDestroy, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import type { TeamEntity } from '@maskgen/persistence';
 import { EventBus, type AppEvent } from '@maskgen/queues';
+import { ZodResponse } from '@maskgen/runtime';
 import type { Response } from 'express';
 import { CurrentTeam } from '../auth/current-team.decorator';
 
@@ -33,7 +34,11 @@ export class EventsController implements OnModuleDestroy {
       'current state with GET /runs/:id or GET /models/:id after (re)connecting.',
   })
   @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'The stream; it stays open until the client disconnects' })
+  @ZodResponse(200, undefined, {
+    description:
+      "The stream (each event's data as progressEventSchema in libs/contracts); it stays open until the client disconnects",
+    content: { 'text/event-stream': {} },
+  })
   async stream(@CurrentTeam() team: TeamEntity, @Res() response: Response): Promise<void> {
     // Subscribed before the headers go out: a client that saw them misses nothing published later.
     await this.bus.ready();

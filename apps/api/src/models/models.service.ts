@@ -1,11 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import {
-  DEFAULT_TRAINING_PROFILE,
   initialModelProgress,
   readModelProgress,
   type ModelProgress,
+  type createModelRequestSchema,
+  type listModelsQuerySchema,
 } from '@maskgen/contracts';
+import type { z } from 'zod';
 import {
   DatasetRepository,
   ModelInUseError,
@@ -14,7 +16,6 @@ import {
   type TeamEntity,
 } from '@maskgen/persistence';
 import { ModelTrainingStarter, ProgressPublisher, QueueUnavailableError } from '@maskgen/queues';
-import type { CreateModelDto, ListModelsQuery } from './models.dto';
 
 export interface ModelView {
   id: string;
@@ -41,10 +42,10 @@ export class ModelsService {
   ) {}
 
   /** Stores the model and enqueues its four training stages; it trains in the background. */
-  async create(team: TeamEntity, request: CreateModelDto): Promise<ModelView> {
+  async create(team: TeamEntity, request: z.output<typeof createModelRequestSchema>): Promise<ModelView> {
     const dataset = await this.datasets.findForTeam(request.datasetId, team.id);
     if (!dataset) throw new NotFoundException(`Dataset ${request.datasetId} not found`);
-    const profile = request.profile ?? DEFAULT_TRAINING_PROFILE;
+    const profile = request.profile;
     const model = await this.models.create({
       teamId: team.id,
       datasetId: dataset.id,
@@ -63,7 +64,7 @@ export class ModelsService {
     return this.published(team, await this.view(model));
   }
 
-  async list(team: TeamEntity, query: ListModelsQuery) {
+  async list(team: TeamEntity, query: z.output<typeof listModelsQuerySchema>) {
     const offset = query.offset ?? 0;
     const limit = query.limit ?? 50;
     const [models, total] = await this.models.listForTeam(

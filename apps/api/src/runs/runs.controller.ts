@@ -1,5 +1,4 @@
 import {
-  Body,
   Controller,
   BadRequestException,
   Get,
@@ -20,13 +19,28 @@ import {
   worseUnderEss,
   type TeamEntity,
 } from '@maskgen/persistence';
+import {
+  SAMPLE_EXPORT_MEDIA,
+  compareRunsQuerySchema,
+  createRunRequestSchema,
+  criticScoresSchema,
+  listRunsQuerySchema,
+  runComparisonSchema,
+  runMetricsSchema,
+  runPageSchema,
+  runSchema,
+  samplePageSchema,
+  samplesQuerySchema,
+  type CreateRunInput,
+} from '@maskgen/contracts';
+import { ZodBody, ZodQuery, ZodResponse } from '@maskgen/runtime';
 import type { Response } from 'express';
+import type { z } from 'zod';
 import { CurrentTeam } from '../auth/current-team.decorator';
 import { Idempotent } from '../common/idempotency';
 import { ParseIndexPipe } from '../common/int-bounds';
 import { criticView } from './critic-view';
 import { parseCompareGroups } from './run-comparison';
-import { CompareRunsQuery, CreateRunDto, ListRunsQuery, SamplesQuery } from './runs.dto';
 import { RunsService } from './runs.service';
 import { csvHeader, csvRow, npyHeader, writeChunk } from './sample-export';
 
@@ -46,19 +60,29 @@ export class RunsController {
   @Post()
   @Idempotent()
   @ApiOperation({ summary: 'Start a generation run: shards on the generate queue, then a finalising job' })
-  create(@CurrentTeam() team: TeamEntity, @Body() body: CreateRunDto) {
+  @ZodResponse(201, runSchema)
+  create(@CurrentTeam() team: TeamEntity, @ZodBody(createRunRequestSchema) body: CreateRunInput) {
     return this.runs.create(team, body);
   }
 
   @Get('compare')
   @ApiOperation({ summary: 'Runs side by side with the latest value of each metric (e.g. naive vs ESS)' })
-  compare(@CurrentTeam() team: TeamEntity, @Query() query: CompareRunsQuery, @Query('ids') raw: unknown) {
+  @ZodResponse(200, runComparisonSchema)
+  compare(
+    @CurrentTeam() team: TeamEntity,
+    @ZodQuery(compareRunsQuerySchema) query: z.output<typeof compareRunsQuerySchema>,
+    @Query('ids') raw: unknown,
+  ) {
     // The validated ids are flat; the raw text keeps the ';' between groups.
     return this.runs.compare(team, query.ids, typeof raw === 'string' ? parseCompareGroups(raw) : undefined);
   }
 
   @Get()
-  list(@CurrentTeam() team: TeamEntity, @Query() query: ListRunsQuery) {
+  @ZodResponse(200, runPageSchema)
+  list(
+    @CurrentTeam() team: TeamEntity,
+    @ZodQuery(listRunsQuerySchema) query: z.output<typeof listRunsQuerySchema>,
+  ) {
     return this.runs.list(
       team,
       { status: query.status, kind: query.kind },
@@ -68,6 +92,7 @@ export class RunsController {
   }
 
   @Get(':id')
+  @ZodResponse(200, runSchema)
   get(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
     return this.runs.get(team, id);
   }
@@ -75,6 +100,7 @@ export class RunsController {
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel a queued or running run; samples already stored are kept' })
+  @ZodResponse(200, runSchema)
   cancel(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
     return this.runs.cancel(team, id);
   }
@@ -82,11 +108,13 @@ export class RunsController {
   @Post(':id/retry')
   @HttpCode(200)
   @ApiOperation({ summary: 'Re-enqueue the shards of a failed run that did not succeed' })
+  @ZodResponse(200, runSchema)
   retry(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
     return this.runs.retry(team, id);
   }
 
   @Get(':id/metrics')
+  @ZodResponse(200, runMetricsSchema)
   async runMetrics(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
     const run = await this.runs.owned(team, id);
     return { runId: run.id, items: await this.metrics.forRun(run.id) };
@@ -96,6 +124,7 @@ export class RunsController {
   @ApiOperation({
     summary: 'Per-token critic scores of one sample of a model run (404 when none are stored)',
   })
+  @ZodResponse(200, criticScoresSchema)
   async critic(
     @CurrentTeam() team: TeamEntity,
     @Param('id', ParseUUIDPipe) id: string,
@@ -109,10 +138,14 @@ export class RunsController {
 
   @Get(':id/samples')
   @ApiOperation({ summary: 'Samples in index order: JSON pages, or a streamed CSV / NumPy .npy export' })
+  @ZodResponse(200, samplePageSchema, {
+    description: 'format json: a page of samples; csv and npy: the samples as a file',
+    content: { [SAMPLE_EXPORT_MEDIA.csv]: {}, [SAMPLE_EXPORT_MEDIA.npy]: { format: 'binary' } },
+  })
   async exportSamples(
     @CurrentTeam() team: TeamEntity,
     @Param('id', ParseUUIDPipe) id: string,
-    @Query() query: SamplesQuery,
+    @ZodQuery(samplesQuerySchema) query: z.output<typeof samplesQuerySchema>,
     @Res() response: Response,
   ): Promise<void> {
     const run = await this.runs.owned(team, id);

@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   ConflictException,
   HttpException,
   HttpStatus,
@@ -8,7 +7,7 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
-import type { RunProvenance } from '@maskgen/contracts';
+import type { CreateRunInput, RunProvenance } from '@maskgen/contracts';
 import {
   EssBatchRepository,
   MetricRepository,
@@ -20,7 +19,7 @@ import {
 } from '@maskgen/persistence';
 import { GenerationRunStarter, ProgressPublisher, RunTemplateError } from '@maskgen/queues';
 import { betterDirections, compareWithConfidence } from './run-comparison';
-import { toRunTemplate, type CreateRunDto } from './runs.dto';
+import { toRunTemplate } from './run-template';
 
 export interface RunView {
   id: string;
@@ -73,12 +72,8 @@ export class RunsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(team: TeamEntity, request: CreateRunDto): Promise<RunView> {
-    if (request.numSamples > this.config.limits.samplesPerRun) {
-      throw new BadRequestException(
-        `numSamples must be at most ${this.config.limits.samplesPerRun} (TEAM_MAX_SAMPLES_PER_RUN)`,
-      );
-    }
+  /** The request was validated against createRunRequestSchema with this deployment's team limits. */
+  async create(team: TeamEntity, request: CreateRunInput): Promise<RunView> {
     const active = await this.runs.countActive(team.id);
     if (active >= this.config.limits.activeRunsPerTeam) {
       throw new HttpException(

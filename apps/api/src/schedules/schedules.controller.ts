@@ -1,59 +1,36 @@
 import {
   BadRequestException,
-  Body,
   ConflictException,
   Controller,
   Delete,
   Get,
   HttpCode,
   Inject,
-  Injectable,
   NotFoundException,
-  Param,
-  type PipeTransform,
   Put,
 } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsObject, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
-import { JobName, QueueName } from '@maskgen/contracts';
+import {
+  JobName,
+  QueueName,
+  putScheduleRequestSchema,
+  scheduleHistorySchema,
+  scheduleListSchema,
+  scheduleNameSchema,
+  scheduleSchema,
+} from '@maskgen/contracts';
 import { MetricRepository, ModelRepository, RunRepository, type TeamEntity } from '@maskgen/persistence';
 import { JobQueueRepository, QueueUnavailableError } from '@maskgen/queues';
+import { ZodBody, ZodParam, ZodResponse } from '@maskgen/runtime';
+import type { z } from 'zod';
 import { CurrentTeam } from '../auth/current-team.decorator';
-import { CreateRunDto, toRunTemplate } from '../runs/runs.dto';
+import { toRunTemplate } from '../runs/run-template';
 import { InvalidCronError, shortestCronInterval } from './cron-interval';
 
-const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const HISTORY_LIMIT = 100;
-
-class PutScheduleDto {
-  @ApiProperty({ example: '0 2 * * *', description: 'Cron pattern (5 fields, or 6 with seconds)' })
-  @IsString()
-  @MaxLength(100)
-  cron!: string;
-
-  @ApiProperty({ example: 'Europe/Oslo', description: 'IANA time zone the pattern is read in' })
-  @IsString()
-  @MaxLength(64)
-  timezone!: string;
-
-  @ApiProperty({ type: CreateRunDto, description: 'The generation run started at every firing' })
-  @IsDefined()
-  @IsObject() // an array would pass ValidateNested element by element
-  @ValidateNested()
-  @Type(() => CreateRunDto)
-  run!: CreateRunDto;
-}
-
 /** The schedule name of every route: checked before it reaches BullMQ or SQL (which refuses e.g. NUL). */
-@Injectable()
-class ScheduleNamePipe implements PipeTransform<string, string> {
-  transform(name: string): string {
-    if (!NAME.test(name)) throw new BadRequestException('name must be 1-63 lower-case letters, digits or -');
-    return name;
-  }
-}
+const ScheduleName = () => ZodParam('name', scheduleNameSchema);
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -89,16 +66,15 @@ export class SchedulesController {
     summary:
       'Create or replace a schedule that starts a generation run at every firing (model runs are evaluated after their shards)',
   })
+  @ZodResponse(200, scheduleSchema)
   async put(
     @CurrentTeam() team: TeamEntity,
-    @Param('name', ScheduleNamePipe) name: string,
-    @Body() body: PutScheduleDto,
+    @ScheduleName() name: string,
+    @ZodBody(putScheduleRequestSchema) body: z.output<ReturnType<typeof putScheduleRequestSchema>>,
   ) {
     if (!isTimeZone(body.timezone)) throw new BadRequestException(`Unknown time zone "${body.timezone}"`);
     this.checkInterval(body.cron, body.timezone);
-    if (body.run.numSamples > this.config.limits.samplesPerRun) {
-      throw new BadRequestException(`run.numSamples must be at most ${this.config.limits.samplesPerRun}`);
-    }
+    const run = toRunTemplate(body.run);
     const sampler = body.run.sampler;
     if (sampler.kind === 'model') {
       const model = await this.models.findForTeam(sampler.modelId, team.id);
@@ -115,7 +91,7 @@ export class SchedulesController {
           data: {
             teamId: team.id,
             scheduleName: name,
-            run: toRunTemplate(body.run),
+            run,
           },
         },
       );
@@ -125,7 +101,7 @@ export class SchedulesController {
         `Invalid cron pattern "${body.cron}": ${error instanceof Error ? error.message : ''}`,
       );
     }
-    return { name, cron: body.cron, timezone: body.timezone, run: body.run };
+    return { name, cron: body.cron, timezone: body.timezone, run };
   }
 
   /** Refuses patterns that fire faster than SCHEDULE_MIN_INTERVAL_SECONDS (or that BullMQ cannot read). */
@@ -147,6 +123,7 @@ export class SchedulesController {
   }
 
   @Get()
+  @ZodResponse(200, scheduleListSchema)
   async list(@CurrentTeam() team: TeamEntity) {
     const prefix = this.schedulerId(team, '');
     const schedulers = await this.jobs.listSchedulers(QueueName.Generate, prefix);
@@ -163,7 +140,8 @@ export class SchedulesController {
 
   @Get(':name/history')
   @ApiOperation({ summary: "Runs the schedule started, newest first, with each run's metrics" })
-  async history(@CurrentTeam() team: TeamEntity, @Param('name', ScheduleNamePipe) name: string) {
+  @ZodResponse(200, scheduleHistorySchema)
+  async history(@CurrentTeam() team: TeamEntity, @ScheduleName() name: string) {
     const runs = await this.runs.listBySchedule(team.id, name, HISTORY_LIMIT);
     if (runs.length === 0) {
       const prefix = this.schedulerId(team, '');
@@ -183,10 +161,8 @@ export class SchedulesController {
 
   @Delete(':name')
   @HttpCode(204)
-  async remove(
-    @CurrentTeam() team: TeamEntity,
-    @Param('name', ScheduleNamePipe) name: string,
-  ): Promise<void> {
+  @ZodResponse(204)
+  async remove(@CurrentTeam() team: TeamEntity, @ScheduleName() name: string): Promise<void> {
     if (!(await this.jobs.removeScheduler(QueueName.Generate, this.schedulerId(team, name)))) {
       throw new NotFoundException(`Schedule ${name} not found`);
     }

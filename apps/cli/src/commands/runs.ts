@@ -4,8 +4,14 @@ import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import {
   betterLabel,
+  CLASS_MODES,
   comparedRunLabel,
+  ESS_PARAMS_EXAMPLE,
+  ESS_VARIANTS,
   FINISHED_RUN_STATUSES,
+  SAMPLER_METHODS,
+  SYNTHETIC_GENERATORS,
+  type SyntheticGenerator,
   engineLabel,
   essRows,
   metricReference,
@@ -42,20 +48,17 @@ export interface SamplerOptions {
 /** Sampler flags shared by `runs create` and `schedules set`. */
 export function addSamplerOptions(command: Command): Command {
   return command
-    .addOption(
-      new Option('--generator <g>', 'synthetic reference sampler').choices(['cbf', 'synthetic-control']),
-    )
+    .addOption(new Option('--generator <g>', 'synthetic reference sampler').choices(SYNTHETIC_GENERATORS))
     .option('--length <n>', 'series length of the synthetic sampler', integer('--length', 1), 128)
     .option('--model <id>', 'sample from a trained model instead')
-    .addOption(new Option('--method <m>', 'model sampler').choices(['naive', 'ess']).default('ess'))
-    .addOption(new Option('--classes <c>', 'class conditioning').choices(['unconditional', 'balanced']))
+    .addOption(new Option('--method <m>', 'model sampler').choices(SAMPLER_METHODS).default('ess'))
+    .addOption(new Option('--classes <c>', 'class conditioning').choices(CLASS_MODES))
     .addOption(
-      new Option('--ess-variant <v>', 'ESS variant: R (released, the default) or D (keep-visible)').choices([
-        'R',
-        'D',
-      ]),
+      new Option('--ess-variant <v>', 'ESS variant: R (released, the default) or D (keep-visible)').choices(
+        ESS_VARIANTS,
+      ),
     )
-    .option('--ess <json>', 'ESS parameters as JSON, e.g. \'{"threshold":1.5,"applyTo":"lf+hf"}\'');
+    .option('--ess <json>', `ESS parameters as JSON, e.g. '${ESS_PARAMS_EXAMPLE}'`);
 }
 
 export function samplerOf(options: SamplerOptions): Sampler {
@@ -84,7 +87,7 @@ export function samplerOf(options: SamplerOptions): Sampler {
     throw new UsageError('A sampler is required: --generator cbf|synthetic-control or --model <id>');
   return {
     kind: 'synthetic',
-    generator: options.generator as 'cbf' | 'synthetic-control',
+    generator: options.generator as SyntheticGenerator,
     length: options.length ?? 128,
   };
 }

@@ -95,11 +95,18 @@ export class GenerateRunHandlers {
     if (!isSyntheticGeneratorName(sampler.generator)) {
       throw new UnrecoverableError(`Unknown synthetic generator "${sampler.generator}"`);
     }
-    const dataset = generateSyntheticDataset(sampler.generator, {
-      seed: payload.seed,
-      length: sampler.length,
-      totalCount: payload.sampleCount,
-    });
+    let dataset: ReturnType<typeof generateSyntheticDataset>;
+    try {
+      dataset = generateSyntheticDataset(sampler.generator, {
+        seed: payload.seed,
+        length: sampler.length,
+        totalCount: payload.sampleCount,
+      });
+    } catch (error) {
+      // A shard past the generator's limits fails the same way on every attempt.
+      if (error instanceof RangeError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
     let inserted = 0;
     for (let start = 0; start < dataset.values.length; start += WRITE_CHUNK) {
       if (context.signal.aborted) throw new ShardCancelled();

@@ -6,8 +6,10 @@ import {
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
+import { liveSchema, readySchema } from '@maskgen/contracts';
 import { JobQueueRepository } from '@maskgen/queues';
 import { Public } from '../public.decorator';
+import { ZodResponse } from '../zod-validation';
 
 const CHECK_TIMEOUT_MS = 3_000;
 
@@ -24,6 +26,7 @@ export class HealthController {
 
   @Get('live')
   @ApiOperation({ summary: 'The process is up (no dependency checks)' })
+  @ZodResponse(200, liveSchema)
   live() {
     return { status: 'ok' };
   }
@@ -31,6 +34,8 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOperation({ summary: 'The database and the queue backend answer' })
+  @ZodResponse(200, readySchema)
+  @ZodResponse(503, readySchema, { description: 'A dependency is down' })
   ready() {
     return this.health.check([
       () => this.database.pingCheck('database', { timeout: CHECK_TIMEOUT_MS }),
