@@ -4,6 +4,7 @@ import type { AppConfig } from '@maskgen/config';
 import { NestPinoLogger } from '@maskgen/observability';
 import { JsonDepthPipe } from './json-depth';
 import { UnavailableFilter } from './unavailable.filter';
+import { ZodSerializerInterceptor } from './zod-serializer';
 
 /** Creates a Nest HTTP application with our logger, request validation and error mapping. */
 export async function createHttpApp(root: DynamicModule): Promise<INestApplication> {
@@ -11,6 +12,8 @@ export async function createHttpApp(root: DynamicModule): Promise<INestApplicati
   app.useLogger(app.get(NestPinoLogger));
   // Each route validates its body, query and parameters with its zod schema (ZodBody, ZodQuery: libs/contracts).
   app.useGlobalPipes(new JsonDepthPipe());
+  // … and answers with the shape of its response schema (ZodResponse).
+  app.useGlobalInterceptors(new ZodSerializerInterceptor());
   app.useGlobalFilters(new UnavailableFilter(app.get(HttpAdapterHost).httpAdapter));
   return app;
 }

@@ -6,3 +6,4 @@ export * from './json-depth';
 export * from './unavailable.filter';
 export * from './zod-validation';
 export * from './zod-openapi';
+export * from './zod-serializer';

@@ -22,7 +22,18 @@ export function openApiSchema(schema: z.ZodType, io: 'input' | 'output'): Schema
     $schema?: string;
   };
   delete json.$schema;
-  return json;
+  return nullableEnums(json) as SchemaObject;
+}
+
+/** OpenAPI 3.0 wants `null` among the values of a nullable enum (zod's converter leaves it out). */
+function nullableEnums(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(nullableEnums);
+  if (typeof node !== 'object' || node === null) return node;
+  const entries = Object.entries(node).map(([key, value]) => [key, nullableEnums(value)] as const);
+  const copy = Object.fromEntries(entries) as { nullable?: boolean; enum?: unknown[] };
+  if (copy.nullable === true && Array.isArray(copy.enum) && !copy.enum.includes(null))
+    copy.enum = [...copy.enum, null];
+  return copy;
 }
 
 interface Route {
