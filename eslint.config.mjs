@@ -50,6 +50,11 @@ export default tseslint.config(
         {
           patterns: [
             { regex: '(^|/)apps/', message: 'libs never import apps: move the shared code into a lib.' },
+            {
+              regex: '^(\\.\\./)+migrations',
+              message:
+                'libs never import the root migrations/: they live in libs/persistence/src/migrations.',
+            },
           ],
         },
       ],

@@ -38,10 +38,27 @@ test('the layering is enforced by ESLint: libs never import apps, contracts impo
       '',
     /never another app/,
   );
+  // Migrations live with persistence; the root migrations/ only re-exports them.
+  assert.match(
+    (
+      await restrictedImports(
+        'libs/persistence/src/data-source.ts',
+        "export { MIGRATIONS } from '../../../migrations';\n",
+      )
+    )[0] ?? '',
+    /libs never import the root migrations/,
+  );
   // What the layering allows.
   assert.deepEqual(await restrictedImports('apps/api/src/main.ts', "export * from '@maskgen/queues';\n"), []);
   assert.deepEqual(
     await restrictedImports('libs/pipeline/src/index.ts', "export * from '@maskgen/model';\n"),
+    [],
+  );
+  assert.deepEqual(
+    await restrictedImports(
+      'libs/persistence/src/data-source.ts',
+      "export { MIGRATIONS } from './migrations';\n",
+    ),
     [],
   );
 });

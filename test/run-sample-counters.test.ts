@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { RunRepository, SampleRepository, TeamRepository, type NewSample } from '@maskgen/persistence';
 import { planShards } from '@maskgen/queues';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { ShardSamplesStored1764470000000 } from '../migrations/1764470000000-shard-samples-stored';
+import { ShardSamplesStored1764470000000 } from '../libs/persistence/src/migrations/1764470000000-shard-samples-stored';
 import { startApiServer, type ApiServer } from './support/api-server';
 import { waitFor } from './support/services';
 
