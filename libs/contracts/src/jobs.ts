@@ -76,12 +76,10 @@ const essParamsInput = z
         "Resampling variant: 'R', the released algorithm (every token is redrawn at each step and any may be re-masked; the default), or 'D', keep-visible (only the tokens reverse sampling re-masked may change)",
     }),
     /** Superseded by `variant` (true = 'D', false = 'R'); still accepted from older clients and stored jobs. */
-    keepVisible: z
-      .boolean()
-      .meta({
-        deprecated: true,
-        description: "Use variant: true is 'D', false is 'R'; refused when it contradicts variant",
-      }),
+    keepVisible: z.boolean().meta({
+      deprecated: true,
+      description: "Use variant: true is 'D', false is 'R'; refused when it contradicts variant",
+    }),
   })
   .partial();
 export type EssParamsInput = z.input<typeof essParamsInput>;

@@ -7,12 +7,9 @@ import { MODEL_STATUSES, SEED_MAX, TRAINING_STAGES } from './values';
 export const createModelRequestSchema = z.strictObject({
   datasetId: uuid.meta({ description: 'Dataset of the team to train on (its train split)' }),
   name: resourceName.optional().meta({ description: 'Defaults to "<dataset name>-<profile>"' }),
-  profile: z
-    .enum(TRAINING_PROFILES)
-    .default(DEFAULT_TRAINING_PROFILE)
-    .meta({
-      description: "Size preset: 'tiny' (seconds, for tests), 'cpu' (minutes), 'paper' (the spec's sizes)",
-    }),
+  profile: z.enum(TRAINING_PROFILES).default(DEFAULT_TRAINING_PROFILE).meta({
+    description: "Size preset: 'tiny' (seconds, for tests), 'cpu' (minutes), 'paper' (the spec's sizes)",
+  }),
   seed: z.number().int().min(0).max(SEED_MAX).optional().meta({ description: 'Random when omitted' }),
 });
 export type CreateModelRequest = z.input<typeof createModelRequestSchema>;
