@@ -143,6 +143,28 @@ describe('stage 1 over replica threads', () => {
     });
   }
 
+  test('a replica that fails mid-step fails the step and the pool, and close() still stops the replica left at a collective', async () => {
+    const params = model.store.params();
+    const pool = await ReplicaPool.start({
+      replicas: 2,
+      task: { kind: 'stage1', model: model.serialize(), values },
+      params,
+      buffers: bufferVariables(model.store.all(), params),
+      reportLength: STAGE1_LOSS_KEYS.length + 2 * TINY.codebookSize,
+    });
+    try {
+      // Replica 0 reaches the first BatchNorm all-reduce and waits there; replica 1 fails before it (bad row).
+      const step = pool.step([
+        { kind: 'stage1', indices: [0, 1], weight: 0.5 },
+        { kind: 'stage1', indices: [COUNT + 5], weight: 0.5 },
+      ]);
+      await assert.rejects(step, /row 17 is outside/);
+      await assert.rejects(pool.step([{ kind: 'stage1', indices: [0], weight: 1 }]), /replica step failed/);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('training with replicas: the same seed gives the same weights; micro-batches run as replicas', async () => {
     const train = async (parallel: { replicas?: number; microBatch?: number }): Promise<Float32Array[]> => {
       const m = TimeVQVAE.create(TINY, { length: LENGTH, channels: 1 }, new SeededRng('stage1-train'));
