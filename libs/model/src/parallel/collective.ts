@@ -4,6 +4,9 @@
  * each writes its local vector into its slot, waits at a barrier, and sums the slots in replica order (float64),
  * which gives every replica bit-identical results. They block with Atomics.wait, which worker threads may do; the
  * coordinating thread never calls them.
+ *
+ * Calls alternate between two banks of slots, so one barrier per call is enough: a replica can write call k+2's
+ * vector into the bank of call k only after every replica arrived at call k+1, i.e. finished reading call k.
  */
 
 /** Int32 header: [arrived, generation, aborted, participants]. */
@@ -24,12 +27,14 @@ export class CollectiveAbortedError extends Error {
 
 /** Bytes a collective over `replicas` replicas with vectors of up to `slotLength` values needs. */
 export function collectiveBytes(replicas: number, slotLength: number): number {
-  return HEADER_INTS * 4 + replicas * slotLength * 8;
+  return HEADER_INTS * 4 + 2 * replicas * slotLength * 8;
 }
 
 export class Collective {
   private readonly header: Int32Array;
   private readonly slots: Float64Array;
+  /** Collectives called in this step; its parity picks the bank. */
+  private calls = 0;
 
   constructor(
     buffer: SharedArrayBuffer,
@@ -40,7 +45,7 @@ export class Collective {
     if (buffer.byteLength < collectiveBytes(replicas, slotLength))
       throw new RangeError('collective buffer too small');
     this.header = new Int32Array(buffer, 0, HEADER_INTS);
-    this.slots = new Float64Array(buffer, HEADER_INTS * 4, replicas * slotLength);
+    this.slots = new Float64Array(buffer, HEADER_INTS * 4, 2 * replicas * slotLength);
   }
 
   /** Marks the collective failed and wakes every waiter (they throw CollectiveAbortedError). Any thread may call it. */
@@ -59,22 +64,29 @@ export class Collective {
     Atomics.store(new Int32Array(buffer, 0, HEADER_INTS), PARTICIPANTS, n);
   }
 
+  /** Called by every participant before its step's first collective (replicas sit out short batches). */
+  startStep(): void {
+    this.calls = 0;
+  }
+
   /** Element-wise sum of every replica's `local` (all replicas pass the same length). */
   allReduce(local: ArrayLike<number>): Float64Array {
     const n = local.length;
-    if (n > this.slotLength)
+    if (n > this.slotLength) {
       throw new RangeError(`all-reduce of ${n} values exceeds the slot of ${this.slotLength}`);
-    const own = this.slots.subarray(this.rank * this.slotLength, this.rank * this.slotLength + n);
+    }
+    const bank = (this.calls++ % 2) * this.replicas * this.slotLength;
+    const slot = (r: number) =>
+      this.slots.subarray(bank + r * this.slotLength, bank + r * this.slotLength + n);
+    const own = slot(this.rank);
     for (let i = 0; i < n; i++) own[i] = local[i];
     this.barrier();
     const out = new Float64Array(n);
     const participants = Atomics.load(this.header, PARTICIPANTS);
     for (let r = 0; r < participants; r++) {
-      const slot = this.slots.subarray(r * this.slotLength, r * this.slotLength + n);
-      for (let i = 0; i < n; i++) out[i] += slot[i];
+      const values = slot(r);
+      for (let i = 0; i < n; i++) out[i] += values[i];
     }
-    // Nobody may overwrite a slot for the next call before every replica has read this one.
-    this.barrier();
     return out;
   }
 

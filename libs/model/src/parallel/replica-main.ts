@@ -104,6 +104,7 @@ function step(r: Replica, shard: ReplicaShard): void {
     offset += size;
   }
   const paramTotal = init.layout.params.reduce((n, [, size]) => n + size, 0);
+  r.collective.startStep();
   const { grads, report } = r.compute(shard);
   // Each replica has its own wasm heap; one that filled up may have computed garbage (as on the coordinator).
   try {
