@@ -11,12 +11,15 @@ import {
   MetricRepository,
   ModelEntity,
   ModelRepository,
+  RunFeaturesRepository,
   RunRepository,
   SampleRepository,
   type NewScoredSample,
 } from '@maskgen/persistence';
 import { DataSource } from 'typeorm';
+import { formatNumber } from '../apps/dashboard/src/format';
 import { startDashboard, withoutChromium, type DashboardSession } from './support/browser';
+import type { RunComparison } from '@maskgen/client';
 
 const LENGTH = 24; // ItalyPowerDemand
 const GRID = { rows: 1, columns: 8 };
@@ -43,11 +46,24 @@ const METRIC_DETAILS: Record<string, Record<string, unknown>> = {
   class_tv: { classNames: ['1', '2'], predicted: { real: [516, 513], generated: [6, 4] } },
 };
 
+/** Deterministic standard-normal-ish features [rows, dim] shifted by `shift` (a stand-in judge's features). */
+function features(rows: number, dim: number, shift: number, seed: number): Buffer {
+  const uniform = (i: number) => {
+    const x = Math.sin(i * 12.9898 + seed * 78.233) * 43758.5453;
+    return Math.min(1 - 1e-9, Math.max(1e-9, x - Math.floor(x)));
+  };
+  const values = Float32Array.from(
+    { length: rows * dim },
+    (_, i) => shift + Math.sqrt(-2 * Math.log(uniform(2 * i))) * Math.cos(2 * Math.PI * uniform(2 * i + 1)),
+  );
+  return Buffer.from(values.buffer);
+}
+
 describe('honest views: run, compare and model pages', { skip: withoutChromium }, () => {
   let session: DashboardSession;
   let page: Page;
   let modelId = '';
-  const runIds = { naive: '', ess: '', unconditional: '' };
+  const runIds = { naive: '', ess: '', unconditional: '', naive2: '', ess2: '' };
   const errors: string[] = [];
 
   /** A succeeded model run of `count` samples stored as a worker stores them, with its metrics. */
@@ -170,6 +186,29 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
       ess_t_star: 3,
     });
     runIds.unconditional = await seedRun(teamId, 'naive', 'unconditional', quality);
+    // A second sampling seed of each sampler, and every naive/ESS run's evaluation features under the model's judge
+    // (naive far from the real features, ESS close), for the compare page's pooled FID and its CI.
+    runIds.naive2 = await seedRun(teamId, 'naive', 'balanced', quality);
+    runIds.ess2 = await seedRun(teamId, 'ess', 'balanced', quality);
+    const real = features(40, 4, 0, 1);
+    const shifts: [string, number][] = [
+      [runIds.naive, 1],
+      [runIds.ess, 0.1],
+      [runIds.naive2, 1],
+      [runIds.ess2, 0.1],
+    ];
+    for (const [index, [runId, shift]] of shifts.entries()) {
+      await app.get(RunFeaturesRepository).save({
+        runId,
+        judgeModelId: modelId,
+        judge: { kind: 'fcn', profile: 'cpu' },
+        dim: 4,
+        generatedCount: 30,
+        generated: features(30, 4, shift, 10 + index),
+        realCount: 40,
+        real,
+      });
+    }
     await session.signIn();
   });
 
@@ -310,6 +349,83 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
     assert.deepEqual(await bookkeeping.locator('tbody td').allTextContents(), ['–', '3', '10', '10']);
     assert.equal(await bookkeeping.locator('td.best').count(), 0);
     await session.screenshot('22-views-compare');
+  });
+
+  test('compare page: pooled FID per group and the FID difference with its 95 % CI, from the API', async () => {
+    const rows = () =>
+      page.evaluate<string[][]>(
+        `[...document.querySelectorAll('table[data-table="groups"] tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent))`,
+      );
+    const differences = () =>
+      page.evaluate<{ text: string; better: string }[]>(
+        `[...document.querySelectorAll('.fid-differences li')].map((li) => ({ text: li.textContent, better: li.dataset.better }))`,
+      );
+    const expectPage = async (ids: string, runs: number) => {
+      const api = await session.api<RunComparison>('GET', `/runs/compare?ids=${encodeURIComponent(ids)}`);
+      await page.goto(`${session.server.base}/#/compare?ids=${encodeURIComponent(ids)}`);
+      const groups = api.groups.map((g) => g!);
+      // Until this comparison replaced the previous one on the page.
+      await session.until(
+        `document.querySelector('table[data-table="groups"] tbody td.num')?.textContent === '${groups[0].samples}'`,
+      );
+      assert.deepEqual(
+        (await rows()).map((row) => [row[0], row[1].split(', ').length, ...row.slice(2)]),
+        groups.map((g, i) => [
+          ['A', 'B'][i],
+          runs,
+          String(g.samples),
+          formatNumber(g.fid),
+          formatNumber(g.meanTerm),
+          formatNumber(g.covarianceTerm),
+        ]),
+      );
+      const [c] = api.comparisons;
+      // The ESS features sit much nearer the real ones: B (ESS) is better, the interval above 0.
+      assert.equal(c.better, 'other');
+      assert.ok(c.ci.low > 0);
+      assert.deepEqual(await differences(), [
+        {
+          text:
+            `FID A − FID B = ${formatNumber(c.difference)}, 95 % CI [${formatNumber(c.ci.low)}, ${formatNumber(c.ci.high)}] ` +
+            `(${c.pairedSamples} paired samples, ${c.ci.replicates} bootstrap replicates): group B is better`,
+          better: 'other',
+        },
+      ]);
+      return c;
+    };
+    const single = await expectPage(`${runIds.naive},${runIds.ess}`, 1);
+    assert.equal(single.pairedSamples, 30);
+    // Two sampling seeds per sampler, pooled: 60 samples per group, 60 pairs.
+    const pooled = await expectPage(`${runIds.naive},${runIds.naive2};${runIds.ess},${runIds.ess2}`, 2);
+    assert.equal(pooled.pairedSamples, 60);
+    await session.screenshot('24-views-compare-confidence');
+
+    // The picker builds those groups: two naive runs in group A, two ESS runs in group B.
+    await page.goto(`${session.server.base}/#/compare`);
+    for (const id of [runIds.naive, runIds.naive2, runIds.ess, runIds.ess2]) {
+      await page.locator(`.picker-row:has(code:text-is("${id.slice(0, 8)}")) input[type="checkbox"]`).check();
+    }
+    await page.locator(`select[data-run="${runIds.naive2}"]`).selectOption({ label: 'group A' });
+    await page.locator(`select[data-run="${runIds.ess}"]`).selectOption({ label: 'group B' });
+    await page.locator(`select[data-run="${runIds.ess2}"]`).selectOption({ label: 'group B' });
+    await page.getByRole('button', { name: 'Compare 4 runs' }).click();
+    await session.until(`decodeURIComponent(location.hash).includes(';')`);
+    assert.equal(
+      decodeURIComponent(await page.evaluate<string>('location.hash')),
+      `#/compare?ids=${runIds.naive},${runIds.naive2};${runIds.ess},${runIds.ess2}`,
+    );
+    await page.locator('.fid-differences li').waitFor();
+
+    // Runs without stored features: the reason, no interval.
+    await page.goto(`${session.server.base}/#/compare?ids=${runIds.naive},${runIds.unconditional}`);
+    await page.locator('.confidence-unavailable').waitFor();
+    assert.match(
+      (await page.locator('.confidence-unavailable').textContent()) ?? '',
+      new RegExp(
+        `^No FID difference: no evaluation features stored for run\\(s\\) ${runIds.unconditional}\\.$`,
+      ),
+    );
+    assert.equal(await page.locator('.fid-differences li').count(), 0);
   });
 
   test('model page: critic calibration distance, log loss axes, metrics sorted at one precision, training time', async () => {

@@ -18,11 +18,31 @@ import { href, navigate } from '../router';
 
 const GALLERY = 6;
 
+/** Group letters: A is the baseline every other group is compared with. */
+const GROUP_NAMES = ['A', 'B', 'C', 'D', 'E', 'F'];
+
+/**
+ * `ids` of the URL: `a,b` (each run its own group) or `a1,a2;b1,b2` (groups of runs, e.g. one run per sampling seed,
+ * pooled by the API), as GET /runs/compare reads it.
+ */
+function groupsOf(raw: string): string[][] {
+  const split = (text: string) => text.split(',').filter(Boolean);
+  return raw.includes(';')
+    ? raw
+        .split(';')
+        .map(split)
+        .filter((g) => g.length > 0)
+    : split(raw).map((id) => [id]);
+}
+
 export function ComparePage({ query, live }: { query: URLSearchParams; live: LiveUpdates }) {
-  const ids = (query.get('ids') ?? '').split(',').filter(Boolean);
+  const raw = query.get('ids') ?? '';
+  const groups = groupsOf(raw);
+  const ids = groups.flat();
+  const pooled = raw.includes(';');
   const compared = useLoad<RunComparison | undefined>(
-    (c) => (ids.length ? c.compareRuns(ids) : Promise.resolve(undefined)),
-    [ids.join(',')],
+    (c) => (ids.length ? c.compareRuns(pooled ? groups : ids) : Promise.resolve(undefined)),
+    [raw],
   );
   const active = (compared.data?.runs ?? []).some((r) => r.status === 'queued' || r.status === 'running');
   useLiveRefresh(live, compared.reload, active, ['run']);
@@ -30,7 +50,8 @@ export function ComparePage({ query, live }: { query: URLSearchParams; live: Liv
   return (
     <>
       <h1>Compare runs</h1>
-      <RunPicker ids={ids} />
+      {/* Keyed by the URL's ids: the picker starts from the runs being compared. */}
+      <RunPicker key={raw} groups={groups} />
       {ids.length < 2 && (
         <p class="muted">Choose two or more runs to compare (e.g. naive and ESS runs of the same model).</p>
       )}
@@ -42,32 +63,145 @@ export function ComparePage({ query, live }: { query: URLSearchParams; live: Liv
   );
 }
 
-function RunPicker({ ids }: { ids: string[] }) {
+/**
+ * Runs to compare, each in a group (A, B, …). A group of several runs (e.g. the same sampler over three sampling
+ * seeds) is pooled; the k-th runs of the groups are paired for the FID difference's bootstrap.
+ */
+function RunPicker({ groups }: { groups: string[][] }) {
   const recent = useLoad((c) => c.listRuns({ limit: 50 }), []);
-  const [chosen, setChosen] = useState<string[]>(ids);
+  const [chosen, setChosen] = useState<Map<string, number>>(
+    () => new Map(groups.flatMap((ids, g) => ids.map((id) => [id, g] as [string, number]))),
+  );
+  const count = groups.flat().length;
   const toggle = (id: string) =>
-    setChosen((current) => (current.includes(id) ? current.filter((x) => x !== id) : [...current, id]));
+    setChosen((current) => {
+      const next = new Map(current);
+      // A newly chosen run starts in a group of its own.
+      if (next.has(id)) next.delete(id);
+      else next.set(id, Math.min(GROUP_NAMES.length - 1, new Set(next.values()).size));
+      return next;
+    });
+  const assign = (id: string, group: number) => setChosen((current) => new Map(current).set(id, group));
+  const compare = () => {
+    const byGroup = GROUP_NAMES.map((_, g) =>
+      [...chosen].filter(([, group]) => group === g).map(([id]) => id),
+    );
+    const used = byGroup.filter((ids) => ids.length > 0);
+    const ids = used.every((g) => g.length === 1)
+      ? used.map((g) => g[0]).join(',')
+      : used.map((g) => g.join(',')).join(';');
+    navigate('compare', { ids });
+  };
   return (
-    <details class="card" open={ids.length < 2}>
-      <summary>Choose runs ({ids.length} selected)</summary>
+    <details class="card" open={count < 2}>
+      <summary>Choose runs ({count} selected)</summary>
+      <p class="muted small">
+        Put runs of the same sampler with different sampling seeds in one group to pool them; group A is the
+        baseline.
+      </p>
       {recent.error !== undefined && <ErrorNotice error={recent.error} />}
       <fieldset class="picker">
         <legend class="visually-hidden">Recent runs</legend>
         {(recent.data?.items ?? []).map((run) => (
-          <label key={run.id} class="inline">
-            <input type="checkbox" checked={chosen.includes(run.id)} onChange={() => toggle(run.id)} />
-            <code>{shortId(run.id)}</code> {samplerLabel(run)} · {run.status}
-          </label>
+          <div key={run.id} class="inline picker-row">
+            <label class="inline">
+              <input type="checkbox" checked={chosen.has(run.id)} onChange={() => toggle(run.id)} />
+              <code>{shortId(run.id)}</code> {samplerLabel(run)} · seed {run.seed} · {run.status}
+            </label>
+            {chosen.has(run.id) && (
+              <select
+                aria-label={`Group of run ${shortId(run.id)}`}
+                data-run={run.id}
+                value={chosen.get(run.id)}
+                onChange={(e) => assign(run.id, Number(e.currentTarget.value))}
+              >
+                {GROUP_NAMES.map((name, g) => (
+                  <option key={name} value={g}>
+                    group {name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </div>
         ))}
       </fieldset>
-      <button
-        type="button"
-        disabled={chosen.length < 2}
-        onClick={() => navigate('compare', { ids: chosen.join(',') })}
-      >
-        Compare {chosen.length} runs
+      <button type="button" disabled={chosen.size < 2} onClick={compare}>
+        Compare {chosen.size} runs
       </button>
     </details>
+  );
+}
+
+/** "FID A − B = 5.16 [2.98, 7.43]": the pooled FID per group and each group's difference from A, with its CI. */
+function Confidence({ comparison }: { comparison: RunComparison }) {
+  const { runs, groups, comparisons, unavailable } = comparison;
+  const label = (id: string) => {
+    const run = runs.find((r) => r.id === id);
+    return run ? comparedRunLabel(run) : shortId(id);
+  };
+  const name = (g: number) => GROUP_NAMES[g] ?? String(g + 1);
+  return (
+    <Section title="FID with confidence" id="compare-confidence">
+      <p class="muted small">
+        FID is lower-is-better. Each group's runs are pooled (e.g. one run per sampling seed); the difference
+        FID(A) − FID(other) comes with a 95 % paired bootstrap interval over the samples. A group is better
+        only when the interval excludes 0.
+      </p>
+      {groups.some((g) => g !== null) && (
+        <div class="table-wrap">
+          <table class="metrics-table" data-table="groups">
+            <caption class="visually-hidden">Pooled FID of each group of runs</caption>
+            <thead>
+              <tr>
+                <th scope="col">Group</th>
+                <th scope="col">Runs pooled</th>
+                <th scope="col" class="num">
+                  Samples
+                </th>
+                <th scope="col" class="num">
+                  FID
+                </th>
+                <th scope="col" class="num">
+                  Mean term
+                </th>
+                <th scope="col" class="num">
+                  Cov term
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {groups.map((group, g) =>
+                group === null ? null : (
+                  <tr key={g}>
+                    <th scope="row">{name(g)}</th>
+                    <td>{group.runIds.map(label).join(', ')}</td>
+                    <td class="num">{group.samples}</td>
+                    <td class="num">{formatNumber(group.fid)}</td>
+                    <td class="num">{formatNumber(group.meanTerm)}</td>
+                    <td class="num">{formatNumber(group.covarianceTerm)}</td>
+                  </tr>
+                ),
+              )}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {comparisons.length > 0 && (
+        <ul class="fid-differences">
+          {comparisons.map((c) => (
+            <li key={c.other} data-better={c.better ?? 'none'}>
+              FID {name(c.baseline)} − FID {name(c.other)} = <strong>{formatNumber(c.difference)}</strong>,{' '}
+              {c.ci.level * 100} % CI [{formatNumber(c.ci.low)}, {formatNumber(c.ci.high)}] ({c.pairedSamples}{' '}
+              paired samples, {c.ci.replicates} bootstrap replicates):{' '}
+              {c.better === null
+                ? 'no difference shown (the interval includes 0)'
+                : `group ${name(c.better === 'other' ? c.other : c.baseline)} is better`}
+            </li>
+          ))}
+        </ul>
+      )}
+      {unavailable !== null && <p class="muted confidence-unavailable">No FID difference: {unavailable}.</p>}
+    </Section>
   );
 }
 
@@ -88,6 +222,7 @@ function Comparison({ comparison }: { comparison: RunComparison }) {
   }));
   return (
     <>
+      <Confidence comparison={comparison} />
       <Section title="Metrics" id="compare-metrics">
         {quality.length === 0 ? (
           <p class="muted">
@@ -150,6 +285,7 @@ function MetricTable(props: {
             {ranked && <th scope="col">Better</th>}
             {props.runs.map((run) => (
               <th scope="col" key={run.id} class="num">
+                <span class="group-name">{GROUP_NAMES[run.group] ?? run.group + 1}</span>{' '}
                 <a href={href(`runs/${run.id}`)}>{comparedRunLabel(run)}</a>{' '}
                 <StatusBadge status={run.status} />
               </th>
