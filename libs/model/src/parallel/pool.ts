@@ -38,8 +38,7 @@ export interface ReplicaStepResult {
 function backendKind(): TensorBackendKind {
   const name = tf.getBackend();
   if (name === 'wasm' || name === 'cpu') return name;
-  if (name === 'tensorflow') return 'node';
-  throw new Error(`data-parallel training does not support the '${name}' tfjs backend`);
+  throw new Error(`data-parallel training runs on the wasm and cpu backends, not on '${name}'`);
 }
 
 /**
@@ -254,7 +253,13 @@ export interface TrainParallelism {
   readonly microBatch?: number;
 }
 
-/** Replicas for a batch: the cores given, or more when the micro-batch cap splits the batch into more parts. */
+/** tfjs backends that compute on one thread with a bounded heap: the ones replicas help. */
+const SINGLE_THREADED_BACKENDS = ['wasm', 'cpu'];
+
+/**
+ * Replicas for a batch: the cores given, or more when the micro-batch cap splits the batch into more parts. On a
+ * native backend (tfjs-node, -gpu: libtensorflow already uses every core or the GPU, and has no 4 GiB heap) it is 1.
+ */
 export function replicaCount(parallel: TrainParallelism | undefined, batchSize: number): number {
   const replicas = parallel?.replicas ?? 1;
   const microBatch = parallel?.microBatch ?? batchSize;
@@ -264,6 +269,7 @@ export function replicaCount(parallel: TrainParallelism | undefined, batchSize: 
   if (!Number.isInteger(microBatch) || microBatch < 1) {
     throw new RangeError(`microBatch must be a positive integer, got ${microBatch}`);
   }
+  if (!SINGLE_THREADED_BACKENDS.includes(tf.getBackend())) return 1;
   return Math.max(replicas, Math.ceil(batchSize / microBatch));
 }
 
