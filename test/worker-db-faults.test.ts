@@ -179,7 +179,7 @@ describe(
       const run = await strandedRun(500, 100, 23);
       // Partly done before its jobs went missing: one shard stored, one left running.
       await runs().markRunning(run.id);
-      await runs().markShardRunning(run.id, 1);
+      await runs().beginShard(run.id, 1);
       const done = await assertSucceeded(run.id, 500, 30_000);
       assert.equal(done.recoveries, 1);
       assert.equal(done.flowTag, 'c1');

@@ -8,6 +8,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import { QUEUE_NAMES } from '@maskgen/contracts';
+import { RunsModule } from '@maskgen/runs';
 import { adminOnlyMiddleware } from './admin/queue-dashboard';
 import { TeamsAdminController } from './admin/teams.controller';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -27,6 +28,7 @@ import { SchedulesController } from './schedules/schedules.controller';
 /** The HTTP surface: every route needs an API key unless marked @Public. */
 @Module({
   imports: [
+    RunsModule,
     BullBoardModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({

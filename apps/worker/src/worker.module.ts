@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { AppConfig } from '@maskgen/config';
 import { CONSUMED_QUEUES, JobHandlerRegistry, RunReconciler } from '@maskgen/queues';
+import { RunsModule } from '@maskgen/runs';
 import { EvaluateHandlers } from './handlers/evaluate.handlers';
 import { GenerateRunHandlers } from './handlers/generate-run.handlers';
 import { ScheduleHandlers } from './handlers/schedule.handlers';
@@ -19,7 +20,7 @@ export class WorkerModule {
   static forRoot(worker: AppConfig['worker']): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [DiscoveryModule],
+      imports: [DiscoveryModule, RunsModule],
       providers: [
         { provide: CONSUMED_QUEUES, useValue: worker.queues },
         JobHandlerRegistry,

@@ -18,6 +18,7 @@ import {
   type TeamEntity,
 } from '@maskgen/persistence';
 import { GenerationRunStarter, ProgressPublisher, RunTemplateError } from '@maskgen/queues';
+import { RunLifecycle, RunTransitionError } from '@maskgen/runs';
 import { betterDirections, compareWithConfidence } from './run-comparison';
 import { toRunTemplate } from './run-template';
 
@@ -69,6 +70,7 @@ export class RunsService {
     private readonly runFeatures: RunFeaturesRepository,
     private readonly starter: GenerationRunStarter,
     private readonly progress: ProgressPublisher,
+    private readonly lifecycle: RunLifecycle,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -109,11 +111,7 @@ export class RunsService {
 
   async cancel(team: TeamEntity, id: string): Promise<RunView> {
     const run = await this.owned(team, id);
-    if (!(await this.runs.cancel(run.id))) {
-      throw new ConflictException(
-        `Run is already ${run.status}; only queued or running runs can be cancelled`,
-      );
-    }
+    await this.lifecycle.cancel(run).catch(conflict);
     await this.progress.runChanged(run.id);
     return this.get(team, id);
   }
@@ -121,15 +119,16 @@ export class RunsService {
   /** Re-enqueues the shards of a failed run that did not succeed, then its settling jobs; stored samples are kept. */
   async retry(team: TeamEntity, id: string): Promise<RunView> {
     const run = await this.owned(team, id);
-    if (run.kind !== 'generate' || run.status !== 'failed')
-      throw new ConflictException(`Run is ${run.status}; only failed generation runs can be retried`);
+    try {
+      this.lifecycle.assertRetryable(run);
+    } catch (error) {
+      conflict(error);
+    }
     // Reopen only while the queue answers (else 503, the run stays failed); should it go down right after, the
     // reopened run's recorded flow has no live job and the reconciler enqueues it.
     await this.starter.assertQueueReachable();
     // A run whose shards all succeeded (e.g. its evaluation failed) gets its finalising and evaluation jobs again.
-    const shards = await this.runs.reopenFailedShards(run.id);
-    // Another retry (or a status change) got there between the read above and the reopen: enqueue nothing twice.
-    if (shards === null) throw new ConflictException('Run is no longer failed; it was retried concurrently');
+    const shards = await this.lifecycle.retry(run).catch(conflict);
     const priority = typeof run.params.priority === 'number' ? run.params.priority : 5;
     await this.starter.enqueue(run, shards, priority, `r${Date.now().toString(36)}`);
     await this.progress.runChanged(run.id);
@@ -225,4 +224,10 @@ export function runLabel(run: RunEntity): string {
         ? `${sampler.method ?? 'model'} sampler`
         : `${sampler?.generator ?? 'synthetic'} generator`;
   return typeof run.params.schedule === 'string' ? `${base} (schedule ${run.params.schedule})` : base;
+}
+
+/** A transition the run's state refuses is a 409; anything else goes on as it was. */
+function conflict(error: unknown): never {
+  if (error instanceof RunTransitionError) throw new ConflictException(error.message);
+  throw error;
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { JobName, type EvaluateGeneratedRunPayload, type RunEvaluationPayload } from '@maskgen/contracts';
 import { MetricRepository, RunRepository, type RunEntity } from '@maskgen/persistence';
-import { OnJob, lockLost, type EvaluationTarget, type JobContext } from '@maskgen/queues';
+import { OnJob, type EvaluationTarget, type JobContext } from '@maskgen/queues';
+import { RunLifecycle } from '@maskgen/runs';
 import { UnrecoverableError } from 'bullmq';
 import { RunEvaluator, type MetricRow } from '../models/run-evaluator';
 
@@ -15,6 +16,7 @@ export interface EvaluationResult {
 export class EvaluateHandlers {
   constructor(
     private readonly runs: RunRepository,
+    private readonly lifecycle: RunLifecycle,
     private readonly metrics: MetricRepository,
     private readonly evaluator: RunEvaluator,
   ) {}
@@ -52,23 +54,17 @@ export class EvaluateHandlers {
   ): Promise<EvaluationResult> {
     const run = await this.runs.findById(runId);
     if (!run) throw new UnrecoverableError(`Run ${runId} does not exist`);
-    if (!(await this.runs.markRunning(run.id))) {
+    if (!(await this.lifecycle.beginEvaluation(run.id))) {
       context.logger.info({ status: run.status }, 'run already finished; evaluation skipped');
       return { outcome: 'skipped' };
     }
     try {
       const rows = await evaluate(run);
       await this.metrics.record(run.id, rows);
-      await this.runs.finish(run.id, 'succeeded');
+      await this.lifecycle.evaluationSucceeded(run.id);
       return { outcome: 'stored', metrics: Object.fromEntries(rows.map((row) => [row.name, row.value])) };
     } catch (error) {
-      if (lockLost(context)) throw context.signal.reason;
-      if (context.signal.aborted) return { outcome: 'cancelled' };
-      const message = error instanceof Error ? error.message : String(error);
-      const permanent = error instanceof UnrecoverableError || error instanceof RangeError;
-      if (permanent || context.failsForGood(error))
-        await this.runs.finish(run.id, 'failed', `evaluation: ${message}`);
-      throw permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
+      return { outcome: await this.lifecycle.evaluationFailed(run.id, error, context) };
     }
   }
 }

@@ -14,24 +14,21 @@ import {
   bytesToFloat32,
   isTransientDbError,
   type NewCriticScores,
+  type NewSample,
   type NewScoredSample,
 } from '@maskgen/persistence';
 import type { SampleCritic, TokenCritic } from '@maskgen/pipeline';
-import { OnJob, deriveShardSeed, lockLost, type JobContext } from '@maskgen/queues';
+import { OnJob, deriveShardSeed, type JobContext } from '@maskgen/queues';
+import { RunLifecycle, type ShardResult } from '@maskgen/runs';
 import { codeVersion } from '@maskgen/observability';
 import { UnrecoverableError } from 'bullmq';
 import { ModelCache } from '../models/model-cache';
 import { criticMeans, essBatchOf, essMetrics } from './ess-batch';
 
-export interface ShardResult {
-  inserted: number;
-  skipped: boolean;
-}
+export type { ShardResult } from '@maskgen/runs';
 
-/** Samples are written in chunks so a cancel takes effect between them. */
-const WRITE_CHUNK = 500;
 /**
- * Samples one sampler call produces (and one transaction stores with their critic scores). Each
+ * Samples one sampler call produces. Each
  * chunk has its own seed derived from the shard's, so a retried shard regenerates the same samples.
  * The same on every engine (ESS's t* is shared by a chunk, so the chunk is part of the result); 256 is the
  * batch ONNX Runtime samples at full speed, and tfjs splits it under its memory budget.
@@ -45,94 +42,69 @@ class ShardCancelled extends Error {}
 export class GenerateRunHandlers {
   constructor(
     private readonly runs: RunRepository,
+    private readonly lifecycle: RunLifecycle,
     private readonly samples: SampleRepository,
     private readonly metrics: MetricRepository,
     private readonly models: ModelCache,
     private readonly essBatches: EssBatchRepository,
   ) {}
 
+  /**
+   * Samples the shard in memory, checking for a cancel between chunks, then stores it all in the transaction that
+   * marks it done (RunLifecycle.completeShard): a worker killed mid-shard leaves nothing of it, and whoever takes
+   * the shard over stores it once.
+   */
   @OnJob(JobName.GenerateShard)
   async generateShard(payload: GenerateShardPayload, context: JobContext): Promise<ShardResult> {
-    const run = await this.runs.findById(payload.runId);
-    if (!run) throw new UnrecoverableError(`Run ${payload.runId} does not exist`);
-    if (!(await this.runs.markRunning(run.id))) {
-      context.logger.info({ status: run.status }, 'run already finished; shard skipped');
+    const shard = { runId: payload.runId, shardIndex: payload.shardIndex };
+    const start = await this.lifecycle.beginShard(shard);
+    if (!start.sample) {
+      context.logger.info({ reason: start.reason }, 'shard skipped');
       return { inserted: 0, skipped: true };
     }
-    await this.runs.markShardRunning(payload.runId, payload.shardIndex);
     try {
-      const inserted =
+      const samples =
         payload.sampler.kind === 'model'
           ? await this.modelShard(payload, payload.sampler, context)
-          : await this.syntheticShard(payload, payload.sampler, context);
-      await this.runs.finishShard(payload.runId, payload.shardIndex, 'succeeded');
-      return { inserted, skipped: false };
+          : this.syntheticShard(payload, payload.sampler);
+      if (context.signal.aborted) throw new ShardCancelled();
+      return await this.lifecycle.completeShard(shard, samples);
     } catch (error) {
-      if (lockLost(context)) {
-        // Another worker owns the shard now; it alone settles it.
-        context.logger.warn('shard stopped: lock lost');
-        throw context.signal.reason;
-      }
-      if (error instanceof ShardCancelled || context.signal.aborted) {
-        await this.runs.finishShard(payload.runId, payload.shardIndex, 'cancelled');
-        context.logger.info('shard stopped: run cancelled');
-        return { inserted: 0, skipped: true };
-      }
-      const message = error instanceof Error ? error.message : String(error);
-      if (context.failsForGood(error)) {
-        await this.runs.finishShard(payload.runId, payload.shardIndex, 'failed', message);
-        await this.runs.finish(payload.runId, 'failed', `shard ${payload.shardIndex}: ${message}`);
-      }
-      throw error;
+      return this.lifecycle.shardFailed(shard, error, context);
     }
   }
 
-  private async syntheticShard(
+  private syntheticShard(
     payload: GenerateShardPayload,
     sampler: { generator: string; length: number },
-    context: JobContext,
-  ): Promise<number> {
+  ): NewSample[] {
     if (!isSyntheticGeneratorName(sampler.generator)) {
       throw new UnrecoverableError(`Unknown synthetic generator "${sampler.generator}"`);
     }
-    let dataset: ReturnType<typeof generateSyntheticDataset>;
-    try {
-      dataset = generateSyntheticDataset(sampler.generator, {
-        seed: payload.seed,
-        length: sampler.length,
-        totalCount: payload.sampleCount,
-      });
-    } catch (error) {
-      // A shard past the generator's limits fails the same way on every attempt.
-      if (error instanceof RangeError) throw new UnrecoverableError(error.message);
-      throw error;
-    }
-    let inserted = 0;
-    for (let start = 0; start < dataset.values.length; start += WRITE_CHUNK) {
-      if (context.signal.aborted) throw new ShardCancelled();
-      inserted += await this.samples.insertMany(
-        dataset.values.slice(start, start + WRITE_CHUNK).map((values, i) => ({
-          runId: payload.runId,
-          shardIndex: payload.shardIndex,
-          sampleIndex: payload.sampleOffset + start + i,
-          classIndex: dataset.labels[start + i] ?? null,
-          values,
-        })),
-      );
-      await context.reportProgress((start + WRITE_CHUNK) / dataset.values.length);
-    }
-    return inserted;
+    // A shard past the generator's limits throws a RangeError: judgeFailure fails it for good at once.
+    const dataset = generateSyntheticDataset(sampler.generator, {
+      seed: payload.seed,
+      length: sampler.length,
+      totalCount: payload.sampleCount,
+    });
+    return dataset.values.map((values, i) => ({
+      runId: payload.runId,
+      shardIndex: payload.shardIndex,
+      sampleIndex: payload.sampleOffset + i,
+      classIndex: dataset.labels[i] ?? null,
+      values,
+    }));
   }
 
   /**
    * Samples with the model's naive or ESS sampler (the model is loaded once per worker, see
-   * ModelCache) and stores each chunk with its per-token critic scores in one transaction.
+   * ModelCache), each sample with its per-token critic scores, chunk by chunk.
    */
   private async modelShard(
     payload: GenerateShardPayload,
     sampler: ModelSampler,
     context: JobContext,
-  ): Promise<number> {
+  ): Promise<NewScoredSample[]> {
     const cached = await this.models.acquire(sampler.modelId).catch((error: unknown) => {
       // The database being away is no reason to give the model up: the job runs again later.
       if (isTransientDbError(error)) throw error;
@@ -142,7 +114,7 @@ export class GenerateRunHandlers {
     });
     try {
       const { model } = cached;
-      let inserted = 0;
+      const samples: NewScoredSample[] = [];
       for (let start = 0, chunk = 0; start < payload.sampleCount; start += MODEL_CHUNK, chunk++) {
         if (context.signal.aborted) throw new ShardCancelled();
         const count = Math.min(MODEL_CHUNK, payload.sampleCount - start);
@@ -165,8 +137,8 @@ export class GenerateRunHandlers {
           modelHash: cached.modelHash,
           codeVersion: codeVersion(),
         });
-        inserted += await this.samples.insertScored(
-          result.series.map((values, i) =>
+        samples.push(
+          ...result.series.map((values, i) =>
             scoredSample(payload, firstIndex + i, classes?.[i] ?? null, values, result.critic?.[i], {
               lf: result.tokens.lf[i],
               hf: result.tokens.hf[i],
@@ -185,7 +157,7 @@ export class GenerateRunHandlers {
         }
         await context.reportProgress((start + count) / payload.sampleCount);
       }
-      return inserted;
+      return samples;
     } finally {
       cached.release();
     }
@@ -193,7 +165,6 @@ export class GenerateRunHandlers {
 
   @OnJob(JobName.FinalizeGenerateRun)
   async finalizeRun(payload: FinalizeGenerateRunPayload, context: JobContext): Promise<{ samples: number }> {
-    const counts = await this.runs.shardStatusCounts(payload.runId);
     const summary = await this.summarise(payload.runId);
     const ess = await this.essBatches.summary(payload.runId);
     await this.metrics.record(payload.runId, [
@@ -207,13 +178,8 @@ export class GenerateRunHandlers {
         details: Object.fromEntries(summary.classCounts),
       },
     ]);
-    const unfinished = counts.queued + counts.running + counts.failed;
-    if (unfinished > 0) {
-      await this.runs.finish(payload.runId, 'failed', `${unfinished} shard(s) did not succeed`);
-    } else if (!payload.evaluationFollows) {
-      await this.runs.finish(payload.runId, 'succeeded');
-    }
-    context.logger.info({ counts, samples: summary.count }, 'run settled');
+    const { counts, status } = await this.lifecycle.settle(payload.runId, payload.evaluationFollows === true);
+    context.logger.info({ counts, status, samples: summary.count }, 'run settled');
     return { samples: summary.count };
   }
 

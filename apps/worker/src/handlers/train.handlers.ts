@@ -19,8 +19,8 @@ import {
   type StageOptions,
   type StageResult,
 } from '@maskgen/pipeline';
-import { OnJob, ProgressPublisher, lockLost, shuttingDown, type JobContext } from '@maskgen/queues';
-import { UnrecoverableError } from 'bullmq';
+import { OnJob, ProgressPublisher, shuttingDown, type JobContext } from '@maskgen/queues';
+import { judgeFailure } from '@maskgen/runs';
 import { loadPreparedDataset } from '../models/prepared-dataset';
 import { TrainingProgress } from '../models/training-progress';
 
@@ -71,14 +71,9 @@ function stageMetrics(stage: ModelStageName, metrics: Record<string, number>): R
   );
 }
 
-/** Errors that the same input will raise again: the model fails at once instead of retrying. */
-function isPermanent(error: unknown): boolean {
-  return (
-    error instanceof UnrecoverableError ||
-    error instanceof RangeError ||
-    error instanceof PipelineCheckpointError ||
-    error instanceof CheckpointCorruptError
-  );
+/** Beyond judgeFailure's permanent errors: checkpoints that will not load again. */
+function isCheckpointError(error: unknown): boolean {
+  return error instanceof PipelineCheckpointError || error instanceof CheckpointCorruptError;
 }
 
 /**
@@ -146,12 +141,11 @@ export class TrainHandlers {
       await this.publish(model.id);
       return { stage, outcome: stored ? 'stored' : 'cancelled', metrics: result.metrics };
     } catch (error) {
-      if (lockLost(context)) {
+      const verdict = judgeFailure(error, context, isCheckpointError);
+      if (verdict.kind === 'lock-lost') {
         // Another worker runs this stage now and records its outcome.
         context.logger.warn({ stage }, 'training stage stopped: lock lost');
-        throw context.signal.reason;
-      }
-      if (shuttingDown(context)) {
+      } else if (verdict.kind === 'shutdown') {
         // The state was saved at the step boundary; the processor hands the job back to the queue.
         await this.models.saveProgress(model.id, progress.snapshot());
         await this.publish(model.id);
@@ -159,24 +153,17 @@ export class TrainHandlers {
           { stage },
           'training stage interrupted by shutdown; it resumes from its checkpoint',
         );
-        throw context.signal.reason;
-      }
-      if (context.signal.aborted) {
+      } else if (verdict.kind === 'cancelled') {
         await this.models.saveProgress(model.id, progress.finish('cancelled'), { afterStop: true });
         context.logger.info({ stage }, 'training stage stopped: model cancelled');
         await this.publish(model.id);
         return { stage, outcome: 'cancelled' };
-      }
-      const permanent = isPermanent(error);
-      if (permanent || context.failsForGood(error)) {
-        const message = error instanceof Error ? error.message : String(error);
+      } else if (verdict.kind === 'fail') {
         await this.models.saveProgress(model.id, progress.finish('failed'));
-        await this.models.fail(model.id, `${stage}: ${message}`);
+        await this.models.fail(model.id, `${stage}: ${verdict.message}`);
         await this.publish(model.id);
       }
-      throw permanent && !(error instanceof UnrecoverableError)
-        ? new UnrecoverableError(error instanceof Error ? error.message : String(error))
-        : error;
+      throw verdict.rethrow;
     }
   }
 

@@ -3,6 +3,7 @@ import type { EngineProvenance } from '@maskgen/contracts';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { RunEntity, ShardEntity, type RunKind, type RunStatus, type ShardStatus } from '../entities';
+import { storeSamples, type NewSample, type NewScoredSample } from './sample.repository';
 import { teamPageNewestFirst } from './team-page';
 
 export interface NewRun {
@@ -24,6 +25,12 @@ const FINISHED: RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
 /** pg advisory lock key of the run reconciler (any constant unique within the database). */
 const RECONCILE_LOCK_KEY = 0x6d67_7263; // 'mgrc'
+
+/** What completing a shard did: the rows it inserted, or nothing because the shard had already succeeded. */
+export interface ShardCompletion {
+  inserted: number;
+  duplicate: boolean;
+}
 
 /** A queued or running generation run whose current flow is old enough to be checked for live jobs. */
 export type ReconcileCandidate = Pick<RunEntity, 'id' | 'params' | 'flowTag' | 'recoveries'>;
@@ -100,18 +107,62 @@ export class RunRepository {
       .execute();
   }
 
-  async markShardRunning(runId: string, shardIndex: number): Promise<void> {
-    await this.dataSource
+  /**
+   * Marks a shard running for one more attempt, unless it already succeeded (a zombie or a duplicate job
+   * completed it): then it changes nothing and returns false, so the job does not run the shard again.
+   */
+  async beginShard(runId: string, shardIndex: number): Promise<boolean> {
+    const result = await this.dataSource
       .createQueryBuilder()
       .update(ShardEntity)
       .set({ status: 'running', attempts: () => 'attempts + 1', startedAt: () => 'now()', error: null })
-      .where('run_id = :runId AND shard_index = :shardIndex', { runId, shardIndex })
+      .where(`run_id = :runId AND shard_index = :shardIndex AND status <> 'succeeded'`, { runId, shardIndex })
       .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Completes a shard in one transaction: its samples (and critic scores), the shard's status and samples_stored,
+   * and the run's progress. Idempotent: a shard that already succeeded stores nothing more (duplicate: true), and
+   * rows already there are skipped. A worker killed before the commit leaves nothing of the shard behind, so a
+   * shard's samples are either all stored and counted or not at all.
+   */
+  async completeShard(
+    runId: string,
+    shardIndex: number,
+    samples: (NewSample | NewScoredSample)[],
+  ): Promise<ShardCompletion> {
+    return this.dataSource.transaction(async (manager) => {
+      const shardStatus = async (lock: boolean) =>
+        (
+          await manager.query<{ status: ShardStatus }[]>(
+            `SELECT status FROM shards WHERE run_id = $1 AND shard_index = $2${lock ? ' FOR UPDATE' : ''}`,
+            [runId, shardIndex],
+          )
+        )[0]?.status;
+      if ((await shardStatus(false)) === 'succeeded') return { inserted: 0, duplicate: true };
+      // The samples first, with no run or shard row locked: the insert is the long part, and a concurrent
+      // completion of the same shard waits on the unique index instead, then finds every row there.
+      const inserted = await storeSamples(manager, samples);
+      // Run row before shard row, the order of cancel() and reopenFailedShards().
+      await manager.query(`SELECT 1 FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
+      const duplicate = (await shardStatus(true)) === 'succeeded';
+      if (!duplicate) {
+        await manager.query(
+          `UPDATE shards SET status = 'succeeded', error = NULL, finished_at = now()
+            WHERE run_id = $1 AND shard_index = $2`,
+          [runId, shardIndex],
+        );
+      }
+      await manager.query(`UPDATE runs SET progress = ${SHARD_PROGRESS_SQL} WHERE id = $1`, [runId]);
+      return { inserted, duplicate };
+    });
   }
 
   /**
    * Settles a shard and refreshes the run's progress from the shards that are done, in one
    * transaction. Idempotent: settling a shard twice (a takeover racing a completion) changes nothing.
+   * A shard that succeeded stays succeeded: its samples are stored, whatever a slower attempt reports.
    */
   async finishShard(
     runId: string,
@@ -127,7 +178,10 @@ export class RunRepository {
         .createQueryBuilder()
         .update(ShardEntity)
         .set({ status, error: error ?? null, finishedAt: () => 'now()' })
-        .where('run_id = :runId AND shard_index = :shardIndex', { runId, shardIndex })
+        .where(`run_id = :runId AND shard_index = :shardIndex AND status <> 'succeeded'`, {
+          runId,
+          shardIndex,
+        })
         .execute();
       // Derived from the shard rows whatever the run's status: a shard that completes after a cancel
       // or a failure still counts, so progress always matches the shard counts.

@@ -79,30 +79,144 @@ export function bytesToInt32(bytes: Buffer): Int32Array {
   return new Int32Array(copy.buffer);
 }
 
-/** What an insert's RETURNING gives back for each row really inserted (not for ignored duplicates). */
-interface InsertedSample {
-  run_id: string;
-  shard_index: number;
+/** Rows a statement stores at most: a values blob of 5,000 samples of length 1,024 is 20 MB. */
+const ROWS_PER_STATEMENT = 5000;
+
+/**
+ * Optional byte columns of many rows packed into one blob with per-row offsets and lengths (-1: NULL). The blob
+ * travels as one binary parameter and SQL slices it, so a statement costs neither per-row placeholders (TypeORM's
+ * multi-row VALUES) nor hex-encoded bytea[] text.
+ */
+function packColumn(buffers: (Buffer | null)[]): { blob: Buffer; offsets: number[]; lengths: number[] } {
+  const offsets: number[] = [];
+  const lengths: number[] = [];
+  let offset = 0;
+  for (const buffer of buffers) {
+    offsets.push(offset);
+    lengths.push(buffer ? buffer.length : -1);
+    offset += buffer?.length ?? 0;
+  }
+  return {
+    blob: Buffer.concat(buffers.filter((buffer): buffer is Buffer => buffer !== null)),
+    offsets,
+    lengths,
+  };
+}
+
+/** The slice of blob parameter $blob for the row's offset and length columns (NULL for length -1). */
+const slice = (blob: string, column: string) =>
+  `CASE WHEN t.${column}_len < 0 THEN NULL ELSE substring(${blob}::bytea FROM t.${column}_off + 1 FOR t.${column}_len) END`;
+
+const INSERT_SAMPLES_SQL = `
+  INSERT INTO samples (run_id, shard_index, sample_index, class_index, "values", tokens_lf, tokens_hf,
+                       critic_mean, critic_max, remasked_count, critic_mean_before)
+  SELECT $1::uuid, $2::int, t.sample_index, t.class_index, ${slice('$14', 'v')}, ${slice('$15', 'lf')},
+         ${slice('$16', 'hf')}, t.critic_mean, t.critic_max, t.remasked_count, t.critic_mean_before
+    FROM unnest($3::int[], $4::int[], $5::real[], $6::real[], $7::int[], $8::int[], $9::int[], $10::int[],
+                $11::int[], $12::int[], $13::int[], $17::real[])
+      AS t(sample_index, class_index, critic_mean, critic_max, remasked_count, v_off, v_len, lf_off, lf_len,
+           hf_off, hf_len, critic_mean_before)
+  ON CONFLICT ON CONSTRAINT uq_samples_run_shard_index DO NOTHING
+  RETURNING id, sample_index`;
+
+/** Inserts the samples of one (run, shard), skipping those already stored; returns the rows really inserted. */
+async function insertShardRows(
+  manager: EntityManager,
+  runId: string,
+  shardIndex: number,
+  samples: (NewSample | NewScoredSample)[],
+): Promise<{ id: string; sample_index: number }[]> {
+  const inserted: { id: string; sample_index: number }[] = [];
+  for (let start = 0; start < samples.length; start += ROWS_PER_STATEMENT) {
+    const rows = samples.slice(start, start + ROWS_PER_STATEMENT);
+    const scored = rows.map((row) => row as Partial<NewScoredSample>);
+    const values = packColumn(rows.map((row) => float32ToBytes(row.values)));
+    const lf = packColumn(scored.map((row) => (row.tokensLf ? int32ToBytes(row.tokensLf) : null)));
+    const hf = packColumn(scored.map((row) => (row.tokensHf ? int32ToBytes(row.tokensHf) : null)));
+    const result = await manager.query<{ id: string; sample_index: number }[]>(INSERT_SAMPLES_SQL, [
+      runId,
+      shardIndex,
+      rows.map((row) => row.sampleIndex),
+      rows.map((row) => row.classIndex),
+      scored.map((row) => row.criticMean ?? null),
+      scored.map((row) => row.criticMax ?? null),
+      scored.map((row) => row.remaskedCount ?? null),
+      values.offsets,
+      values.lengths,
+      lf.offsets,
+      lf.lengths,
+      hf.offsets,
+      hf.lengths,
+      values.blob,
+      lf.blob,
+      hf.blob,
+      scored.map((row) => row.criticMeanBefore ?? null),
+    ]);
+    inserted.push(...result);
+  }
+  return inserted;
+}
+
+/** Per-token critic scores of the samples just inserted (samples skipped as already stored keep theirs). */
+async function insertCriticScores(
+  manager: EntityManager,
+  samples: (NewSample | NewScoredSample)[],
+  inserted: { id: string; sample_index: number }[],
+): Promise<void> {
+  const idByIndex = new Map(inserted.map((row) => [row.sample_index, row.id]));
+  const scoreRows = samples.flatMap((sample) => {
+    const sampleId = idByIndex.get(sample.sampleIndex);
+    if (sampleId === undefined || !('critic' in sample)) return [];
+    return sample.critic.map((critic) => ({
+      sampleId,
+      band: critic.band,
+      phase: critic.phase,
+      gridRows: critic.rows,
+      gridColumns: critic.columns,
+      scores: float32ToBytes(critic.scores),
+      remaskedMask: critic.remasked ? packBits(critic.remasked) : null,
+    }));
+  });
+  for (let start = 0; start < scoreRows.length; start += 1000) {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(TokenCriticScoreEntity)
+      .values(scoreRows.slice(start, start + 1000))
+      .execute();
+  }
 }
 
 /**
- * Raises the shards' samples_stored by the rows this transaction inserted, so the counter is exact under
- * retries, takeovers and duplicates (ignored rows are not returned, so not counted).
+ * Stores samples (with their critic scores, if scored) inside the caller's transaction, skipping every
+ * (run, shard, index) already stored, and raises each shard's samples_stored by the rows really inserted, so the
+ * counter stays exact under retries, takeovers and duplicates. Returns the rows inserted per shard.
  */
-async function countStored(manager: EntityManager, rows: InsertedSample[]): Promise<void> {
-  const perShard = new Map<string, { runId: string; shardIndex: number; count: number }>();
-  for (const row of rows) {
-    const key = `${row.run_id}/${row.shard_index}`;
-    const entry = perShard.get(key) ?? { runId: row.run_id, shardIndex: row.shard_index, count: 0 };
-    entry.count++;
-    perShard.set(key, entry);
+export async function storeSamples(
+  manager: EntityManager,
+  samples: (NewSample | NewScoredSample)[],
+): Promise<number> {
+  const byShard = new Map<string, (NewSample | NewScoredSample)[]>();
+  for (const sample of samples) {
+    const key = `${sample.runId}/${sample.shardIndex}`;
+    const group = byShard.get(key) ?? [];
+    group.push(sample);
+    byShard.set(key, group);
   }
-  for (const { runId, shardIndex, count } of perShard.values()) {
-    await manager.query(
-      `UPDATE shards SET samples_stored = samples_stored + $3 WHERE run_id = $1 AND shard_index = $2`,
-      [runId, shardIndex, count],
-    );
+  let total = 0;
+  for (const group of byShard.values()) {
+    const { runId, shardIndex } = group[0];
+    const inserted = await insertShardRows(manager, runId, shardIndex, group);
+    await insertCriticScores(manager, group, inserted);
+    if (inserted.length > 0) {
+      await manager.query(
+        `UPDATE shards SET samples_stored = samples_stored + $3 WHERE run_id = $1 AND shard_index = $2`,
+        [runId, shardIndex, inserted.length],
+      );
+    }
+    total += inserted.length;
   }
+  return total;
 }
 
 /** A sample ESS made worse: its final mean LF critic code distance exceeds the one before ESS (both stored). */
@@ -119,96 +233,26 @@ export class SampleRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Stores samples in chunks. A sample whose (run, shard, index) already
-   * exists is skipped, so a retried shard never duplicates or overwrites rows.
+   * Stores samples, `chunkSize` to a transaction. A sample whose (run, shard, index) already exists is skipped, so
+   * a retried insert never duplicates or overwrites rows. Shard jobs store through RunRepository.completeShard
+   * instead, all of a shard in the transaction that marks it done.
    */
-  async insertMany(samples: NewSample[], chunkSize = 1000): Promise<number> {
+  async insertMany(samples: NewSample[], chunkSize = ROWS_PER_STATEMENT): Promise<number> {
     let inserted = 0;
     for (let start = 0; start < samples.length; start += chunkSize) {
       const chunk = samples.slice(start, start + chunkSize);
-      inserted += await this.dataSource.transaction(async (manager) => {
-        const result = await manager
-          .createQueryBuilder()
-          .insert()
-          .into(SampleEntity)
-          .values(
-            chunk.map((sample) => ({
-              runId: sample.runId,
-              shardIndex: sample.shardIndex,
-              sampleIndex: sample.sampleIndex,
-              classIndex: sample.classIndex,
-              values: float32ToBytes(sample.values),
-            })),
-          )
-          .orIgnore()
-          .returning(['runId', 'shardIndex'])
-          .execute();
-        // RETURNING yields only the rows really inserted; `identifiers` would count ignored ones too.
-        const rows = result.raw as InsertedSample[];
-        await countStored(manager, rows);
-        return rows.length;
-      });
+      inserted += await this.dataSource.transaction((manager) => storeSamples(manager, chunk));
     }
     return inserted;
   }
 
   /**
-   * Stores model samples and their per-token critic scores in one transaction: a sample is never
-   * there without its scores. As with insertMany, samples already stored (a retried shard) are
-   * skipped, together with their scores.
+   * Stores model samples and their per-token critic scores in one transaction: a sample is never there without its
+   * scores. As with insertMany, samples already stored are skipped, together with their scores.
    */
   async insertScored(samples: NewScoredSample[]): Promise<number> {
     if (samples.length === 0) return 0;
-    return this.dataSource.transaction(async (manager) => {
-      const result = await manager
-        .createQueryBuilder()
-        .insert()
-        .into(SampleEntity)
-        .values(
-          samples.map((sample) => ({
-            runId: sample.runId,
-            shardIndex: sample.shardIndex,
-            sampleIndex: sample.sampleIndex,
-            classIndex: sample.classIndex,
-            values: float32ToBytes(sample.values),
-            tokensLf: sample.tokensLf ? int32ToBytes(sample.tokensLf) : null,
-            tokensHf: sample.tokensHf ? int32ToBytes(sample.tokensHf) : null,
-            criticMean: sample.criticMean ?? null,
-            criticMax: sample.criticMax ?? null,
-            criticMeanBefore: sample.criticMeanBefore ?? null,
-            remaskedCount: sample.remaskedCount ?? null,
-          })),
-        )
-        .orIgnore()
-        .returning(['id', 'runId', 'shardIndex', 'sampleIndex'])
-        .execute();
-      const inserted = result.raw as (InsertedSample & { id: string; sample_index: number })[];
-      const idByIndex = new Map(inserted.map((row) => [row.sample_index, row.id]));
-      const scoreRows = samples.flatMap((sample) => {
-        const sampleId = idByIndex.get(sample.sampleIndex);
-        if (sampleId === undefined) return [];
-        return sample.critic.map((critic) => ({
-          sampleId,
-          band: critic.band,
-          phase: critic.phase,
-          gridRows: critic.rows,
-          gridColumns: critic.columns,
-          scores: float32ToBytes(critic.scores),
-          remaskedMask: critic.remasked ? packBits(critic.remasked) : null,
-        }));
-      });
-      for (let start = 0; start < scoreRows.length; start += 1000) {
-        await manager
-          .createQueryBuilder()
-          .insert()
-          .into(TokenCriticScoreEntity)
-          .values(scoreRows.slice(start, start + 1000))
-          .execute();
-      }
-      // Last, so the shard row is locked only for the end of the transaction.
-      await countStored(manager, inserted);
-      return inserted.length;
-    });
+    return this.dataSource.transaction((manager) => storeSamples(manager, samples));
   }
 
   /** The critic scores stored for one sample of a run; null when the sample or its scores are missing. */

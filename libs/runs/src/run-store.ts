@@ -1,0 +1,49 @@
+import type {
+  NewSample,
+  NewScoredSample,
+  RunEntity,
+  RunStatus,
+  ShardCompletion,
+  ShardEntity,
+  ShardStatus,
+} from '@maskgen/persistence';
+
+/** Injection token of the RunStore RunLifecycle works on (RunRepository in the services). */
+export const RUN_STORE = Symbol('RUN_STORE');
+
+export type FinishedRunStatus = Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;
+
+/** Where a shard is planned to sample from: what a re-enqueued shard job carries. */
+export type ShardPlan = Pick<ShardEntity, 'shardIndex' | 'sampleOffset' | 'sampleCount' | 'seed'>;
+
+/**
+ * The state RunLifecycle reads and writes: each method is one atomic step (one statement or one transaction in
+ * PostgreSQL). RunRepository implements it; the lifecycle tests use an in-memory one with the same semantics.
+ */
+export interface RunStore {
+  findById(runId: string): Promise<Pick<RunEntity, 'id' | 'status'> | null>;
+  /** Queued or running → running; false (and no change) once the run finished. */
+  markRunning(runId: string): Promise<boolean>;
+  /** The shard → running, attempts + 1; false (and no change) if it already succeeded. */
+  beginShard(runId: string, shardIndex: number): Promise<boolean>;
+  /** Samples, shard status, counters and run progress in one transaction; nothing twice. */
+  completeShard(
+    runId: string,
+    shardIndex: number,
+    samples: (NewSample | NewScoredSample)[],
+  ): Promise<ShardCompletion>;
+  /** Settles a shard that has not succeeded, and refreshes the run's progress from the shard rows. */
+  finishShard(
+    runId: string,
+    shardIndex: number,
+    status: Extract<ShardStatus, 'failed' | 'cancelled'>,
+    error?: string,
+  ): Promise<void>;
+  /** Finishes an open run; a finished run is left as it is. */
+  finish(runId: string, status: FinishedRunStatus, error?: string): Promise<void>;
+  shardStatusCounts(runId: string): Promise<Record<ShardStatus, number>>;
+  /** Cancels an open run and its open shards; false if it had finished. */
+  cancel(runId: string): Promise<boolean>;
+  /** A failed run → queued with its unsucceeded shards queued (returned); null unless it was failed. */
+  reopenFailedShards(runId: string): Promise<ShardPlan[] | null>;
+}
