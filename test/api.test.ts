@@ -4,7 +4,6 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import 'reflect-metadata';
-import { RunRepository } from '@maskgen/persistence';
 import { DataSource } from 'typeorm';
 import { startApiServer, type ApiServer } from './support/api-server';
 import { waitFor } from './support/services';
@@ -285,9 +284,13 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
       (await call('GET', `/runs/${id}`, keyA)).json.status === 'succeeded' ? true : undefined,
     );
     assert.equal((await call('POST', `/runs/${id}/retry`, keyA)).status, 409);
-    // Simulate a crash that lost shard 1's samples and failed the run.
-    const runs = app.get(RunRepository);
-    await runs.finishShard(id, 1, 'failed', 'worker lost');
+    // Simulate a run whose shard 1 failed (a completed shard never goes back, so straight in SQL) and stored nothing.
+    await app
+      .get(DataSource)
+      .query(
+        `UPDATE shards SET status = 'failed', samples_stored = 0 WHERE run_id = $1 AND shard_index = 1`,
+        [id],
+      );
     await app.get(DataSource).query('DELETE FROM samples WHERE run_id = $1 AND shard_index = 1', [id]);
     await app
       .get(DataSource)
