@@ -41,6 +41,7 @@ const LONGEST_FIRST = [
 const FAULT_FILES = [
   'test/api-db-outage.test.ts',
   'test/api-queue-outage.test.ts',
+  'test/run-faults.test.ts',
   'test/worker-crash.test.ts',
   'test/worker-db-faults.test.ts',
   'test/worker-lock.test.ts',

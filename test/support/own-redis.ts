@@ -21,13 +21,16 @@ export interface OwnRedis {
   port: number;
   /** Stops it (SIGTERM to its own pid), as an outage. */
   stop(): Promise<void>;
-  /** Starts it again on the same port (empty: nothing is persisted). */
+  /** Starts it again on the same port (empty unless started with `appendOnly`). */
   start(): Promise<void>;
   destroy(): Promise<void>;
 }
 
-/** A Redis of the test's own on a free port, no persistence, which the test may stop and start. */
-export async function startOwnRedis(): Promise<OwnRedis> {
+/**
+ * A Redis of the test's own on a free port, which the test may stop and start. No persistence by default; with
+ * `appendOnly` an append-only file as in production (it writes the file on SIGTERM), so a restart keeps the queues.
+ */
+export async function startOwnRedis(options: { appendOnly?: boolean } = {}): Promise<OwnRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mg-redis-'));
   const pidFile = join(dir, 'redis.pid');
@@ -48,7 +51,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       '--save',
       '',
       '--appendonly',
-      'no',
+      options.appendOnly ? 'yes' : 'no',
       '--daemonize',
       'yes',
       '--dir',

@@ -20,9 +20,26 @@ export interface WorkerProcess {
  * start:worker` does, with only the given environment (plus PATH and a free
  * port), so a test can SIGKILL or SIGTERM a real worker.
  */
-export async function spawnWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+export function spawnWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  return spawnAppProcess('apps/worker/src/main.ts', env);
+}
+
+/** The API as its own process (`npm run start:api`); `base` is its URL. Readiness as for a worker. */
+export async function spawnApiProcess(
+  env: Record<string, string>,
+): Promise<WorkerProcess & { base: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--require', '@swc-node/register', 'apps/worker/src/main.ts'], {
+  const api = await spawnAppProcess('apps/api/src/main.ts', env, port);
+  return { ...api, base: `http://127.0.0.1:${port}` };
+}
+
+async function spawnAppProcess(
+  entry: string,
+  env: Record<string, string>,
+  port?: number,
+): Promise<WorkerProcess> {
+  port ??= await freePort();
+  const child = spawn(process.execPath, ['--require', '@swc-node/register', entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,10 +68,10 @@ export async function spawnWorkerProcess(env: Record<string, string>): Promise<W
     exited,
     ready: async (timeoutMs = 45_000) => {
       await waitFor(
-        'the worker to be ready',
+        `${entry} to be ready`,
         async () => {
           if (child.exitCode !== null || child.signalCode !== null) {
-            throw new Error(`worker exited early:\n${output}`);
+            throw new Error(`${entry} exited early:\n${output}`);
           }
           try {
             const response = await fetch(`http://127.0.0.1:${port}/health/ready`);

@@ -47,7 +47,18 @@ export class RunLifecycle {
   async beginShard({ runId, shardIndex }: ShardKey): Promise<ShardStart> {
     const run = await this.store.findById(runId);
     if (!run) throw new UnrecoverableError(`Run ${runId} does not exist`);
-    if (!(await this.store.markRunning(runId))) return { sample: false, reason: `run already ${run.status}` };
+    if (!(await this.store.markRunning(runId))) {
+      // Nothing will run this shard under the finished run (a retry reopens it): it is not left queued, nor running
+      // from an earlier attempt of this job that met a transient error.
+      const status = (await this.store.findById(runId))?.status ?? run.status;
+      await this.store.finishShard(
+        runId,
+        shardIndex,
+        status === 'cancelled' ? 'cancelled' : 'failed',
+        `not run: the run is ${status}`,
+      );
+      return { sample: false, reason: `run already ${status}` };
+    }
     if (!(await this.store.beginShard(runId, shardIndex))) {
       return { sample: false, reason: 'shard already succeeded' };
     }

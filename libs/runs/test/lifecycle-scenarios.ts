@@ -127,6 +127,21 @@ export function lifecycleScenarios(harness: () => LifecycleHarness): void {
     assertExactly(snapshot, PER_SHARD);
   });
 
+  test('shards of one run completing at once all succeed (no deadlock between their transactions)', async () => {
+    const { lifecycle, createRun, inspect } = harness();
+    const runId = await createRun(6, PER_SHARD);
+    const keys = Array.from({ length: 6 }, (_, shardIndex) => ({ runId, shardIndex }));
+    for (const key of keys) await lifecycle.beginShard(key);
+    const results = await Promise.all(keys.map((key) => lifecycle.completeShard(key, samplesOf(key))));
+    assert.deepEqual(
+      results.map((result) => result.inserted),
+      keys.map(() => PER_SHARD),
+    );
+    const snapshot = await inspect(runId);
+    assert.equal(snapshot.progress, 1);
+    assertExactly(snapshot, 6 * PER_SHARD);
+  });
+
   test('cancel during finalize: the run stays cancelled, progress and counts show the shards', async () => {
     const { lifecycle, createRun, inspect } = harness();
     const runId = await createRun(4, PER_SHARD);
@@ -160,9 +175,13 @@ export function lifecycleScenarios(harness: () => LifecycleHarness): void {
 
   test('retry after a partial failure: only the failed shard runs again, exactly N rows', async () => {
     const { lifecycle, createRun, inspect } = harness();
-    const runId = await createRun(3, PER_SHARD);
+    const runId = await createRun(4, PER_SHARD);
     await runShard(lifecycle, { runId, shardIndex: 0 });
     const shard1 = { runId, shardIndex: 1 };
+    const shard3 = { runId, shardIndex: 3 };
+    // Shard 3's job starts, meets a transient error and is delayed (its row stays running meanwhile).
+    await lifecycle.beginShard(shard3);
+    await assert.rejects(lifecycle.shardFailed(shard3, new Error('reset'), liveAttempt(false)));
     await lifecycle.beginShard(shard1);
     // A transient error with retries left changes nothing: the job runs again later.
     const transient = new Error('connection reset');
@@ -178,8 +197,15 @@ export function lifecycleScenarios(harness: () => LifecycleHarness): void {
     // Shard 2 was running in parallel and completes after the failure: it still counts (D7)...
     const shard2 = { runId, shardIndex: 2 };
     await lifecycle.completeShard(shard2, samplesOf(shard2));
-    assert.equal((await inspect(runId)).progress, 2 / 3);
-    // ...so the retry reopens shard 1 alone.
+    assert.equal((await inspect(runId)).progress, 2 / 4);
+    // ...and shard 3's delayed job runs again, finds the run failed and settles its shard instead of sampling.
+    assert.deepEqual(await lifecycle.beginShard(shard3), { sample: false, reason: 'run already failed' });
+    assert.deepEqual(
+      (await inspect(runId)).shards.map((shard) => shard.status),
+      ['succeeded', 'failed', 'succeeded', 'failed'],
+      'no shard left running or queued under the failed run',
+    );
+    // The retry reopens the shards that did not succeed.
     await assert.rejects(
       lifecycle.retry({ id: runId, kind: 'generate', status: 'running' }),
       RunTransitionError,
@@ -187,7 +213,7 @@ export function lifecycleScenarios(harness: () => LifecycleHarness): void {
     const reopened = await lifecycle.retry({ id: runId, kind: 'generate', status: 'failed' });
     assert.deepEqual(
       reopened.map((shard) => shard.shardIndex),
-      [1],
+      [1, 3],
     );
     assert.equal((await inspect(runId)).status, 'queued');
     // A second, concurrent retry enqueues nothing twice.
@@ -196,11 +222,15 @@ export function lifecycleScenarios(harness: () => LifecycleHarness): void {
       RunTransitionError,
     );
     await runShard(lifecycle, shard1);
+    await runShard(lifecycle, shard3);
     assert.equal((await lifecycle.settle(runId, false)).status, 'succeeded');
     snapshot = await inspect(runId);
     assert.equal(snapshot.progress, 1);
-    assertExactly(snapshot, 3 * PER_SHARD);
-    assert.equal(snapshot.shards[1].attempts, 2);
+    assertExactly(snapshot, 4 * PER_SHARD);
+    assert.deepEqual(
+      snapshot.shards.map((shard) => shard.attempts),
+      [1, 2, 0, 2],
+    );
   });
 
   test('a run with a shard left unfinished fails at settling; one waiting for its evaluation stays open', async () => {

@@ -144,8 +144,10 @@ export class RunRepository {
       // The samples first, with no run or shard row locked: the insert is the long part, and a concurrent
       // completion of the same shard waits on the unique index instead, then finds every row there.
       const inserted = await storeSamples(manager, samples);
-      // Run row before shard row, the order of cancel() and reopenFailedShards().
-      await manager.query(`SELECT 1 FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
+      // Run row before shard row, the order of cancel() and reopenFailedShards(). NO KEY UPDATE, not UPDATE: the
+      // insert's foreign-key check holds KEY SHARE on the run row, and FOR UPDATE would wait on the KEY SHARE of
+      // another shard's completion doing the same, a deadlock (test/run-lifecycle.test.ts, shards completing at once).
+      await manager.query(`SELECT 1 FROM runs WHERE id = $1 FOR NO KEY UPDATE`, [runId]);
       const duplicate = (await shardStatus(true)) === 'succeeded';
       if (!duplicate) {
         await manager.query(
@@ -173,7 +175,7 @@ export class RunRepository {
     await this.dataSource.transaction(async (manager) => {
       // Lock the run row before the shard row, in the same order as cancel() and
       // reopenFailedShards(); the opposite order deadlocked with a concurrent cancel.
-      await manager.query(`SELECT 1 FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
+      await manager.query(`SELECT 1 FROM runs WHERE id = $1 FOR NO KEY UPDATE`, [runId]);
       await manager
         .createQueryBuilder()
         .update(ShardEntity)
