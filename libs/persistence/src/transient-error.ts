@@ -16,6 +16,9 @@ const UNAVAILABLE_MESSAGES = [
   // TypeORM's PostgresQueryRunner releases itself when its connection emits an error (e.g. the backend was
   // terminated), so the transaction's next query or ROLLBACK throws this instead of the connection error.
   /Query runner already released/i,
+  // The same from PostgresQueryRunner.query on a runner its dead connection released (QueryRunnerProviderAlready-
+  // ReleasedError), met by a shard's completion transaction when its backend was terminated.
+  /query runner was already released/i,
 ];
 
 /** Looks through TypeORM's driverError, `cause` and AggregateError members for a match. */
