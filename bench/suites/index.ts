@@ -1,4 +1,5 @@
 import { type BenchSuite } from '../types';
+import { apiLoadSuite } from './api-load';
 import { essSuite } from './ess';
 import { localResponsivenessSuite } from './local-responsiveness';
 import { matmulSuite } from './matmul';
@@ -22,6 +23,7 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   modelSamplingSuite,
   queuesSuite,
   localResponsivenessSuite,
+  apiLoadSuite,
   trainingSuite,
   // Last, so a full run ends with its verdict line (sampling: naive X/s, ess Y/s, ort/tfjs Zx).
   samplingSuite,

@@ -28,7 +28,7 @@ import { type BenchResult, type BenchSuite } from '../types';
 type Backend = 'postgres' | 'redis';
 
 const TINY_JOBS = 1000;
-const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -40,7 +40,7 @@ function suffix(): string {
   return randomBytes(4).toString('hex');
 }
 
-async function redisAnswers(url: string): Promise<boolean> {
+export async function redisAnswers(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = net.connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) });
@@ -56,7 +56,7 @@ async function redisAnswers(url: string): Promise<boolean> {
 }
 
 /** PostgreSQL from DATABASE_URL, else an embedded cluster for the run; a scratch database either way. */
-async function scratchDatabase(config: AppConfig): Promise<{ url: string; drop(): Promise<void> }> {
+export async function scratchDatabase(config: AppConfig): Promise<{ url: string; drop(): Promise<void> }> {
   let adminUrl = config.database.url;
   let stopEmbedded = async () => {};
   if (!adminUrl) {
