@@ -20,7 +20,9 @@ import {
   loadPipelineModel,
   prepareDataset,
 } from '@maskgen/pipeline';
+import { TimeVQVAE } from '@maskgen/model';
 import { SeededRng, initTensorBackend } from '@maskgen/tensor';
+import * as tf from '@tensorflow/tfjs-core';
 import { UsageError, integerArg, loadDatasetArg, parseFlags, runMain } from './cli';
 import { conditionalClasses, ensurePipeline } from './report/run';
 
@@ -59,6 +61,7 @@ async function main(): Promise<number> {
       variants: { type: 'string', default: 'naive,mixture,conditional' },
       'choice-temperatures': { type: 'string' },
       method: { type: 'string', default: 'naive' },
+      guidance: { type: 'string', default: '1' },
       'work-dir': { type: 'string', default: '.data/report' },
       out: { type: 'string' },
     },
@@ -94,6 +97,38 @@ async function main(): Promise<number> {
   const model = loadPipelineModel(checkpoints, { engine });
   const featurizer = (await model.featurizer()) ?? undefined;
   const rows: Row[] = [];
+  // The ceiling a prior can reach: the judge on stage 1's reconstructions of the real test split (nearest codes).
+  {
+    const stage1 = TimeVQVAE.deserialize(checkpoints.stage1);
+    const test = data.evalTest;
+    const flat = Float32Array.from(test.values.flatMap((v) => Array.from(v)));
+    const recon = tf.tidy(() => {
+      const x = tf.tensor3d(flat, [test.values.length, 1, data.outputLength]);
+      const tokens = stage1.encode(x);
+      const out = stage1.decode(tokens);
+      tf.dispose([tokens.lf, tokens.hf]);
+      return out.dataSync() as Float32Array;
+    });
+    stage1.dispose();
+    const k = data.classNames.length;
+    for (const [name, values] of [
+      ['real test', flat],
+      ['stage-1 reconstruction', recon],
+    ] as const) {
+      const p = await featurizer!.inferAsync(values, test.values.length);
+      let hits = 0;
+      const hist = new Array<number>(k).fill(0);
+      for (let i = 0; i < test.values.length; i++) {
+        const row = Array.from(p.probabilities.subarray(i * k, (i + 1) * k));
+        const c = row.indexOf(Math.max(...row));
+        hist[c]++;
+        if (c === test.labels[i]) hits++;
+      }
+      console.log(
+        `${name}: judge accuracy ${(hits / test.values.length).toFixed(3)} predicted ${hist.join('/')}`,
+      );
+    }
+  }
   const cases: { name: string; variant: Variant; choiceTemperature?: number }[] = [
     ...variants.map((variant) => ({ name: variant, variant })),
     ...temperatures.map((t) => ({ name: `naive τ=${t}`, variant: 'naive' as const, choiceTemperature: t })),
@@ -112,9 +147,10 @@ async function main(): Promise<number> {
           count: samples,
           classes,
           seed: s,
-          ...(c.choiceTemperature === undefined
-            ? {}
-            : { sampling: { choiceTemperature: c.choiceTemperature } }),
+          sampling: {
+            guidanceScale: Number(args.guidance ?? '1'),
+            ...(c.choiceTemperature === undefined ? {} : { choiceTemperature: c.choiceTemperature }),
+          },
         });
         const m = await evaluateGenerated({
           classifier: model.classifier!,
