@@ -24,7 +24,7 @@ import { type BenchResult, type BenchSuite } from '../types';
 /**
  * Issue #23: data-parallel training. Steps/s and series/s of stage 1 and the prior (cpu and paper profiles, each at
  * its configured batch, paper with the pipeline's micro-batches) on one thread (N=1) and on every core (N=all),
- * and the wall time of a tiny-profile model from POST /models to ready in local mode (worker on all cores).
+ * and the wall time of a tiny-profile model from POST /models to ready in local mode (tiny trains on one thread).
  * Stage 1's paper batch of 128 with micro-batches of 64 runs as 2 replicas even at N=1 (BatchNorm: micro-batches
  * are replicas), so its N=1 vs N=all ratio is ~1 on 2 cores; the verdict line compares the cpu profiles.
  * `--quick` times one step per case (checks the suite works; the figures mean nothing).
@@ -258,7 +258,7 @@ export const trainingSuite: BenchSuite = {
     }
     const seconds = await tinyModelSeconds();
     results.push({
-      case: `tiny model POST→ready, TRAINING_THREADS=${all}`,
+      case: `tiny model POST→ready (local mode; tiny trains on one thread)`,
       value: seconds,
       unit: 's',
       medianMs: seconds * 1000,

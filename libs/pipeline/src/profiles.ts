@@ -30,6 +30,12 @@ export interface PipelineProfile {
    * step still uses the whole batch (stage 1: more replica threads; prior: gradients accumulated on a thread).
    */
   readonly microBatch?: { readonly stage1: number; readonly prior: number };
+  /**
+   * Whether stage 1 and the prior use the worker's replica threads (StageContext.threads). Not for `tiny`: starting
+   * two replicas took about 3 s (VM load 11), more than its whole stage 1, and its millisecond steps would spend
+   * more time meeting at each BatchNorm than computing.
+   */
+  readonly dataParallel: boolean;
 }
 
 const TINY: PipelineProfile = {
@@ -44,6 +50,7 @@ const TINY: PipelineProfile = {
   },
   classifier: { ...FCN_PROFILES.tiny, filters: [4, 8, 8], epochs: 4 },
   criticGrids: 4,
+  dataParallel: false,
 };
 
 /**
@@ -55,6 +62,7 @@ const CPU: PipelineProfile = {
   prior: { ...PRIOR_CPU, training: { ...PRIOR_CPU.training, maxSeconds: null } },
   classifier: FCN_PROFILES.cpu,
   criticGrids: 64,
+  dataParallel: true,
 };
 
 const PAPER: PipelineProfile = {
@@ -64,6 +72,7 @@ const PAPER: PipelineProfile = {
   criticGrids: 128,
   // Stage 1 at batch 128 exhausts the wasm heap on GunPoint (issue #23); 64 rows per pass fit.
   microBatch: { stage1: 64, prior: 128 },
+  dataParallel: true,
 };
 
 export const PIPELINE_PROFILES: Readonly<Record<TrainingProfile, PipelineProfile>> = {

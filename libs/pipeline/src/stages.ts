@@ -8,6 +8,7 @@ import {
   type SamplingConfig,
   TimeVQVAE,
   TimeVqPrior,
+  type TrainParallelism,
   type TrainProgress,
   type TrainingCheckpoints,
   codeDistanceTable,
@@ -148,6 +149,15 @@ function trainingHooks(
   };
 }
 
+/** Replica threads and micro-batch of a training stage: the worker's threads where the profile uses them. */
+function parallelism(options: StageOptions, ctx: StageContext, stage: 'stage1' | 'prior'): TrainParallelism {
+  const profile = PIPELINE_PROFILES[options.profile];
+  return {
+    replicas: profile.dataParallel ? ctx.threads : 1,
+    microBatch: profile.microBatch?.[stage],
+  };
+}
+
 function rejectIfAborted(signal: AbortSignal | undefined, stopReason?: string): void {
   signal?.throwIfAborted();
   if (stopReason === 'aborted') throw new Error('stage aborted');
@@ -181,7 +191,7 @@ export async function trainStage1Stage(
     const result = await trainStage1(model, train, {
       rng: rng.fork('train'),
       checkpoints: ctx.checkpoints,
-      parallel: { replicas: ctx.threads, microBatch: PIPELINE_PROFILES[options.profile].microBatch?.stage1 },
+      parallel: parallelism(options, ctx, 'stage1'),
       ...trainingHooks('stage1', ctx, 'total', totalSteps),
     });
     rejectIfAborted(ctx.signal, result.stopReason);
@@ -240,7 +250,7 @@ export async function trainPriorStage(
         classDropout: config.network.classDropout,
         rng: rng.fork('train'),
         checkpoints: ctx.checkpoints,
-        parallel: { replicas: ctx.threads, microBatch: PIPELINE_PROFILES[options.profile].microBatch?.prior },
+        parallel: parallelism(options, ctx, 'prior'),
         ...trainingHooks('prior', ctx, 'loss', totalSteps),
       },
     );
