@@ -184,6 +184,10 @@ export class ReplicaPool {
             worker.on('message', (r: ReplicaResponse) => this.onResponse(r));
           });
           worker.once('error', reject);
+          // A replica that exits before it is ready (resolve or reject first wins) must not leave the start hanging.
+          worker.once('exit', (code) =>
+            reject(new Error(`replica ${rank} exited with code ${code} while starting`)),
+          );
         }),
       );
       worker.on('error', (error) => this.fail(new Error(`replica ${rank} failed: ${error.message}`)));
