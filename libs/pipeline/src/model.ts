@@ -1,16 +1,14 @@
 import { type ScalingParams, inverseScaleSeries } from '@maskgen/data';
 import { FcnClassifier, type SeriesFeaturizer } from '@maskgen/metrics';
 import {
+  type BranchCritic,
   type EssConfig,
+  type SamplerResult,
   type SamplingConfig,
   TimeVQVAE,
   type TimeVqPrior,
-  codeDistanceTable,
-  criticScores,
-  criticDistances,
   deserializePrior,
   generateSamples,
-  naiveChunkSize,
 } from '@maskgen/model';
 import { type InferenceEngine, createInferenceEngine } from '@maskgen/inference';
 import type { EngineProvenance } from '@maskgen/contracts';
@@ -145,14 +143,11 @@ function onDemand<T extends { dispose(): Promise<void> }>(make: () => Promise<T>
   };
 }
 
-/**
- * Builds a model from stage checkpoints alone (scaling and class names come from the stage-1 checkpoint's
- * pipeline info). The caller disposes it.
- */
-export function loadPipelineModel(
-  checkpoints: PipelineCheckpoints,
-  options: LoadPipelineOptions = {},
-): PipelineModel {
+/** Reads the checkpoints' pipeline info (and checks that they belong together) and the critic's calibration. */
+function readCheckpointInfo(checkpoints: PipelineCheckpoints): {
+  info: PipelineCheckpointInfo;
+  calibration: CriticCalibration | null;
+} {
   const { info } = readPipelineCheckpoint(checkpoints.stage1, 'stage1');
   const priorInfo = readPipelineCheckpoint(checkpoints.prior, 'prior').info;
   if (priorInfo.dataset !== info.dataset || priorInfo.length !== info.length) {
@@ -164,59 +159,129 @@ export function loadPipelineModel(
     calibration = meta.calibration as CriticCalibration;
   }
   if (checkpoints.classifier !== undefined) readPipelineCheckpoint(checkpoints.classifier, 'classifier');
+  return { info, calibration };
+}
+
+/** The networks of the checkpoints; what was built is freed when a later one fails. */
+function deserializeNetworks(checkpoints: PipelineCheckpoints): {
+  stage1: TimeVQVAE;
+  prior: TimeVqPrior;
+  classifier: FcnClassifier | null;
+} {
   const stage1 = TimeVQVAE.deserialize(checkpoints.stage1);
   let prior: TimeVqPrior | undefined;
-  let classifier: FcnClassifier | null = null;
   try {
     prior = deserializePrior(checkpoints.prior).prior;
-    if (checkpoints.classifier !== undefined) classifier = FcnClassifier.deserialize(checkpoints.classifier);
+    const classifier =
+      checkpoints.classifier === undefined ? null : FcnClassifier.deserialize(checkpoints.classifier);
+    return { stage1, prior, classifier };
   } catch (error) {
     prior?.dispose();
     stage1.dispose();
     throw error;
   }
-  const loadedPrior = prior;
+}
+
+function checkGenerateOptions(options: GenerateOptions, numClasses: number): void {
+  const { count, classes } = options;
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`count must be a positive integer, got ${count}`);
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0) {
+    throw new RangeError(`seed must be a non-negative integer, got ${options.seed}`);
+  }
+  if (classes !== null) {
+    if (classes.length !== count) throw new RangeError(`${classes.length} classes for ${count} samples`);
+    if (classes.some((c) => c < 0 || c >= numClasses)) {
+      throw new RangeError(`class indices must be in 0..${numClasses - 1}`);
+    }
+  }
+}
+
+type TokenShape = { rows: number; columns: number; tokens: number };
+
+/** Sample i's view of a branch's critic scores (after, distancesAfter and remasked only where ESS refined it). */
+function tokenCritic(
+  shape: TokenShape,
+  i: number,
+  critic: BranchCritic,
+  ess: { readonly remasked: Uint8Array } | null,
+): TokenCritic {
+  return {
+    rows: shape.rows,
+    columns: shape.columns,
+    before: slice(critic.before, i, shape.tokens),
+    after: ess === null ? null : slice(critic.after, i, shape.tokens),
+    distancesBefore: slice(critic.distancesBefore, i, shape.tokens),
+    distancesAfter: ess === null ? null : slice(critic.distancesAfter, i, shape.tokens),
+    remasked: ess === null ? null : slice(ess.remasked, i, shape.tokens),
+  };
+}
+
+/**
+ * The sampler's critic scores per sample, with the request's t* and mean LF code distances: ESS scores the branches it
+ * refines, before and after; naive (scoreNaive) scores LF once, the sampler's own scores.
+ */
+function samplerCritic(
+  out: SamplerResult,
+  count: number,
+  shapes: { lf: TokenShape; hf: TokenShape },
+): Pick<GenerateResult, 'critic' | 'tStar' | 'meanCriticDistance'> {
+  const lf = out.critic?.lf;
+  if (!lf) return { critic: null, tStar: null, meanCriticDistance: null };
+  const hf = out.critic?.hf ?? null;
+  const essLf = out.ess?.lf ?? null;
+  const essHf = out.ess?.hf ?? null;
+  const refinedHf = hf !== null && essHf !== null ? { critic: hf, ess: essHf } : null;
+  return {
+    critic: Array.from({ length: count }, (_, i) => ({
+      lf: tokenCritic(shapes.lf, i, lf, essLf),
+      hf: refinedHf === null ? null : tokenCritic(shapes.hf, i, refinedHf.critic, refinedHf.ess),
+    })),
+    tStar: essLf?.tStarPerSample ?? null,
+    meanCriticDistance: { before: mean(lf.distancesBefore), after: mean(lf.distancesAfter) },
+  };
+}
+
+/**
+ * Builds a model from stage checkpoints alone (scaling and class names come from the stage-1 checkpoint's
+ * pipeline info). The caller disposes it.
+ */
+export function loadPipelineModel(
+  checkpoints: PipelineCheckpoints,
+  options: LoadPipelineOptions = {},
+): PipelineModel {
+  const { info, calibration } = readCheckpointInfo(checkpoints);
+  const { stage1, prior, classifier } = deserializeNetworks(checkpoints);
   const numClasses = info.classNames.length;
   const codebooks = { lf: stage1.codebook('lf'), hf: stage1.codebook('hf') };
-  const lfShape = stage1.tokenShape('lf');
-  const hfShape = stage1.tokenShape('hf');
+  const shapes = { lf: stage1.tokenShape('lf'), hf: stage1.tokenShape('hf') };
   let disposed = false;
   const engine = options.engine ?? createInferenceEngine({ preference: 'tfjs' });
   // Exported on first use: a model loaded only for evaluation never builds sampling sessions.
-  const priorOnEngine = onDemand(() => engine.preparePrior(loadedPrior));
-  const loadedClassifier = classifier;
+  const priorOnEngine = onDemand(() => engine.preparePrior(prior));
   const featurizerOnEngine =
-    loadedClassifier === null ? null : onDemand(() => engine.prepareClassifier(loadedClassifier));
+    classifier === null ? null : onDemand(() => engine.prepareClassifier(classifier));
 
-  const generate = async (options: GenerateOptions): Promise<GenerateResult> => {
+  const generate = async (request: GenerateOptions): Promise<GenerateResult> => {
     if (disposed) throw new Error('model is disposed');
-    const { count, classes, method } = options;
-    if (!Number.isInteger(count) || count < 1)
-      throw new RangeError(`count must be a positive integer, got ${count}`);
-    if (!Number.isSafeInteger(options.seed) || options.seed < 0) {
-      throw new RangeError(`seed must be a non-negative integer, got ${options.seed}`);
-    }
-    if (classes !== null) {
-      if (classes.length !== count) throw new RangeError(`${classes.length} classes for ${count} samples`);
-      if (classes.some((c) => c < 0 || c >= numClasses)) {
-        throw new RangeError(`class indices must be in 0..${numClasses - 1}`);
-      }
-    }
+    checkGenerateOptions(request, numClasses);
+    const { count, classes, method } = request;
     const start = performance.now();
-    const prior = await priorOnEngine.get();
+    const runner = await priorOnEngine.get();
     const out = await generateSamples(
-      prior,
+      runner,
       codebooks,
       {
         method,
         count,
         classes,
-        sampling: options.sampling,
-        ess: options.ess,
-        rng: new SeededRng(options.seed),
+        sampling: request.sampling,
+        ess: request.ess,
+        rng: new SeededRng(request.seed),
+        scoreNaive: request.scoreNaive === true,
         decode: true,
-        memoryBudgetBytes: options.memoryBudgetBytes,
-        signal: options.signal,
+        memoryBudgetBytes: request.memoryBudgetBytes,
+        signal: request.signal,
       },
       stage1,
     );
@@ -224,88 +289,17 @@ export function loadPipelineModel(
     const scaled = out.series!.values.map((v) =>
       v.length > info.outputLength ? v.slice(0, info.outputLength) : v,
     );
-    const series = scaled.map((s) => inverseScaleSeries(s, info.scaling));
-    let critic: SampleCritic[] | null = null;
-    let tStar: Int32Array | null = null;
-    let meanCriticDistance: GenerateResult['meanCriticDistance'] = null;
-    const view = (
-      shape: { rows: number; columns: number; tokens: number },
-      i: number,
-      c: {
-        before: Float64Array;
-        after: Float64Array | null;
-        dBefore: Float64Array;
-        dAfter: Float64Array | null;
-      },
-      remasked: Uint8Array | null,
-    ): TokenCritic => ({
-      rows: shape.rows,
-      columns: shape.columns,
-      before: slice(c.before, i, shape.tokens),
-      after: c.after === null ? null : slice(c.after, i, shape.tokens),
-      distancesBefore: slice(c.dBefore, i, shape.tokens),
-      distancesAfter: c.dAfter === null ? null : slice(c.dAfter, i, shape.tokens),
-      remasked: remasked === null ? null : slice(remasked, i, shape.tokens),
-    });
-    if (method === 'ess') {
-      const lf = out.critic!.lf!;
-      const hf = out.critic!.hf;
-      const essLf = out.ess!.lf!;
-      const essHf = out.ess!.hf;
-      critic = Array.from({ length: count }, (_, i) => ({
-        lf: view(
-          lfShape,
-          i,
-          { before: lf.before, after: lf.after, dBefore: lf.distancesBefore, dAfter: lf.distancesAfter },
-          essLf.remasked,
-        ),
-        hf:
-          hf === null || essHf === null
-            ? null
-            : view(
-                hfShape,
-                i,
-                {
-                  before: hf.before,
-                  after: hf.after,
-                  dBefore: hf.distancesBefore,
-                  dAfter: hf.distancesAfter,
-                },
-                essHf.remasked,
-              ),
-      }));
-      tStar = essLf.tStarPerSample;
-      meanCriticDistance = { before: mean(lf.distancesBefore), after: mean(lf.distancesAfter) };
-    } else if (options.scoreNaive === true) {
-      const ctx = {
-        prior: prior.lf,
-        distances: codeDistanceTable(codebooks.lf),
-        codeDim: codebooks.lf.shape[1],
-        rowsPerPass: 2 * naiveChunkSize(prior, options.memoryBudgetBytes),
-        signal: options.signal,
-      };
-      const distances = await criticDistances(ctx, out.lf, count, classes);
-      const scores = criticScores(distances, count, lfShape.tokens);
-      critic = Array.from({ length: count }, (_, i) => ({
-        lf: view(lfShape, i, { before: scores, after: null, dBefore: distances, dAfter: null }, null),
-        hf: null,
-      }));
-      const m = mean(distances);
-      meanCriticDistance = { before: m, after: m };
-    }
     return {
       method,
-      series,
+      series: scaled.map((s) => inverseScaleSeries(s, info.scaling)),
       scaled,
       classes,
       tokens: {
-        lf: Array.from({ length: count }, (_, i) => slice(out.lf, i, lfShape.tokens)),
-        hf: Array.from({ length: count }, (_, i) => slice(out.hf, i, hfShape.tokens)),
+        lf: Array.from({ length: count }, (_, i) => slice(out.lf, i, shapes.lf.tokens)),
+        hf: Array.from({ length: count }, (_, i) => slice(out.hf, i, shapes.hf.tokens)),
       },
-      critic,
-      tStar,
+      ...samplerCritic(out, count, shapes),
       essConfig: out.essConfig,
-      meanCriticDistance,
       priorPasses: out.priorPasses,
       seconds: (performance.now() - start) / 1000,
       inference: {
@@ -313,7 +307,7 @@ export function loadPipelineModel(
         threads: engine.info.threads,
         device: engine.info.device,
         version: engine.info.version,
-        graphHash: prior.graphHash,
+        graphHash: runner.graphHash,
       },
     };
   };
@@ -340,7 +334,7 @@ export function loadPipelineModel(
       priorOnEngine.release();
       featurizerOnEngine?.release();
       classifier?.dispose();
-      loadedPrior.dispose();
+      prior.dispose();
       stage1.dispose();
     },
   };

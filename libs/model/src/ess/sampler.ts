@@ -29,7 +29,10 @@ export interface SamplerOptions {
   /** ESS settings; defaults from the spec (ESS_DEFAULTS). Ignored by 'naive'. */
   readonly ess?: Partial<EssConfig>;
   readonly rng: SeededRng;
-  /** Also score naive samples with the critic (costs N prior passes per sample and branch); ESS always scores. */
+  /**
+   * Also score naive samples' LF tokens with the critic (N_lf prior passes per sample, counted in priorPasses); ESS
+   * always scores the branches it refines.
+   */
   readonly scoreNaive?: boolean;
   /** Decode the tokens to series through stage 1 (needs `stage1`). */
   readonly decode?: boolean;
@@ -64,7 +67,7 @@ export interface SamplerResult {
   readonly hf: Int32Array;
   /** The naive trajectories (s_T of ESS is `naive.lf.ids`); HF is the naive HF decode of the final LF ids. */
   readonly naive: { readonly lf: BranchTrajectory; readonly hf: BranchTrajectory };
-  /** Per-branch critic scores; null for naive unless scoreNaive. Only branches ESS refines (or all, naive). */
+  /** Per-branch critic scores; null for naive unless scoreNaive (then LF only). Only branches ESS refines. */
   readonly critic: { readonly lf: BranchCritic | null; readonly hf: BranchCritic | null } | null;
   /** ESS details per refined branch (null where not refined). `errors` are empty with perSampleTStar. */
   readonly ess: { readonly lf: BranchEss | null; readonly hf: BranchEss | null } | null;
@@ -95,6 +98,32 @@ function context(
   };
 }
 
+/** Branch names of the token grids. */
+type Branch = 'lf' | 'hf';
+
+/** What one generateSamples call works with: the settings (defaults applied), the critic contexts and pass counts. */
+interface SamplerCall {
+  readonly prior: ReturnType<typeof asPriorRunner>;
+  readonly options: SamplerOptions;
+  readonly count: number;
+  readonly classes: ClassInput;
+  readonly rng: SeededRng;
+  readonly signal?: AbortSignal;
+  readonly config: SamplingConfig;
+  readonly ess: EssConfig;
+  /** Samples per naive chunk. */
+  readonly chunk: number;
+  readonly critic: Record<Branch, CriticContext>;
+  readonly passes: Record<Branch, PassCounter>;
+}
+
+/** A branch refined by ESS: its final ids, its critic view and what reverse sampling did. */
+interface RefinedBranch {
+  readonly ids: Int32Array;
+  readonly critic: BranchCritic;
+  readonly info: BranchEss;
+}
+
 /**
  * One sampler for naive decoding (ess.md §5.1) and ESS (§5.5). ESS: naive LF → self-critic → critical reverse
  * sampling (t* shared by the whole request, R) → critical resampling → naive HF on the final LF ids
@@ -106,6 +135,17 @@ export async function generateSamples(
   options: SamplerOptions,
   stage1?: Stage1ForPrior,
 ): Promise<SamplerResult> {
+  const call = prepareCall(source, codebooks, options, stage1);
+  return options.method === 'naive' ? sampleNaive(call, stage1) : sampleEss(call, stage1);
+}
+
+/** Settings with defaults applied and checked before any prior pass, and the critic contexts of both branches. */
+function prepareCall(
+  source: PriorSource,
+  codebooks: Codebooks,
+  options: SamplerOptions,
+  stage1?: Stage1ForPrior,
+): SamplerCall {
   const prior = asPriorRunner(source);
   const { count, classes, rng, signal } = options;
   const config: SamplingConfig = { ...PRIOR_PAPER.sampling, ...options.sampling };
@@ -119,208 +159,271 @@ export async function generateSamples(
   const chunk = Math.min(count, naiveChunkSize(prior, options.memoryBudgetBytes));
   // An unguided pass holds half of what naiveChunkSize budgets for a guided one.
   const rows = 2 * naiveChunkSize(prior, options.memoryBudgetBytes);
-  const lfCtx = context(prior.lf, codebooks.lf, rows, ess.criticTemperature, signal);
-  const hfCtx = context(prior.hf, codebooks.hf, rows, ess.criticTemperature, signal);
-  const lfCount: PassCounter = { passes: 0 };
-  const hfCount: PassCounter = { passes: 0 };
-  const passes = (b: number, guided: boolean): number =>
-    config.steps * b * (guided && classes !== null ? 2 : 1);
+  return {
+    prior,
+    options,
+    count,
+    classes,
+    rng,
+    signal,
+    config,
+    ess,
+    chunk,
+    critic: {
+      lf: context(prior.lf, codebooks.lf, rows, ess.criticTemperature, signal),
+      hf: context(prior.hf, codebooks.hf, rows, ess.criticTemperature, signal),
+    },
+    passes: { lf: { passes: 0 }, hf: { passes: 0 } },
+  };
+}
 
-  const score = async (ctx: CriticContext, ids: Int32Array, lfIds?: Int32Array) =>
-    selfTokenCritic(ctx, ids, count, classes, lfIds, ctx === lfCtx ? lfCount : hfCount);
+/** Prior passes of naive decoding `b` samples of a branch (a guided pass counts twice). */
+function naivePasses(call: SamplerCall, b: number, guided: boolean): number {
+  return call.config.steps * b * (guided && call.classes !== null ? 2 : 1);
+}
 
-  if (options.method === 'naive') {
-    const naive = await naiveDecode(prior, {
-      count,
-      classes,
-      config,
-      rng,
-      memoryBudgetBytes: options.memoryBudgetBytes,
-      signal,
-    });
-    lfCount.passes += passes(count, true);
-    hfCount.passes += passes(count, config.guidanceScale > 1);
-    let critic: SamplerResult['critic'] = null;
-    if (options.scoreNaive === true) {
-      const lf = await score(lfCtx, naive.lf.ids);
-      const hf = await score(hfCtx, naive.hf.ids, naive.lf.ids);
-      const view = (c: typeof lf): BranchCritic => ({
-        before: c.scores,
-        after: c.scores,
-        distancesBefore: c.distances,
-        distancesAfter: c.distances,
-      });
-      critic = { lf: view(lf), hf: view(hf) };
-    }
-    return {
-      method: 'naive',
-      classes,
-      lf: naive.lf.ids,
-      hf: naive.hf.ids,
-      naive,
-      critic,
-      ess: null,
-      essConfig: null,
-      priorPasses: { lf: lfCount.passes, hf: hfCount.passes },
-      series: options.decode === true ? await decodeSamples(stage1!, naive, 64, signal) : null,
+/** The self-critic's scores of a branch's ids (HF conditioned on the LF ids). */
+function score(call: SamplerCall, branch: Branch, ids: Int32Array, lfIds?: Int32Array) {
+  return selfTokenCritic(call.critic[branch], ids, call.count, call.classes, lfIds, call.passes[branch]);
+}
+
+function decoded(
+  call: SamplerCall,
+  stage1: Stage1ForPrior | undefined,
+  trajectories: Parameters<typeof decodeSamples>[1],
+) {
+  return call.options.decode === true ? decodeSamples(stage1!, trajectories, 64, call.signal) : null;
+}
+
+/** Naive decoding (naiveDecode), critic-scored when the caller asks (scoreNaive). */
+async function sampleNaive(call: SamplerCall, stage1?: Stage1ForPrior): Promise<SamplerResult> {
+  const { count, classes, config } = call;
+  const naive = await naiveDecode(call.prior, {
+    count,
+    classes,
+    config,
+    rng: call.rng,
+    memoryBudgetBytes: call.options.memoryBudgetBytes,
+    signal: call.signal,
+  });
+  call.passes.lf.passes += naivePasses(call, count, true);
+  call.passes.hf.passes += naivePasses(call, count, config.guidanceScale > 1);
+  let critic: SamplerResult['critic'] = null;
+  if (call.options.scoreNaive === true) {
+    // The one naive critic pass of a run: the pipeline and the worker read these scores.
+    const lf = await score(call, 'lf', naive.lf.ids);
+    critic = {
+      lf: {
+        before: lf.scores,
+        after: lf.scores,
+        distancesBefore: lf.distances,
+        distancesAfter: lf.distances,
+      },
+      hf: null,
     };
   }
-
-  // Naive branch decoding in chunks, with exactly naiveDecode's streams.
-  const naiveBranch = async (branch: 'lf' | 'hf', lfIds?: Int32Array): Promise<BranchTrajectory> => {
-    const parts: BranchTrajectory[] = [];
-    const branchPrior = prior[branch];
-    const guide = branch === 'lf' || config.guidanceScale > 1;
-    const nl = prior.shapes.lfTokens;
-    for (let start = 0; start < count; start += chunk) {
-      const b = Math.min(chunk, count - start);
-      parts.push(
-        await decodeBranchNaive(branchPrior, {
-          batch: b,
-          classes: classes === null ? null : classes.slice(start, start + b),
-          lfIds: lfIds?.slice(start * nl, (start + b) * nl),
-          config,
-          guide,
-          rng: rng.fork(branch),
-          firstIndex: start,
-          signal,
-        }),
-      );
-    }
-    (branch === 'lf' ? lfCount : hfCount).passes += passes(count, guide);
-    return concat(parts);
+  return {
+    method: 'naive',
+    classes,
+    lf: naive.lf.ids,
+    hf: naive.hf.ids,
+    naive,
+    critic,
+    ess: null,
+    essConfig: null,
+    priorPasses: { lf: call.passes.lf.passes, hf: call.passes.hf.passes },
+    series: await decoded(call, stage1, naive),
   };
+}
 
-  const refine = async (ctx: CriticContext, branch: 'lf' | 'hf', sT: Int32Array, lfIds?: Int32Array) => {
-    const counter = branch === 'lf' ? lfCount : hfCount;
-    const n = ctx.prior.shape.tokens;
-    const nl = prior.shapes.lfTokens;
-    const before = await score(ctx, sT, lfIds);
-    const reverseOptions = {
-      steps: config.steps,
-      windowRate: ess.windowRate,
-      threshold: ess.threshold,
-      stopAt: ess.fixedTStar,
-    };
-    const resampleOptions = {
-      config,
-      guide: branch === 'lf' || config.guidanceScale > 1,
-      keepVisible: keepsVisible(ess.variant),
-      skipNoOpStep: ess.skipNoOpStep,
-      rng: rng.fork(`ess-${branch}`),
-      firstIndex: 0,
-      drawRows: chunk,
-    };
-    let ids: Int32Array;
-    let info: BranchEss;
-    if (!ess.perSampleTStar) {
-      const reverse = await criticalReverse(
-        ctx,
-        sT,
-        count,
-        before.scores,
-        { ...reverseOptions, classes, lfIds },
-        counter,
-      );
-      ids = await criticalResample(
-        ctx,
-        reverse.ids,
-        count,
-        { ...resampleOptions, tStar: reverse.tStar, classes, lfIds },
-        counter,
-      );
-      info = {
-        tStar: reverse.tStar,
-        tStarPerSample: new Int32Array(count).fill(reverse.tStar),
-        remasked: reverse.remasked,
-        errors: reverse.errors,
-      };
-    } else {
-      // Reverse sampling on each sample alone gives its own err and t*; then resample each group of equal t*.
-      const rows = <A extends Int32Array | Float64Array>(
-        a: A,
-        indices: readonly number[],
-        width: number,
-      ): A => {
-        const out = new (a.constructor as new (len: number) => A)(indices.length * width);
-        indices.forEach((i, r) => out.set(a.subarray(i * width, (i + 1) * width), r * width));
-        return out;
-      };
-      const sStar = new Int32Array(count * n);
-      const remasked = new Uint8Array(count * n);
-      const tStars = new Int32Array(count);
-      for (let i = 0; i < count; i++) {
-        const reverse = await criticalReverse(
-          ctx,
-          sT.subarray(i * n, (i + 1) * n),
-          1,
-          before.scores.subarray(i * n, (i + 1) * n),
-          {
-            ...reverseOptions,
-            classes: classes === null ? null : classes.slice(i, i + 1),
-            lfIds: lfIds?.slice(i * nl, (i + 1) * nl),
-          },
-          counter,
-        );
-        sStar.set(reverse.ids, i * n);
-        remasked.set(reverse.remasked, i * n);
-        tStars[i] = reverse.tStar;
-      }
-      ids = new Int32Array(count * n);
-      for (const tStar of [...new Set(tStars)].sort((a, b) => a - b)) {
-        const group = Array.from(tStars.keys()).filter((i) => tStars[i] === tStar);
-        const out = await criticalResample(
-          ctx,
-          rows(sStar, group, n),
-          group.length,
-          {
-            ...resampleOptions,
-            tStar,
-            classes: classes === null ? null : rows(classes, group, 1),
-            lfIds: lfIds === undefined ? undefined : rows(lfIds, group, nl),
-            sampleIndex: Int32Array.from(group),
-          },
-          counter,
-        );
-        group.forEach((i, r) => ids.set(out.subarray(r * n, (r + 1) * n), i * n));
-      }
-      info = { tStar: Math.min(...tStars), tStarPerSample: tStars, remasked, errors: [] };
-    }
-    const after = await score(ctx, ids, lfIds);
-    const critic: BranchCritic = {
-      before: before.scores,
-      after: after.scores,
-      distancesBefore: before.distances,
-      distancesAfter: after.distances,
-    };
-    return { ids, critic, info };
-  };
-
-  const naiveLf = await naiveBranch('lf');
-  const lf = await refine(lfCtx, 'lf', naiveLf.ids);
-  const naiveHf = await naiveBranch('hf', lf.ids);
-  const hf = ess.applyTo === 'lf+hf' ? await refine(hfCtx, 'hf', naiveHf.ids, lf.ids) : null;
+/** ESS: naive LF, refined; naive HF on the final LF ids, refined too with applyTo 'lf+hf'. */
+async function sampleEss(call: SamplerCall, stage1?: Stage1ForPrior): Promise<SamplerResult> {
+  const naiveLf = await naiveBranch(call, 'lf');
+  const lf = await refineBranch(call, 'lf', naiveLf.ids);
+  const naiveHf = await naiveBranch(call, 'hf', lf.ids);
+  const hf = call.ess.applyTo === 'lf+hf' ? await refineBranch(call, 'hf', naiveHf.ids, lf.ids) : null;
   const finalHf = hf === null ? naiveHf.ids : hf.ids;
   return {
     method: 'ess',
-    classes,
+    classes: call.classes,
     lf: lf.ids,
     hf: finalHf,
     naive: { lf: naiveLf, hf: naiveHf },
     critic: { lf: lf.critic, hf: hf?.critic ?? null },
     ess: { lf: lf.info, hf: hf?.info ?? null },
-    essConfig: ess,
-    priorPasses: { lf: lfCount.passes, hf: hfCount.passes },
-    series:
-      options.decode === true
-        ? await decodeSamples(
-            stage1!,
-            { lf: { ...naiveLf, ids: lf.ids }, hf: { ...naiveHf, ids: finalHf } },
-            64,
-            signal,
-          )
-        : null,
+    essConfig: call.ess,
+    priorPasses: { lf: call.passes.lf.passes, hf: call.passes.hf.passes },
+    series: await decoded(call, stage1, {
+      lf: { ...naiveLf, ids: lf.ids },
+      hf: { ...naiveHf, ids: finalHf },
+    }),
   };
+}
+
+/** Naive branch decoding in chunks, with exactly naiveDecode's streams. */
+async function naiveBranch(call: SamplerCall, branch: Branch, lfIds?: Int32Array): Promise<BranchTrajectory> {
+  const { count, classes, config, chunk } = call;
+  const parts: BranchTrajectory[] = [];
+  const guide = branch === 'lf' || config.guidanceScale > 1;
+  const nl = call.prior.shapes.lfTokens;
+  for (let start = 0; start < count; start += chunk) {
+    const b = Math.min(chunk, count - start);
+    parts.push(
+      await decodeBranchNaive(call.prior[branch], {
+        batch: b,
+        classes: classes === null ? null : classes.slice(start, start + b),
+        lfIds: lfIds?.slice(start * nl, (start + b) * nl),
+        config,
+        guide,
+        rng: call.rng.fork(branch),
+        firstIndex: start,
+        signal: call.signal,
+      }),
+    );
+  }
+  call.passes[branch].passes += naivePasses(call, count, guide);
+  return concat(parts);
+}
+
+/** Critical reverse sampling and resampling settings of a branch (ess.md §5.3, §5.4). */
+function essStepOptions(call: SamplerCall, branch: Branch) {
+  const { config, ess } = call;
+  return {
+    reverse: {
+      steps: config.steps,
+      windowRate: ess.windowRate,
+      threshold: ess.threshold,
+      stopAt: ess.fixedTStar,
+    },
+    resample: {
+      config,
+      guide: branch === 'lf' || config.guidanceScale > 1,
+      keepVisible: keepsVisible(ess.variant),
+      skipNoOpStep: ess.skipNoOpStep,
+      rng: call.rng.fork(`ess-${branch}`),
+      firstIndex: 0,
+      drawRows: call.chunk,
+    },
+  };
+}
+
+/** ESS on one branch: critic scores of s_T, reverse sampling to t*, resampling, critic scores of the result. */
+async function refineBranch(
+  call: SamplerCall,
+  branch: Branch,
+  sT: Int32Array,
+  lfIds?: Int32Array,
+): Promise<RefinedBranch> {
+  const before = await score(call, branch, sT, lfIds);
+  const { ids, info } = call.ess.perSampleTStar
+    ? await refinePerSample(call, branch, sT, before.scores, lfIds)
+    : await refineShared(call, branch, sT, before.scores, lfIds);
+  const after = await score(call, branch, ids, lfIds);
+  const critic: BranchCritic = {
+    before: before.scores,
+    after: after.scores,
+    distancesBefore: before.distances,
+    distancesAfter: after.distances,
+  };
+  return { ids, critic, info };
+}
+
+/** One t* for the whole request (the released algorithm). */
+async function refineShared(
+  call: SamplerCall,
+  branch: Branch,
+  sT: Int32Array,
+  scores: Float64Array,
+  lfIds?: Int32Array,
+): Promise<{ ids: Int32Array; info: BranchEss }> {
+  const { count, classes } = call;
+  const ctx = call.critic[branch];
+  const steps = essStepOptions(call, branch);
+  const reverse = await criticalReverse(
+    ctx,
+    sT,
+    count,
+    scores,
+    { ...steps.reverse, classes, lfIds },
+    call.passes[branch],
+  );
+  const ids = await criticalResample(
+    ctx,
+    reverse.ids,
+    count,
+    { ...steps.resample, tStar: reverse.tStar, classes, lfIds },
+    call.passes[branch],
+  );
+  return {
+    ids,
+    info: {
+      tStar: reverse.tStar,
+      tStarPerSample: new Int32Array(count).fill(reverse.tStar),
+      remasked: reverse.remasked,
+      errors: reverse.errors,
+    },
+  };
+}
+
+/** Rows `indices` of a [rows, width] array. */
+function pickRows<A extends Int32Array | Float64Array>(a: A, indices: readonly number[], width: number): A {
+  const out = new (a.constructor as new (len: number) => A)(indices.length * width);
+  indices.forEach((i, r) => out.set(a.subarray(i * width, (i + 1) * width), r * width));
+  return out;
+}
+
+/** Reverse sampling on each sample alone gives its own err and t*; then each group of equal t* is resampled. */
+async function refinePerSample(
+  call: SamplerCall,
+  branch: Branch,
+  sT: Int32Array,
+  scores: Float64Array,
+  lfIds?: Int32Array,
+): Promise<{ ids: Int32Array; info: BranchEss }> {
+  const { count, classes } = call;
+  const ctx = call.critic[branch];
+  const steps = essStepOptions(call, branch);
+  const n = ctx.prior.shape.tokens;
+  const nl = call.prior.shapes.lfTokens;
+  const sStar = new Int32Array(count * n);
+  const remasked = new Uint8Array(count * n);
+  const tStars = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const reverse = await criticalReverse(
+      ctx,
+      sT.subarray(i * n, (i + 1) * n),
+      1,
+      scores.subarray(i * n, (i + 1) * n),
+      {
+        ...steps.reverse,
+        classes: classes === null ? null : classes.slice(i, i + 1),
+        lfIds: lfIds?.slice(i * nl, (i + 1) * nl),
+      },
+      call.passes[branch],
+    );
+    sStar.set(reverse.ids, i * n);
+    remasked.set(reverse.remasked, i * n);
+    tStars[i] = reverse.tStar;
+  }
+  const ids = new Int32Array(count * n);
+  for (const tStar of [...new Set(tStars)].sort((a, b) => a - b)) {
+    const group = Array.from(tStars.keys()).filter((i) => tStars[i] === tStar);
+    const out = await criticalResample(
+      ctx,
+      pickRows(sStar, group, n),
+      group.length,
+      {
+        ...steps.resample,
+        tStar,
+        classes: classes === null ? null : pickRows(classes, group, 1),
+        lfIds: lfIds === undefined ? undefined : pickRows(lfIds, group, nl),
+        sampleIndex: Int32Array.from(group),
+      },
+      call.passes[branch],
+    );
+    group.forEach((i, r) => ids.set(out.subarray(r * n, (r + 1) * n), i * n));
+  }
+  return { ids, info: { tStar: Math.min(...tStars), tStarPerSample: tStars, remasked, errors: [] } };
 }
 
 function concat(parts: readonly BranchTrajectory[]): BranchTrajectory {
