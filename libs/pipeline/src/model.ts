@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import { type ScalingParams, inverseScaleSeries } from '@maskgen/data';
 import { FcnClassifier, type SeriesFeaturizer } from '@maskgen/metrics';
 import {
@@ -10,7 +11,7 @@ import {
   deserializePrior,
   generateSamples,
 } from '@maskgen/model';
-import { type InferenceEngine, createInferenceEngine } from '@maskgen/inference';
+import { type InferenceEngine, type PreparedPrior, createInferenceEngine } from '@maskgen/inference';
 import type { EngineProvenance } from '@maskgen/contracts';
 import { SeededRng } from '@maskgen/tensor';
 import { type PipelineCheckpointInfo, readPipelineCheckpoint } from './checkpoints';
@@ -242,6 +243,68 @@ function samplerCritic(
   };
 }
 
+/** What generate works with: the checkpoints' info, stage 1, the codebooks and the prior on the engine. */
+interface LoadedNetworks {
+  readonly info: PipelineCheckpointInfo;
+  readonly numClasses: number;
+  readonly stage1: TimeVQVAE;
+  readonly codebooks: { readonly lf: tf.Tensor2D; readonly hf: tf.Tensor2D };
+  readonly shapes: { readonly lf: TokenShape; readonly hf: TokenShape };
+  readonly engine: InferenceEngine;
+  readonly priorOnEngine: { get(): Promise<PreparedPrior> };
+}
+
+/** Samples, decodes and rescales; the critic scores come from the sampler (samplerCritic). */
+async function generateWith(model: LoadedNetworks, request: GenerateOptions): Promise<GenerateResult> {
+  const { info, stage1, codebooks, shapes, engine } = model;
+  checkGenerateOptions(request, model.numClasses);
+  const { count, classes, method } = request;
+  const start = performance.now();
+  const runner = await model.priorOnEngine.get();
+  const out = await generateSamples(
+    runner,
+    codebooks,
+    {
+      method,
+      count,
+      classes,
+      sampling: request.sampling,
+      ess: request.ess,
+      rng: new SeededRng(request.seed),
+      scoreNaive: request.scoreNaive === true,
+      decode: true,
+      memoryBudgetBytes: request.memoryBudgetBytes,
+      signal: request.signal,
+    },
+    stage1,
+  );
+  // Stage 1 decodes L samples; a legacy checkpoint's outputLength (L − 1) keeps what its classifier expects.
+  const scaled = out.series!.values.map((v) =>
+    v.length > info.outputLength ? v.slice(0, info.outputLength) : v,
+  );
+  return {
+    method,
+    series: scaled.map((s) => inverseScaleSeries(s, info.scaling)),
+    scaled,
+    classes,
+    tokens: {
+      lf: Array.from({ length: count }, (_, i) => slice(out.lf, i, shapes.lf.tokens)),
+      hf: Array.from({ length: count }, (_, i) => slice(out.hf, i, shapes.hf.tokens)),
+    },
+    ...samplerCritic(out, count, shapes),
+    essConfig: out.essConfig,
+    priorPasses: out.priorPasses,
+    seconds: (performance.now() - start) / 1000,
+    inference: {
+      engine: engine.info.engine,
+      threads: engine.info.threads,
+      device: engine.info.device,
+      version: engine.info.version,
+      graphHash: runner.graphHash,
+    },
+  };
+}
+
 /**
  * Builds a model from stage checkpoints alone (scaling and class names come from the stage-1 checkpoint's
  * pipeline info). The caller disposes it.
@@ -262,55 +325,9 @@ export function loadPipelineModel(
   const featurizerOnEngine =
     classifier === null ? null : onDemand(() => engine.prepareClassifier(classifier));
 
-  const generate = async (request: GenerateOptions): Promise<GenerateResult> => {
-    if (disposed) throw new Error('model is disposed');
-    checkGenerateOptions(request, numClasses);
-    const { count, classes, method } = request;
-    const start = performance.now();
-    const runner = await priorOnEngine.get();
-    const out = await generateSamples(
-      runner,
-      codebooks,
-      {
-        method,
-        count,
-        classes,
-        sampling: request.sampling,
-        ess: request.ess,
-        rng: new SeededRng(request.seed),
-        scoreNaive: request.scoreNaive === true,
-        decode: true,
-        memoryBudgetBytes: request.memoryBudgetBytes,
-        signal: request.signal,
-      },
-      stage1,
-    );
-    // Stage 1 decodes L samples; a legacy checkpoint's outputLength (L − 1) keeps what its classifier expects.
-    const scaled = out.series!.values.map((v) =>
-      v.length > info.outputLength ? v.slice(0, info.outputLength) : v,
-    );
-    return {
-      method,
-      series: scaled.map((s) => inverseScaleSeries(s, info.scaling)),
-      scaled,
-      classes,
-      tokens: {
-        lf: Array.from({ length: count }, (_, i) => slice(out.lf, i, shapes.lf.tokens)),
-        hf: Array.from({ length: count }, (_, i) => slice(out.hf, i, shapes.hf.tokens)),
-      },
-      ...samplerCritic(out, count, shapes),
-      essConfig: out.essConfig,
-      priorPasses: out.priorPasses,
-      seconds: (performance.now() - start) / 1000,
-      inference: {
-        engine: engine.info.engine,
-        threads: engine.info.threads,
-        device: engine.info.device,
-        version: engine.info.version,
-        graphHash: runner.graphHash,
-      },
-    };
-  };
+  const loaded: LoadedNetworks = { info, numClasses, stage1, codebooks, shapes, engine, priorOnEngine };
+  const generate = (request: GenerateOptions): Promise<GenerateResult> =>
+    disposed ? Promise.reject(new Error('model is disposed')) : generateWith(loaded, request);
 
   return {
     dataset: info.dataset,

@@ -292,6 +292,46 @@ export interface CriticCalibration {
   readonly ess: typeof ESS_DEFAULTS;
 }
 
+/** Real LF token grids with CRITIC_REPLACE_FRACTION of each grid's tokens replaced by another id, seeded per grid. */
+function corruptGrids(real: Int32Array, grids: number, n: number, k: number, rng: SeededRng): Int32Array {
+  const corrupted = real.slice();
+  const replace = Math.round(CRITIC_REPLACE_FRACTION * n);
+  for (let g = 0; g < grids; g++) {
+    const stream = rng.fork(`grid-${g}`);
+    const positions = stream.shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, replace);
+    for (const p of positions) {
+      const old = corrupted[g * n + p];
+      corrupted[g * n + p] = (old + stream.int(1, k)) % k; // any id but the old one
+    }
+  }
+  return corrupted;
+}
+
+const CRITIC_GRIDS_PER_CALL = 8;
+
+/** Raw critic distances [grids, N] of the grids `ids`, reporting their running mean as the stage's "loss". */
+async function gridCriticDistances(
+  critic: Parameters<typeof criticDistances>[0],
+  ids: Int32Array,
+  grids: number,
+  n: number,
+  progress: { step: number; readonly totalSteps: number },
+  ctx: StageContext,
+): Promise<Float64Array> {
+  const all = new Float64Array(grids * n);
+  let sum = 0;
+  for (let g = 0; g < grids; g += CRITIC_GRIDS_PER_CALL) {
+    const b = Math.min(CRITIC_GRIDS_PER_CALL, grids - g);
+    const d = await criticDistances(critic, ids.subarray(g * n, (g + b) * n), b, null);
+    all.set(d, g * n);
+    sum += d.reduce((s, v) => s + v, 0);
+    progress.step++;
+    const { step, totalSteps } = progress;
+    await ctx.onProgress?.({ stage: 'critic', step, totalSteps, loss: sum / ((g + b) * n) });
+  }
+  return all;
+}
+
 /**
  * The self-Token-Critic needs no training. This stage records how well it separates real token grids from
  * corrupted ones (unconditional LF critic on the first `criticGrids` test series' nearest-code grids vs the same
@@ -316,16 +356,7 @@ export async function calibrateCriticStage(
     const tokens = stage1.encode(x);
     const real = tokens.lf.dataSync() as Int32Array;
     tf.dispose([x, tokens.lf, tokens.hf]);
-    const corrupted = real.slice();
-    const replace = Math.round(CRITIC_REPLACE_FRACTION * n);
-    for (let g = 0; g < grids; g++) {
-      const stream = rng.fork(`grid-${g}`);
-      const positions = stream.shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, replace);
-      for (const p of positions) {
-        const old = corrupted[g * n + p];
-        corrupted[g * n + p] = (old + stream.int(1, k)) % k; // any id but the old one
-      }
-    }
+    const corrupted = corruptGrids(real, grids, n, k, rng);
     const critic = {
       prior: prior.lf,
       distances: codeDistanceTable(stage1.codebook('lf')),
@@ -333,23 +364,8 @@ export async function calibrateCriticStage(
       rowsPerPass: 2 * naiveChunkSize(prior),
       signal: ctx.signal,
     };
-    const perCall = 8;
-    const totalSteps = 2 * Math.ceil(grids / perCall);
-    let step = 0;
-    /** Raw critic distances [grids, N] of the grids `ids`, reporting their running mean as the stage's "loss". */
-    const criticDistancesOf = async (ids: Int32Array): Promise<Float64Array> => {
-      const all = new Float64Array(grids * n);
-      let sum = 0;
-      for (let g = 0; g < grids; g += perCall) {
-        const b = Math.min(perCall, grids - g);
-        const d = await criticDistances(critic, ids.subarray(g * n, (g + b) * n), b, null);
-        all.set(d, g * n);
-        sum += d.reduce((s, v) => s + v, 0);
-        step++;
-        await ctx.onProgress?.({ stage: 'critic', step, totalSteps, loss: sum / ((g + b) * n) });
-      }
-      return all;
-    };
+    const progress = { step: 0, totalSteps: 2 * Math.ceil(grids / CRITIC_GRIDS_PER_CALL) };
+    const criticDistancesOf = (ids: Int32Array) => gridCriticDistances(critic, ids, grids, n, progress, ctx);
     const mean = (values: Float64Array): number => values.reduce((s, v) => s + v, 0) / values.length;
     const realDistances = await criticDistancesOf(real);
     const realDistance = mean(realDistances);

@@ -38,15 +38,7 @@ export function buildPriorGraph(prior: BranchPrior): Uint8Array {
   const tokens = g.input('tokens', 'int32', ['batch', n]);
   const classes = g.input('classes', 'int32', ['batch']);
   let x = g.op('Gather', [w('tokEmb'), tokens], { axis: 0 }); // [B, N, d]
-  if (branch === 'hf') {
-    const nl = prior.shape.lf?.tokens;
-    if (nl === undefined) throw new Error('prior export: HF prior without LF token count');
-    const lfTokens = g.input('lf_tokens', 'int32', ['batch', nl]);
-    const lfEmb = g.op('Gather', [w('lfTokEmb'), lfTokens], { axis: 0 }); // [B, N_lf, d]
-    // mixW [N, N_lf] · lfEmb [B, N_lf, d] broadcasts over the batch → [B, N, d]; mixB [N, 1] broadcasts over d.
-    const mixed = g.op('Add', [g.op('MatMul', [w('mixW'), lfEmb]), w('mixB')]);
-    x = g.op('Concat', [mixed, x], { axis: -1 }); // [B, N, 2d]
-  }
+  if (branch === 'hf') x = withLfConditioning(g, w, prior, x);
   x = layerNorm(g.op('Add', [x, w('pos1')]), 'ln1', 1e-12);
   const cls = g.op('Unsqueeze', [g.op('Gather', [w('clsEmb'), classes], { axis: 0 }), g.int64([1])]); // [B, 1, D_in]
   let h = dense(g.op('Concat', [cls, x], { axis: 1 }), 'projIn'); // [B, N+1, W]
@@ -87,15 +79,41 @@ export function buildPriorGraph(prior: BranchPrior): Uint8Array {
   h = layerNorm(gelu(dense(h, 'head')), 'headLn', 1e-12); // [B, N+1, d]
   h = g.op('Slice', [h, g.int64([1]), g.int64([n + 1]), g.int64([1])]); // drop the class slot → [B, N, d]
   // Tied head: h · tokEmbᵀ + logitBias, with the mask column dropped from both up front.
-  const tok = weight('tokEmb'); // [K+1, d]
-  const table = new Float32Array(d * k);
-  for (let i = 0; i < k; i++) for (let j = 0; j < d; j++) table[j * k + i] = tok.values[i * d + j];
-  const bias = weight('logitBias'); // [N, K+1]
-  const biasK = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) biasK.set(bias.values.subarray(i * (k + 1), i * (k + 1) + k), i * k);
+  const { table, biasK } = tiedHead(weight('tokEmb').values, weight('logitBias').values, n, k, d);
   const logits = g.op('Add', [g.op('MatMul', [h, g.float(table, [d, k], 'tokEmbT')]), g.float(biasK, [n, k], 'logitBias')]); // prettier-ignore
   g.output(logits, 'logits', 'float32', ['batch', n, k]);
   g.output(g.op('ArgMax', [logits], { axis: -1, keepdims: 0 }), 'argmax', 'int64', ['batch', n]);
   if (dIn !== (branch === 'hf' ? 2 * d : d)) throw new Error('prior export: unexpected input width');
   return g.serialize();
+}
+
+/** The tied output head's tables without the mask column: tokEmbᵀ [d, K] from tokEmb [K+1, d], logitBias [N, K]. */
+function tiedHead(
+  tokEmb: Float32Array,
+  logitBias: Float32Array,
+  n: number,
+  k: number,
+  d: number,
+): { table: Float32Array; biasK: Float32Array } {
+  const table = new Float32Array(d * k);
+  for (let i = 0; i < k; i++) for (let j = 0; j < d; j++) table[j * k + i] = tokEmb[i * d + j];
+  const biasK = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) biasK.set(logitBias.subarray(i * (k + 1), i * (k + 1) + k), i * k);
+  return { table, biasK };
+}
+
+/** HF input: the LF tokens' embeddings mixed to the HF positions, concatenated with the HF embeddings → [B, N, 2d]. */
+function withLfConditioning(
+  g: GraphBuilder,
+  w: (part: string) => string,
+  prior: BranchPrior,
+  x: string,
+): string {
+  const nl = prior.shape.lf?.tokens;
+  if (nl === undefined) throw new Error('prior export: HF prior without LF token count');
+  const lfTokens = g.input('lf_tokens', 'int32', ['batch', nl]);
+  const lfEmb = g.op('Gather', [w('lfTokEmb'), lfTokens], { axis: 0 }); // [B, N_lf, d]
+  // mixW [N, N_lf] · lfEmb [B, N_lf, d] broadcasts over the batch → [B, N, d]; mixB [N, 1] broadcasts over d.
+  const mixed = g.op('Add', [g.op('MatMul', [w('mixW'), lfEmb]), w('mixB')]);
+  return g.op('Concat', [mixed, x], { axis: -1 });
 }

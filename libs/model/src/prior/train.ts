@@ -7,10 +7,9 @@ import {
   type TrainLoopResult,
   type TrainProgress,
   type TrainingCheckpoints,
-  checkpointHooks,
   cosineLearningRate,
   essCosinePeriod,
-  prefixed,
+  modelCheckpointHooks,
   shuffledBatches,
   trainLoop,
 } from '../training';
@@ -236,6 +235,13 @@ export interface TrainPriorResult extends TrainLoopResult {
   readonly optimizer: AdamW;
 }
 
+function rowMismatch(data: PriorTrainingSet): Error {
+  const count = data.labels.length;
+  return new Error(
+    `token logits hold ${data.lfLogits.shape[0]}/${data.hfLogits.shape[0]} rows for ${count} labels`,
+  );
+}
+
 /**
  * Trains both priors jointly with AdamW and the per-batch cosine schedule of `priorSchedule`. The returned
  * optimizer holds the moments (for resuming); the caller disposes it.
@@ -247,11 +253,7 @@ export async function trainPrior(
 ): Promise<TrainPriorResult> {
   const { training, classDropout, rng } = options;
   const count = data.labels.length;
-  if (data.lfLogits.shape[0] !== count || data.hfLogits.shape[0] !== count) {
-    throw new Error(
-      `token logits hold ${data.lfLogits.shape[0]}/${data.hfLogits.shape[0]} rows for ${count} labels`,
-    );
-  }
+  if (data.lfLogits.shape[0] !== count || data.hfLogits.shape[0] !== count) throw rowMismatch(data);
   const params = prior.variables();
   const optimizer = new AdamW(params, { weightDecay: training.weightDecay });
   const { totalSteps, period } = priorSchedule(training, count);
@@ -259,17 +261,7 @@ export async function trainPrior(
   const microBatch = Math.min(options.parallel?.microBatch ?? batchSize, batchSize);
   // The prior's rows are independent, so micro-batches accumulate on a thread; replicas are only the cores given.
   const replicas = Math.min(batchSize, replicaCount({ replicas: options.parallel?.replicas }, batchSize));
-  let resume: ReturnType<typeof checkpointHooks>;
-  try {
-    resume = checkpointHooks(
-      options.checkpoints,
-      { ...prefixed(params, 'model/'), ...optimizer.stateVariables() },
-      totalSteps,
-    );
-  } catch (error) {
-    optimizer.dispose();
-    throw error;
-  }
+  const resume = modelCheckpointHooks(options.checkpoints, params, optimizer, totalSteps);
   // Batches by (key, step) and per-step noise from `step-<i>`: a resumed run continues the same stream.
   const batches = shuffledBatches(
     count,

@@ -9,12 +9,11 @@ import {
   applyStatUpdates,
   type TrainingCheckpoints,
   batchesPerEpoch,
-  checkpointHooks,
   cosineLearningRate,
   discardStatUpdates,
   essCosinePeriod,
   gatherRows,
-  prefixed,
+  modelCheckpointHooks,
   shuffledBatches,
   trainLoop,
 } from '../training';
@@ -83,6 +82,50 @@ export const STAGE1_LOSS_KEYS: ReadonlyArray<keyof Stage1Losses> = [
   'hfCommitment',
 ];
 
+/** A step's metrics from its report: the losses, then per band the codes used and the batch perplexity. */
+function stage1StepMetrics(r: ArrayLike<number>, k: number): StepMetrics {
+  const metrics: Record<string, number> = {};
+  STAGE1_LOSS_KEYS.forEach((key, i) => (metrics[key] = r[i]));
+  const lfCounts = Array.from(r).slice(STAGE1_LOSS_KEYS.length, STAGE1_LOSS_KEYS.length + k);
+  const hfCounts = Array.from(r).slice(STAGE1_LOSS_KEYS.length + k, STAGE1_LOSS_KEYS.length + 2 * k);
+  metrics.lfUsage = lfCounts.filter((c) => c > 0).length;
+  metrics.hfUsage = hfCounts.filter((c) => c > 0).length;
+  metrics.lfPerplexity = perplexity(lfCounts);
+  metrics.hfPerplexity = perplexity(hfCounts);
+  return metrics;
+}
+
+/** One optimiser step on this thread over the batch `x`; returns the step's report (losses, code counts). */
+function localStage1Step(
+  model: TimeVQVAE,
+  x: tf.Tensor3D,
+  optimizer: AdamW,
+  learningRate: number,
+): Float32Array {
+  const params = model.store.params();
+  const updates: StatUpdate[] = [];
+  let report: tf.Tensor | undefined;
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.forward(x, { training: true, updates });
+      // One small tensor for every metric, so the step costs a single read-back.
+      report = tf.keep(
+        tf.concat([tf.stack(STAGE1_LOSS_KEYS.map((key) => out.losses[key])), out.counts.lf, out.counts.hf]),
+      );
+      return out.losses.total;
+    }, Object.values(params));
+    const named: Record<string, tf.Tensor> = {};
+    for (const [name, variable] of Object.entries(params)) named[name] = grads[variable.name];
+    optimizer.apply(named, learningRate);
+    tf.dispose([value, ...Object.values(grads)]);
+    applyStatUpdates(updates);
+    return (report as tf.Tensor).dataSync() as Float32Array;
+  } finally {
+    discardStatUpdates(updates);
+    report?.dispose();
+  }
+}
+
 /**
  * Trains a model in place with AdamW + cosine schedule. Metrics per step: the losses, and per band the codes
  * used in the batch (`lfUsage`, `hfUsage`) and the batch perplexity (`lfPerplexity`, `hfPerplexity`).
@@ -98,19 +141,8 @@ export async function trainStage1(
   }
   const schedule = stage1Schedule(config, data.count);
   const params = model.store.params();
-  const paramList = Object.values(params);
   const optimizer = new AdamW(params, { weightDecay: config.weightDecay });
-  let resume: ReturnType<typeof checkpointHooks>;
-  try {
-    resume = checkpointHooks(
-      options.checkpoints,
-      { ...prefixed(model.store.all(), 'model/'), ...optimizer.stateVariables() },
-      schedule.totalSteps,
-    );
-  } catch (error) {
-    optimizer.dispose();
-    throw error;
-  }
+  const resume = modelCheckpointHooks(options.checkpoints, model.store.all(), optimizer, schedule.totalSteps);
   // The batch order depends only on the key and the step, so a resumed run draws what the uninterrupted one would.
   const batches = shuffledBatches(
     data.count,
@@ -119,17 +151,7 @@ export async function trainStage1(
     resume.startStep,
   );
   const k = config.codebookSize;
-  const stepMetrics = (r: ArrayLike<number>): StepMetrics => {
-    const metrics: Record<string, number> = {};
-    STAGE1_LOSS_KEYS.forEach((key, i) => (metrics[key] = r[i]));
-    const lfCounts = Array.from(r).slice(STAGE1_LOSS_KEYS.length, STAGE1_LOSS_KEYS.length + k);
-    const hfCounts = Array.from(r).slice(STAGE1_LOSS_KEYS.length + k, STAGE1_LOSS_KEYS.length + 2 * k);
-    metrics.lfUsage = lfCounts.filter((c) => c > 0).length;
-    metrics.hfUsage = hfCounts.filter((c) => c > 0).length;
-    metrics.lfPerplexity = perplexity(lfCounts);
-    metrics.hfPerplexity = perplexity(hfCounts);
-    return metrics;
-  };
+  const stepMetrics = (r: ArrayLike<number>): StepMetrics => stage1StepMetrics(r, k);
   const batchSize = Math.min(config.batchSize, data.count);
   // BatchNorm couples the rows of a batch, so micro-batches cannot run one after another on a thread and still give
   // the full-batch step: each micro-batch is a replica thread instead (with its own wasm heap), synchronised per layer.
@@ -163,28 +185,10 @@ export async function trainStage1(
   };
   const step = (_: number, learningRate: number): StepMetrics | Promise<StepMetrics> => {
     if (pool !== undefined) return parallelStep(pool, learningRate);
-    const indices = batches.next().value as number[];
-    const x = gatherRows(data.values, [spec.channels, spec.length], indices) as tf.Tensor3D;
-    const updates: StatUpdate[] = [];
-    let report: tf.Tensor | undefined;
+    const x = gatherRows(data.values, [spec.channels, spec.length], batches.next().value as number[]);
     try {
-      const { value, grads } = tf.variableGrads(() => {
-        const out = model.forward(x, { training: true, updates });
-        // One small tensor for every metric, so the step costs a single read-back.
-        report = tf.keep(
-          tf.concat([tf.stack(STAGE1_LOSS_KEYS.map((key) => out.losses[key])), out.counts.lf, out.counts.hf]),
-        );
-        return out.losses.total;
-      }, paramList);
-      const named: Record<string, tf.Tensor> = {};
-      for (const [name, variable] of Object.entries(params)) named[name] = grads[variable.name];
-      optimizer.apply(named, learningRate);
-      tf.dispose([value, ...Object.values(grads)]);
-      applyStatUpdates(updates);
-      return stepMetrics((report as tf.Tensor).dataSync());
+      return stepMetrics(localStage1Step(model, x as tf.Tensor3D, optimizer, learningRate));
     } finally {
-      discardStatUpdates(updates);
-      report?.dispose();
       x.dispose();
     }
   };

@@ -75,6 +75,28 @@ export function checkpointHooks(
   };
 }
 
+/**
+ * checkpointHooks over a model's variables (prefixed `model/`) and its optimiser's state; the optimiser is disposed
+ * when restoring fails, so a caller that gets no hooks holds nothing.
+ */
+export function modelCheckpointHooks(
+  checkpoints: TrainingCheckpoints | undefined,
+  modelVariables: Readonly<Record<string, tf.Variable>>,
+  optimizer: { stateVariables(): Record<string, tf.Variable>; dispose(): void },
+  totalSteps: number,
+): { startStep: number; checkpoint: LoopCheckpoint | undefined } {
+  try {
+    return checkpointHooks(
+      checkpoints,
+      { ...prefixed(modelVariables, 'model/'), ...optimizer.stateVariables() },
+      totalSteps,
+    );
+  } catch (error) {
+    optimizer.dispose();
+    throw error;
+  }
+}
+
 /** `variables` with every name prefixed, so model and optimiser variables share one state without clashes. */
 export function prefixed(
   variables: Readonly<Record<string, tf.Variable>>,
