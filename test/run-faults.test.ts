@@ -114,7 +114,10 @@ describe(
         'the run to settle',
         async () => {
           const run = await view(runId).catch(() => undefined);
-          return run && FINISHED.includes(run.status) && run.shards.running === 0 ? run : undefined;
+          // Settled: finished, and every shard job has ended (a failed run's later jobs settle their shards too).
+          return run && FINISHED.includes(run.status) && run.shards.running + run.shards.queued === 0
+            ? run
+            : undefined;
         },
         timeoutMs,
         250,
