@@ -1,22 +1,12 @@
+import type { CriticScores, TokenGridScores } from '@maskgen/contracts';
 import type { StoredCriticScores } from '@maskgen/persistence';
 
-export interface BandCriticView {
-  rows: number;
-  columns: number;
-  /** Scores of the tokens the naive pass produced (s_T). */
-  before: number[];
-  /** Scores of the final tokens after ESS; null for naive sampling. */
-  after: number[] | null;
-  /** 1 where critical reverse sampling re-masked the token; null for naive sampling. */
-  remasked: number[] | null;
-}
-
-/** GET /runs/:id/samples/:index/critic: one sample's per-token critic scores, per band. */
-export function criticView(stored: StoredCriticScores[]): {
-  lf: BandCriticView | null;
-  hf: BandCriticView | null;
-} {
-  const band = (name: 'lf' | 'hf'): BandCriticView | null => {
+/**
+ * GET /runs/:id/samples/:index/critic: one sample's per-token critic scores, per band, in the contract's shape
+ * (criticScoresSchema), which the client and the dashboard's heatmap read as it is.
+ */
+export function criticView(stored: StoredCriticScores[]): CriticScores {
+  const band = (name: 'lf' | 'hf'): TokenGridScores | null => {
     const before = stored.find((row) => row.band === name && row.phase === 'before');
     const after = stored.find((row) => row.band === name && row.phase === 'after');
     const shape = before ?? after;
