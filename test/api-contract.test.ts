@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import Ajv from 'ajv';
 import { ESS_PARAMS_EXAMPLE, essParamsSchema } from '@maskgen/contracts';
 import { startApiServer, type ApiServer } from './support/api-server';
+import { withField } from './support/json-body';
 
 interface Schema {
   type?: string;
@@ -70,14 +71,6 @@ function boundedFields(schema: Schema, base: unknown, prefix: string[] = []): Bo
   return Object.entries(schema.properties ?? {}).flatMap(([name, property]) =>
     boundedFields(property, (base as Record<string, unknown>)[name], [...prefix, name]),
   );
-}
-
-function withField(base: unknown, path: string[], value: unknown): unknown {
-  const copy = structuredClone(base) as Record<string, unknown>;
-  let target = copy;
-  for (const key of path.slice(0, -1)) target = target[key] as Record<string, unknown>;
-  target[path.at(-1)!] = value;
-  return copy;
 }
 
 describe('API contract: OpenAPI from the zod schemas', () => {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startApiServer, type ApiServer } from './support/api-server';
+import { withField } from './support/json-body';
 
 type Schema = {
   $ref?: string;
@@ -172,14 +173,6 @@ function fieldPaths(value: unknown, prefix: string[] = []): string[][] {
     [...prefix, key],
     ...(prefix.length === 0 ? fieldPaths(child, [key]) : []),
   ]);
-}
-
-function withField(base: unknown, fieldPath: string[], value: unknown): unknown {
-  const copy = structuredClone(base) as Record<string, unknown>;
-  let target = copy;
-  for (const key of fieldPath.slice(0, -1)) target = target[key] as Record<string, unknown>;
-  target[fieldPath.at(-1)!] = value;
-  return copy;
 }
 
 describe('API fuzz: malformed requests from the OpenAPI route list', () => {
