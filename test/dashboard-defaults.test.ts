@@ -23,10 +23,12 @@ describe('dashboard defaults follow the API', { skip: withoutChromium }, () => {
   });
 
   test("the models form starts at the API's default profile and with no dataset chosen", async () => {
+    type Schema = { properties: Record<string, { default?: unknown }> };
     const spec = (await (await fetch(`${session.server.base}/docs/openapi.json`)).json()) as {
-      components: { schemas: Record<string, { properties: Record<string, { default?: unknown }> }> };
+      paths: Record<string, Record<string, { requestBody: { content: Record<string, { schema: Schema }> } }>>;
     };
-    const apiDefault = spec.components.schemas.CreateModelDto?.properties.profile?.default;
+    const body = spec.paths['/models'].post.requestBody.content['application/json'].schema;
+    const apiDefault = body.properties.profile?.default;
     assert.equal(apiDefault, DEFAULT_TRAINING_PROFILE);
 
     const { page } = session;
