@@ -70,8 +70,9 @@ const PAPER: PipelineProfile = {
   prior: { ...PRIOR_PAPER, training: { ...PRIOR_PAPER.training, maxSeconds: null } },
   classifier: FCN_PROFILES.spec,
   criticGrids: 128,
-  // Stage 1 at batch 128 exhausts the wasm heap on GunPoint (issue #23); 64 rows per pass fit.
-  microBatch: { stage1: 64, prior: 128 },
+  // Rows per pass that fit the 4 GiB wasm heap at GunPoint's geometry (L 150; 45/190 tokens), measured: stage 1 at 64
+  // rows 2,073 MiB (docs/stage1.md); the prior at 32 rows 3,217 MiB, while 64 and 128 rows abort (docs/prior.md).
+  microBatch: { stage1: 64, prior: 32 },
   dataParallel: true,
 };
 
