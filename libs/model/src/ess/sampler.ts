@@ -315,9 +315,17 @@ async function refineBranch(
   lfIds?: Int32Array,
 ): Promise<RefinedBranch> {
   const before = await score(call, branch, sT, lfIds);
+  const input: RefineInput = {
+    ctx: call.critic[branch],
+    counter: call.passes[branch],
+    steps: essStepOptions(call, branch),
+    sT,
+    scores: before.scores,
+    lfIds,
+  };
   const { ids, info } = call.ess.perSampleTStar
-    ? await refinePerSample(call, branch, sT, before.scores, lfIds)
-    : await refineShared(call, branch, sT, before.scores, lfIds);
+    ? await refinePerSample(call, input)
+    : await refineShared(call, input);
   const after = await score(call, branch, ids, lfIds);
   const critic: BranchCritic = {
     before: before.scores,
@@ -328,31 +336,36 @@ async function refineBranch(
   return { ids, critic, info };
 }
 
+/** What reverse sampling and resampling of one branch start from: s_T and its critic scores. */
+interface RefineInput {
+  readonly ctx: CriticContext;
+  readonly counter: PassCounter;
+  readonly steps: ReturnType<typeof essStepOptions>;
+  readonly sT: Int32Array;
+  readonly scores: Float64Array;
+  readonly lfIds?: Int32Array;
+}
+
 /** One t* for the whole request (the released algorithm). */
 async function refineShared(
   call: SamplerCall,
-  branch: Branch,
-  sT: Int32Array,
-  scores: Float64Array,
-  lfIds?: Int32Array,
+  { ctx, counter, steps, sT, scores, lfIds }: RefineInput,
 ): Promise<{ ids: Int32Array; info: BranchEss }> {
   const { count, classes } = call;
-  const ctx = call.critic[branch];
-  const steps = essStepOptions(call, branch);
   const reverse = await criticalReverse(
     ctx,
     sT,
     count,
     scores,
     { ...steps.reverse, classes, lfIds },
-    call.passes[branch],
+    counter,
   );
   const ids = await criticalResample(
     ctx,
     reverse.ids,
     count,
     { ...steps.resample, tStar: reverse.tStar, classes, lfIds },
-    call.passes[branch],
+    counter,
   );
   return {
     ids,
@@ -375,14 +388,9 @@ function pickRows<A extends Int32Array | Float64Array>(a: A, indices: readonly n
 /** Reverse sampling on each sample alone gives its own err and t*; then each group of equal t* is resampled. */
 async function refinePerSample(
   call: SamplerCall,
-  branch: Branch,
-  sT: Int32Array,
-  scores: Float64Array,
-  lfIds?: Int32Array,
+  { ctx, counter, steps, sT, scores, lfIds }: RefineInput,
 ): Promise<{ ids: Int32Array; info: BranchEss }> {
   const { count, classes } = call;
-  const ctx = call.critic[branch];
-  const steps = essStepOptions(call, branch);
   const n = ctx.prior.shape.tokens;
   const nl = call.prior.shapes.lfTokens;
   const sStar = new Int32Array(count * n);
@@ -399,7 +407,7 @@ async function refinePerSample(
         classes: classes === null ? null : classes.slice(i, i + 1),
         lfIds: lfIds?.slice(i * nl, (i + 1) * nl),
       },
-      call.passes[branch],
+      counter,
     );
     sStar.set(reverse.ids, i * n);
     remasked.set(reverse.remasked, i * n);
@@ -419,7 +427,7 @@ async function refinePerSample(
         lfIds: lfIds === undefined ? undefined : pickRows(lfIds, group, nl),
         sampleIndex: Int32Array.from(group),
       },
-      call.passes[branch],
+      counter,
     );
     group.forEach((i, r) => ids.set(out.subarray(r * n, (r + 1) * n), i * n));
   }
