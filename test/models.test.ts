@@ -467,7 +467,7 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
     assert.match(String(tooFew.json.message), /at least 10/);
     const badKind = await call('POST', '/runs', keyA, { sampler: { kind: 'gan' }, numSamples: 5 });
     assert.equal(badKind.status, 400);
-    assert.match(JSON.stringify(badKind.json.message), /kind is 'synthetic' or 'model'/);
+    assert.match(JSON.stringify(badKind.json.message), /sampler\.kind must be one of .*synthetic, model/);
     const pending = await call('POST', '/models', keyA, { datasetId, profile: 'tiny', seed: 2 });
     const notReady = await call('POST', '/runs', keyA, {
       sampler: { ...sampler, modelId: String(pending.json.id) },
