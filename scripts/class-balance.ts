@@ -13,6 +13,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { createInferenceEngine } from '@maskgen/inference';
+import { classHistogram, predictedClasses } from '@maskgen/metrics';
 import {
   TRAINING_PROFILES,
   evaluateGenerated,
@@ -116,14 +117,9 @@ async function main(): Promise<number> {
       ['stage-1 reconstruction', recon],
     ] as const) {
       const p = await featurizer!.inferAsync(values, test.values.length);
-      let hits = 0;
-      const hist = new Array<number>(k).fill(0);
-      for (let i = 0; i < test.values.length; i++) {
-        const row = Array.from(p.probabilities.subarray(i * k, (i + 1) * k));
-        const c = row.indexOf(Math.max(...row));
-        hist[c]++;
-        if (c === test.labels[i]) hits++;
-      }
+      const predicted = predictedClasses(p.probabilities, test.values.length, k);
+      const hist = classHistogram(predicted, k);
+      const hits = predicted.filter((c, i) => c === test.labels[i]).length;
       console.log(
         `${name}: judge accuracy ${(hits / test.values.length).toFixed(3)} predicted ${hist.join('/')}`,
       );
@@ -166,12 +162,8 @@ async function main(): Promise<number> {
             out.scaled.length,
           );
           const k = data.classNames.length;
-          let hits = 0;
-          for (let i = 0; i < classes.length; i++) {
-            const p = predicted.probabilities.subarray(i * k, (i + 1) * k);
-            if (p.indexOf(Math.max(...p)) === classes[i]) hits++;
-          }
-          classAccuracy = hits / classes.length;
+          const judged = predictedClasses(predicted.probabilities, classes.length, k);
+          classAccuracy = judged.filter((c, i) => c === classes[i]).length / classes.length;
         }
         const row: Row = {
           variant: c.name,
