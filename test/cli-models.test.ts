@@ -183,7 +183,7 @@ describe('maskgen CLI with a trained model', () => {
     assert.match(
       ess.stderr,
       new RegExp(
-        `run ${runIds.ess.slice(0, 8)}: 10/10 samples 100% \\| shards 2/2 \\| elapsed [^|]+ \\| succeeded\\n$`,
+        `run ${runIds.ess.slice(0, 8)}: 10/10 samples 100% \\| stored 10 \\| shards 2/2 \\| elapsed [^|]+ \\| succeeded\\n$`,
       ),
     );
     assert.match(ess.stdout, /│ status\s+│ succeeded\s+│/);

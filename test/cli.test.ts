@@ -179,7 +179,8 @@ describe('maskgen CLI against a real API server', () => {
   });
 
   test('--wait on a one-shard run moves inside the shard and shows elapsed time and an ETA (issue 20 item 8)', async () => {
-    // 60 chunks of 500 stored one by one in a single shard: the run used to sit at 0 % (0/1 shards) until the end.
+    // One shard of 30,000 series, stored in one transaction of several statements: the run used to sit at 0 %
+    // (0/1 shards, nothing stored) until that transaction committed. Its progress now moves while it is written.
     const waited = ok(
       await cli(
         [
@@ -204,7 +205,7 @@ describe('maskgen CLI against a real API server', () => {
     const lines = waited.stderr.trim().split('\n');
     const midway = lines.filter((line) => {
       const match =
-        /: (\d+)\/30000 samples (\d+)% \| shards 0\/1 \| elapsed [\d.]+ m?s \| ETA [\d.]+ m?s \| running$/.exec(
+        /: (\d+)\/30000 samples (\d+)% \| stored 0 \| shards 0\/1 \| elapsed [\d.]+ m?s \| ETA [\d.]+ m?s \| running$/.exec(
           line,
         );
       return match !== null && Number(match[1]) > 0 && Number(match[2]) > 0 && Number(match[2]) < 100;
@@ -212,7 +213,7 @@ describe('maskgen CLI against a real API server', () => {
     assert.ok(midway.length > 0, `no line shows progress inside the shard:\n${waited.stderr}`);
     assert.match(
       lines.at(-1) ?? '',
-      /: 30000\/30000 samples 100% \| shards 1\/1 \| elapsed [\d.]+ m?s \| succeeded$/,
+      /: 30000\/30000 samples 100% \| stored 30000 \| shards 1\/1 \| elapsed [\d.]+ m?s \| succeeded$/,
     );
   });
 

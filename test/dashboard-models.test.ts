@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { formatNumber, rampColor } from '../apps/dashboard/src/format';
+import { metricReference, type MetricWithDetails } from '../libs/client/src/metrics';
 import { startDashboard, withoutChromium, type DashboardSession } from './support/browser';
 import { waitFor } from './support/services';
 
@@ -234,11 +235,10 @@ describe('web dashboard with a trained model', { skip: withoutChromium }, () => 
     await page.getByText('10 of 10', { exact: true }).waitFor();
     await page.getByRole('link', { name: modelId.slice(0, 8) }).waitFor();
 
-    // Metrics table: the API's metrics, in order.
-    const metrics = await api<{ items: { name: string; value: number }[] }>(
-      'GET',
-      `/runs/${runIds.ess}/metrics`,
-    );
+    // Metrics table: the API's metrics, in order, each next to its real-data reference.
+    const metrics = await api<{ items: MetricWithDetails[] }>('GET', `/runs/${runIds.ess}/metrics`);
+    const modelMetrics = (await api<{ metrics: Record<string, number> }>('GET', `/models/${modelId}`))
+      .metrics;
     const metricsTable = page.locator('section[aria-labelledby="metrics-title"] table');
     await metricsTable.getByRole('rowheader', { name: 'fid', exact: true }).waitFor();
     assert.deepEqual(
@@ -246,8 +246,17 @@ describe('web dashboard with a trained model', { skip: withoutChromium }, () => 
       metrics.items.map((m) => m.name),
     );
     assert.deepEqual(
-      await metricsTable.locator('tbody td').allTextContents(),
+      await metricsTable.locator('tbody td.num').allTextContents(),
       metrics.items.map((m) => formatNumber(m.value)),
+    );
+    const references = await metricsTable.locator('tbody td.metric-reference').allTextContents();
+    assert.deepEqual(
+      references,
+      metrics.items.map((m) => metricReference(m, formatNumber, modelMetrics) ?? ''),
+    );
+    assert.ok(
+      references.some((text) => text.startsWith('real train vs test')),
+      'FID names the real-data reference',
     );
 
     // Real vs generated per class: the model's dataset is preselected; balanced classes 1 and 2.

@@ -36,7 +36,7 @@ export function modelMetricNote(name: string): string | undefined {
 }
 
 /** A metric as GET /runs/:id/metrics and GET /evaluations/:id give it. */
-interface MetricWithDetails {
+export interface MetricWithDetails {
   readonly name: string;
   readonly value: number;
   readonly details?: Record<string, unknown> | null;

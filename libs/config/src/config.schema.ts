@@ -25,14 +25,17 @@ const port = (fallback: number) =>
       return value;
     });
 
-const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER, min = 1) =>
   z
     .string()
     .default(String(fallback))
     .transform((raw, ctx) => {
       const value = Number(raw);
-      if (!/^\d+$/.test(raw.trim()) || value < 1 || value > max) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer between 1 and ${max}, got "${raw}"` });
+      if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be an integer between ${min} and ${max}, got "${raw}"`,
+        });
         return z.NEVER;
       }
       return value;
@@ -106,7 +109,8 @@ export const environmentSchema = z.object({
   PORT: port(3000),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
-  DATABASE_POOL_SIZE: positiveInt(10, 1000),
+  // At least 2: a shard's completing transaction holds one connection while its progress is written on another.
+  DATABASE_POOL_SIZE: positiveInt(10, 1000, 2),
   REDIS_URL: z.preprocess(emptyAsUndefined, redisUrl.optional()),
   QUEUE_PREFIX: z
     .string()

@@ -15,6 +15,14 @@ export interface ShardResult {
   skipped: boolean;
 }
 
+/**
+ * How a shard's progress splits between drawing its samples (share `sampled`) and storing them (the rest): model
+ * sampling dominates a model shard, storing dominates a synthetic one.
+ */
+export interface ShardProgressShares {
+  sampled: number;
+}
+
 /** Whether a shard job should sample, and if not why. */
 export type ShardStart = { sample: true } | { sample: false; reason: string };
 
@@ -69,9 +77,32 @@ export class RunLifecycle {
   async completeShard(
     { runId, shardIndex }: ShardKey,
     samples: (NewSample | NewScoredSample)[],
+    progress: ShardProgressShares = { sampled: 1 },
+    onProgress?: (fraction: number) => Promise<void>,
   ): Promise<ShardResult> {
-    const { inserted, duplicate } = await this.store.completeShard(runId, shardIndex, samples);
+    const { inserted, duplicate } = await this.store.completeShard(
+      runId,
+      shardIndex,
+      samples,
+      async (stored) => {
+        const fraction = progress.sampled + (1 - progress.sampled) * (stored / Math.max(samples.length, 1));
+        await this.store.recordShardProgress(runId, shardIndex, fraction);
+        await onProgress?.(fraction);
+      },
+    );
     return { inserted, skipped: duplicate };
+  }
+
+  /**
+   * How far a shard's attempt has got while it samples (fraction of its samples drawn), scaled to the sampling
+   * share of its work: the run's progress moves inside a shard, before anything is stored.
+   */
+  async shardSampled(
+    { runId, shardIndex }: ShardKey,
+    fraction: number,
+    progress: ShardProgressShares,
+  ): Promise<void> {
+    await this.store.recordShardProgress(runId, shardIndex, progress.sampled * fraction);
   }
 
   /**

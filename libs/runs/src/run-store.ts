@@ -26,11 +26,17 @@ export interface RunStore {
   markRunning(runId: string): Promise<boolean>;
   /** The shard → running, attempts + 1; false (and no change) if it already succeeded. */
   beginShard(runId: string, shardIndex: number): Promise<boolean>;
-  /** Samples, shard status, counters and run progress in one transaction; nothing twice. */
+  /** How far a running shard's attempt has got (0..1), and the open run's progress refreshed from it. */
+  recordShardProgress(runId: string, shardIndex: number, fraction: number): Promise<void>;
+  /**
+   * Samples, shard status, counters and run progress in one transaction; nothing twice. onStored hears how many
+   * samples are written so far, while the transaction is still open.
+   */
   completeShard(
     runId: string,
     shardIndex: number,
     samples: (NewSample | NewScoredSample)[],
+    onStored?: (stored: number) => Promise<void>,
   ): Promise<ShardCompletion>;
   /** Settles a shard that has not succeeded, and refreshes the run's progress from the shard rows. */
   finishShard(

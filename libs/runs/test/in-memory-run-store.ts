@@ -18,6 +18,7 @@ interface MemoryShard extends ShardPlan {
   status: ShardStatus;
   attempts: number;
   samplesStored: number;
+  progress: number;
   error: string | null;
 }
 
@@ -39,7 +40,14 @@ export class InMemoryRunStore implements RunStore {
     this.runs.set(id, { id, status: 'queued', progress: 0, error: null });
     this.shards.set(
       id,
-      plans.map((plan) => ({ ...plan, status: 'queued', attempts: 0, samplesStored: 0, error: null })),
+      plans.map((plan) => ({
+        ...plan,
+        status: 'queued',
+        attempts: 0,
+        samplesStored: 0,
+        progress: 0,
+        error: null,
+      })),
     );
     return id;
   }
@@ -67,17 +75,26 @@ export class InMemoryRunStore implements RunStore {
   beginShard(runId: string, shardIndex: number): Promise<boolean> {
     const shard = this.shard(runId, shardIndex);
     if (shard.status === 'succeeded') return Promise.resolve(false);
-    Object.assign(shard, { status: 'running', attempts: shard.attempts + 1, error: null });
+    Object.assign(shard, { status: 'running', attempts: shard.attempts + 1, error: null, progress: 0 });
     return Promise.resolve(true);
   }
 
-  completeShard(
+  recordShardProgress(runId: string, shardIndex: number, fraction: number): Promise<void> {
+    const shard = this.shard(runId, shardIndex);
+    if (shard.status === 'running') shard.progress = Math.max(0, Math.min(1, fraction));
+    const run = this.mustRun(runId);
+    if (OPEN.includes(run.status)) this.refreshProgress(runId);
+    return Promise.resolve();
+  }
+
+  async completeShard(
     runId: string,
     shardIndex: number,
     samples: (NewSample | NewScoredSample)[],
+    onStored?: (stored: number) => Promise<void>,
   ): Promise<ShardCompletion> {
     const shard = this.shard(runId, shardIndex);
-    if (shard.status === 'succeeded') return Promise.resolve({ inserted: 0, duplicate: true });
+    if (shard.status === 'succeeded') return { inserted: 0, duplicate: true };
     let inserted = 0;
     for (const sample of samples) {
       const key = `${sample.runId}/${sample.shardIndex}/${sample.sampleIndex}`;
@@ -86,9 +103,13 @@ export class InMemoryRunStore implements RunStore {
       this.shard(sample.runId, sample.shardIndex).samplesStored++;
       inserted++;
     }
+    await onStored?.(samples.length);
+    // Like the PostgreSQL transaction: the shard's status is read again, under its lock, after the insert.
+    // (TypeScript narrowed the status before the await; another completion may have changed it since.)
+    if ((shard.status as ShardStatus) === 'succeeded') return { inserted, duplicate: true };
     Object.assign(shard, { status: 'succeeded', error: null });
     this.refreshProgress(runId);
-    return Promise.resolve({ inserted, duplicate: false });
+    return { inserted, duplicate: false };
   }
 
   finishShard(
@@ -141,7 +162,7 @@ export class InMemoryRunStore implements RunStore {
     for (const shard of reopened) {
       const prefix = `${runId}/${shard.shardIndex}/`;
       const stored = [...this.samples.keys()].filter((key) => key.startsWith(prefix)).length;
-      Object.assign(shard, { status: 'queued', error: null, samplesStored: stored });
+      Object.assign(shard, { status: 'queued', error: null, samplesStored: stored, progress: 0 });
     }
     return Promise.resolve(
       reopened.map(({ shardIndex, sampleOffset, sampleCount, seed }) => ({
@@ -158,12 +179,7 @@ export class InMemoryRunStore implements RunStore {
     const shards = this.shards.get(runId) ?? [];
     const done = shards.reduce(
       (sum, shard) =>
-        sum +
-        (shard.status === 'succeeded'
-          ? 1
-          : shard.status === 'running'
-            ? Math.min(1, shard.samplesStored / Math.max(shard.sampleCount, 1))
-            : 0),
+        sum + (shard.status === 'succeeded' ? 1 : shard.status === 'running' ? shard.progress : 0),
       0,
     );
     this.mustRun(runId).progress = Math.min(1, done / Math.max(shards.length, 1));

@@ -247,4 +247,38 @@ export function lifecycleScenarios(harness: () => LifecycleHarness): void {
     await lifecycle.evaluationSucceeded(evaluated);
     assert.equal((await inspect(evaluated)).status, 'succeeded');
   });
+  progressScenarios(harness);
+}
+
+/** Issue 20 item 8: a run moves inside a shard, while it samples and while its one transaction stores it. */
+function progressScenarios(harness: () => LifecycleHarness): void {
+  test('progress moves inside a shard while it samples and stores; a new attempt starts from 0', async () => {
+    const { lifecycle, createRun, inspect } = harness();
+    const runId = await createRun(2, PER_SHARD);
+    const shard0 = { runId, shardIndex: 0 };
+    const shares = { sampled: 0.5 };
+    await lifecycle.beginShard(shard0);
+    await lifecycle.shardSampled(shard0, 0.5, shares);
+    // Half of the sampling half of one of two shards.
+    assert.equal((await inspect(runId)).progress, 0.125);
+    await lifecycle.shardSampled(shard0, 1, shares);
+    const seenWhileStoring: number[] = [];
+    const reported: number[] = [];
+    await lifecycle.completeShard(shard0, samplesOf(shard0), shares, async (fraction) => {
+      reported.push(fraction);
+      seenWhileStoring.push((await inspect(runId)).progress);
+    });
+    // Every sample written, before the commit: the shard's own progress is 1 and the run's half of that.
+    assert.deepEqual(reported, [1]);
+    assert.deepEqual(seenWhileStoring, [0.5]);
+    assert.equal((await inspect(runId)).progress, 0.5);
+    // Shard 1 gets half way, its worker dies, and the next attempt restarts its progress.
+    const shard1 = { runId, shardIndex: 1 };
+    await lifecycle.beginShard(shard1);
+    await lifecycle.shardSampled(shard1, 1, shares);
+    assert.equal((await inspect(runId)).progress, 0.75);
+    await lifecycle.beginShard(shard1);
+    await lifecycle.shardSampled(shard1, 0.2, shares);
+    assert.ok(Math.abs((await inspect(runId)).progress - 0.55) < 1e-12, 'not 0.75 + anything');
+  });
 }

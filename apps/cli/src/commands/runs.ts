@@ -132,25 +132,30 @@ export function showRun(io: Io, json: boolean, run: Run): void {
 }
 
 /**
- * Polls a run until it finishes, showing samples stored (they grow chunk by chunk, so a one-shard run moves too),
- * shards done, elapsed time and ETA; returns the final run.
+ * Polls a run until it finishes, showing how far it is in samples (its progress, which moves inside a shard while
+ * it samples and stores), the samples stored (a shard's all land at once when it completes), shards done, elapsed
+ * time and ETA; returns the final run.
  */
 export function waitForRun(context: CommandContext, id: string, options: WaitOptions): Promise<Run> {
   return waitUntilFinished(
     context,
     () => context.client.getRun(id),
-    (run) => ({
-      label: `run ${run.id.slice(0, 8)}`,
-      value: run.samplesStored,
-      total: Number(numSamplesOf(run)) || run.samplesStored,
-      detail: [
-        `samples ${Math.round(run.progress * 100)}%`,
-        `shards ${run.shards.succeeded}/${run.shards.total}`,
-        `elapsed ${shortDuration(run.timings.elapsedMs)}`,
-        ...(run.timings.etaMs === null ? [] : [`ETA ${shortDuration(run.timings.etaMs)}`]),
-        run.status,
-      ].join(' | '),
-    }),
+    (run) => {
+      const total = Number(numSamplesOf(run)) || run.samplesStored;
+      return {
+        label: `run ${run.id.slice(0, 8)}`,
+        value: run.status === 'succeeded' ? run.samplesStored : Math.round(run.progress * total),
+        total,
+        detail: [
+          `samples ${Math.round(run.progress * 100)}%`,
+          `stored ${run.samplesStored}`,
+          `shards ${run.shards.succeeded}/${run.shards.total}`,
+          `elapsed ${shortDuration(run.timings.elapsedMs)}`,
+          ...(run.timings.etaMs === null ? [] : [`ETA ${shortDuration(run.timings.etaMs)}`]),
+          run.status,
+        ].join(' | '),
+      };
+    },
     (run) => FINISHED_RUN_STATUSES.includes(run.status),
     options.interval,
     {

@@ -35,6 +35,12 @@ export type { ShardResult } from '@maskgen/runs';
  */
 const MODEL_CHUNK = 256;
 
+/**
+ * The share of a shard's work that is drawing its samples (the rest is storing them), measured roughly: a model
+ * chunk of 256 takes seconds to sample and milliseconds to store; synthetic series take far longer to store.
+ */
+const SAMPLING_SHARE = { model: { sampled: 0.95 }, synthetic: { sampled: 0.1 } } as const;
+
 class ShardCancelled extends Error {}
 
 /** The jobs of a generation run: one per shard, then one that settles the run. */
@@ -63,12 +69,17 @@ export class GenerateRunHandlers {
       return { inserted: 0, skipped: true };
     }
     try {
+      const shares = SAMPLING_SHARE[payload.sampler.kind];
       const samples =
         payload.sampler.kind === 'model'
           ? await this.modelShard(payload, payload.sampler, context)
           : this.syntheticShard(payload, payload.sampler);
       if (context.signal.aborted) throw new ShardCancelled();
-      return await this.lifecycle.completeShard(shard, samples);
+      await this.lifecycle.shardSampled(shard, 1, shares);
+      await context.reportProgress(shares.sampled);
+      return await this.lifecycle.completeShard(shard, samples, shares, (fraction) =>
+        context.reportProgress(fraction),
+      );
     } catch (error) {
       return this.lifecycle.shardFailed(shard, error, context);
     }
@@ -155,7 +166,13 @@ export class GenerateRunHandlers {
             ...ess,
           });
         }
-        await context.reportProgress((start + count) / payload.sampleCount);
+        const sampled = (start + count) / payload.sampleCount;
+        await this.lifecycle.shardSampled(
+          { runId: payload.runId, shardIndex: payload.shardIndex },
+          sampled,
+          SAMPLING_SHARE.model,
+        );
+        await context.reportProgress(sampled * SAMPLING_SHARE.model.sampled);
       }
       return samples;
     } finally {

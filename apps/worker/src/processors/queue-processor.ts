@@ -114,11 +114,8 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
       logger,
       reportProgress: async (fraction) => {
         await job.updateProgress(Math.max(0, Math.min(1, fraction)));
-        if (runId) {
-          // The run's own progress follows its shards' stored samples, so it moves inside a shard too.
-          await this.runs.refreshProgress(runId);
-          await this.progress.runChanged(runId);
-        }
+        // The run's own progress was written with its shard's (RunLifecycle); its watchers hear of it now.
+        if (runId) await this.progress.runChanged(runId);
       },
     };
     const started = performance.now();

@@ -6,6 +6,7 @@ export type ShardStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cance
 
 @Entity('shards')
 @Check('ck_shards_status', "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')")
+@Check('ck_shards_progress', 'progress >= 0 AND progress <= 1')
 export class ShardEntity {
   @PrimaryColumn({ name: 'run_id', type: 'uuid' })
   runId!: string;
@@ -39,6 +40,10 @@ export class ShardEntity {
    */
   @Column({ name: 'samples_stored', type: 'integer', default: 0 })
   samplesStored!: number;
+
+  /** How far the running attempt has got, 0..1 (sampling, then storing); samples_stored moves only at the end. */
+  @Column({ type: 'double precision', default: 0 })
+  progress!: number;
 
   @Column({ type: 'text', nullable: true })
   error!: string | null;

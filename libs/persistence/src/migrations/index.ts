@@ -10,6 +10,7 @@ import { IdempotencyKeys1764480000000 } from './1764480000000-idempotency-keys';
 import { RunFeatures1764490000000 } from './1764490000000-run-features';
 import { ModelCheckpointPartial1764500000000 } from './1764500000000-model-checkpoint-partial';
 import { SampleCriticBefore1764515000000 } from './1764515000000-sample-critic-before';
+import { ShardProgress1764530000000 } from './1764530000000-shard-progress';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -26,4 +27,5 @@ export const MIGRATIONS: MigrationClass[] = [
   RunFeatures1764490000000,
   ModelCheckpointPartial1764500000000,
   SampleCriticBefore1764515000000,
+  ShardProgress1764530000000,
 ];

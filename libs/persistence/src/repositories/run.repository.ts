@@ -48,7 +48,7 @@ export type RecoveryOutcome =
 const SHARD_PROGRESS_SQL = `LEAST(1, (
   SELECT COALESCE(sum(CASE
     WHEN s.status = 'succeeded' THEN 1
-    WHEN s.status = 'running' THEN LEAST(1, s.samples_stored::float8 / GREATEST(s.sample_count, 1))
+    WHEN s.status = 'running' THEN s.progress
     ELSE 0 END), 0)
   FROM shards s WHERE s.run_id = $1)::float8 / GREATEST(total_shards, 1))`;
 
@@ -115,7 +115,13 @@ export class RunRepository {
     const result = await this.dataSource
       .createQueryBuilder()
       .update(ShardEntity)
-      .set({ status: 'running', attempts: () => 'attempts + 1', startedAt: () => 'now()', error: null })
+      .set({
+        status: 'running',
+        attempts: () => 'attempts + 1',
+        startedAt: () => 'now()',
+        error: null,
+        progress: 0,
+      })
       .where(`run_id = :runId AND shard_index = :shardIndex AND status <> 'succeeded'`, { runId, shardIndex })
       .execute();
     return (result.affected ?? 0) > 0;
@@ -131,6 +137,7 @@ export class RunRepository {
     runId: string,
     shardIndex: number,
     samples: (NewSample | NewScoredSample)[],
+    onStored?: (stored: number) => Promise<void>,
   ): Promise<ShardCompletion> {
     return this.dataSource.transaction(async (manager) => {
       const shardStatus = async (lock: boolean) =>
@@ -143,7 +150,7 @@ export class RunRepository {
       if ((await shardStatus(false)) === 'succeeded') return { inserted: 0, duplicate: true };
       // The samples first, with no run or shard row locked: the insert is the long part, and a concurrent
       // completion of the same shard waits on the unique index instead, then finds every row there.
-      const inserted = await storeSamples(manager, samples);
+      const inserted = await storeSamples(manager, samples, onStored);
       // Run row before shard row, the order of cancel() and reopenFailedShards(). NO KEY UPDATE, not UPDATE: the
       // insert's foreign-key check holds KEY SHARE on the run row, and FOR UPDATE would wait on the KEY SHARE of
       // another shard's completion doing the same, a deadlock (test/run-lifecycle.test.ts, shards completing at once).
@@ -283,7 +290,7 @@ export class RunRepository {
       await manager
         .createQueryBuilder()
         .update(ShardEntity)
-        .set({ status: 'queued', error: null, finishedAt: null })
+        .set({ status: 'queued', error: null, finishedAt: null, progress: 0 })
         .where('run_id = :id AND status IN (:...retry)', {
           id,
           retry: ['failed', 'cancelled', 'queued', 'running'],
@@ -388,7 +395,7 @@ export class RunRepository {
       await manager
         .createQueryBuilder()
         .update(ShardEntity)
-        .set({ status: 'queued', error: null, finishedAt: null })
+        .set({ status: 'queued', error: null, finishedAt: null, progress: 0 })
         .where(`run_id = :id AND status <> 'succeeded'`, { id })
         .execute();
       const shards = await manager.find(ShardEntity, {
@@ -431,6 +438,19 @@ export class RunRepository {
       `UPDATE runs SET progress = ${SHARD_PROGRESS_SQL} WHERE id = $1 AND status IN ('queued', 'running') AND total_shards > 0`,
       [runId],
     );
+  }
+
+  /**
+   * Records how far a running shard's attempt has got and refreshes its run's progress. Called on its own
+   * connection while the shard's completing transaction inserts samples: that transaction holds no shard or run
+   * row lock until its end (see completeShard), so this never waits on it.
+   */
+  async recordShardProgress(runId: string, shardIndex: number, fraction: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE shards SET progress = $3 WHERE run_id = $1 AND shard_index = $2 AND status = 'running'`,
+      [runId, shardIndex, Math.max(0, Math.min(1, fraction))],
+    );
+    await this.refreshProgress(runId);
   }
 
   /** Sets a running run's progress (fraction in [0, 1]) without touching a finished one. */

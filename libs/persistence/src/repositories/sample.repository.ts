@@ -125,6 +125,7 @@ async function insertShardRows(
   runId: string,
   shardIndex: number,
   samples: (NewSample | NewScoredSample)[],
+  onStored?: (stored: number) => Promise<void>,
 ): Promise<{ id: string; sample_index: number }[]> {
   const inserted: { id: string; sample_index: number }[] = [];
   for (let start = 0; start < samples.length; start += ROWS_PER_STATEMENT) {
@@ -153,6 +154,7 @@ async function insertShardRows(
       scored.map((row) => row.criticMeanBefore ?? null),
     ]);
     inserted.push(...result);
+    await onStored?.(start + rows.length);
   }
   return inserted;
 }
@@ -195,6 +197,7 @@ async function insertCriticScores(
 export async function storeSamples(
   manager: EntityManager,
   samples: (NewSample | NewScoredSample)[],
+  onStored?: (stored: number) => Promise<void>,
 ): Promise<number> {
   const byShard = new Map<string, (NewSample | NewScoredSample)[]>();
   for (const sample of samples) {
@@ -206,7 +209,7 @@ export async function storeSamples(
   let total = 0;
   for (const group of byShard.values()) {
     const { runId, shardIndex } = group[0];
-    const inserted = await insertShardRows(manager, runId, shardIndex, group);
+    const inserted = await insertShardRows(manager, runId, shardIndex, group, onStored);
     await insertCriticScores(manager, group, inserted);
     if (inserted.length > 0) {
       await manager.query(
