@@ -154,7 +154,7 @@ async function tinyJobThroughput(config: AppConfig, databaseUrl: string, concurr
   } satisfies BenchResult;
 }
 
-/** SampleRepository.insertMany (multi-row INSERT … ON CONFLICT DO NOTHING, 1,000 rows a statement). */
+/** SampleRepository.insertMany: 5,000 rows a statement, INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING. */
 async function sampleInsertRate(databaseUrl: string, rng: SeededRng): Promise<BenchResult[]> {
   const dataSource = createDataSource({ url: databaseUrl, applicationName: 'maskgen-bench' });
   await dataSource.initialize();
