@@ -10,6 +10,7 @@
  * keeps every finished dataset: a later run (on any clone) reads the datasets already in `<out>.json` back instead
  * of recomputing them, so the 11-dataset report can be built up over several sessions or machines.
  */
+import os from 'node:os';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInferenceEngine } from '@maskgen/inference';
@@ -29,7 +30,8 @@ const USAGE = `usage: npm run report -- --datasets <name,name,...> [--profile ${
   --out       writes <out>.md and <out>.json (default docs/results)
   --work-dir  checkpoints and per-dataset results, reused by later runs (default .data/report)
   --notes     markdown appended to <out>.md as its Notes section
-  --no-cas    skip CAS (it trains two FCNs per dataset on the generated series)`;
+  --no-cas    skip CAS (it trains two FCNs per dataset on the generated series)
+  --threads   replica threads for data-parallel training of stage 1 and the prior (default: every core)`;
 
 function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -49,6 +51,7 @@ async function main(): Promise<number> {
       'work-dir': { type: 'string', default: '.data/report' },
       notes: { type: 'string' },
       'no-cas': { type: 'boolean', default: false },
+      threads: { type: 'string' },
     },
     USAGE,
   );
@@ -60,6 +63,7 @@ async function main(): Promise<number> {
   const profile = args.profile ?? 'cpu';
   if (!isTrainingProfile(profile)) throw new UsageError(`unknown profile '${profile}'`);
   const seed = integerArg('--seed', args.seed, 0) ?? 1;
+  const threads = integerArg('--threads', args.threads, 1) ?? os.availableParallelism();
   const samples = integerArg('--samples', args.samples, 10) ?? 256;
   const samplingSeeds = (args['sampling-seeds'] ?? '1,2,3')
     .split(',')
@@ -83,7 +87,8 @@ async function main(): Promise<number> {
     ` --sampling-seeds ${samplingSeeds.join(',')}` +
     (args.out === 'docs/results' ? '' : ` --out ${args.out}`) +
     (args['work-dir'] === '.data/report' ? '' : ` --work-dir ${args['work-dir']}`) +
-    (args['no-cas'] === true ? ' --no-cas' : '');
+    (args['no-cas'] === true ? ' --no-cas' : '') +
+    ` --threads ${threads}`;
 
   const backend = await initTensorBackend('wasm');
   const engine = createInferenceEngine({ preference: 'auto', warn: (m) => console.warn(m) });
@@ -93,7 +98,7 @@ async function main(): Promise<number> {
   const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   log(
     `report: ${names.join(', ')}; profile ${profile}, seed ${seed}, ${samples} samples x sampling seeds ` +
-      `${samplingSeeds.join(',')}; training backend ${backend.backend}, inference ${engine.info.engine}`,
+      `${samplingSeeds.join(',')}; training backend ${backend.backend} on ${threads} thread(s), inference ${engine.info.engine}`,
   );
   const controller = new AbortController();
   const onSigint = (): void => {
@@ -126,6 +131,7 @@ async function main(): Promise<number> {
           workDir,
           command,
           cas: args['no-cas'] !== true,
+          threads,
           signal: controller.signal,
           log,
         });

@@ -4,6 +4,7 @@ import { essSuite } from './ess';
 import { localResponsivenessSuite } from './local-responsiveness';
 import { matmulSuite } from './matmul';
 import { metricsSuite } from './metrics';
+import { modelReadySuite } from './model-ready';
 import { modelSamplingSuite } from './model-sampling';
 import { naiveSuite } from './naive';
 import { queuesSuite } from './queues';
@@ -25,6 +26,7 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   localResponsivenessSuite,
   apiLoadSuite,
   trainingSuite,
+  modelReadySuite,
   // Last, so a full run ends with its verdict line (sampling: naive X/s, ess Y/s, ort/tfjs Zx).
   samplingSuite,
 ];

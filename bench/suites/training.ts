@@ -1,6 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { randomNormalTensor, type SeededRng } from '@maskgen/tensor';
 import {
@@ -17,9 +15,8 @@ import {
   trainStage1,
 } from '@maskgen/model';
 import { PIPELINE_PROFILES } from '@maskgen/pipeline';
-import { callLocal, ready, startLocal } from '../../test/support/local-instance';
-import { freePort, waitFor } from '../../test/support/services';
 import { type BenchResult, type BenchSuite } from '../types';
+import { modelReadySeconds } from './model-ready';
 
 /**
  * Issue #23: data-parallel training. Steps/s and series/s of stage 1 and the prior (cpu and paper profiles, each at
@@ -182,46 +179,18 @@ async function timePrior(
 
 /** Seconds from POST /models (tiny profile) to status ready, local mode as `npm start` runs it. */
 async function tinyModelSeconds(): Promise<number> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'maskgen-bench-training-'));
-  const port = await freePort();
-  const instance = startLocal(dataDir, port, await freePort(), { LOG_LEVEL: 'warn' });
-  const killOnExit = () => instance.child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  try {
-    await ready(port, instance);
-    const base = `http://127.0.0.1:${port}`;
-    const key = (await readFile(path.join(dataDir, 'api-key'), 'utf8')).trim();
-    const dataset = await callLocal<{ id: string }>(base, key, 'POST', '/datasets/synthetic', {
+  const dataset = {
+    route: '/datasets/synthetic',
+    body: {
       name: 'bench-training-cbf',
       generator: 'cbf',
       length: 128,
       trainPerClass: 10,
       testPerClass: 10,
       seed: 1,
-    });
-    const started = performance.now();
-    const model = await callLocal<{ id: string }>(base, key, 'POST', '/models', {
-      datasetId: dataset.id,
-      profile: 'tiny',
-      seed: 1,
-    });
-    await waitFor(
-      'the tiny model to be ready',
-      async () => {
-        const { status } = await callLocal<{ status: string }>(base, key, 'GET', `/models/${model.id}`);
-        if (status === 'failed' || status === 'cancelled') throw new Error(`the model ${status}`);
-        return status === 'ready' ? true : undefined;
-      },
-      600_000,
-      100,
-    );
-    return (performance.now() - started) / 1000;
-  } finally {
-    instance.child.kill('SIGTERM');
-    await instance.exited;
-    process.removeListener('exit', killOnExit);
-    await rm(dataDir, { recursive: true, force: true });
-  }
+    },
+  };
+  return (await modelReadySeconds(dataset, 'tiny', 600_000)).seconds;
 }
 
 let verdict = '';

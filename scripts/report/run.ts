@@ -51,6 +51,8 @@ export interface ReportRunOptions {
   readonly engine?: InferenceEngine;
   /** Train the CAS classifiers on the conditional samples (default true; one FCN training per method). */
   readonly cas?: boolean;
+  /** Replica threads for data-parallel training of stage 1 and the prior (default 1; results depend on it). */
+  readonly threads?: number;
   /** Paired-bootstrap replicates of the FID differences (default BOOTSTRAP_REPLICATES). */
   readonly replicates?: number;
   readonly signal?: AbortSignal;
@@ -202,7 +204,7 @@ export async function ensureStage(
   dir: string,
   stage: PipelineStage,
   data: PreparedDataset,
-  options: Pick<ReportRunOptions, 'profile' | 'seed' | 'signal' | 'log'>,
+  options: Pick<ReportRunOptions, 'profile' | 'seed' | 'signal' | 'log' | 'threads'>,
   train: StageFn,
 ): Promise<{ checkpoint: Uint8Array; record: StageRecord }> {
   const file = path.join(dir, `${stage}.ckpt`);
@@ -231,6 +233,7 @@ export async function ensureStage(
   let lastLogged = 0;
   const result = await train({
     signal: options.signal,
+    threads: options.threads,
     onProgress: (p) => {
       const now = performance.now();
       if (now - lastLogged > 30_000 || p.step === p.totalSteps) {
@@ -249,7 +252,7 @@ export async function ensureStage(
 /** All four stages, each reused when its checkpoint is present and valid. */
 export async function ensurePipeline(
   data: PreparedDataset,
-  options: Pick<ReportRunOptions, 'profile' | 'seed' | 'signal' | 'log' | 'workDir'>,
+  options: Pick<ReportRunOptions, 'profile' | 'seed' | 'signal' | 'log' | 'workDir' | 'threads'>,
 ): Promise<{
   checkpoints: { stage1: Uint8Array; prior: Uint8Array; critic: Uint8Array; classifier: Uint8Array };
   stages: Record<PipelineStage, StageRecord>;
