@@ -1,5 +1,5 @@
 /**
- * `npm run ess-trend -- --results docs/results.json,docs/results-seed2.json[,...] [--out file.md]`
+ * `npm run ess-trend -- --results docs/results.json,docs/archive/d-variant-results-seed2.json[,...] [--out file.md]`
  *
  * The §8.10 quality trend (ess.md) over the (dataset, training seed) pipelines of several `npm run report` JSON
  * files: per conditioning, how many pairs ESS has the lower FCN FID in, the median relative change, and whether
