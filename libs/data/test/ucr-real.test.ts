@@ -25,97 +25,35 @@ interface Expected {
   testCounts: number[];
 }
 
-// Copied from the figures in /work/shared/data/ucr/README.md, not computed by our parser.
-const EXPECTED: Record<string, Expected> = {
-  GunPoint: {
-    train: 50,
-    test: 150,
-    length: 150,
-    classNames: ['1', '2'],
-    trainCounts: [24, 26],
-    testCounts: [76, 74],
-  },
-  ItalyPowerDemand: {
-    train: 67,
-    test: 1029,
-    length: 24,
-    classNames: ['1', '2'],
-    trainCounts: [34, 33],
-    testCounts: [513, 516],
-  },
-  ArrowHead: {
-    train: 36,
-    test: 175,
-    length: 251,
-    classNames: ['0', '1', '2'],
-    trainCounts: [12, 12, 12],
-    testCounts: [69, 53, 53],
-  },
-  ECG200: {
-    train: 100,
-    test: 100,
-    length: 96,
-    classNames: ['-1', '1'],
-    trainCounts: [31, 69],
-    testCounts: [36, 64],
-  },
-  CBF: {
-    train: 30,
-    test: 900,
-    length: 128,
-    classNames: ['1', '2', '3'],
-    trainCounts: [10, 12, 8],
-    testCounts: [300, 298, 302],
-  },
-  Coffee: {
-    train: 28,
-    test: 28,
-    length: 286,
-    classNames: ['0', '1'],
-    trainCounts: [14, 14],
-    testCounts: [15, 13],
-  },
-  SyntheticControl: {
-    train: 300,
-    test: 300,
-    length: 60,
-    classNames: ['1', '2', '3', '4', '5', '6'],
-    trainCounts: [50, 50, 50, 50, 50, 50],
-    testCounts: [50, 50, 50, 50, 50, 50],
-  },
-  Beef: {
-    train: 30,
-    test: 30,
-    length: 470,
-    classNames: ['1', '2', '3', '4', '5'],
-    trainCounts: [6, 6, 6, 6, 6],
-    testCounts: [6, 6, 6, 6, 6],
-  },
-  SonyAIBORobotSurface1: {
-    train: 20,
-    test: 601,
-    length: 70,
-    classNames: ['1', '2'],
-    trainCounts: [6, 14],
-    testCounts: [343, 258],
-  },
-  SonyAIBORobotSurface2: {
-    train: 27,
-    test: 953,
-    length: 65,
-    classNames: ['1', '2'],
-    trainCounts: [11, 16],
-    testCounts: [365, 588],
-  },
-  Strawberry: {
-    train: 613,
-    test: 370,
-    length: 235,
-    classNames: ['1', '2'],
-    trainCounts: [219, 394],
-    testCounts: [132, 238],
-  },
-};
+// Copied from the figures in /work/shared/data/ucr/README.md, not computed by our parser: one row per
+// dataset with its train rows, test rows, series length, class names and samples per class in train and test.
+const README_FIGURES: [string, number, number, number, string[], number[], number[]][] = [
+  ['GunPoint', 50, 150, 150, ['1', '2'], [24, 26], [76, 74]],
+  ['ItalyPowerDemand', 67, 1029, 24, ['1', '2'], [34, 33], [513, 516]],
+  ['ArrowHead', 36, 175, 251, ['0', '1', '2'], [12, 12, 12], [69, 53, 53]],
+  ['ECG200', 100, 100, 96, ['-1', '1'], [31, 69], [36, 64]],
+  ['CBF', 30, 900, 128, ['1', '2', '3'], [10, 12, 8], [300, 298, 302]],
+  ['Coffee', 28, 28, 286, ['0', '1'], [14, 14], [15, 13]],
+  [
+    'SyntheticControl',
+    300,
+    300,
+    60,
+    ['1', '2', '3', '4', '5', '6'],
+    [50, 50, 50, 50, 50, 50],
+    [50, 50, 50, 50, 50, 50],
+  ],
+  ['Beef', 30, 30, 470, ['1', '2', '3', '4', '5'], [6, 6, 6, 6, 6], [6, 6, 6, 6, 6]],
+  ['SonyAIBORobotSurface1', 20, 601, 70, ['1', '2'], [6, 14], [343, 258]],
+  ['SonyAIBORobotSurface2', 27, 953, 65, ['1', '2'], [11, 16], [365, 588]],
+  ['Strawberry', 613, 370, 235, ['1', '2'], [219, 394], [132, 238]],
+];
+const EXPECTED: Record<string, Expected> = Object.fromEntries(
+  README_FIGURES.map(([name, train, test, length, classNames, trainCounts, testCounts]) => [
+    name,
+    { train, test, length, classNames, trainCounts, testCounts },
+  ]),
+);
 
 function checkAgainstReadme(data: TrainTestDataset, expected: Expected): void {
   assert.equal(data.train.values.length, expected.train, 'train rows');
