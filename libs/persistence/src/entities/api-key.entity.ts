@@ -1,12 +1,5 @@
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryGeneratedColumn,
-} from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { References } from './references';
 import type { TeamEntity } from './team.entity';
 
 /** Only a SHA-256 of the key is stored; the key itself is shown once, when it is created. */
@@ -15,12 +8,12 @@ export class ApiKeyEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  @Index('idx_api_keys_team_id')
-  @Column({ name: 'team_id', type: 'uuid' })
   teamId!: string;
-
-  @ManyToOne('TeamEntity', (team: TeamEntity) => team.apiKeys, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'team_id' })
+  @References('TeamEntity', {
+    onDelete: 'CASCADE',
+    index: 'idx_api_keys_team_id',
+    inverse: (team: TeamEntity) => team.apiKeys,
+  })
   team?: TeamEntity;
 
   @Column({ type: 'text' })

@@ -1,4 +1,5 @@
-import { Check, Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { References } from './references';
 import { DatasetEntity } from './dataset.entity';
 
 export type DatasetSplit = 'train' | 'test';
@@ -7,11 +8,8 @@ export type DatasetSplit = 'train' | 'test';
 @Entity('dataset_series')
 @Check('ck_dataset_series_split', "split IN ('train', 'test')")
 export class DatasetSeriesEntity {
-  @PrimaryColumn({ name: 'dataset_id', type: 'uuid' })
   datasetId!: string;
-
-  @ManyToOne(() => DatasetEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'dataset_id' })
+  @References(() => DatasetEntity, { onDelete: 'CASCADE', primary: true })
   dataset?: DatasetEntity;
 
   @PrimaryColumn({ type: 'text' })

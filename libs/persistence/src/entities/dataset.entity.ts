@@ -1,14 +1,5 @@
-import {
-  Check,
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryGeneratedColumn,
-  Unique,
-} from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { References } from './references';
 import { TeamEntity } from './team.entity';
 
 export type DatasetSourceKind = 'upload' | 'synthetic' | 'builtin';
@@ -20,12 +11,8 @@ export class DatasetEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  @Index('idx_datasets_team_id')
-  @Column({ name: 'team_id', type: 'uuid' })
   teamId!: string;
-
-  @ManyToOne(() => TeamEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'team_id' })
+  @References(() => TeamEntity, { onDelete: 'CASCADE', index: 'idx_datasets_team_id' })
   team?: TeamEntity;
 
   @Column({ type: 'text' })

@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { References } from './references';
 import { RunEntity } from './run.entity';
 
 /**
@@ -13,11 +14,8 @@ export type EssBatchConfig = Record<string, unknown>;
  */
 @Entity('ess_batches')
 export class EssBatchEntity {
-  @PrimaryColumn({ name: 'run_id', type: 'uuid' })
   runId!: string;
-
-  @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'run_id' })
+  @References(() => RunEntity, { onDelete: 'CASCADE', primary: true })
   run?: RunEntity;
 
   /** Index of the call's first sample within the run. */

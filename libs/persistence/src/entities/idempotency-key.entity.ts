@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { References } from './references';
 import { TeamEntity } from './team.entity';
 
 /**
@@ -8,11 +9,8 @@ import { TeamEntity } from './team.entity';
  */
 @Entity('idempotency_keys')
 export class IdempotencyKeyEntity {
-  @PrimaryColumn({ name: 'team_id', type: 'uuid' })
   teamId!: string;
-
-  @ManyToOne(() => TeamEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'team_id' })
+  @References(() => TeamEntity, { onDelete: 'CASCADE', primary: true })
   team?: TeamEntity;
 
   @PrimaryColumn({ type: 'text' })

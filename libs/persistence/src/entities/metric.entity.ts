@@ -1,12 +1,5 @@
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryGeneratedColumn,
-} from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { References } from './references';
 import { RunEntity } from './run.entity';
 
 @Entity('metrics')
@@ -16,11 +9,8 @@ export class MetricEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id!: string;
 
-  @Column({ name: 'run_id', type: 'uuid' })
   runId!: string;
-
-  @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'run_id' })
+  @References(() => RunEntity, { onDelete: 'CASCADE' })
   run?: RunEntity;
 
   @Column({ type: 'text' })

@@ -1,4 +1,5 @@
-import { Check, Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { References } from './references';
 import { ModelEntity } from './model.entity';
 
 export type ModelStage = 'stage1' | 'prior' | 'critic' | 'classifier';
@@ -7,11 +8,8 @@ export type ModelStage = 'stage1' | 'prior' | 'critic' | 'classifier';
 @Entity('model_checkpoints')
 @Check('ck_model_checkpoints_stage', "stage IN ('stage1', 'prior', 'critic', 'classifier')")
 export class ModelCheckpointEntity {
-  @PrimaryColumn({ name: 'model_id', type: 'uuid' })
   modelId!: string;
-
-  @ManyToOne(() => ModelEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'model_id' })
+  @References(() => ModelEntity, { onDelete: 'CASCADE', primary: true })
   model?: ModelEntity;
 
   @PrimaryColumn({ type: 'text' })

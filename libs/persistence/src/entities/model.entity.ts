@@ -1,14 +1,5 @@
-import {
-  Check,
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryGeneratedColumn,
-  UpdateDateColumn,
-} from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { References } from './references';
 import { DatasetEntity } from './dataset.entity';
 import { TeamEntity } from './team.entity';
 import { bigintAsNumber } from './transformers';
@@ -23,21 +14,13 @@ export class ModelEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  @Index('idx_models_team_id')
-  @Column({ name: 'team_id', type: 'uuid' })
   teamId!: string;
-
-  @ManyToOne(() => TeamEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'team_id' })
+  @References(() => TeamEntity, { onDelete: 'CASCADE', index: 'idx_models_team_id' })
   team?: TeamEntity;
 
-  @Index('idx_models_dataset_id')
-  @Column({ name: 'dataset_id', type: 'uuid' })
   datasetId!: string;
-
   // RESTRICT: a dataset cannot disappear from under a model trained on it.
-  @ManyToOne(() => DatasetEntity, { onDelete: 'RESTRICT' })
-  @JoinColumn({ name: 'dataset_id' })
+  @References(() => DatasetEntity, { onDelete: 'RESTRICT', index: 'idx_models_dataset_id' })
   dataset?: DatasetEntity;
 
   @Column({ type: 'text' })

@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity } from 'typeorm';
+import { References } from './references';
 import { ModelEntity } from './model.entity';
 import { RunEntity } from './run.entity';
 
@@ -9,19 +10,13 @@ import { RunEntity } from './run.entity';
  */
 @Entity('run_features')
 export class RunFeaturesEntity {
-  @PrimaryColumn({ name: 'run_id', type: 'uuid' })
   runId!: string;
-
-  @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'run_id' })
+  @References(() => RunEntity, { onDelete: 'CASCADE', primary: true })
   run?: RunEntity;
 
   /** The model whose evaluation classifier computed the features. */
-  @PrimaryColumn({ name: 'judge_model_id', type: 'uuid' })
   judgeModelId!: string;
-
-  @ManyToOne(() => ModelEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'judge_model_id' })
+  @References(() => ModelEntity, { onDelete: 'CASCADE', primary: true })
   judgeModel?: ModelEntity;
 
   /** The judge's FCN profile and layers (libs/metrics FcnJudge). */

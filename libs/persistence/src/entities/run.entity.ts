@@ -1,5 +1,6 @@
 import type { RunProvenance } from '@maskgen/contracts';
-import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { References } from './references';
 import { ModelEntity } from './model.entity';
 import { TeamEntity } from './team.entity';
 import { bigintAsNumber } from './transformers';
@@ -16,19 +17,12 @@ export class RunEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  @Column({ name: 'team_id', type: 'uuid' })
   teamId!: string;
-
-  @ManyToOne(() => TeamEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'team_id' })
+  @References(() => TeamEntity, { onDelete: 'CASCADE' })
   team?: TeamEntity;
 
-  @Index('idx_runs_model_id')
-  @Column({ name: 'model_id', type: 'uuid', nullable: true })
   modelId!: string | null;
-
-  @ManyToOne(() => ModelEntity, { onDelete: 'SET NULL' })
-  @JoinColumn({ name: 'model_id' })
+  @References(() => ModelEntity, { onDelete: 'SET NULL', nullable: true, index: 'idx_runs_model_id' })
   model?: ModelEntity;
 
   @Column({ type: 'text' })

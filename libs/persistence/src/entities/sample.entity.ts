@@ -1,4 +1,5 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { References } from './references';
 import { RunEntity } from './run.entity';
 
 /**
@@ -14,11 +15,8 @@ export class SampleEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id!: string;
 
-  @Column({ name: 'run_id', type: 'uuid' })
   runId!: string;
-
-  @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'run_id' })
+  @References(() => RunEntity, { onDelete: 'CASCADE' })
   run?: RunEntity;
 
   @Column({ name: 'shard_index', type: 'integer' })

@@ -1,4 +1,5 @@
-import { Check, Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { References } from './references';
 import { RunEntity } from './run.entity';
 import { bigintAsNumber } from './transformers';
 
@@ -8,11 +9,8 @@ export type ShardStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cance
 @Check('ck_shards_status', "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')")
 @Check('ck_shards_progress', 'progress >= 0 AND progress <= 1')
 export class ShardEntity {
-  @PrimaryColumn({ name: 'run_id', type: 'uuid' })
   runId!: string;
-
-  @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'run_id' })
+  @References(() => RunEntity, { onDelete: 'CASCADE', primary: true })
   run?: RunEntity;
 
   @PrimaryColumn({ name: 'shard_index', type: 'integer' })

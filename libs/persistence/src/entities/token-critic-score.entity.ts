@@ -1,4 +1,5 @@
-import { Check, Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { References } from './references';
 import { SampleEntity } from './sample.entity';
 
 export type CriticPhase = 'before' | 'after';
@@ -9,11 +10,8 @@ export type TokenBand = 'lf' | 'hf';
 @Check('ck_token_critic_scores_phase', "phase IN ('before', 'after')")
 @Check('ck_token_critic_scores_band', "band IN ('lf', 'hf')")
 export class TokenCriticScoreEntity {
-  @PrimaryColumn({ name: 'sample_id', type: 'bigint' })
   sampleId!: string;
-
-  @ManyToOne(() => SampleEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'sample_id' })
+  @References(() => SampleEntity, { onDelete: 'CASCADE', primary: true, type: 'bigint' })
   sample?: SampleEntity;
 
   @PrimaryColumn({ type: 'text' })
