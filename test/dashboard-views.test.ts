@@ -92,24 +92,30 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
       sampleIndex: index,
       classIndex: classes === 'unconditional' ? null : index % 2,
       values: series(index),
-      criticMean: 0.5 + index / 100,
-      criticMax: 1 + index / 100,
-      // ESS made samples 0, 3, 6 and 9 worse (0.4 before, 0.5+ after), the others better (0.6 before).
-      criticMeanBefore: method === 'ess' ? (index % 3 === 0 ? 0.4 : 0.6) : null,
-      remaskedCount: method === 'ess' ? 2 : null,
-      critic:
-        method === 'ess'
-          ? [
-              { band: 'lf', phase: 'before', ...GRID, scores: shares(index) },
-              {
-                band: 'lf',
-                phase: 'after',
-                ...GRID,
-                scores: shares(index + 1),
-                remasked: Uint8Array.from([1, 0, 0, 1, 0, 0, 0, 0]),
-              },
-            ]
-          : [{ band: 'lf', phase: 'before', ...GRID, scores: shares(index) }],
+      critic: {
+        // ESS made samples 0, 3, 6 and 9 worse (0.4 before, 0.5+ after), the others better (0.6 before).
+        summary:
+          method === 'ess'
+            ? {
+                mean: 0.5 + index / 100,
+                max: 1 + index / 100,
+                meanBeforeEss: index % 3 === 0 ? 0.4 : 0.6,
+                worseUnderEss: index % 3 === 0,
+              }
+            : { mean: 0.5 + index / 100, max: 1 + index / 100, meanBeforeEss: null, worseUnderEss: null },
+        scores: {
+          lf:
+            method === 'ess'
+              ? {
+                  ...GRID,
+                  before: shares(index),
+                  after: shares(index + 1),
+                  remasked: Uint8Array.from([1, 0, 0, 1, 0, 0, 0, 0]),
+                }
+              : { ...GRID, before: shares(index), after: null, remasked: null },
+          hf: null,
+        },
+      },
     }));
     await app.get(SampleRepository).insertScored(samples);
     await runs.finishShard(run.id, 0, 'succeeded');

@@ -10,6 +10,7 @@ import {
 import { essRows, type RunEss } from '@maskgen/client';
 import { ESS_DEFAULTS, ESS_VARIANTS } from '@maskgen/model';
 import { EssBatchEntity, summariseEssBatches } from '@maskgen/persistence';
+import { criticSummary } from '@maskgen/pipeline';
 import { parseRequest } from '@maskgen/runtime';
 import { toRunTemplate } from '../apps/api/src/runs/run-template';
 import { essBatchOf, essMetrics } from '../apps/worker/src/handlers/ess-batch';
@@ -120,18 +121,18 @@ test('run record: batches summarise to settings, t* per batch and over samples, 
 });
 
 test('run record of one sampler call: resolved settings, the call’s t*, samples the critic judged worse', () => {
-  const lf = (before: number[], after: number[] | null) => ({
-    lf: {
+  const lf = (before: number[], after: number[] | null) => {
+    const grid = {
       rows: 1,
       columns: before.length,
-      before: new Float64Array(before.length),
+      before: new Float32Array(before.length),
       after: null,
       distancesBefore: Float64Array.from(before),
       distancesAfter: after === null ? null : Float64Array.from(after),
       remasked: null,
-    },
-    hf: null,
-  });
+    };
+    return { summary: criticSummary(grid), scores: { lf: grid, hf: null } };
+  };
   const critic = [lf([1, 1], [2, 2]), lf([3, 1], [1, 1]), lf([1, 1], [1, 1])];
   assert.deepEqual(essBatchOf({ essConfig: ESS_DEFAULTS, tStar: Int32Array.from([6, 6, 6]), critic }), {
     config: { ...ESS_DEFAULTS },
@@ -139,4 +140,7 @@ test('run record of one sampler call: resolved settings, the call’s t*, sample
     criticWorse: 1,
   });
   assert.equal(essBatchOf({ essConfig: null, tStar: null, critic }), null);
+  // A sample's summary: the final tokens' mean and max code distance, the mean before ESS, worse when it rose.
+  assert.deepEqual(critic[1].summary, { mean: 1, max: 1, meanBeforeEss: 2, worseUnderEss: false });
+  assert.deepEqual(lf([1, 3], null).summary, { mean: 2, max: 3, meanBeforeEss: null, worseUnderEss: null });
 });

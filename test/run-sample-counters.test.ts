@@ -83,7 +83,7 @@ describe('samples stored: counters on the shard rows', () => {
     ]);
     assert.equal(both[0] + both[1], 500);
     // Scored samples (model runs) count the same way, a repeat stores nothing.
-    const scored = samplesOf(run.id, 1, 500, 510).map((sample) => ({ ...sample, critic: [] }));
+    const scored = samplesOf(run.id, 1, 500, 510).map((sample) => ({ ...sample, critic: null }));
     assert.equal(await samples.insertScored(scored), 0);
 
     assert.equal(await samples.countByRun(run.id), 1000);

@@ -29,6 +29,7 @@ export type {
   RunComparison,
   RunEss,
   Sample,
+  SampleCriticSummary,
   SamplePage,
   Schedule,
   ScheduleHistoryEntry,

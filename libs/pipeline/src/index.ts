@@ -10,7 +10,8 @@
  *   const cl = await trainClassifierStage(data, {}, opts, ctx);            // metrics.testAccuracy
  *   const model = loadPipelineModel({ stage1, prior, critic, classifier });  // checkpoint bytes only
  *   const out = await model.generate({ method: 'ess', count: 64, classes: null, seed: 7 });
- *   out.series;  // data units; out.scaled: model units; out.critic[i].lf.{before,after,remasked}; out.tStar[i]
+ *   out.series;  // data units; out.scaled: model units; out.tStar[i]
+ *   out.critic[i].summary;  // mean/max code distance; .scores.lf.{before,after,remasked}: per-token grids
  *   const m = await evaluateGenerated({ classifier: model.classifier!, data, generated: out.scaled, seed: 0 });
  *   model.dispose();
  *

@@ -12,7 +12,12 @@ import {
   generateSamples,
 } from '@maskgen/model';
 import { type InferenceEngine, type PreparedPrior, createInferenceEngine } from '@maskgen/inference';
-import type { EngineProvenance } from '@maskgen/contracts';
+import type {
+  EngineProvenance,
+  SampleCriticResult,
+  SampleCriticSummary,
+  TokenGridArrays,
+} from '@maskgen/contracts';
 import { SeededRng } from '@maskgen/tensor';
 import { type PipelineCheckpointInfo, readPipelineCheckpoint } from './checkpoints';
 import { type CriticCalibration } from './stages';
@@ -42,26 +47,18 @@ export interface GenerateOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Per-token critic view of one branch of one sample; arrays are frequency-major [rows · columns]. */
-export interface TokenCritic {
-  readonly rows: number;
-  readonly columns: number;
-  /** Critic scores (softmax over positions of −distance) on the naive tokens s_T. */
-  readonly before: Float64Array;
-  /** The same on the output tokens; null for naive. */
-  readonly after: Float64Array | null;
-  /** Raw code distances ‖e_s − e_pred‖² behind `before` / `after`. */
+/**
+ * Per-token critic view of one branch of one sample, frequency-major [rows · columns]: the contract's grid (scores on
+ * the naive tokens s_T `before`, on the output tokens `after`, the re-masked tokens; the last two null for naive),
+ * with the raw code distances ‖e_s − e_pred‖² behind the scores.
+ */
+export type TokenCritic = TokenGridArrays & {
   readonly distancesBefore: Float64Array;
   readonly distancesAfter: Float64Array | null;
-  /** 1 where critical reverse sampling re-masked the token; null for naive. */
-  readonly remasked: Uint8Array | null;
-}
+};
 
-export interface SampleCritic {
-  readonly lf: TokenCritic;
-  /** Null unless ESS refines HF (applyTo 'lf+hf'). */
-  readonly hf: TokenCritic | null;
-}
+/** One sample's critic result (libs/contracts): its summary and its grids, HF only where ESS refined it. */
+export type SampleCritic = SampleCriticResult<TokenCritic>;
 
 export interface GenerateResult {
   readonly method: 'naive' | 'ess';
@@ -207,14 +204,34 @@ function tokenCritic(
   critic: BranchCritic,
   ess: { readonly remasked: Uint8Array } | null,
 ): TokenCritic {
+  const span = (a: Float64Array) => Float32Array.from(slice(a, i, shape.tokens));
   return {
     rows: shape.rows,
     columns: shape.columns,
-    before: slice(critic.before, i, shape.tokens),
-    after: ess === null ? null : slice(critic.after, i, shape.tokens),
+    before: span(critic.before),
+    after: ess === null ? null : span(critic.after),
     distancesBefore: slice(critic.distancesBefore, i, shape.tokens),
     distancesAfter: ess === null ? null : slice(critic.distancesAfter, i, shape.tokens),
     remasked: ess === null ? null : slice(ess.remasked, i, shape.tokens),
+  };
+}
+
+/**
+ * What the critic says of a sample as a whole, from its LF code distances: the mean and max of its final tokens and,
+ * for ESS, the mean before ESS and whether ESS made it worse. The means are rounded to float32 as the samples table
+ * stores them, so the flag read back from the table and the run's count of samples made worse agree.
+ */
+export function criticSummary(
+  lf: Pick<TokenCritic, 'distancesBefore' | 'distancesAfter'>,
+): SampleCriticSummary {
+  const final = lf.distancesAfter ?? lf.distancesBefore;
+  const before = Math.fround(mean(lf.distancesBefore));
+  const after = lf.distancesAfter === null ? null : Math.fround(mean(lf.distancesAfter));
+  return {
+    mean: after ?? before,
+    max: final.reduce((max, distance) => Math.max(max, distance), -Infinity),
+    meanBeforeEss: after === null ? null : before,
+    worseUnderEss: after === null ? null : after > before,
   };
 }
 
@@ -234,10 +251,16 @@ function samplerCritic(
   const essHf = out.ess?.hf ?? null;
   const refinedHf = hf !== null && essHf !== null ? { critic: hf, ess: essHf } : null;
   return {
-    critic: Array.from({ length: count }, (_, i) => ({
-      lf: tokenCritic(shapes.lf, i, lf, essLf),
-      hf: refinedHf === null ? null : tokenCritic(shapes.hf, i, refinedHf.critic, refinedHf.ess),
-    })),
+    critic: Array.from({ length: count }, (_, i) => {
+      const lfCritic = tokenCritic(shapes.lf, i, lf, essLf);
+      return {
+        summary: criticSummary(lfCritic),
+        scores: {
+          lf: lfCritic,
+          hf: refinedHf === null ? null : tokenCritic(shapes.hf, i, refinedHf.critic, refinedHf.ess),
+        },
+      };
+    }),
     tStar: essLf?.tStarPerSample ?? null,
     meanCriticDistance: { before: mean(lf.distancesBefore), after: mean(lf.distancesAfter) },
   };

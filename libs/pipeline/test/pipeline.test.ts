@@ -127,16 +127,22 @@ describe('pipeline (tiny profile)', () => {
     const { mean, std } = model.scaling;
     assert.ok(Math.abs(ess.series[3][5] - (ess.scaled[3][5] * std + mean)) < 1e-4);
     // ESS starts from the naive sample of the same seed: its "before" critic is the naive one.
-    assert.deepEqual(ess.critic![0].lf.distancesBefore, naive.critic![0].lf.distancesBefore);
+    assert.deepEqual(ess.critic![0].scores.lf.distancesBefore, naive.critic![0].scores.lf.distancesBefore);
+    // The summary: the final tokens' mean code distance (float32, as stored); ESS adds the naive one before it.
+    const [naiveSummary, essSummary] = [naive.critic![0].summary, ess.critic![0].summary];
+    assert.equal(naiveSummary.meanBeforeEss, null);
+    assert.equal(naiveSummary.worseUnderEss, null);
+    assert.equal(essSummary.meanBeforeEss, naiveSummary.mean);
+    assert.equal(essSummary.worseUnderEss, essSummary.mean > naiveSummary.mean);
     // The naive critic is the sampler's one pass (N_lf prior passes per sample, counted), not a second one here.
     const unscored = await model.generate({ method: 'naive', count: 12, classes, seed: 5 });
-    const criticTokens = naive.critic![0].lf.before.length;
+    const criticTokens = naive.critic![0].scores.lf.before.length;
     assert.equal(naive.priorPasses.lf - unscored.priorPasses.lf, criticTokens * 12);
     assert.equal(unscored.critic, null);
-    assert.equal(naive.critic![0].lf.after, null);
-    assert.equal(naive.critic![0].hf, null);
+    assert.equal(naive.critic![0].scores.lf.after, null);
+    assert.equal(naive.critic![0].scores.hf, null);
     assert.deepEqual(naive.tokens.lf, unscored.tokens.lf);
-    const c = ess.critic![7].lf;
+    const c = ess.critic![7].scores.lf;
     assert.equal(c.rows * c.columns, c.before.length);
     assert.equal(c.remasked!.length, c.before.length);
     assert.ok(ess.tStar !== null && ess.tStar.every((t) => t >= 1 && t <= 9));

@@ -16,13 +16,14 @@ import {
   SampleRepository,
   bytesToFloat32,
   bytesToInt32,
-  worseUnderEss,
+  criticSummaryOf,
   type TeamEntity,
 } from '@maskgen/persistence';
 import {
   SAMPLE_EXPORT_MEDIA,
   compareRunsQuerySchema,
   createRunRequestSchema,
+  criticScoresJson,
   criticScoresSchema,
   listRunsQuerySchema,
   runComparisonSchema,
@@ -32,6 +33,7 @@ import {
   samplePageSchema,
   samplesQuerySchema,
   type CreateRunInput,
+  type SamplePage,
 } from '@maskgen/contracts';
 import { ZodBody, ZodQuery, ZodResponse } from '@maskgen/runtime';
 import type { Response } from 'express';
@@ -39,7 +41,6 @@ import type { z } from 'zod';
 import { CurrentTeam } from '../auth/current-team.decorator';
 import { Idempotent } from '../common/idempotency';
 import { ParseIndexPipe } from '../common/int-bounds';
-import { criticView } from './critic-view';
 import { parseCompareGroups } from './run-comparison';
 import { RunsService } from './runs.service';
 import { csvHeader, csvRow, npyHeader, writeChunk } from './sample-export';
@@ -133,7 +134,7 @@ export class RunsController {
     const run = await this.runs.owned(team, id);
     const stored = await this.samples.criticScores(run.id, index);
     if (!stored) throw new NotFoundException(`No critic scores stored for sample ${index} of run ${id}`);
-    return criticView(stored);
+    return criticScoresJson(stored);
   }
 
   @Get(':id/samples')
@@ -176,17 +177,7 @@ export class RunsController {
           shard: sample.shardIndex,
           classIndex: sample.classIndex,
           values: Array.from(bytesToFloat32(sample.values)),
-          // Mean LF critic code distance of the final tokens; for ESS samples also the one before ESS, and whether
-          // ESS made the sample worse (after > before; null for naive samples).
-          critic:
-            sample.criticMean === null
-              ? null
-              : {
-                  mean: sample.criticMean,
-                  max: sample.criticMax,
-                  meanBeforeEss: sample.criticMeanBefore,
-                  worseUnderEss: worseUnderEss(sample),
-                },
+          critic: criticSummaryOf(sample),
           // Final token ids of model samples (frequency-major grids); null for synthetic samplers.
           tokens:
             sample.tokensLf === null || sample.tokensHf === null
@@ -196,7 +187,7 @@ export class RunsController {
                   hf: Array.from(bytesToInt32(sample.tokensHf)),
                 },
         })),
-      });
+      } satisfies SamplePage);
       return;
     }
 

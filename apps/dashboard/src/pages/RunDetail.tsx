@@ -5,6 +5,7 @@ import {
   metricReference,
   type CriticScores,
   type Sample,
+  type SampleCriticSummary,
   type TokenGridScores,
 } from '@maskgen/client';
 import { useAction, useClient, useLoad } from '../api';
@@ -420,7 +421,7 @@ function SamplesSection(props: {
 }
 
 /** "mean critic code distance 0.41 → 0.52" for an ESS sample (before → after), just the mean for a naive one. */
-function criticMeansLabel(critic: NonNullable<Sample['critic']>): string {
+function criticMeansLabel(critic: SampleCriticSummary): string {
   const before = critic.meanBeforeEss;
   return before === null || before === undefined
     ? `mean critic code distance ${formatNumber(critic.mean)}`

@@ -1,20 +1,5 @@
 import type { NewEssBatch, RunEssSummary } from '@maskgen/persistence';
-import type { GenerateResult, SampleCritic } from '@maskgen/pipeline';
-
-const mean = (values: Float64Array): number => values.reduce((sum, v) => sum + v, 0) / values.length;
-
-/**
- * A sample's mean LF critic code distance before ESS and after it (null for a naive sample), rounded to float32 as
- * the samples table stores them (critic_mean_before, critic_mean), so the per-sample flag read back from the table
- * and the run's count of samples made worse agree.
- */
-export function criticMeans(critic: SampleCritic): { before: number; after: number | null } {
-  const { distancesBefore, distancesAfter } = critic.lf;
-  return {
-    before: Math.fround(mean(distancesBefore)),
-    after: distancesAfter === null ? null : Math.fround(mean(distancesAfter)),
-  };
-}
+import type { GenerateResult } from '@maskgen/pipeline';
 
 /**
  * What a run records of one ESS sampler call: its resolved settings, its LF t* (shared by the call unless the
@@ -25,11 +10,8 @@ export function essBatchOf(
   result: Pick<GenerateResult, 'essConfig' | 'tStar' | 'critic'>,
 ): Pick<NewEssBatch, 'config' | 'tStar' | 'criticWorse'> | null {
   if (result.essConfig === null || result.tStar === null || result.tStar.length === 0) return null;
-  let criticWorse = 0;
-  for (const critic of result.critic ?? []) {
-    const { before, after } = criticMeans(critic);
-    if (after !== null && after > before) criticWorse++;
-  }
+  // The samples' own flags (float32 means, as stored), so the count and the flags read back agree.
+  const criticWorse = (result.critic ?? []).filter((critic) => critic.summary.worseUnderEss === true).length;
   return { config: { ...result.essConfig }, tStar: Math.min(...result.tStar), criticWorse };
 }
 

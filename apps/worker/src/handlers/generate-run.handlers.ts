@@ -13,17 +13,15 @@ import {
   SampleRepository,
   bytesToFloat32,
   isTransientDbError,
-  type NewCriticScores,
   type NewSample,
   type NewScoredSample,
 } from '@maskgen/persistence';
-import type { SampleCritic, TokenCritic } from '@maskgen/pipeline';
 import { OnJob, deriveShardSeed, type JobContext } from '@maskgen/queues';
 import { RunLifecycle, type ShardResult } from '@maskgen/runs';
 import { codeVersion } from '@maskgen/observability';
 import { UnrecoverableError } from 'bullmq';
 import { ModelCache } from '../models/model-cache';
-import { criticMeans, essBatchOf, essMetrics } from './ess-batch';
+import { essBatchOf, essMetrics } from './ess-batch';
 
 export type { ShardResult } from '@maskgen/runs';
 
@@ -149,12 +147,17 @@ export class GenerateRunHandlers {
           codeVersion: codeVersion(),
         });
         samples.push(
-          ...result.series.map((values, i) =>
-            scoredSample(payload, firstIndex + i, classes?.[i] ?? null, values, result.critic?.[i], {
-              lf: result.tokens.lf[i],
-              hf: result.tokens.hf[i],
-            }),
-          ),
+          ...result.series.map((values, i) => ({
+            runId: payload.runId,
+            shardIndex: payload.shardIndex,
+            sampleIndex: firstIndex + i,
+            classIndex: classes?.[i] ?? null,
+            values,
+            tokensLf: result.tokens.lf[i],
+            tokensHf: result.tokens.hf[i],
+            // The sampler's critic result, stored as it is (summary columns and per-token grids).
+            critic: result.critic?.[i] ?? null,
+          })),
         );
         const ess = essBatchOf(result);
         if (ess !== null) {
@@ -227,60 +230,4 @@ export class GenerateRunHandlers {
       classCounts,
     };
   }
-}
-
-function bandScores(band: 'lf' | 'hf', critic: TokenCritic): NewCriticScores[] {
-  const rows: NewCriticScores[] = [
-    {
-      band,
-      phase: 'before',
-      rows: critic.rows,
-      columns: critic.columns,
-      scores: Float32Array.from(critic.before),
-    },
-  ];
-  if (critic.after) {
-    rows.push({
-      band,
-      phase: 'after',
-      rows: critic.rows,
-      columns: critic.columns,
-      scores: Float32Array.from(critic.after),
-      remasked: critic.remasked ?? undefined,
-    });
-  }
-  return rows;
-}
-
-/**
- * One model sample with its critic view: per-token scores, mean/max code distance of its final LF tokens and, for
- * ESS samples, the mean before ESS (the sample got worse under ESS when the final mean is higher).
- */
-function scoredSample(
-  payload: GenerateShardPayload,
-  sampleIndex: number,
-  classIndex: number | null,
-  values: Float32Array,
-  critic: SampleCritic | undefined,
-  tokens: { lf: Int32Array; hf: Int32Array },
-): NewScoredSample {
-  const distances = critic ? (critic.lf.distancesAfter ?? critic.lf.distancesBefore) : null;
-  let max = -Infinity;
-  for (const distance of distances ?? []) max = Math.max(max, distance);
-  const remasked = critic?.lf.remasked;
-  const means = critic && distances && distances.length > 0 ? criticMeans(critic) : null;
-  return {
-    runId: payload.runId,
-    shardIndex: payload.shardIndex,
-    sampleIndex,
-    classIndex,
-    values,
-    tokensLf: tokens.lf,
-    tokensHf: tokens.hf,
-    criticMean: means === null ? null : (means.after ?? means.before),
-    criticMax: distances && distances.length > 0 ? max : null,
-    criticMeanBefore: means === null || means.after === null ? null : means.before,
-    remaskedCount: remasked ? remasked.reduce((count, flag) => count + flag, 0) : null,
-    critic: critic ? [...bandScores('lf', critic.lf), ...(critic.hf ? bandScores('hf', critic.hf) : [])] : [],
-  };
 }

@@ -221,25 +221,28 @@ export const metricSchema = z.object({
 export type Metric = z.output<typeof metricSchema>;
 export const runMetricsSchema = z.object({ runId: uuid, items: z.array(metricSchema) });
 
+/**
+ * What the critic said of one sample as a whole: mean and max LF critic code distance of its final tokens (lower
+ * looks more real); ESS samples add the mean before ESS and whether ESS made the sample worse (mean after > before).
+ * The sampler produces it (SampleCriticResult), the worker stores it and GET /runs/:id/samples answers it.
+ */
+export const sampleCriticSchema = z.object({
+  mean: z.number(),
+  max: z.number(),
+  /** Null for naive samples (and ESS samples stored before it was recorded). */
+  meanBeforeEss: z.number().nullable().optional(),
+  worseUnderEss: z.boolean().nullable().optional(),
+});
+export type SampleCriticSummary = z.output<typeof sampleCriticSchema>;
+
 /** One sample as GET /runs/:id/samples pages it. */
 export const sampleSchema = z.object({
   index: z.number().int(),
   shard: z.number().int(),
   classIndex: z.number().int().nullable(),
   values: z.array(z.number()),
-  /**
-   * Mean and max LF critic code distance of the final tokens (lower looks more real); ESS samples add the mean
-   * before ESS and whether ESS made the sample worse (mean after > before). Null for synthetic samples.
-   */
-  critic: z
-    .object({
-      mean: z.number(),
-      max: z.number(),
-      /** Null for naive samples (and ESS samples stored before it was recorded). */
-      meanBeforeEss: z.number().nullable().optional(),
-      worseUnderEss: z.boolean().nullable().optional(),
-    })
-    .nullable(),
+  /** Null for synthetic samples. */
+  critic: sampleCriticSchema.nullable(),
   /** Final token ids of model samples (frequency-major grids); null for synthetic samplers. */
   tokens: z.object({ lf: z.array(z.number().int()), hf: z.array(z.number().int()) }).nullable(),
 });
@@ -271,6 +274,43 @@ export const criticScoresSchema = z.object({
   hf: tokenGridScoresSchema.nullable(),
 });
 export type CriticScores = z.output<typeof criticScoresSchema>;
+
+/**
+ * A band's per-token scores in memory, from the sampler through the database to the API: the wire shape
+ * (TokenGridScores) with float32 scores and a 0/1 byte mask in place of number arrays.
+ */
+export type TokenGridArrays = Omit<TokenGridScores, 'before' | 'after' | 'remasked'> & {
+  readonly before: Float32Array;
+  readonly after: Float32Array | null;
+  readonly remasked: Uint8Array | null;
+};
+/** CriticScores with its grids in memory (TokenGridArrays). */
+export type CriticScoreArrays = { readonly [Band in keyof CriticScores]: TokenGridArrays | null };
+
+/**
+ * One sample's critic result as the sampler produces it and the worker stores it: the summary GET /runs/:id/samples
+ * answers, and the per-token grids GET /runs/:id/samples/:index/critic answers (LF always; HF where ESS refined it).
+ * A sampler may carry more per grid (e.g. the raw code distances) through `Grid`.
+ */
+export interface SampleCriticResult<Grid extends TokenGridArrays = TokenGridArrays> {
+  readonly summary: SampleCriticSummary;
+  readonly scores: { readonly lf: Grid; readonly hf: Grid | null };
+}
+
+/** The wire form of in-memory critic scores (number arrays in place of typed ones). */
+export function criticScoresJson(scores: CriticScoreArrays): CriticScores {
+  const band = (grid: TokenGridArrays | null): TokenGridScores | null =>
+    grid === null
+      ? null
+      : {
+          rows: grid.rows,
+          columns: grid.columns,
+          before: Array.from(grid.before),
+          after: grid.after === null ? null : Array.from(grid.after),
+          remasked: grid.remasked === null ? null : Array.from(grid.remasked),
+        };
+  return { lf: band(scores.lf), hf: band(scores.hf) };
+}
 
 const betterDirection = z.enum(['lower', 'higher']).nullable();
 export const comparedRunSchema = z.object({

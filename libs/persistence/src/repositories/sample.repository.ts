@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { SampleEntity, TokenCriticScoreEntity, type CriticPhase, type TokenBand } from '../entities';
+import type {
+  CriticScoreArrays,
+  SampleCriticResult,
+  SampleCriticSummary,
+  TokenGridArrays,
+} from '@maskgen/contracts';
+import { SampleEntity, TokenCriticScoreEntity, type TokenBand } from '../entities';
 
 export interface NewSample {
   runId: string;
@@ -11,36 +17,11 @@ export interface NewSample {
   values: Float32Array;
 }
 
-/** Per-token critic scores of one branch of one sample, in token-grid order. */
-export interface NewCriticScores {
-  band: TokenBand;
-  phase: CriticPhase;
-  rows: number;
-  columns: number;
-  scores: Float32Array;
-  /** 1 where critical reverse sampling re-masked the token. */
-  remasked?: Uint8Array;
-}
-
-/** A sample from a model sampler: its tokens and what the critic said about them. */
+/** A sample from a model sampler: its tokens and what the critic said about them (null: not scored). */
 export interface NewScoredSample extends NewSample {
   tokensLf?: Int32Array;
   tokensHf?: Int32Array;
-  criticMean?: number | null;
-  criticMax?: number | null;
-  /** ESS samples: criticMean of the tokens before ESS refined them. */
-  criticMeanBefore?: number | null;
-  remaskedCount?: number | null;
-  critic: NewCriticScores[];
-}
-
-export interface StoredCriticScores {
-  band: TokenBand;
-  phase: CriticPhase;
-  rows: number;
-  columns: number;
-  scores: Float32Array;
-  remasked: Uint8Array | null;
+  critic: SampleCriticResult | null;
 }
 
 function int32ToBytes(values: Int32Array): Buffer {
@@ -139,9 +120,9 @@ async function insertShardRows(
       shardIndex,
       rows.map((row) => row.sampleIndex),
       rows.map((row) => row.classIndex),
-      scored.map((row) => row.criticMean ?? null),
-      scored.map((row) => row.criticMax ?? null),
-      scored.map((row) => row.remaskedCount ?? null),
+      scored.map((row) => row.critic?.summary.mean ?? null),
+      scored.map((row) => row.critic?.summary.max ?? null),
+      scored.map((row) => remaskedCount(row.critic?.scores.lf.remasked ?? null)),
       values.offsets,
       values.lengths,
       lf.offsets,
@@ -151,12 +132,51 @@ async function insertShardRows(
       values.blob,
       lf.blob,
       hf.blob,
-      scored.map((row) => row.criticMeanBefore ?? null),
+      scored.map((row) => row.critic?.summary.meanBeforeEss ?? null),
     ]);
     inserted.push(...result);
     await onStored?.(start + rows.length);
   }
   return inserted;
+}
+
+const remaskedCount = (mask: Uint8Array | null): number | null =>
+  mask === null ? null : mask.reduce((count, flag) => count + flag, 0);
+
+const BANDS: readonly TokenBand[] = ['lf', 'hf'];
+
+/** A sample's grids as token_critic_scores rows: one per band and phase ('after' with the re-masked tokens). */
+function criticScoreRows(sampleId: string, scores: CriticScoreArrays) {
+  return BANDS.flatMap((band) => {
+    const grid = scores[band];
+    if (grid === null) return [];
+    const row = { sampleId, band, gridRows: grid.rows, gridColumns: grid.columns };
+    const before = {
+      ...row,
+      phase: 'before' as const,
+      scores: float32ToBytes(grid.before),
+      remaskedMask: null,
+    };
+    if (grid.after === null) return [before];
+    const remaskedMask = grid.remasked === null ? null : packBits(grid.remasked);
+    return [before, { ...row, phase: 'after' as const, scores: float32ToBytes(grid.after), remaskedMask }];
+  });
+}
+
+/** One band's grid from its stored rows (the inverse of criticScoreRows); null when none are stored. */
+function gridOf(rows: TokenCriticScoreEntity[]): TokenGridArrays | null {
+  const before = rows.find((row) => row.phase === 'before');
+  const after = rows.find((row) => row.phase === 'after');
+  const shape = before ?? after;
+  if (!shape) return null;
+  const mask = after?.remaskedMask ?? before?.remaskedMask ?? null;
+  return {
+    rows: shape.gridRows,
+    columns: shape.gridColumns,
+    before: before ? bytesToFloat32(before.scores) : new Float32Array(0),
+    after: after ? bytesToFloat32(after.scores) : null,
+    remasked: mask ? unpackBits(mask, shape.gridRows * shape.gridColumns) : null,
+  };
 }
 
 /** Per-token critic scores of the samples just inserted (samples skipped as already stored keep theirs). */
@@ -168,16 +188,8 @@ async function insertCriticScores(
   const idByIndex = new Map(inserted.map((row) => [row.sample_index, row.id]));
   const scoreRows = samples.flatMap((sample) => {
     const sampleId = idByIndex.get(sample.sampleIndex);
-    if (sampleId === undefined || !('critic' in sample)) return [];
-    return sample.critic.map((critic) => ({
-      sampleId,
-      band: critic.band,
-      phase: critic.phase,
-      gridRows: critic.rows,
-      gridColumns: critic.columns,
-      scores: float32ToBytes(critic.scores),
-      remaskedMask: critic.remasked ? packBits(critic.remasked) : null,
-    }));
+    if (sampleId === undefined || !('critic' in sample) || sample.critic === null) return [];
+    return criticScoreRows(sampleId, sample.critic.scores);
   });
   for (let start = 0; start < scoreRows.length; start += 1000) {
     await manager
@@ -225,10 +237,16 @@ export async function storeSamples(
 /** A sample ESS made worse: its final mean LF critic code distance exceeds the one before ESS (both stored). */
 const WORSE_UNDER_ESS = 'sample.critic_mean > sample.critic_mean_before';
 
-/** Whether ESS made a stored sample worse in the critic's eyes; null when it was not refined by ESS. */
-export function worseUnderEss(sample: Pick<SampleEntity, 'criticMean' | 'criticMeanBefore'>): boolean | null {
-  if (sample.criticMean === null || sample.criticMeanBefore === null) return null;
-  return sample.criticMean > sample.criticMeanBefore;
+/**
+ * A stored sample's critic summary as the sampler gave it (null for a sample that was not scored): whether ESS made
+ * it worse is read back from the two stored means.
+ */
+export function criticSummaryOf(
+  sample: Pick<SampleEntity, 'criticMean' | 'criticMax' | 'criticMeanBefore'>,
+): SampleCriticSummary | null {
+  const { criticMean: mean, criticMax: max, criticMeanBefore: meanBeforeEss } = sample;
+  if (mean === null || max === null) return null;
+  return { mean, max, meanBeforeEss, worseUnderEss: meanBeforeEss === null ? null : mean > meanBeforeEss };
 }
 
 @Injectable()
@@ -259,7 +277,7 @@ export class SampleRepository {
   }
 
   /** The critic scores stored for one sample of a run; null when the sample or its scores are missing. */
-  async criticScores(runId: string, sampleIndex: number): Promise<StoredCriticScores[] | null> {
+  async criticScores(runId: string, sampleIndex: number): Promise<CriticScoreArrays | null> {
     const rows = await this.dataSource
       .getRepository(TokenCriticScoreEntity)
       .createQueryBuilder('score')
@@ -267,14 +285,8 @@ export class SampleRepository {
       .where('sample.run_id = :runId AND sample.sample_index = :sampleIndex', { runId, sampleIndex })
       .getMany();
     if (rows.length === 0) return null;
-    return rows.map((row) => ({
-      band: row.band,
-      phase: row.phase,
-      rows: row.gridRows,
-      columns: row.gridColumns,
-      scores: bytesToFloat32(row.scores),
-      remasked: row.remaskedMask ? unpackBits(row.remaskedMask, row.gridRows * row.gridColumns) : null,
-    }));
+    const [lf, hf] = BANDS.map((band) => gridOf(rows.filter((row) => row.band === band)));
+    return { lf, hf };
   }
 
   /** Mean and count of the stored per-sample critic means of a run (null mean when none were scored). */
