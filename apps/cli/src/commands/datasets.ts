@@ -2,12 +2,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Dataset } from '@maskgen/client';
-import { contextOf, integer, type CliDeps, type CommandContext } from '../context';
-import { pageFooter, printJson, printRecord, printTable } from '../output';
+import { contextOf, integer, type CliDeps } from '../context';
+import { printJson, printRecord, type Io } from '../output';
+import { addDeleteCommand, addItemCommand, addPageOptions, printPage } from './shared';
 
-function showDataset(context: CommandContext, dataset: Dataset): void {
-  if (context.settings.json) return printJson(context.io, dataset);
-  printRecord(context.io, [
+function showDataset(io: Io, json: boolean, dataset: Dataset): void {
+  if (json) return printJson(io, dataset);
+  printRecord(io, [
     ['id', dataset.id],
     ['name', dataset.name],
     ['source', dataset.sourceKind],
@@ -22,30 +23,18 @@ function showDataset(context: CommandContext, dataset: Dataset): void {
 export function datasetsCommand(deps: CliDeps): Command {
   const datasets = new Command('datasets').description('upload, import, list and delete datasets');
 
-  datasets
-    .command('list')
-    .description("list the team's datasets")
-    .option('--offset <n>', 'first row', integer('--offset'), 0)
-    .option('--limit <n>', 'rows (at most 500)', integer('--limit', 1), 50)
-    .action(async (options: { offset: number; limit: number }, command: Command) => {
-      const context = contextOf(command, deps);
-      const page = await context.client.listDatasets(options);
-      if (context.settings.json) return printJson(context.io, page);
-      printTable(
-        context.io,
-        ['id', 'name', 'source', 'length', 'train', 'test', 'classes'],
-        page.items.map((d) => [
-          d.id,
-          d.name,
-          d.sourceKind,
-          d.seriesLength,
-          d.trainCount,
-          d.testCount,
-          d.classNames.length,
-        ]),
-      );
-      pageFooter(context.io, page);
-    });
+  addPageOptions(
+    datasets.command('list').description("list the team's datasets"),
+    'rows (at most 500)',
+  ).action(async (options: { offset: number; limit: number }, command: Command) => {
+    const context = contextOf(command, deps);
+    printPage(
+      context,
+      await context.client.listDatasets(options),
+      ['id', 'name', 'source', 'length', 'train', 'test', 'classes'],
+      (d) => [d.id, d.name, d.sourceKind, d.seriesLength, d.trainCount, d.testCount, d.classNames.length],
+    );
+  });
 
   datasets
     .command('upload')
@@ -68,7 +57,7 @@ export function datasetsCommand(deps: CliDeps): Command {
         if (options.length) form.append('length', options.length);
         form.append('train', new Blob([await readFile(options.train)]), path.basename(options.train));
         form.append('test', new Blob([await readFile(options.test)]), path.basename(options.test));
-        showDataset(context, await context.client.uploadDataset(form));
+        showDataset(context.io, context.settings.json, await context.client.uploadDataset(form));
       },
     );
 
@@ -78,7 +67,11 @@ export function datasetsCommand(deps: CliDeps): Command {
     .option('--name <name>', 'dataset name (default: the dataset)')
     .action(async (dataset: string, options: { name?: string }, command: Command) => {
       const context = contextOf(command, deps);
-      showDataset(context, await context.client.builtinDataset({ dataset, name: options.name }));
+      showDataset(
+        context.io,
+        context.settings.json,
+        await context.client.builtinDataset({ dataset, name: options.name }),
+      );
     });
 
   datasets
@@ -104,27 +97,21 @@ export function datasetsCommand(deps: CliDeps): Command {
         command: Command,
       ) => {
         const context = contextOf(command, deps);
-        showDataset(context, await context.client.syntheticDataset({ name, ...options }));
+        showDataset(
+          context.io,
+          context.settings.json,
+          await context.client.syntheticDataset({ name, ...options }),
+        );
       },
     );
 
-  datasets
-    .command('show <id>')
-    .description('one dataset')
-    .action(async (id: string, _options: unknown, command: Command) => {
-      const context = contextOf(command, deps);
-      showDataset(context, await context.client.getDataset(id));
-    });
-
-  datasets
-    .command('delete <id>')
-    .description('delete a dataset (refused while a model uses it)')
-    .action(async (id: string, _options: unknown, command: Command) => {
-      const context = contextOf(command, deps);
-      await context.client.deleteDataset(id);
-      if (context.settings.json) printJson(context.io, { id, deleted: true });
-      else context.io.stdout.write(`deleted dataset ${id}\n`);
-    });
+  addItemCommand(
+    datasets,
+    deps,
+    { name: 'show <id>', description: 'one dataset', show: showDataset },
+    (client, id) => client.getDataset(id),
+  );
+  addDeleteCommand(datasets, deps, 'dataset', 'delete a dataset (refused while a model uses it)');
 
   return datasets;
 }

@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { FINISHED_RUN_STATUSES, metricReference, type Evaluation } from '@maskgen/client';
-import { contextOf, integer, type CliDeps, type CommandContext } from '../context';
-import { formatCell, pageFooter, printJson, printRecord, printTable, type Io } from '../output';
+import { contextOf, type CliDeps, type CommandContext } from '../context';
+import { formatCell, printJson, printRecord, type Io } from '../output';
 import { UsageError } from '../settings';
-import { addWaitOptions, NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
+import { NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
+import { addPageOptions, addShowCommand, printPage, showStarted, waitable, type Followed } from './shared';
 
 function targetText({ target }: Evaluation): string {
   return target.kind === 'run' ? `run ${target.runId}` : `dataset ${target.datasetId} (${target.split})`;
@@ -55,10 +56,16 @@ function assertSucceeded(evaluation: Evaluation): void {
   }
 }
 
+const EVALUATION: Followed<Evaluation> = {
+  show: showEvaluation,
+  waitFor: waitForEvaluation,
+  assertSucceeded,
+};
+
 export function evalCommand(deps: CliDeps): Command {
   const evaluations = new Command('eval').description('evaluate runs or dataset splits (FID, IS, CAS, ...)');
 
-  addWaitOptions(
+  waitable(
     evaluations
       .command('create')
       .description('evaluate the samples of a run, or a dataset split (optionally against a model)')
@@ -66,8 +73,7 @@ export function evalCommand(deps: CliDeps): Command {
       .option('--dataset <id>', 'dataset to evaluate')
       .addOption(new Option('--split <s>', 'dataset split').choices(['train', 'test']).default('test'))
       .option('--model <id>', 'model to evaluate the dataset split against'),
-    'the evaluation',
-    1000,
+    EVALUATION,
   ).action(
     async (
       options: WaitOptions & { run?: string; dataset?: string; split: 'train' | 'test'; model?: string },
@@ -85,49 +91,30 @@ export function evalCommand(deps: CliDeps): Command {
               ...(options.model ? { modelId: options.model } : {}),
             },
       );
-      if (!options.wait) return showEvaluation(context.io, context.settings.json, created);
-      const finished = await waitForEvaluation(context, created.id, options);
-      showEvaluation(context.io, context.settings.json, finished);
-      assertSucceeded(finished);
+      await showStarted(context, created, options, EVALUATION);
     },
   );
 
-  evaluations
-    .command('list')
-    .description("list the team's evaluations")
-    .option('--offset <n>', 'first row', integer('--offset'), 0)
-    .option('--limit <n>', 'rows', integer('--limit', 1), 50)
-    .action(async (options: { offset: number; limit: number }, command: Command) => {
+  addPageOptions(evaluations.command('list').description("list the team's evaluations")).action(
+    async (options: { offset: number; limit: number }, command: Command) => {
       const context = contextOf(command, deps);
-      const page = await context.client.listEvaluations(options);
-      if (context.settings.json) return printJson(context.io, page);
-      printTable(
-        context.io,
+      printPage(
+        context,
+        await context.client.listEvaluations(options),
         ['id', 'status', 'target', 'metrics'],
-        page.items.map((e) => [
+        (e) => [
           e.id,
           e.status,
           targetText(e),
           Object.entries(e.metrics)
             .map(([name, value]) => `${name}=${Number(value).toPrecision(4)}`)
             .join(' '),
-        ]),
+        ],
       );
-      pageFooter(context.io, page);
-    });
+    },
+  );
 
-  addWaitOptions(
-    evaluations.command('show <id>').description('one evaluation and its metrics'),
-    'the evaluation',
-    1000,
-  ).action(async (id: string, options: WaitOptions, command: Command) => {
-    const context = contextOf(command, deps);
-    const evaluation = options.wait
-      ? await waitForEvaluation(context, id, options)
-      : await context.client.getEvaluation(id);
-    showEvaluation(context.io, context.settings.json, evaluation);
-    if (options.wait) assertSucceeded(evaluation);
-  });
+  addShowCommand(evaluations, deps, EVALUATION, 'one evaluation and its metrics');
 
   return evaluations;
 }

@@ -9,8 +9,18 @@ import {
   type StageProgress,
 } from '@maskgen/client';
 import { contextOf, integer, type CliDeps, type CommandContext } from '../context';
-import { formatCell, pageFooter, printJson, printRecord, printTable, type Io } from '../output';
-import { addWaitOptions, NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
+import { formatCell, printJson, printRecord, printTable, type Io } from '../output';
+import { NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
+import {
+  addDeleteCommand,
+  addItemCommand,
+  addPageOptions,
+  addShowCommand,
+  printPage,
+  showStarted,
+  waitable,
+  type Followed,
+} from './shared';
 
 /** " (resumed from step k)" after a stage's steps when it continued an interrupted run. */
 function resumed(stage: StageProgress): string {
@@ -85,10 +95,19 @@ function assertReady(model: Model): void {
   }
 }
 
+const TRAINING: Followed<Model> = {
+  what: 'training',
+  intervalMs: 2000,
+  get: (client, id) => client.getModel(id),
+  show: showModel,
+  waitFor: waitForModel,
+  assertSucceeded: assertReady,
+};
+
 export function modelsCommand(deps: CliDeps): Command {
   const models = new Command('models').description('train and inspect models');
 
-  addWaitOptions(
+  waitable(
     models
       .command('train')
       .description('train a model (stage 1, prior, critic, classifier) on a dataset')
@@ -100,8 +119,7 @@ export function modelsCommand(deps: CliDeps): Command {
           .default(DEFAULT_TRAINING_PROFILE),
       )
       .option('--seed <n>', 'random seed', integer('--seed')),
-    'training',
-    2000,
+    TRAINING,
   ).action(
     async (
       options: WaitOptions & { dataset: string; name?: string; profile: string; seed?: number },
@@ -114,79 +132,48 @@ export function modelsCommand(deps: CliDeps): Command {
         ...(options.name ? { name: options.name } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
       });
-      if (!options.wait) return showModel(context.io, context.settings.json, created);
-      if (!context.settings.json) context.io.stderr.write(`training model ${created.id}\n`);
-      const model = await waitForModel(context, created.id, options);
-      showModel(context.io, context.settings.json, model);
-      assertReady(model);
+      await showStarted(context, created, options, TRAINING, 'training model');
     },
   );
 
-  models
-    .command('list')
-    .description("list the team's models")
-    .option('--status <s>', 'only models in this status')
-    .option('--dataset <id>', 'only models of this dataset')
-    .option('--offset <n>', 'first row', integer('--offset'), 0)
-    .option('--limit <n>', 'rows', integer('--limit', 1), 50)
-    .action(
-      async (
-        options: { status?: string; dataset?: string; offset: number; limit: number },
-        command: Command,
-      ) => {
-        const context = contextOf(command, deps);
-        const page = await context.client.listModels({
-          status: options.status,
-          datasetId: options.dataset,
-          offset: options.offset,
-          limit: options.limit,
-        });
-        if (context.settings.json) return printJson(context.io, page);
-        printTable(
-          context.io,
-          ['id', 'name', 'status', 'profile', 'stage', 'step', 'created'],
-          page.items.map((m) => [
-            m.id,
-            m.name,
-            m.status,
-            m.profile,
-            m.progress?.stage,
-            m.progress?.totalSteps ? `${m.progress.step ?? 0}/${m.progress.totalSteps}` : '-',
-            m.createdAt,
-          ]),
-        );
-        pageFooter(context.io, page);
-      },
-    );
-
-  addWaitOptions(
-    models.command('show <id>').description('status, per-stage progress and metrics of one model'),
-    'training',
-    2000,
-  ).action(async (id: string, options: WaitOptions, command: Command) => {
-    const context = contextOf(command, deps);
-    const model = options.wait ? await waitForModel(context, id, options) : await context.client.getModel(id);
-    showModel(context.io, context.settings.json, model);
-    if (options.wait) assertReady(model);
-  });
-
-  models
-    .command('cancel <id>')
-    .description('stop training')
-    .action(async (id: string, _options: unknown, command: Command) => {
+  addPageOptions(
+    models
+      .command('list')
+      .description("list the team's models")
+      .option('--status <s>', 'only models in this status')
+      .option('--dataset <id>', 'only models of this dataset'),
+  ).action(
+    async (
+      options: { status?: string; dataset?: string; offset: number; limit: number },
+      command: Command,
+    ) => {
       const context = contextOf(command, deps);
-      showModel(context.io, context.settings.json, await context.client.cancelModel(id));
-    });
+      const page = await context.client.listModels({
+        status: options.status,
+        datasetId: options.dataset,
+        offset: options.offset,
+        limit: options.limit,
+      });
+      printPage(context, page, ['id', 'name', 'status', 'profile', 'stage', 'step', 'created'], (m) => [
+        m.id,
+        m.name,
+        m.status,
+        m.profile,
+        m.progress?.stage,
+        m.progress?.totalSteps ? `${m.progress.step ?? 0}/${m.progress.totalSteps}` : '-',
+        m.createdAt,
+      ]);
+    },
+  );
 
-  models
-    .command('delete <id>')
-    .description('delete a model (refused while runs use it)')
-    .action(async (id: string, _options: unknown, command: Command) => {
-      const context = contextOf(command, deps);
-      await context.client.deleteModel(id);
-      if (context.settings.json) printJson(context.io, { id, deleted: true });
-      else context.io.stdout.write(`deleted model ${id}\n`);
-    });
+  addShowCommand(models, deps, TRAINING, 'status, per-stage progress and metrics of one model');
+  addItemCommand(
+    models,
+    deps,
+    { name: 'cancel <id>', description: 'stop training', show: showModel },
+    (client, id) => client.cancelModel(id),
+  );
+  addDeleteCommand(models, deps, 'model', 'delete a model (refused while runs use it)');
 
   return models;
 }

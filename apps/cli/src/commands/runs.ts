@@ -9,6 +9,7 @@ import {
   ESS_PARAMS_EXAMPLE,
   ESS_VARIANTS,
   FINISHED_RUN_STATUSES,
+  RUN_STATUSES,
   SAMPLER_METHODS,
   SYNTHETIC_GENERATORS,
   type SyntheticGenerator,
@@ -22,18 +23,11 @@ import {
   type Sampler,
 } from '@maskgen/client';
 import { contextOf, integer, type CliDeps, type CommandContext } from '../context';
-import {
-  formatCell,
-  pageFooter,
-  printJson,
-  printRecord,
-  printTable,
-  shortDuration,
-  type Io,
-} from '../output';
+import { formatCell, printJson, printRecord, printTable, shortDuration, type Io } from '../output';
 import { Progress } from '../progress';
 import { UsageError } from '../settings';
-import { addWaitOptions, NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
+import { NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
+import { addItemCommand, addPageOptions, printPage, showStarted, waitable, type Followed } from './shared';
 
 export interface SamplerOptions {
   generator?: string;
@@ -171,17 +165,25 @@ function assertSucceeded(run: Run): void {
   if (run.status === 'cancelled') throw new NotSucceeded(`run ${run.id} was cancelled`);
 }
 
+const RUN: Followed<Run> = {
+  what: 'the run',
+  intervalMs: 1000,
+  get: (client, id) => client.getRun(id),
+  show: showRun,
+  waitFor: waitForRun,
+  assertSucceeded,
+};
+
 export function runsCommand(deps: CliDeps): Command {
   const runs = new Command('runs').description('start, watch, cancel and export generation runs');
 
-  addWaitOptions(
+  waitable(
     addSamplerOptions(runs.command('create').description('start a generation run'))
       .requiredOption('--samples <n>', 'number of samples', integer('--samples', 1))
       .option('--shard-size <n>', 'samples per shard', integer('--shard-size', 1))
       .option('--seed <n>', 'random seed', integer('--seed'))
       .option('--priority <n>', '1-10, 10 is the most urgent', integer('--priority', 1)),
-    'the run',
-    1000,
+    RUN,
   ).action(
     async (
       options: SamplerOptions &
@@ -197,52 +199,37 @@ export function runsCommand(deps: CliDeps): Command {
         ...(options.priority !== undefined ? { priority: options.priority } : {}),
       };
       const created = await context.client.createRun(request);
-      if (!options.wait) return showRun(context.io, context.settings.json, created);
-      if (!context.settings.json) context.io.stderr.write(`started run ${created.id}\n`);
-      const finished = await waitForRun(context, created.id, options);
-      showRun(context.io, context.settings.json, finished);
-      assertSucceeded(finished);
+      await showStarted(context, created, options, RUN, 'started run');
     },
   );
 
-  runs
-    .command('list')
-    .description("list the team's runs, newest first")
-    .addOption(
-      new Option('--status <s>', 'only runs in this status').choices([
-        'queued',
-        'running',
-        'succeeded',
-        'failed',
-        'cancelled',
-      ]),
-    )
-    .option('--offset <n>', 'first row', integer('--offset'), 0)
-    .option('--limit <n>', 'rows (at most 500)', integer('--limit', 1), 50)
-    .action(async (options: { status?: string; offset: number; limit: number }, command: Command) => {
-      const context = contextOf(command, deps);
-      const page = await context.client.listRuns(options);
-      if (context.settings.json) return printJson(context.io, page);
-      printTable(
-        context.io,
-        ['id', 'status', 'sampler', 'samples', 'shards', 'created', 'duration'],
-        page.items.map((run) => [
-          run.id,
-          run.status,
-          samplerLabel(run),
-          run.samplesStored,
-          `${run.shards.succeeded}/${run.shards.total}`,
-          run.timings.createdAt,
-          shortDuration(run.timings.durationMs),
-        ]),
-      );
-      pageFooter(context.io, page);
-    });
+  addPageOptions(
+    runs
+      .command('list')
+      .description("list the team's runs, newest first")
+      .addOption(new Option('--status <s>', 'only runs in this status').choices(RUN_STATUSES)),
+    'rows (at most 500)',
+  ).action(async (options: { status?: string; offset: number; limit: number }, command: Command) => {
+    const context = contextOf(command, deps);
+    printPage(
+      context,
+      await context.client.listRuns(options),
+      ['id', 'status', 'sampler', 'samples', 'shards', 'created', 'duration'],
+      (run) => [
+        run.id,
+        run.status,
+        samplerLabel(run),
+        run.samplesStored,
+        `${run.shards.succeeded}/${run.shards.total}`,
+        run.timings.createdAt,
+        shortDuration(run.timings.durationMs),
+      ],
+    );
+  });
 
-  addWaitOptions(
+  waitable(
     runs.command('show <id>').description('status, progress, timings and metrics of one run'),
-    'the run',
-    1000,
+    RUN,
   ).action(async (id: string, options: WaitOptions, command: Command) => {
     const context = contextOf(command, deps);
     const run = options.wait ? await waitForRun(context, id, options) : await context.client.getRun(id);
@@ -306,21 +293,14 @@ export function runsCommand(deps: CliDeps): Command {
       },
     );
 
-  runs
-    .command('cancel <id>')
-    .description('cancel a queued or running run (stored samples are kept)')
-    .action(async (id: string, _options: unknown, command: Command) => {
-      const context = contextOf(command, deps);
-      showRun(context.io, context.settings.json, await context.client.cancelRun(id));
-    });
-
-  runs
-    .command('retry <id>')
-    .description("re-enqueue a failed run's unfinished shards")
-    .action(async (id: string, _options: unknown, command: Command) => {
-      const context = contextOf(command, deps);
-      showRun(context.io, context.settings.json, await context.client.retryRun(id));
-    });
+  const cancel = 'cancel a queued or running run (stored samples are kept)';
+  addItemCommand(runs, deps, { name: 'cancel <id>', description: cancel, show: showRun }, (client, id) =>
+    client.cancelRun(id),
+  );
+  const retry = "re-enqueue a failed run's unfinished shards";
+  addItemCommand(runs, deps, { name: 'retry <id>', description: retry, show: showRun }, (client, id) =>
+    client.retryRun(id),
+  );
 
   runs
     .command('compare <ids...>')

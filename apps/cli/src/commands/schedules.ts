@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { contextOf, integer, type CliDeps } from '../context';
 import { printJson, printRecord, printTable } from '../output';
 import { addSamplerOptions, samplerOf, type SamplerOptions } from './runs';
+import { addDeleteCommand, onArgument } from './shared';
 
 export function schedulesCommand(deps: CliDeps): Command {
   const schedules = new Command('schedules').description('cron schedules that start generation runs');
@@ -59,35 +60,28 @@ export function schedulesCommand(deps: CliDeps): Command {
       },
     );
 
-  schedules
-    .command('delete <name>')
-    .description('remove a schedule')
-    .action(async (name: string, _options: unknown, command: Command) => {
-      const context = contextOf(command, deps);
-      await context.client.deleteSchedule(name);
-      if (context.settings.json) printJson(context.io, { name, deleted: true });
-      else context.io.stdout.write(`deleted schedule ${name}\n`);
-    });
+  addDeleteCommand(schedules, deps, 'schedule', 'remove a schedule');
 
   schedules
     .command('history <name>')
     .description('runs started by a schedule and their metrics')
-    .action(async (name: string, _options: unknown, command: Command) => {
-      const context = contextOf(command, deps);
-      const history = await context.client.scheduleHistory(name);
-      if (context.settings.json) return printJson(context.io, history);
-      const metricNames = [...new Set(history.flatMap((entry) => Object.keys(entry.metrics ?? {})))].sort();
-      printTable(
-        context.io,
-        ['run', 'created', 'status', ...metricNames],
-        history.map((entry) => [
-          entry.runId,
-          entry.createdAt,
-          entry.status,
-          ...metricNames.map((m) => entry.metrics?.[m]),
-        ]),
-      );
-    });
+    .action(
+      onArgument(deps, async (context, name) => {
+        const history = await context.client.scheduleHistory(name);
+        if (context.settings.json) return printJson(context.io, history);
+        const metricNames = [...new Set(history.flatMap((entry) => Object.keys(entry.metrics ?? {})))].sort();
+        printTable(
+          context.io,
+          ['run', 'created', 'status', ...metricNames],
+          history.map((entry) => [
+            entry.runId,
+            entry.createdAt,
+            entry.status,
+            ...metricNames.map((m) => entry.metrics?.[m]),
+          ]),
+        );
+      }),
+    );
 
   return schedules;
 }
