@@ -6,9 +6,7 @@ import { BUILTIN_UCR_DATASETS } from '@maskgen/data';
 import { PIPELINE_PROFILES, TRAINING_PROFILES } from '@maskgen/pipeline';
 import { stage1Shapes } from '@maskgen/model';
 import { startApiServer, type ApiServer } from './support/api-server';
-import { waitFor } from './support/services';
-
-type Json = Record<string, unknown>;
+import { apiCall, settled } from './support/http';
 
 /** UCR .tsv text: one row per series, the class label first. */
 function tsv(rows: readonly { label: string; length: number }[]): string {
@@ -36,25 +34,8 @@ function rows(perClass: Record<string, number>, length: number) {
 describe('datasets no model can train on are refused at creation', () => {
   let server: ApiServer;
 
-  async function call(method: string, url: string, body?: unknown) {
-    const form = body instanceof FormData;
-    const response = await fetch(`${server.base}${url}`, {
-      method,
-      headers: {
-        'x-api-key': server.key,
-        ...(body === undefined || form ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    let json: Json = {};
-    try {
-      json = JSON.parse(text) as Json;
-    } catch {
-      // not JSON
-    }
-    return { status: response.status, json, text };
-  }
+  const call = (method: string, url: string, body?: unknown) =>
+    apiCall(server.base, server.key, method, url, body);
 
   function upload(name: string, train: string, test: string) {
     const form = new FormData();
@@ -169,15 +150,7 @@ describe('datasets no model can train on are refused at creation', () => {
     assert.equal(created.status, 201, created.text);
     const model = await call('POST', '/models', { datasetId: created.json.id, profile: 'tiny', seed: 1 });
     assert.equal(model.status, 202, model.text);
-    const ready = await waitFor(
-      'the model to settle',
-      async () => {
-        const body = (await call('GET', `/models/${String(model.json.id)}`)).json;
-        return ['ready', 'failed'].includes(String(body.status)) ? body : undefined;
-      },
-      120_000,
-      250,
-    );
+    const ready = await settled('model', String(model.json.id), (url) => call('GET', url), 120_000);
     assert.equal(ready.status, 'ready', String(ready.error));
     const run = await call('POST', '/runs', {
       sampler: { kind: 'model', modelId: model.json.id, method: 'ess', classes: 'balanced' },
@@ -185,15 +158,7 @@ describe('datasets no model can train on are refused at creation', () => {
       seed: 2,
     });
     assert.equal(run.status, 201, run.text);
-    const done = await waitFor(
-      'the run to settle',
-      async () => {
-        const body = (await call('GET', `/runs/${String(run.json.id)}`)).json;
-        return ['succeeded', 'failed'].includes(String(body.status)) ? body : undefined;
-      },
-      120_000,
-      250,
-    );
+    const done = await settled('run', String(run.json.id), (url) => call('GET', url), 120_000);
     assert.equal(done.status, 'succeeded', String(done.error));
     const metrics = await call('GET', `/runs/${String(run.json.id)}/metrics`);
     const names = (metrics.json.items as { name: string }[]).map((m) => m.name);

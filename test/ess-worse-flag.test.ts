@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import 'reflect-metadata';
+import type { Sample } from '@maskgen/contracts';
 import { startApiServer, type ApiServer } from './support/api-server';
 import { cli, ok } from './support/cli';
-import { waitFor } from './support/services';
+import { apiCall, settled, type Json } from './support/http';
 
-type Json = Record<string, unknown>;
-
-interface SampleItem {
-  index: number;
-  critic: { mean: number; max: number; meanBeforeEss: number | null; worseUnderEss: boolean | null } | null;
-}
+type SampleItem = Pick<Sample, 'index' | 'critic'>;
 
 /**
  * Issue 20 item 6: a sample that got worse under ESS is flagged. Through the whole stack on a tiny model: the worker
@@ -22,23 +18,8 @@ describe('samples ESS made worse are stored, flagged and filtered', () => {
   let server: ApiServer;
   let modelId = '';
 
-  async function call(method: string, url: string, body?: unknown) {
-    const send = () =>
-      fetch(`${server.base}${url}`, {
-        method,
-        headers: {
-          'x-api-key': server.key,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    // Training in this process can stall the event loop long enough for a keep-alive socket to drop.
-    const response = await send().catch((error: unknown) => {
-      if (method !== 'GET') throw error;
-      return send();
-    });
-    return { status: response.status, json: (await response.json()) as Json };
-  }
+  const call = (method: string, url: string, body?: unknown) =>
+    apiCall(server.base, server.key, method, url, body);
 
   async function sampledRun(
     method: 'naive' | 'ess',
@@ -53,15 +34,7 @@ describe('samples ESS made worse are stored, flagged and filtered', () => {
     });
     assert.equal(run.status, 201, JSON.stringify(run.json));
     const runId = String(run.json.id);
-    const done = await waitFor(
-      `the ${method} run to settle`,
-      async () => {
-        const body = (await call('GET', `/runs/${runId}`)).json;
-        return ['succeeded', 'failed', 'cancelled'].includes(String(body.status)) ? body : undefined;
-      },
-      180_000,
-      200,
-    );
+    const done = await settled('run', runId, (url) => call('GET', url), 180_000);
     assert.equal(done.status, 'succeeded', String(done.error));
     return done;
   }
@@ -86,15 +59,7 @@ describe('samples ESS made worse are stored, flagged and filtered', () => {
     const created = await call('POST', '/models', { datasetId: dataset.json.id, profile: 'tiny', seed: 1 });
     assert.equal(created.status, 202, JSON.stringify(created.json));
     modelId = String(created.json.id);
-    const model = await waitFor(
-      'the model to be ready',
-      async () => {
-        const body = (await call('GET', `/models/${modelId}`)).json;
-        return ['ready', 'failed', 'cancelled'].includes(String(body.status)) ? body : undefined;
-      },
-      180_000,
-      250,
-    );
+    const model = await settled('model', modelId, (url) => call('GET', url), 180_000);
     assert.equal(model.status, 'ready', String(model.error));
   });
 
@@ -117,7 +82,7 @@ describe('samples ESS made worse are stored, flagged and filtered', () => {
     }
     const worse = all.items.filter((s) => s.critic!.worseUnderEss).map((s) => s.index);
     assert.ok(worse.length > 0 && worse.length < 40, `worse: ${worse.join(' ')}`);
-    // The run's ESS record counted the same samples (from the sampler's float64 distances).
+    // The run's ESS record counted the same samples (the samples' own flags, as the sampler gave them).
     assert.equal((run.ess as { criticWorse: number }).criticWorse, worse.length);
 
     const filtered = await samples(runId, '&worse=true');

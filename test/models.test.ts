@@ -11,8 +11,7 @@ import { DataSource } from 'typeorm';
 import { ModelCache } from '../apps/worker/src/models/model-cache';
 import { startApiServer, storeOneClassDataset, type ApiServer } from './support/api-server';
 import { waitFor } from './support/services';
-
-type Json = Record<string, unknown>;
+import { apiCall, settled, type Json } from './support/http';
 
 interface ModelBody {
   id: string;
@@ -63,39 +62,11 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
   let modelId: string;
   const runIds: Record<'naive' | 'ess', string> = { naive: '', ess: '' };
 
-  async function call(method: string, url: string, key: string, body?: unknown) {
-    const send = () =>
-      fetch(`${base}${url}`, {
-        method,
-        headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    // Training in this process can hold the event loop long enough for the server to drop an idle
-    // keep-alive socket just as a poll reuses it; a GET may simply be sent again.
-    const response = await send().catch((error: unknown) => {
-      if (method !== 'GET') throw error;
-      return send();
-    });
-    const text = await response.text();
-    let json: Json = {};
-    try {
-      json = JSON.parse(text) as Json;
-    } catch {
-      // Not JSON (e.g. an empty 204).
-    }
-    return { status: response.status, json, text };
-  }
+  const call = (method: string, url: string, key: string, body?: unknown) =>
+    apiCall(base, key, method, url, body);
 
   async function settledRun(id: string, timeoutMs = 60_000): Promise<RunBody> {
-    return waitFor(
-      `run ${id} to finish`,
-      async () => {
-        const run = (await call('GET', `/runs/${id}`, keyA)).json as unknown as RunBody;
-        return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : undefined;
-      },
-      timeoutMs,
-      200,
-    );
+    return (await settled('run', id, (url) => call('GET', url, keyA), timeoutMs)) as unknown as RunBody;
   }
 
   before(async () => {
@@ -133,15 +104,12 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
     assert.equal(created.json.name, 'cbf-tiny-tiny');
     modelId = String(created.json.id);
 
-    const ready = await waitFor(
-      'the model to be ready',
-      async () => {
-        const model = (await call('GET', `/models/${modelId}`, keyA)).json as unknown as ModelBody;
-        return ['ready', 'failed', 'cancelled'].includes(model.status) ? model : undefined;
-      },
+    const ready = (await settled(
+      'model',
+      modelId,
+      (url) => call('GET', url, keyA),
       60_000,
-      250,
-    );
+    )) as unknown as ModelBody;
     assert.equal(ready.status, 'ready', ready.error ?? '');
     assert.deepEqual(ready.checkpoints.map((c) => c.stage).sort(), [
       'classifier',

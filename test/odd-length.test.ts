@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import 'reflect-metadata';
 import { startApiServer, type ApiServer } from './support/api-server';
-import { waitFor } from './support/services';
-
-type Json = Record<string, unknown>;
+import { apiCall, settled, type Json } from './support/http';
 
 /**
  * Issue 20 item 9: a dataset of odd length L used to give samples of length L − 1 (the STFT round trip gave
@@ -13,30 +11,8 @@ type Json = Record<string, unknown>;
 describe('odd series length comes back whole through training, sampling and export', () => {
   let server: ApiServer;
 
-  async function call(method: string, url: string, body?: unknown) {
-    const send = () =>
-      fetch(`${server.base}${url}`, {
-        method,
-        headers: {
-          'x-api-key': server.key,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    // Training in this process can stall the event loop long enough for a keep-alive socket to drop.
-    const response = await send().catch((error: unknown) => {
-      if (method !== 'GET') throw error;
-      return send();
-    });
-    const text = await response.text();
-    let json: Json = {};
-    try {
-      json = JSON.parse(text) as Json;
-    } catch {
-      // Not JSON (CSV).
-    }
-    return { status: response.status, json, text };
-  }
+  const call = (method: string, url: string, body?: unknown) =>
+    apiCall(server.base, server.key, method, url, body);
 
   before(async () => {
     // Lengths do not depend on the engine; tfjs keeps this test off the ONNX export path.
@@ -62,15 +38,7 @@ describe('odd series length comes back whole through training, sampling and expo
       const created = await call('POST', '/models', { datasetId: dataset.json.id, profile: 'tiny', seed: 1 });
       assert.equal(created.status, 202, created.text);
       const modelId = String(created.json.id);
-      const model = await waitFor(
-        'the model to be ready',
-        async () => {
-          const body = (await call('GET', `/models/${modelId}`)).json;
-          return ['ready', 'failed', 'cancelled'].includes(String(body.status)) ? body : undefined;
-        },
-        120_000,
-        250,
-      );
+      const model = await settled('model', modelId, (url) => call('GET', url), 120_000);
       assert.equal(model.status, 'ready', String(model.error));
 
       const run = await call('POST', '/runs', {
@@ -82,15 +50,7 @@ describe('odd series length comes back whole through training, sampling and expo
       assert.equal(run.status, 201, run.text);
       const runId = String(run.json.id);
       assert.equal((run.json.params as Json).seriesLength, length);
-      const done = await waitFor(
-        'the run to settle',
-        async () => {
-          const body = (await call('GET', `/runs/${runId}`)).json;
-          return ['succeeded', 'failed', 'cancelled'].includes(String(body.status)) ? body : undefined;
-        },
-        120_000,
-        200,
-      );
+      const done = await settled('run', runId, (url) => call('GET', url), 120_000);
       assert.equal(done.status, 'succeeded', String(done.error));
 
       const page = await call('GET', `/runs/${runId}/samples?limit=12`);
