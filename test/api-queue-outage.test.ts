@@ -9,8 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '@maskgen/runtime';
 import { startApiApp, type ApiApp } from './support/api-server';
 import { canStartOwnRedis, startOwnRedis, type OwnRedis } from './support/own-redis';
-import { createTestDatabase, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
-import { migrate } from './support/worker-app';
+import { uniqueSuffix, waitFor, type TestDatabase } from './support/services';
+import { createMigratedDatabase } from './support/worker-app';
 
 /** Far below the 20 s the issue waited in vain; the API's own bound is a few seconds. */
 const ANSWER_WITHIN_MS = 8_000;
@@ -35,8 +35,7 @@ describe('creating endpoints during a Redis outage', { skip: !canStartOwnRedis &
 
   before(async () => {
     redis = await startOwnRedis();
-    db = await createTestDatabase('queue-outage');
-    await migrate(db.url);
+    db = await createMigratedDatabase('queue-outage');
     // The API alone: the outage is about answering requests, not about workers riding it out.
     api = await startApiApp(db.url, {
       label: 'queue-outage',

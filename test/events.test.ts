@@ -11,15 +11,9 @@ import type { INestApplication } from '@nestjs/common';
 import 'reflect-metadata';
 import { EventsController } from '../apps/api/src/events/events.controller';
 import { startApiApp, type ApiApp } from './support/api-server';
-import {
-  createTestDatabase,
-  testRedisUrl,
-  uniqueSuffix,
-  waitFor,
-  type TestDatabase,
-} from './support/services';
+import { testRedisUrl, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
 import { openEventStream, type ServerSentEvent } from './support/sse-client';
-import { migrate } from './support/worker-app';
+import { createMigratedDatabase } from './support/worker-app';
 import { spawnWorkerProcess, type WorkerProcess } from './support/worker-process';
 
 const ADMIN_KEY = `admin-${uniqueSuffix()}-0123456789abcdef`;
@@ -127,8 +121,7 @@ describe('GET /events in local mode (one process, PostgreSQL queues, in-process 
   let api: ApiApp;
 
   before(async () => {
-    db = await createTestDatabase('events_local');
-    await migrate(db.url);
+    db = await createMigratedDatabase('events_local');
     api = await startApi(db, { queuePrefix: `events-${uniqueSuffix()}`, withWorker: true });
   });
 
@@ -153,8 +146,7 @@ describe(
     const queuePrefix = `events-${uniqueSuffix()}`;
 
     before(async () => {
-      db = await createTestDatabase('events_redis');
-      await migrate(db.url);
+      db = await createMigratedDatabase('events_redis');
       api = await startApi(db, { redisUrl, queuePrefix, withWorker: false });
       worker = await spawnWorkerProcess({
         DATABASE_URL: db.url,

@@ -12,15 +12,9 @@ import {
   OnJob,
   QUEUE_BACKEND_KIND,
 } from '@maskgen/queues';
-import {
-  createTestDatabase,
-  queueBackends,
-  uniqueSuffix,
-  waitFor,
-  type TestDatabase,
-} from './support/services';
+import { queueBackends, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
 import { TensorBackendInitializer } from '../apps/worker/src/tensor-backend.initializer';
-import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
+import { startWorkerApp, type WorkerApp, createMigratedDatabase } from './support/worker-app';
 
 const backends = queueBackends();
 
@@ -34,8 +28,7 @@ for (const backend of backends) {
     let teamId: string;
 
     before(async () => {
-      db = await createTestDatabase(`queues_${backend.name}`);
-      await migrate(db.url);
+      db = await createMigratedDatabase(`queues_${backend.name}`);
       worker = await startWorkerApp(db.url, backend.redisUrl);
       runs = worker.app.get(RunRepository);
       samples = worker.app.get(SampleRepository);

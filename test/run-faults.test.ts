@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { canStartOwnRedis, startOwnRedis, type OwnRedis } from './support/own-redis';
-import { createTestDatabase, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
-import { migrate } from './support/worker-app';
+import { uniqueSuffix, waitFor, type TestDatabase } from './support/services';
+import { createMigratedDatabase } from './support/worker-app';
 import { spawnApiProcess, spawnWorkerProcess, type WorkerProcess } from './support/worker-process';
 
 interface RunView {
@@ -52,8 +52,7 @@ describe(
 
     before(async () => {
       redis = await startOwnRedis({ appendOnly: true });
-      db = await createTestDatabase('run-faults');
-      await migrate(db.url);
+      db = await createMigratedDatabase('run-faults');
       sql = new Client({ connectionString: db.url });
       await sql.connect();
       const env = {

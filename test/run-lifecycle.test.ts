@@ -17,8 +17,8 @@ import { planShards } from '@maskgen/queues';
 import { RunLifecycle } from '@maskgen/runs';
 import type { DataSource } from 'typeorm';
 import { lifecycleScenarios } from '../libs/runs/test/lifecycle-scenarios';
-import { createTestDatabase, uniqueSuffix, type TestDatabase } from './support/services';
-import { migrate } from './support/worker-app';
+import { uniqueSuffix, type TestDatabase } from './support/services';
+import { createMigratedDatabase } from './support/worker-app';
 
 describe('run lifecycle (RunRepository on PostgreSQL)', () => {
   let db: TestDatabase;
@@ -27,8 +27,7 @@ describe('run lifecycle (RunRepository on PostgreSQL)', () => {
   let teamId: string;
 
   before(async () => {
-    db = await createTestDatabase('run-lifecycle');
-    await migrate(db.url);
+    db = await createMigratedDatabase('run-lifecycle');
     dataSource = createDataSource({ url: db.url, applicationName: 'maskgen-test' });
     await dataSource.initialize();
     runs = new RunRepository(dataSource);

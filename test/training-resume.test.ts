@@ -11,14 +11,8 @@ import { fitGlobalScaling } from '@maskgen/data';
 import { DatasetRepository, ModelRepository, TeamRepository } from '@maskgen/persistence';
 import { ModelTrainingStarter } from '@maskgen/queues';
 import { Client } from 'pg';
-import {
-  createTestDatabase,
-  queueBackends,
-  uniqueSuffix,
-  waitFor,
-  type TestDatabase,
-} from './support/services';
-import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
+import { queueBackends, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
+import { startWorkerApp, type WorkerApp, createMigratedDatabase } from './support/worker-app';
 
 for (const { name: backend, redisUrl, skip } of queueBackends()) {
   describe(`training resumes after a worker shutdown (${backend} queues)`, { skip }, () => {
@@ -54,8 +48,7 @@ for (const { name: backend, redisUrl, skip } of queueBackends()) {
       );
 
     before(async () => {
-      db = await createTestDatabase('training-resume');
-      await migrate(db.url);
+      db = await createMigratedDatabase('training-resume');
       producer = await startWorkerApp(db.url, redisUrl, { queuePrefix, consume: false });
       teamId = (await producer.app.get(TeamRepository).ensureTeam(`resume-${uniqueSuffix()}`)).id;
       const split = (count: number) => ({

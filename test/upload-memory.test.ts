@@ -11,8 +11,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, freePort, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
-import { migrate } from './support/worker-app';
+import { freePort, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
+import { createMigratedDatabase } from './support/worker-app';
 
 const ROOT = path.resolve(__dirname, '..');
 const MIB = 1024 * 1024;
@@ -54,8 +54,7 @@ describe('uploads are bounded in memory', { skip: process.platform !== 'linux' &
   let output = '';
 
   before(async () => {
-    db = await createTestDatabase('upload_memory');
-    await migrate(db.url);
+    db = await createMigratedDatabase('upload_memory');
     dir = await mkdtemp(path.join(os.tmpdir(), 'mg-upload-'));
     await writeTsv(path.join(dir, 'big_TRAIN.tsv'), TRAIN_ROWS);
     await writeTsv(path.join(dir, 'big_TEST.tsv'), 20);

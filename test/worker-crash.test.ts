@@ -10,14 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { MetricRepository, RunRepository, SampleRepository, TeamRepository } from '@maskgen/persistence';
 import { GenerationRunStarter } from '@maskgen/queues';
 import { DataSource } from 'typeorm';
-import {
-  createTestDatabase,
-  queueBackends,
-  uniqueSuffix,
-  waitFor,
-  type TestDatabase,
-} from './support/services';
-import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
+import { queueBackends, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
+import { startWorkerApp, type WorkerApp, createMigratedDatabase, runSettled } from './support/worker-app';
 import { spawnWorkerProcess, type WorkerProcess } from './support/worker-process';
 
 const backends = queueBackends();
@@ -47,8 +41,7 @@ for (const backend of backends) {
     };
 
     before(async () => {
-      db = await createTestDatabase(`crash_${backend.name}`);
-      await migrate(db.url);
+      db = await createMigratedDatabase(`crash_${backend.name}`);
       producer = await startWorkerApp(db.url, backend.redisUrl, { queuePrefix, consume: false });
     });
 
@@ -90,16 +83,7 @@ for (const backend of backends) {
       assert.notEqual((await runs.findById(run.id))?.status, 'succeeded');
 
       const second = await startWorker();
-      const done = await waitFor(
-        'the run to settle after the takeover',
-        async () => {
-          const current = await runs.findById(run.id);
-          return current && ['succeeded', 'failed', 'cancelled'].includes(current.status)
-            ? current
-            : undefined;
-        },
-        40_000,
-      );
+      const done = await runSettled(producer.app, run.id, 40_000, 'the run to settle after the takeover');
       assert.equal(done.status, 'succeeded', `${done.error ?? ''}\n${second.output().slice(-3000)}`);
       assert.ok(storedAtKill < 1000);
 

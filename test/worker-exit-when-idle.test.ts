@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, freePort, type TestDatabase } from './support/services';
-import { migrate } from './support/worker-app';
+import { freePort, type TestDatabase } from './support/services';
+import { createMigratedDatabase } from './support/worker-app';
 
 const ROOT = path.resolve(__dirname, '..');
 let db: TestDatabase;
 
 before(async () => {
-  db = await createTestDatabase('idle_exit');
-  await migrate(db.url);
+  db = await createMigratedDatabase('idle_exit');
 });
 
 after(async () => {

@@ -15,14 +15,8 @@ import { GenerationRunStarter } from '@maskgen/queues';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import {
-  createTestDatabase,
-  queueBackends,
-  uniqueSuffix,
-  waitFor,
-  type TestDatabase,
-} from './support/services';
-import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
+import { queueBackends, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
+import { startWorkerApp, type WorkerApp, createMigratedDatabase } from './support/worker-app';
 
 const backends = queueBackends();
 
@@ -33,8 +27,7 @@ for (const backend of backends) {
     const queuePrefix = `lock-${uniqueSuffix()}`;
 
     before(async () => {
-      db = await createTestDatabase(`lock_${backend.name}`);
-      await migrate(db.url);
+      db = await createMigratedDatabase(`lock_${backend.name}`);
       worker = await startWorkerApp(db.url, backend.redisUrl, {
         queuePrefix,
         // Renewal every second, takeover within a few: the test needs seconds, not minutes.

@@ -10,14 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { RunRepository, SampleRepository, TeamRepository } from '@maskgen/persistence';
 import { EventBus, GenerationRunStarter, type AppEvent } from '@maskgen/queues';
 import { Client } from 'pg';
-import {
-  createTestDatabase,
-  testRedisUrl,
-  uniqueSuffix,
-  waitFor,
-  type TestDatabase,
-} from './support/services';
-import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
+import { testRedisUrl, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
+import { startWorkerApp, type WorkerApp, createMigratedDatabase } from './support/worker-app';
 import { spawnWorkerProcess, type WorkerProcess } from './support/worker-process';
 
 // Production runs on Redis; without it the PostgreSQL backend stands in.
@@ -83,8 +77,7 @@ describe(`worker shutdown on SIGTERM (${redisUrl ? 'redis' : 'postgres'} queues)
   }
 
   before(async () => {
-    db = await createTestDatabase('drain');
-    await migrate(db.url);
+    db = await createMigratedDatabase('drain');
     producer = await startWorkerApp(db.url, redisUrl, { queuePrefix, consume: false });
   });
 

@@ -9,16 +9,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { RunRepository, SampleRepository, TeamRepository } from '@maskgen/persistence';
+import { SampleRepository, TeamRepository } from '@maskgen/persistence';
 import { GenerationRunStarter } from '@maskgen/queues';
-import {
-  createTestDatabase,
-  queueBackends,
-  uniqueSuffix,
-  waitFor,
-  type TestDatabase,
-} from './support/services';
-import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
+import { queueBackends, uniqueSuffix, type TestDatabase } from './support/services';
+import { startWorkerApp, type WorkerApp, createMigratedDatabase, runSettled } from './support/worker-app';
 
 @Injectable()
 class SlowInit implements OnModuleInit {
@@ -35,8 +29,7 @@ for (const backend of queueBackends()) {
     const queuePrefix = `startup-${uniqueSuffix()}`;
 
     before(async () => {
-      db = await createTestDatabase(`startup_${backend.name}`);
-      await migrate(db.url);
+      db = await createMigratedDatabase(`startup_${backend.name}`);
       producer = await startWorkerApp(db.url, backend.redisUrl, { queuePrefix, consume: false });
     });
 
@@ -61,17 +54,7 @@ for (const backend of queueBackends()) {
         // The reconciler would mend a stranded run later; this test is about not stranding it.
         env: { WORKER_RECONCILE_INTERVAL_MS: '3600000' },
       });
-      const runs = producer.app.get(RunRepository);
-      const done = await waitFor(
-        'the run to settle',
-        async () => {
-          const current = await runs.findById(run.id);
-          return current && ['succeeded', 'failed', 'cancelled'].includes(current.status)
-            ? current
-            : undefined;
-        },
-        20_000,
-      ).catch((error: Error) => {
+      const done = await runSettled(producer.app, run.id, 20_000).catch((error: Error) => {
         const failures = worker?.logs.filter((line) => line.msg === 'job failed') ?? [];
         throw new Error(`${error.message}; failed jobs: ${JSON.stringify(failures).slice(0, 2000)}`);
       });

@@ -4,10 +4,10 @@ import { NestFactory } from '@nestjs/core';
 import 'reflect-metadata';
 import pino from 'pino';
 import { buildConfig, type AppConfig } from '@maskgen/config';
-import { createDataSource, migrateWithLock } from '@maskgen/persistence';
+import { RunRepository, createDataSource, migrateWithLock, type RunEntity } from '@maskgen/persistence';
 import { CoreModule } from '@maskgen/runtime';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
-import { uniqueSuffix } from './services';
+import { createTestDatabase, uniqueSuffix, waitFor, type TestDatabase } from './services';
 
 export interface LogLine {
   msg: string;
@@ -29,6 +29,31 @@ export async function migrate(url: string): Promise<void> {
   } finally {
     await dataSource.destroy();
   }
+}
+
+/** A fresh test database (see createTestDatabase) with every migration applied. */
+export async function createMigratedDatabase(label: string): Promise<TestDatabase> {
+  const db = await createTestDatabase(label);
+  await migrate(db.url);
+  return db;
+}
+
+/** Polls a run until it succeeded, failed or was cancelled, and returns it. */
+export function runSettled(
+  app: INestApplicationContext,
+  runId: string,
+  timeoutMs: number,
+  what = 'the run to settle',
+): Promise<RunEntity> {
+  const runs = app.get(RunRepository);
+  return waitFor(
+    what,
+    async () => {
+      const current = await runs.findById(runId);
+      return current && ['succeeded', 'failed', 'cancelled'].includes(current.status) ? current : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export interface WorkerAppOptions {
