@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '@maskgen/runtime';
-import { startApiApp, type ApiApp } from './support/api-server';
+import { newTeamKey, startApiApp, type ApiApp } from './support/api-server';
 import { canStartOwnPostgres, startOwnPostgres, type OwnPostgres } from './support/own-postgres';
 import { uniqueSuffix, waitFor } from './support/services';
 import { migrate } from './support/worker-app';
@@ -32,17 +32,7 @@ describe(
         withWorker: false,
         env: { ADMIN_API_KEY: adminKey },
       });
-      const admin = async (path: string, body: unknown) => {
-        const response = await fetch(`${api.base}${path}`, {
-          method: 'POST',
-          headers: { 'x-api-key': adminKey, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        assert.equal(response.status, 201, await response.clone().text());
-        return (await response.json()) as { id: string; key: string };
-      };
-      const team = await admin('/admin/teams', { name: 'outage' });
-      key = (await admin(`/admin/teams/${team.id}/api-keys`, { name: 'test' })).key;
+      key = await newTeamKey(api.base, adminKey, 'outage');
       const created = await fetch(`${api.base}/runs`, {
         method: 'POST',
         headers: { 'x-api-key': key, 'content-type': 'application/json' },

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '@maskgen/runtime';
-import { startApiApp, type ApiApp } from './support/api-server';
+import { newTeamKey, startApiApp, type ApiApp } from './support/api-server';
 import { canStartOwnRedis, startOwnRedis, type OwnRedis } from './support/own-redis';
 import { uniqueSuffix, waitFor, type TestDatabase } from './support/services';
 import { createMigratedDatabase } from './support/worker-app';
@@ -43,17 +43,7 @@ describe('creating endpoints during a Redis outage', { skip: !canStartOwnRedis &
       withWorker: false,
       env: { ADMIN_API_KEY: adminKey },
     });
-    const admin = async (path: string, body: unknown) => {
-      const response = await fetch(`${api.base}${path}`, {
-        method: 'POST',
-        headers: { 'x-api-key': adminKey, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      assert.equal(response.status, 201, await response.clone().text());
-      return (await response.json()) as { id: string; key: string };
-    };
-    const team = await admin('/admin/teams', { name: 'queue-outage' });
-    key = (await admin(`/admin/teams/${team.id}/api-keys`, { name: 'test' })).key;
+    key = await newTeamKey(api.base, adminKey, 'queue-outage');
     const dataset = await call('POST', '/datasets/builtin', { dataset: 'GunPoint' });
     assert.equal(dataset.status, 201, await dataset.clone().text());
     datasetId = ((await dataset.json()) as { id: string }).id;

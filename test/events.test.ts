@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import 'reflect-metadata';
 import { EventsController } from '../apps/api/src/events/events.controller';
-import { startApiApp, type ApiApp } from './support/api-server';
+import { newTeamKey, startApiApp, type ApiApp } from './support/api-server';
+import { apiCall } from './support/http';
 import { testRedisUrl, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
 import { openEventStream, type ServerSentEvent } from './support/sse-client';
 import { createMigratedDatabase } from './support/worker-app';
@@ -39,22 +40,10 @@ function startApi(
   });
 }
 
-async function call(base: string, method: string, url: string, key: string, body?: unknown) {
-  const response = await fetch(`${base}${url}`, {
-    method,
-    headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
+const call = (base: string, method: string, url: string, key: string, body?: unknown) =>
+  apiCall(base, key, method, url, body);
 
-async function teamKey(base: string, name: string): Promise<string> {
-  const team = await call(base, 'POST', '/admin/teams', ADMIN_KEY, { name });
-  const key = await call(base, 'POST', `/admin/teams/${String(team.json.id)}/api-keys`, ADMIN_KEY, {
-    name: 'events',
-  });
-  return key.json.key as string;
-}
+const teamKey = (base: string, name: string) => newTeamKey(base, ADMIN_KEY, name);
 
 /** The scenario both variants run. */
 async function eachTeamSeesOnlyItsOwnRuns(app: INestApplication, base: string) {

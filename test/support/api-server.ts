@@ -90,6 +90,21 @@ export interface ApiServer extends ApiApp {
   close(): Promise<void>;
 }
 
+/** Creates a team through the admin API at `base` and returns a new API key of it. */
+export async function newTeamKey(base: string, adminKey: string, name: string): Promise<string> {
+  const admin = async <T>(path: string, body: unknown): Promise<T> => {
+    const response = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'x-api-key': adminKey, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const team = await admin<{ id: string }>('/admin/teams', { name });
+  return (await admin<{ key: string }>(`/admin/teams/${team.id}/api-keys`, { name: 'test' })).key;
+}
+
 /**
  * The API with an in-process worker (as `npm start` runs it) on a fresh, migrated test database and a
  * random port, with an admin key and one team's key.
@@ -111,25 +126,12 @@ export async function startApiServer(
   }
   const { app, base } = api;
 
-  const admin = async <T>(path: string, body: unknown): Promise<T> => {
-    const response = await fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { 'x-api-key': adminKey, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as T;
-  };
-  const newTeamKey = async (name: string) => {
-    const team = await admin<{ id: string }>('/admin/teams', { name });
-    return (await admin<{ key: string }>(`/admin/teams/${team.id}/api-keys`, { name: 'test' })).key;
-  };
   return {
     app,
     base,
-    key: await newTeamKey('team-a'),
+    key: await newTeamKey(base, adminKey, 'team-a'),
     adminKey,
-    newTeamKey,
+    newTeamKey: (name) => newTeamKey(base, adminKey, name),
     close: async () => {
       await app.close();
       await db.drop();
