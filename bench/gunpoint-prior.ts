@@ -1,16 +1,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { type PriorShapes } from '@maskgen/model';
+import { GUNPOINT_PRIOR_SHAPES } from '@maskgen/model';
 import { randomNormalTensor, type SeededRng } from '@maskgen/tensor';
 
 /** GunPoint's token grids (ess.md §8.2), the shapes the sampling suites time. */
-export const GUNPOINT_PRIOR_SHAPES: PriorShapes = {
-  lfTokens: 45,
-  hfTokens: 190,
-  lfCodebookSize: 32,
-  hfCodebookSize: 32,
-  codeDim: 64,
-  numClasses: 2,
-};
+export { GUNPOINT_PRIOR_SHAPES };
 
 /** Random LF and HF codebooks of those shapes (the suites keep the weights random). */
 export function randomGunPointCodebooks(rng: SeededRng): { lf: tf.Tensor2D; hf: tf.Tensor2D } {

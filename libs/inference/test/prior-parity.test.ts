@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { SeededRng, initTensorBackend, randomNormalTensor } from '@maskgen/tensor';
 import {
+  GUNPOINT_PRIOR_SHAPES,
   PRIOR_PAPER,
-  type PriorShapes,
   type PriorRunner,
   TimeVqPrior,
   branchLogits,
@@ -20,14 +20,7 @@ import {
 } from '@maskgen/inference';
 
 // GunPoint's token grids with a small core: parity does not depend on the width, and small keeps the test fast.
-const SHAPES: PriorShapes = {
-  lfTokens: 45,
-  hfTokens: 190,
-  lfCodebookSize: 32,
-  hfCodebookSize: 32,
-  codeDim: 64,
-  numClasses: 2,
-};
+const SHAPES = GUNPOINT_PRIOR_SHAPES;
 const NETWORK = { ...PRIOR_PAPER.network, width: 64, layers: 2, heads: 2, headDim: 32 };
 
 /** A prior whose every weight (norm gains, biases, logit bias included) is random, so no term is trivially zero. */

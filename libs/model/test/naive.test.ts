@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { SeededRng, initTensorBackend, randomNormalTensor } from '@maskgen/tensor';
 import {
+  GUNPOINT_PRIOR_SHAPES,
   PRIOR_PAPER,
   type PriorNetworkConfig,
-  type PriorShapes,
   TimeVqPrior,
   bottomK,
   drawStage,
@@ -19,14 +19,7 @@ import {
 } from '@maskgen/model';
 
 // GunPoint's token grid (ess.md §8.2) with a tiny network: these tests check the sampler, not the model.
-const SHAPES: PriorShapes = {
-  lfTokens: 45,
-  hfTokens: 190,
-  lfCodebookSize: 32,
-  hfCodebookSize: 32,
-  codeDim: 64,
-  numClasses: 2,
-};
+const SHAPES = GUNPOINT_PRIOR_SHAPES;
 const TINY: PriorNetworkConfig = { ...PRIOR_PAPER.network, width: 32, layers: 1, heads: 2, headDim: 16 };
 const SAMPLING = PRIOR_PAPER.sampling;
 

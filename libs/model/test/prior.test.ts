@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { SeededRng, initTensorBackend, randomNormalTensor } from '@maskgen/tensor';
 import {
+  GUNPOINT_PRIOR_SHAPES,
   PRIOR_CPU,
   PRIOR_PAPER,
   type PriorNetworkConfig,
@@ -19,14 +20,7 @@ import {
   trainingMask,
 } from '@maskgen/model';
 
-const SHAPES: PriorShapes = {
-  lfTokens: 45,
-  hfTokens: 190,
-  lfCodebookSize: 32,
-  hfCodebookSize: 32,
-  codeDim: 64,
-  numClasses: 2,
-};
+const SHAPES = GUNPOINT_PRIOR_SHAPES;
 const TINY: PriorNetworkConfig = { ...PRIOR_PAPER.network, width: 32, layers: 1, heads: 2, headDim: 16 };
 
 function codebooks(rng: SeededRng, shapes: PriorShapes = SHAPES): { lf: tf.Tensor2D; hf: tf.Tensor2D } {

@@ -19,6 +19,19 @@ export interface PriorShapes {
   readonly numClasses: number;
 }
 
+/**
+ * GunPoint's token grids with the paper's stage 1 (ess.md §8.2): the shapes the sampler tests and benchmarks give a
+ * prior with random weights.
+ */
+export const GUNPOINT_PRIOR_SHAPES: PriorShapes = {
+  lfTokens: 45,
+  hfTokens: 190,
+  lfCodebookSize: 32,
+  hfCodebookSize: 32,
+  codeDim: 64,
+  numClasses: 2,
+};
+
 /** The two priors of TimeVQVAE: LF over LF tokens, HF over HF tokens given the clean LF tokens (ess.md §4). */
 export class TimeVqPrior {
   readonly lf: BranchPrior;
