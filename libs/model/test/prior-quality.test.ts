@@ -1,11 +1,10 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { flattenValues, loadBuiltinUcr, scaleTrainTest } from '@maskgen/data';
-import { SeededRng, initTensorBackend } from '@maskgen/tensor';
+import { flattenValues } from '@maskgen/data';
+import { initTensorBackend } from '@maskgen/tensor';
 import {
   PRIOR_CPU,
-  STAGE1_CPU_CONFIG,
   TimeVQVAE,
   TimeVqPrior,
   decodeSamples,
@@ -16,8 +15,8 @@ import {
   priorShapesFor,
   splitTokenLogits,
   trainPrior,
-  trainStage1,
 } from '@maskgen/model';
+import { cbfWithStage1 } from './cbf-stage1';
 
 before(async () => {
   await initTensorBackend('wasm');
@@ -45,16 +44,7 @@ const SAMPLES = 60;
 const GUIDANCE = 3;
 
 test('CBF: masked-token accuracy beats unigram; guided class-conditional samples are recognisable', async () => {
-  const data = scaleTrainTest(loadBuiltinUcr('CBF'));
-  const trainCount = data.train.values.length;
-  const rng = new SeededRng(1);
-  const stage1 = TimeVQVAE.create(
-    { ...STAGE1_CPU_CONFIG, maxSteps: STAGE1_STEPS },
-    { length: data.length, channels: 1 },
-    rng.fork('stage1'),
-  );
-  const trainValues = flattenValues(data.train);
-  await trainStage1(stage1, { values: trainValues, count: trainCount }, { rng: rng.fork('stage1-train') });
+  const { data, trainCount, rng, stage1, trainValues } = await cbfWithStage1(STAGE1_STEPS);
   const baseline = tf.memory().numTensors;
 
   const logits = splitTokenLogits(stage1, trainValues, trainCount, [1, data.length], 1);
