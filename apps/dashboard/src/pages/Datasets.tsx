@@ -2,6 +2,7 @@ import { useMemo, useState } from 'preact/hooks';
 import type { Dataset, DatasetSeries } from '@maskgen/client';
 import { useAction, useClient, useLoad } from '../api';
 import { LineChart } from '../components/LineChart';
+import { DataTable } from '../components/Table';
 import { ErrorNotice, ErrorText, LoadedItems, Loading, Section } from '../components/Notice';
 import { formatDate, PALETTE } from '../format';
 import { href, navigate } from '../router';
@@ -21,39 +22,30 @@ export function DatasetsPage({ id }: { id?: string }) {
         <Section title="Your datasets" id="dataset-list">
           <LoadedItems list={datasets} what="datasets" empty="No datasets yet.">
             {(items) => (
-              <div class="table-wrap">
-                <table>
-                  <caption class="visually-hidden">Datasets of your team</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Name</th>
-                      <th scope="col">Source</th>
-                      <th scope="col" class="num">
-                        Length
-                      </th>
-                      <th scope="col" class="num">
-                        Train / test
-                      </th>
-                      <th scope="col">Classes</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {items.map((d) => (
-                      <tr key={d.id} aria-current={d.id === id ? 'true' : undefined}>
-                        <td>
-                          <a href={href(`datasets/${d.id}`)}>{d.name}</a>
-                        </td>
-                        <td>{d.sourceKind}</td>
-                        <td class="num">{d.seriesLength}</td>
-                        <td class="num">
-                          {d.trainCount} / {d.testCount}
-                        </td>
-                        <td>{d.classNames.length}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                caption="Datasets of your team"
+                columns={[
+                  'Name',
+                  'Source',
+                  { label: 'Length', num: true },
+                  { label: 'Train / test', num: true },
+                  'Classes',
+                ]}
+              >
+                {items.map((d) => (
+                  <tr key={d.id} aria-current={d.id === id ? 'true' : undefined}>
+                    <td>
+                      <a href={href(`datasets/${d.id}`)}>{d.name}</a>
+                    </td>
+                    <td>{d.sourceKind}</td>
+                    <td class="num">{d.seriesLength}</td>
+                    <td class="num">
+                      {d.trainCount} / {d.testCount}
+                    </td>
+                    <td>{d.classNames.length}</td>
+                  </tr>
+                ))}
+              </DataTable>
             )}
           </LoadedItems>
         </Section>

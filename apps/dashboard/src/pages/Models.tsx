@@ -13,6 +13,7 @@ import {
 import { useAction, useClient, useLoad } from '../api';
 import { LineChart } from '../components/LineChart';
 import { ErrorNotice, ErrorText, LoadedItems, Loading, Section, StatusBadge } from '../components/Notice';
+import { DataTable } from '../components/Table';
 import { formatDate, formatDuration, formatNumber, formatSignificant, PALETTE, shortId } from '../format';
 import { useLiveRefresh, type LiveUpdates } from '../live';
 import { href, navigate } from '../router';
@@ -65,35 +66,24 @@ function ModelList({ live }: { live: LiveUpdates }) {
           </Section>
           <LoadedItems list={models} what="models" empty="No models yet.">
             {(items) => (
-              <div class="table-wrap">
-                <table>
-                  <caption class="visually-hidden">Models of your team</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Model</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Profile</th>
-                      <th scope="col">Stage</th>
-                      <th scope="col">Created</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {items.map((m) => (
-                      <tr key={m.id}>
-                        <td>
-                          <a href={href(`models/${m.id}`)}>{m.name || shortId(m.id)}</a>
-                        </td>
-                        <td>
-                          <StatusBadge status={m.status} />
-                        </td>
-                        <td>{m.profile}</td>
-                        <td>{stageText(m)}</td>
-                        <td>{formatDate(m.createdAt)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                caption="Models of your team"
+                columns={['Model', 'Status', 'Profile', 'Stage', 'Created']}
+              >
+                {items.map((m) => (
+                  <tr key={m.id}>
+                    <td>
+                      <a href={href(`models/${m.id}`)}>{m.name || shortId(m.id)}</a>
+                    </td>
+                    <td>
+                      <StatusBadge status={m.status} />
+                    </td>
+                    <td>{m.profile}</td>
+                    <td>{stageText(m)}</td>
+                    <td>{formatDate(m.createdAt)}</td>
+                  </tr>
+                ))}
+              </DataTable>
             )}
           </LoadedItems>
         </>
@@ -231,51 +221,40 @@ function ModelDetail({ id, live }: { id: string; live: LiveUpdates }) {
       <ErrorText text={m.error} />
       <div class="columns">
         <Section title="Training progress" id="stages">
-          <table>
-            <caption class="visually-hidden">Progress per training stage</caption>
-            <thead>
-              <tr>
-                <th scope="col">Stage</th>
-                <th scope="col">Status</th>
-                <th scope="col">Steps</th>
-                <th scope="col" class="num">
-                  Loss (critic: distance)
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {TRAINING_STAGES.map((name) => {
-                const stage = stages[name];
-                return (
-                  <tr key={name}>
-                    <th scope="row">{name}</th>
-                    <td>{stage ? <StatusBadge status={stage.status} /> : '–'}</td>
-                    <td>
-                      {stage ? (
-                        <span class="progress">
-                          <progress
-                            max={Math.max(stage.totalSteps, 1)}
-                            value={stage.step}
-                            aria-label={`${name} steps`}
-                          />
-                          <span>
-                            {stage.step}/{stage.totalSteps}
-                          </span>
+          <DataTable
+            caption="Progress per training stage"
+            columns={['Stage', 'Status', 'Steps', { label: 'Loss (critic: distance)', num: true }]}
+            wrap={false}
+          >
+            {TRAINING_STAGES.map((name) => {
+              const stage = stages[name];
+              return (
+                <tr key={name}>
+                  <th scope="row">{name}</th>
+                  <td>{stage ? <StatusBadge status={stage.status} /> : '–'}</td>
+                  <td>
+                    {stage ? (
+                      <span class="progress">
+                        <progress
+                          max={Math.max(stage.totalSteps, 1)}
+                          value={stage.step}
+                          aria-label={`${name} steps`}
+                        />
+                        <span>
+                          {stage.step}/{stage.totalSteps}
                         </span>
-                      ) : (
-                        '–'
-                      )}
-                    </td>
-                    <td class="num">
-                      {stage?.loss === null || stage?.loss === undefined
-                        ? '–'
-                        : formatSignificant(stage.loss)}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+                      </span>
+                    ) : (
+                      '–'
+                    )}
+                  </td>
+                  <td class="num">
+                    {stage?.loss === null || stage?.loss === undefined ? '–' : formatSignificant(stage.loss)}
+                  </td>
+                </tr>
+              );
+            })}
+          </DataTable>
         </Section>
         <Section title="Details and metrics" id="model-metrics">
           <dl class="kv">

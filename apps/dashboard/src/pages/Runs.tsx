@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { FINISHED_RUN_STATUSES, RUN_STATUSES, type Run } from '@maskgen/client';
 import { useLoad } from '../api';
 import { ErrorNotice, Loading, Section, StatusBadge } from '../components/Notice';
+import { DataTable } from '../components/Table';
 import { formatDate, formatDuration, samplerLabel, shortId } from '../format';
 import { useLiveRefresh, type LiveUpdates } from '../live';
 import { href, navigate } from '../router';
@@ -101,54 +102,48 @@ export function RunsPage({ live, query }: { live: LiveUpdates; query: URLSearchP
           No runs{status || kind ? ' match these filters' : ' yet: start one with “New run”'}.
         </p>
       ) : (
-        <div class="table-wrap">
-          <table class="runs-table">
-            <caption class="visually-hidden">Runs of your team, newest first; updates live</caption>
-            <thead>
-              <tr>
-                <th scope="col">
-                  <span class="visually-hidden">Select for comparison</span>
-                </th>
-                <th scope="col">Run</th>
-                <th scope="col">Status</th>
-                <th scope="col">Sampler</th>
-                <th scope="col">Progress</th>
-                <th scope="col">Samples</th>
-                <th scope="col">Created</th>
-                <th scope="col">Duration</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.data.items.map((run) => (
-                <tr key={run.id} data-run-id={run.id} data-status={run.status}>
-                  <td>
-                    <input
-                      type="checkbox"
-                      aria-label={`Select run ${shortId(run.id)} for comparison`}
-                      checked={selected.includes(run.id)}
-                      onChange={() => toggle(run.id)}
-                    />
-                  </td>
-                  <td>
-                    <a href={href(`runs/${run.id}`)}>
-                      <code>{shortId(run.id)}</code>
-                    </a>
-                  </td>
-                  <td>
-                    <StatusBadge status={run.status} />
-                  </td>
-                  <td>{samplerLabel(run)}</td>
-                  <td>
-                    <RunProgress run={run} />
-                  </td>
-                  <td>{run.samplesStored.toLocaleString('en')}</td>
-                  <td>{formatDate(run.timings.createdAt)}</td>
-                  <td>{formatDuration(run.timings.durationMs)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption="Runs of your team, newest first; updates live"
+          columns={[
+            { label: 'Select for comparison', hidden: true },
+            'Run',
+            'Status',
+            'Sampler',
+            'Progress',
+            'Samples',
+            'Created',
+            'Duration',
+          ]}
+          class="runs-table"
+        >
+          {runs.data.items.map((run) => (
+            <tr key={run.id} data-run-id={run.id} data-status={run.status}>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Select run ${shortId(run.id)} for comparison`}
+                  checked={selected.includes(run.id)}
+                  onChange={() => toggle(run.id)}
+                />
+              </td>
+              <td>
+                <a href={href(`runs/${run.id}`)}>
+                  <code>{shortId(run.id)}</code>
+                </a>
+              </td>
+              <td>
+                <StatusBadge status={run.status} />
+              </td>
+              <td>{samplerLabel(run)}</td>
+              <td>
+                <RunProgress run={run} />
+              </td>
+              <td>{run.samplesStored.toLocaleString('en')}</td>
+              <td>{formatDate(run.timings.createdAt)}</td>
+              <td>{formatDuration(run.timings.durationMs)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {runs.data && runs.data.total > PAGE && (
         <nav class="pager" aria-label="Pages of runs">

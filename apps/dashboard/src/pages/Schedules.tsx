@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Schedule } from '@maskgen/client';
 import { useAction, useClient, useLoad } from '../api';
 import { ErrorNotice, ErrorText, LoadedItems, Loading, Section, StatusBadge } from '../components/Notice';
+import { DataTable } from '../components/Table';
 import { formatDate, formatNumber, shortId } from '../format';
 import { href, navigate } from '../router';
 
@@ -38,46 +39,33 @@ export function SchedulesPage({ name }: { name?: string }) {
           <ErrorText text={deletion.error} />
           <LoadedItems list={schedules} what="schedules" empty="No schedules yet.">
             {(items) => (
-              <div class="table-wrap">
-                <table>
-                  <caption class="visually-hidden">Schedules of your team</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Name</th>
-                      <th scope="col">Cron</th>
-                      <th scope="col">Next run</th>
-                      <th scope="col">Run</th>
-                      <th scope="col">
-                        <span class="visually-hidden">Actions</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {items.map((s) => (
-                      <tr key={s.name}>
-                        <td>
-                          <a href={href(`schedules/${s.name}`)}>{s.name}</a>
-                        </td>
-                        <td>
-                          <code>{s.cron}</code> ({s.timezone})
-                        </td>
-                        <td>{formatDate(s.nextRunAt)}</td>
-                        <td>{describeRun(s)}</td>
-                        <td>
-                          <button
-                            type="button"
-                            class="danger small"
-                            onClick={() => void remove(s.name)}
-                            aria-label={`Delete schedule ${s.name}`}
-                          >
-                            Delete
-                          </button>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                caption="Schedules of your team"
+                columns={['Name', 'Cron', 'Next run', 'Run', { label: 'Actions', hidden: true }]}
+              >
+                {items.map((s) => (
+                  <tr key={s.name}>
+                    <td>
+                      <a href={href(`schedules/${s.name}`)}>{s.name}</a>
+                    </td>
+                    <td>
+                      <code>{s.cron}</code> ({s.timezone})
+                    </td>
+                    <td>{formatDate(s.nextRunAt)}</td>
+                    <td>{describeRun(s)}</td>
+                    <td>
+                      <button
+                        type="button"
+                        class="danger small"
+                        onClick={() => void remove(s.name)}
+                        aria-label={`Delete schedule ${s.name}`}
+                      >
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </DataTable>
             )}
           </LoadedItems>
         </Section>
@@ -201,43 +189,29 @@ function History({ name }: { name: string }) {
             </a>{' '}
             (the comparison page also charts this history).
           </p>
-          <div class="table-wrap">
-            <table>
-              <caption class="visually-hidden">Runs started by this schedule</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Run</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Status</th>
-                  {metrics.map((m) => (
-                    <th scope="col" key={m} class="num">
-                      {m}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {history.data.map((e) => (
-                  <tr key={e.runId}>
-                    <td>
-                      <a href={href(`runs/${e.runId}`)}>
-                        <code>{shortId(e.runId)}</code>
-                      </a>
-                    </td>
-                    <td>{formatDate(e.createdAt)}</td>
-                    <td>
-                      <StatusBadge status={e.status} />
-                    </td>
-                    {metrics.map((m) => (
-                      <td key={m} class="num">
-                        {e.metrics?.[m] === undefined ? '–' : formatNumber(e.metrics[m])}
-                      </td>
-                    ))}
-                  </tr>
+          <DataTable
+            caption="Runs started by this schedule"
+            columns={['Run', 'Started', 'Status', ...metrics.map((m) => ({ label: m, num: true }))]}
+          >
+            {history.data.map((e) => (
+              <tr key={e.runId}>
+                <td>
+                  <a href={href(`runs/${e.runId}`)}>
+                    <code>{shortId(e.runId)}</code>
+                  </a>
+                </td>
+                <td>{formatDate(e.createdAt)}</td>
+                <td>
+                  <StatusBadge status={e.status} />
+                </td>
+                {metrics.map((m) => (
+                  <td key={m} class="num">
+                    {e.metrics?.[m] === undefined ? '–' : formatNumber(e.metrics[m])}
+                  </td>
                 ))}
-              </tbody>
-            </table>
-          </div>
+              </tr>
+            ))}
+          </DataTable>
         </>
       )}
     </Section>
