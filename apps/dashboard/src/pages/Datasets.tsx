@@ -4,6 +4,7 @@ import { useAction, useClient, useLoad } from '../api';
 import { LineChart } from '../components/LineChart';
 import { DataTable } from '../components/Table';
 import { ErrorNotice, ErrorText, LoadedItems, Loading, Section } from '../components/Notice';
+import { NumberField } from '../components/NumberField';
 import { formatDate, PALETTE } from '../format';
 import { href, navigate } from '../router';
 
@@ -121,26 +122,20 @@ function AddDataset({ onAdded }: { onAdded: (dataset: Dataset) => void }) {
             <option value="synthetic-control">synthetic-control</option>
           </select>
         </div>
-        <div>
-          <label for="syn-per-class">Series per class</label>
-          <input
-            id="syn-per-class"
-            type="number"
-            min={1}
-            value={synthetic.perClass}
-            onInput={(e) => setSynthetic({ ...synthetic, perClass: Number(e.currentTarget.value) })}
-          />
-        </div>
-        <div>
-          <label for="syn-seed">Seed</label>
-          <input
-            id="syn-seed"
-            type="number"
-            min={0}
-            value={synthetic.seed}
-            onInput={(e) => setSynthetic({ ...synthetic, seed: Number(e.currentTarget.value) })}
-          />
-        </div>
+        <NumberField
+          id="syn-per-class"
+          label="Series per class"
+          min={1}
+          value={synthetic.perClass}
+          onValue={(perClass) => setSynthetic({ ...synthetic, perClass })}
+        />
+        <NumberField
+          id="syn-seed"
+          label="Seed"
+          min={0}
+          value={synthetic.seed}
+          onValue={(seed) => setSynthetic({ ...synthetic, seed })}
+        />
         <div class="actions">
           <button type="submit" disabled={busy}>
             Create

@@ -14,6 +14,7 @@ import { useAction, useClient, useLoad } from '../api';
 import { LineChart } from '../components/LineChart';
 import { ErrorNotice, ErrorText, LoadedItems, Loading, Section, StatusBadge } from '../components/Notice';
 import { DataTable } from '../components/Table';
+import { NumberField } from '../components/NumberField';
 import { formatDate, formatDuration, formatNumber, formatSignificant, PALETTE, shortId } from '../format';
 import { useLiveRefresh, type LiveUpdates } from '../live';
 import { href, navigate } from '../router';
@@ -155,16 +156,7 @@ function TrainForm({ onCreated }: { onCreated: (model: Model) => void }) {
           ))}
         </select>
       </div>
-      <div>
-        <label for="train-seed">Seed</label>
-        <input
-          id="train-seed"
-          type="number"
-          min={0}
-          value={seed}
-          onInput={(e) => setSeed(e.currentTarget.value)}
-        />
-      </div>
+      <NumberField id="train-seed" label="Seed" min={0} value={seed} onValue={(_, text) => setSeed(text)} />
       <div class="actions">
         <button type="submit" disabled={!datasetId}>
           Start training

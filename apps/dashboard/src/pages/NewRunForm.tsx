@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { CreateRunRequest, Model, Run } from '@maskgen/client';
 import { useAction, useClient, useLoad } from '../api';
 import { ErrorText } from '../components/Notice';
+import { NumberField } from '../components/NumberField';
 
 /** Starts a generation run: the synthetic reference sampler, or a trained model (naive or ESS). */
 export function NewRunForm({ onCreated }: { onCreated: (run: Run) => void }) {
@@ -72,17 +73,14 @@ export function NewRunForm({ onCreated }: { onCreated: (run: Run) => void }) {
               <option value="synthetic-control">synthetic-control</option>
             </select>
           </div>
-          <div>
-            <label for="run-length">Series length</label>
-            <input
-              id="run-length"
-              type="number"
-              min={8}
-              max={4096}
-              value={length}
-              onInput={(e) => setLength(Number(e.currentTarget.value))}
-            />
-          </div>
+          <NumberField
+            id="run-length"
+            label="Series length"
+            min={8}
+            max={4096}
+            value={length}
+            onValue={setLength}
+          />
         </>
       ) : (
         <>
@@ -113,36 +111,15 @@ export function NewRunForm({ onCreated }: { onCreated: (run: Run) => void }) {
           </div>
         </>
       )}
-      <div>
-        <label for="run-samples">Samples</label>
-        <input
-          id="run-samples"
-          type="number"
-          min={1}
-          value={numSamples}
-          onInput={(e) => setNumSamples(Number(e.currentTarget.value))}
-        />
-      </div>
-      <div>
-        <label for="run-shard">Shard size</label>
-        <input
-          id="run-shard"
-          type="number"
-          min={1}
-          value={shardSize}
-          onInput={(e) => setShardSize(Number(e.currentTarget.value))}
-        />
-      </div>
-      <div>
-        <label for="run-seed">Seed (optional)</label>
-        <input
-          id="run-seed"
-          type="number"
-          min={0}
-          value={seed}
-          onInput={(e) => setSeed(e.currentTarget.value)}
-        />
-      </div>
+      <NumberField id="run-samples" label="Samples" min={1} value={numSamples} onValue={setNumSamples} />
+      <NumberField id="run-shard" label="Shard size" min={1} value={shardSize} onValue={setShardSize} />
+      <NumberField
+        id="run-seed"
+        label="Seed (optional)"
+        min={0}
+        value={seed}
+        onValue={(_, text) => setSeed(text)}
+      />
       <div class="actions">
         <button type="submit" disabled={busy}>
           {busy ? 'Starting…' : 'Start run'}
