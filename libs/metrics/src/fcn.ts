@@ -24,13 +24,7 @@ import {
   type TrainLoopResult,
   type TrainProgress,
 } from '@maskgen/model';
-import {
-  SeededRng,
-  deserializeCheckpoint,
-  disposeCheckpoint,
-  loadIntoVariables,
-  serializeCheckpoint,
-} from '@maskgen/tensor';
+import { SeededRng, serializeCheckpoint, restoreFromCheckpoint, type CheckpointMeta } from '@maskgen/tensor';
 import { type FeatureMatrix } from './frechet';
 
 /**
@@ -248,29 +242,15 @@ export class FcnClassifier implements SeriesFeaturizer {
   }
 
   static deserialize(bytes: Uint8Array): FcnClassifier {
-    const checkpoint = deserializeCheckpoint(bytes);
-    try {
-      const meta = checkpoint.manifest.meta as {
-        kind?: unknown;
-        config?: FcnConfig;
-        length?: unknown;
-        classes?: unknown;
-      };
+    const build = (stored: CheckpointMeta) => {
+      const meta = stored as { kind?: unknown; config?: FcnConfig; length?: unknown; classes?: unknown };
       if (meta.kind !== FCN_CHECKPOINT_KIND || meta.config === undefined) {
         throw new Error(`not an FCN checkpoint (kind ${String(meta.kind)})`);
       }
       const spec = { length: Number(meta.length), classes: Number(meta.classes) };
-      const model = new FcnClassifier(meta.config, spec, new SeededRng('checkpoint'));
-      try {
-        loadIntoVariables(checkpoint, model.store.all());
-      } catch (error) {
-        model.dispose();
-        throw error;
-      }
-      return model;
-    } finally {
-      disposeCheckpoint(checkpoint);
-    }
+      return new FcnClassifier(meta.config, spec, new SeededRng('checkpoint'));
+    };
+    return restoreFromCheckpoint(bytes, build, (model) => model.store.all()).model;
   }
 
   dispose(): void {

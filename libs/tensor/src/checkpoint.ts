@@ -208,6 +208,32 @@ export function loadIntoVariables(
   for (const [name, variable] of Object.entries(variables)) variable.assign(stored[name]);
 }
 
+/**
+ * Rebuilds a model from checkpoint bytes: `build` makes it from the stored metadata (and throws for another kind of
+ * checkpoint), then the stored tensors are loaded into `variables(model)`, all or nothing; a model they do not fit is
+ * disposed before the error propagates. The checkpoint's own tensors are always released.
+ */
+export function restoreFromCheckpoint<M extends { dispose(): void }>(
+  bytes: Uint8Array,
+  build: (meta: CheckpointMeta) => M,
+  variables: (model: M) => Readonly<Record<string, tf.Variable>>,
+): { model: M; meta: CheckpointMeta } {
+  const checkpoint = deserializeCheckpoint(bytes);
+  try {
+    const meta = checkpoint.manifest.meta;
+    const model = build(meta);
+    try {
+      loadIntoVariables(checkpoint, variables(model));
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return { model, meta };
+  } finally {
+    disposeCheckpoint(checkpoint);
+  }
+}
+
 function readVerified(bytes: Uint8Array): { manifest: CheckpointManifest; weights: Uint8Array } {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.byteLength < HEADER_BYTES + TRAILER_BYTES) {

@@ -1,11 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  SeededRng,
-  deserializeCheckpoint,
-  disposeCheckpoint,
-  loadIntoVariables,
-  serializeCheckpoint,
-} from '@maskgen/tensor';
+import { SeededRng, serializeCheckpoint, restoreFromCheckpoint, type CheckpointMeta } from '@maskgen/tensor';
 import { type PriorNetworkConfig } from './config';
 import { BranchPrior } from './network';
 
@@ -99,27 +93,23 @@ export function serializePrior(prior: TimeVqPrior, meta: Record<string, unknown>
 
 /** Rebuilds a prior from `serializePrior` bytes; returns it with the stored metadata. */
 export function deserializePrior(bytes: Uint8Array): { prior: TimeVqPrior; meta: Record<string, unknown> } {
-  const checkpoint = deserializeCheckpoint(bytes);
-  try {
-    const meta = checkpoint.manifest.meta;
+  const build = (meta: CheckpointMeta) => {
     if (meta.kind !== CHECKPOINT_KIND) {
       throw new Error(`not a prior checkpoint (kind ${JSON.stringify(meta.kind)})`);
     }
     const shapes = meta.shapes as PriorShapes;
-    const network = meta.network as PriorNetworkConfig;
     // The token tables are overwritten by the checkpoint, so any codebook of the right shape will do.
     const lf = tf.zeros<tf.Rank.R2>([shapes.lfCodebookSize, shapes.codeDim]);
     const hf = tf.zeros<tf.Rank.R2>([shapes.hfCodebookSize, shapes.codeDim]);
-    const prior = new TimeVqPrior(shapes, network, { lf, hf }, new SeededRng('load'));
+    const prior = new TimeVqPrior(
+      shapes,
+      meta.network as PriorNetworkConfig,
+      { lf, hf },
+      new SeededRng('load'),
+    );
     tf.dispose([lf, hf]);
-    try {
-      loadIntoVariables(checkpoint, prior.variables());
-    } catch (error) {
-      prior.dispose();
-      throw error;
-    }
-    return { prior, meta: { ...meta } };
-  } finally {
-    disposeCheckpoint(checkpoint);
-  }
+    return prior;
+  };
+  const { model, meta } = restoreFromCheckpoint(bytes, build, (prior) => prior.variables());
+  return { prior: model, meta: { ...meta } };
 }

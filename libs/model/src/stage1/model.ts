@@ -1,14 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   SeededRng,
-  deserializeCheckpoint,
-  disposeCheckpoint,
   highFrequencyView,
   istft,
-  loadIntoVariables,
   lowFrequencyView,
   serializeCheckpoint,
   stft,
+  restoreFromCheckpoint,
+  type CheckpointMeta,
 } from '@maskgen/tensor';
 import { type ForwardMode, INFERENCE, VariableStore } from '../training';
 import {
@@ -127,25 +126,16 @@ export class TimeVQVAE {
 
   /** Rebuilds a model from `serialize()` bytes (weights, running statistics and codebook buffers). */
   static deserialize(bytes: Uint8Array): TimeVQVAE {
-    const checkpoint = deserializeCheckpoint(bytes);
-    try {
-      const meta = checkpoint.manifest.meta as Partial<Stage1CheckpointMeta>;
+    const build = (stored: CheckpointMeta) => {
+      const meta = stored as Partial<Stage1CheckpointMeta>;
       if (meta.kind !== STAGE1_CHECKPOINT_KIND || meta.config === undefined) {
         throw new Error(`not a stage-1 checkpoint (kind ${String(meta.kind)})`);
       }
       // The initial weights are overwritten by the checkpoint; the rng only has to be valid.
       const spec = { length: Number(meta.length), channels: Number(meta.channels) };
-      const model = new TimeVQVAE(meta.config, spec, new SeededRng('checkpoint'));
-      try {
-        loadIntoVariables(checkpoint, model.store.all());
-      } catch (error) {
-        model.dispose();
-        throw error;
-      }
-      return model;
-    } finally {
-      disposeCheckpoint(checkpoint);
-    }
+      return new TimeVQVAE(meta.config, spec, new SeededRng('checkpoint'));
+    };
+    return restoreFromCheckpoint(bytes, build, (model) => model.store.all()).model;
   }
 
   /** Checkpoint bytes; `extraMeta` (e.g. data scaling, training step) is stored next to the config. */
