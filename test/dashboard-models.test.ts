@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { formatNumber, rampColor } from '../apps/dashboard/src/format';
 import { metricReference, type MetricWithDetails } from '../libs/client/src/metrics';
-import { startDashboard, withoutChromium, type DashboardSession } from './support/browser';
+import { modelLossCharts, startDashboard, withoutChromium, type DashboardSession } from './support/browser';
 import { waitFor } from './support/services';
 
 interface StageBody {
@@ -172,16 +172,7 @@ describe('web dashboard with a trained model', { skip: withoutChromium }, () => 
     }
 
     // Loss curves: one uPlot chart per stage, with as many points as the stage's loss history.
-    const charts = page.locator('section[aria-labelledby="losses-title"] figure[data-chart="line"]');
-    await session.until(
-      `document.querySelectorAll('section[aria-labelledby="losses-title"] figure[data-chart="line"] canvas').length === 4`,
-    );
-    assert.deepEqual(await charts.locator('figcaption').allTextContents(), [
-      'stage1 loss',
-      'prior loss',
-      'critic calibration distance',
-      'classifier loss',
-    ]);
+    const charts = await modelLossCharts(session);
     for (const [i, name] of STAGES.entries()) {
       const history = model.progress.stages[name].history;
       assert.ok(history.length > 0, `${name} has a loss history`);

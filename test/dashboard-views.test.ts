@@ -18,7 +18,7 @@ import {
 } from '@maskgen/persistence';
 import { DataSource } from 'typeorm';
 import { formatNumber } from '../apps/dashboard/src/format';
-import { startDashboard, withoutChromium, type DashboardSession } from './support/browser';
+import { modelLossCharts, startDashboard, withoutChromium, type DashboardSession } from './support/browser';
 import type { RunComparison } from '@maskgen/client';
 
 const LENGTH = 24; // ItalyPowerDemand
@@ -436,16 +436,7 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
 
   test('model page: critic calibration distance, log loss axes, metrics sorted at one precision, training time', async () => {
     await page.goto(`${session.server.base}/#/models/${modelId}`);
-    const charts = page.locator('section[aria-labelledby="losses-title"] figure[data-chart="line"]');
-    await session.until(
-      `document.querySelectorAll('section[aria-labelledby="losses-title"] figure[data-chart="line"] canvas').length === 4`,
-    );
-    assert.deepEqual(await charts.locator('figcaption').allTextContents(), [
-      'stage1 loss',
-      'prior loss',
-      'critic calibration distance',
-      'classifier loss',
-    ]);
+    const charts = await modelLossCharts(session);
     assert.deepEqual(
       await page.evaluate<string[]>(
         `[...document.querySelectorAll('section[aria-labelledby="losses-title"] figure[data-chart="line"]')].map((f) => f.dataset.yScale)`,

@@ -103,3 +103,20 @@ export async function startDashboard(
     },
   };
 }
+
+/**
+ * The model page's loss curves once all four have drawn: one uPlot chart per training stage, captioned in stage
+ * order. Returns their figures.
+ */
+export async function modelLossCharts(session: DashboardSession) {
+  const figures = 'section[aria-labelledby="losses-title"] figure[data-chart="line"]';
+  await session.until(`document.querySelectorAll('${figures} canvas').length === 4`);
+  const charts = session.page.locator(figures);
+  assert.deepEqual(await charts.locator('figcaption').allTextContents(), [
+    'stage1 loss',
+    'prior loss',
+    'critic calibration distance',
+    'classifier loss',
+  ]);
+  return charts;
+}
