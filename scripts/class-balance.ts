@@ -24,7 +24,7 @@ import {
 import { TimeVQVAE } from '@maskgen/model';
 import { SeededRng, initTensorBackend } from '@maskgen/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { UsageError, integerArg, loadDatasetArg, parseFlags, runMain } from './cli';
+import { EXPERIMENT_FLAGS, UsageError, integerArg, loadDatasetArg, parseFlags, runMain } from './cli';
 import { conditionalClasses, ensurePipeline } from './report/run';
 
 const USAGE = `usage: npm run class-balance -- --dataset <name> [--profile ${TRAINING_PROFILES.join('|')}] [--seed n]
@@ -54,17 +54,11 @@ function mixtureClasses(trainLabels: Int32Array, count: number, seed: number): I
 async function main(): Promise<number> {
   const args = parseFlags(
     {
-      dataset: { type: 'string' },
-      profile: { type: 'string', default: 'cpu' },
-      seed: { type: 'string' },
-      samples: { type: 'string' },
-      'sampling-seeds': { type: 'string' },
+      ...EXPERIMENT_FLAGS,
       variants: { type: 'string', default: 'naive,mixture,conditional' },
       'choice-temperatures': { type: 'string' },
       method: { type: 'string', default: 'naive' },
       guidance: { type: 'string', default: '1' },
-      'work-dir': { type: 'string', default: '.data/report' },
-      out: { type: 'string' },
     },
     USAGE,
   );

@@ -34,6 +34,20 @@ export function parseFlags<const O extends FlagOptions>(options: O, usage: strin
   return values;
 }
 
+/**
+ * Flags of the experiment scripts that sample a trained pipeline (class-balance, ess-variants): the dataset, its
+ * profile and seed, how many samples with which sampling seeds, where the pipeline is kept and where results go.
+ */
+export const EXPERIMENT_FLAGS = {
+  dataset: { type: 'string' },
+  profile: { type: 'string', default: 'cpu' },
+  seed: { type: 'string' },
+  samples: { type: 'string' },
+  'sampling-seeds': { type: 'string' },
+  'work-dir': { type: 'string', default: '.data/report' },
+  out: { type: 'string' },
+} as const;
+
 /** Parses a non-negative integer flag ≥ min; undefined when the flag is absent. */
 export function integerArg(flag: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;

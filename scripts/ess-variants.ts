@@ -21,7 +21,7 @@ import {
   prepareDataset,
 } from '@maskgen/pipeline';
 import { initTensorBackend } from '@maskgen/tensor';
-import { UsageError, integerArg, loadDatasetArg, parseFlags, runMain } from './cli';
+import { EXPERIMENT_FLAGS, UsageError, integerArg, loadDatasetArg, parseFlags, runMain } from './cli';
 import { ensurePipeline } from './report/run';
 
 interface Variant {
@@ -80,17 +80,7 @@ interface VariantRow {
 
 async function main(): Promise<number> {
   const args = parseFlags(
-    {
-      dataset: { type: 'string' },
-      profile: { type: 'string', default: 'cpu' },
-      seed: { type: 'string' },
-      samples: { type: 'string' },
-      'sampling-seeds': { type: 'string' },
-      variants: { type: 'string' },
-      'critic-temperatures': { type: 'string' },
-      'work-dir': { type: 'string', default: '.data/report' },
-      out: { type: 'string' },
-    },
+    { ...EXPERIMENT_FLAGS, variants: { type: 'string' }, 'critic-temperatures': { type: 'string' } },
     USAGE,
   );
   if (args === undefined) return 0;
