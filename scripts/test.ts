@@ -11,14 +11,13 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
 } from '../libs/persistence/src/embedded-postgres';
-import { freePort } from '../test/support/services';
+import { freePort, redisAnswers } from '../test/support/services';
 
 const ROOT = path.resolve(__dirname, '..');
 const TEST_ROOTS = ['test', 'libs', 'apps'];
@@ -92,21 +91,6 @@ async function findTestFiles(dir: string): Promise<string[]> {
     else if (entry.name.endsWith('.test.ts')) found.push(full);
   }
   return found;
-}
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
 }
 
 async function main(): Promise<number> {

@@ -6,7 +6,8 @@ import { loadConfigOrExit } from '@maskgen/config';
 import { summariseLatencies, type LatencySummary } from '../../test/support/local-instance';
 import { spawnApiProcess, spawnWorkerProcess, type WorkerProcess } from '../../test/support/worker-process';
 import { type BenchResult, type BenchSuite } from '../types';
-import { DEFAULT_REDIS_URL, redisAnswers, scratchDatabase } from './queues';
+import { redisAnswers } from '../../test/support/services';
+import { DEFAULT_REDIS_URL, scratchDatabase } from './queues';
 
 /** Issue 21 item 6: 20 concurrent runs from two teams plus one run of 100,000 samples. */
 const TEAMS = 2;

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -23,6 +22,7 @@ import { GenerationRunStarter, bullWorkerOptions, configureQueueBackend } from '
 import { CoreModule } from '@maskgen/runtime';
 import { type SeededRng } from '@maskgen/tensor';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
+import { freePort, redisAnswers } from '../../test/support/services';
 import { type BenchResult, type BenchSuite } from '../types';
 
 type Backend = 'postgres' | 'redis';
@@ -40,33 +40,13 @@ function suffix(): string {
   return randomBytes(4).toString('hex');
 }
 
-export async function redisAnswers(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
-
 /** PostgreSQL from DATABASE_URL, else an embedded cluster for the run; a scratch database either way. */
 export async function scratchDatabase(config: AppConfig): Promise<{ url: string; drop(): Promise<void> }> {
   let adminUrl = config.database.url;
   let stopEmbedded = async () => {};
   if (!adminUrl) {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'maskgen-bench-pg-'));
-    const port = await new Promise<number>((resolve) => {
-      const server = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = server.address() as net.AddressInfo;
-        server.close(() => resolve(free));
-      });
-    });
+    const port = await freePort();
     const embedded = await startEmbeddedPostgres({ dataDir, port, database: 'maskgen_bench' });
     adminUrl = embedded.url;
     stopEmbedded = async () => {
