@@ -5,7 +5,7 @@
  * the `local-responsiveness` benchmark; this test only bounds them loosely.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +13,7 @@ import {
   callLocal,
   listRunsLatencyWhileTraining,
   processAlive,
-  ready,
+  readyWithKey,
   startLocal,
   summariseLatencies,
   workerPids,
@@ -47,9 +47,7 @@ describe('local mode: the worker runs in a child process', () => {
       WORKER_STALLED_INTERVAL_MS: '3000',
       WORKER_SHUTDOWN_TIMEOUT_MS: '10000',
     });
-    await ready(port, instance);
-    base = `http://127.0.0.1:${port}`;
-    key = (await readFile(path.join(dataDir, 'api-key'), 'utf8')).trim();
+    ({ base, key } = await readyWithKey(port, instance, dataDir));
     const dataset = await callLocal<{ id: string }>(base, key, 'POST', '/datasets/synthetic', {
       name: 'cbf-responsive',
       generator: 'cbf',

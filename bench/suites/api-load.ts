@@ -3,8 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfigOrExit } from '@maskgen/config';
-import { summariseLatencies, type LatencySummary } from '../../test/support/local-instance';
+import { summariseLatencies } from '../../test/support/local-instance';
 import { spawnApiProcess, spawnWorkerProcess, type WorkerProcess } from '../../test/support/worker-process';
+import { latencyResult } from '../latency';
 import { type BenchResult, type BenchSuite } from '../types';
 import { redisAnswers } from '../../test/support/services';
 import { DEFAULT_REDIS_URL, scratchDatabase } from './queues';
@@ -82,17 +83,6 @@ async function waitForRuns(base: string, runs: { id: string; key: string }[]): P
     if (views.every((view) => view.status === 'succeeded')) return views;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-}
-
-function latencyRow(name: string, latency: LatencySummary, min: number): BenchResult {
-  return {
-    case: name,
-    value: latency.p99Ms,
-    unit: 'ms p99',
-    medianMs: latency.p50Ms,
-    minMs: min,
-    iterations: latency.count,
-  };
 }
 
 /**
@@ -194,7 +184,7 @@ export const apiLoadSuite: BenchSuite = {
         `${Math.round(samplesPerSecond)} samples/s stored (${samples} in ${wallSeconds.toFixed(1)} s), ` +
         `load ${load.atStart} → ${load.atEnd}`;
       return [
-        latencyRow('GET /runs during 21 concurrent runs', latency, Math.min(...latencies)),
+        latencyResult('GET /runs during 21 concurrent runs', latency, Math.min(...latencies)),
         {
           case: 'samples stored, first submit to last run settled',
           value: samplesPerSecond,

@@ -1,16 +1,17 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
   callLocal,
   listRunsLatencyWhileTraining,
-  ready,
+  readyWithKey,
+  smallCbfDataset,
   startLocal,
   summariseLatencies,
   timeListRuns,
-  type LatencySummary,
 } from '../../test/support/local-instance';
 import { freePort } from '../../test/support/services';
+import { latencyResult } from '../latency';
 import { type BenchResult, type BenchSuite } from '../types';
 
 const REQUESTS = 500;
@@ -18,17 +19,6 @@ const REQUESTS = 500;
 const TARGET_P99_MS = 100;
 
 let verdict = '';
-
-function row(name: string, summary: LatencySummary, min: number): BenchResult {
-  return {
-    case: name,
-    value: summary.p99Ms,
-    unit: 'ms p99',
-    medianMs: summary.p50Ms,
-    minMs: min,
-    iterations: summary.count,
-  };
-}
 
 /**
  * `npm start` as a user runs it (apps/local: API in the process, worker in a child), timed from outside:
@@ -51,21 +41,12 @@ export const localResponsivenessSuite: BenchSuite = {
     const killOnExit = () => instance.child.kill('SIGKILL');
     process.once('exit', killOnExit);
     try {
-      await ready(port, instance);
-      const base = `http://127.0.0.1:${port}`;
-      const key = (await readFile(path.join(dataDir, 'api-key'), 'utf8')).trim();
-      const dataset = await callLocal<{ id: string }>(base, key, 'POST', '/datasets/synthetic', {
-        name: 'bench-cbf',
-        generator: 'cbf',
-        length: 128,
-        trainPerClass: 10,
-        testPerClass: 10,
-        seed: 1,
-      });
+      const { base, key } = await readyWithKey(port, instance, dataDir);
+      const datasetId = await smallCbfDataset(base, key, 'bench-cbf');
       await timeListRuns(base, key, 20); // warm-up: connections, query plans, JIT
       const idleLatencies = await timeListRuns(base, key, REQUESTS);
       const { modelId, latencies } = await listRunsLatencyWhileTraining(base, key, {
-        datasetId: dataset.id,
+        datasetId,
         profile: 'cpu',
         count: REQUESTS,
       });
@@ -78,8 +59,8 @@ export const localResponsivenessSuite: BenchSuite = {
         `(target < ${TARGET_P99_MS} ms: ${training.p99Ms < TARGET_P99_MS ? 'met' : 'NOT met'}), ` +
         `idle p99 ${idle.p99Ms.toFixed(1)} ms, ${training.count} requests, load ${load}`;
       return [
-        row('GET /runs, idle', idle, Math.min(...idleLatencies)),
-        row('GET /runs, worker child training (cpu profile)', training, Math.min(...latencies)),
+        latencyResult('GET /runs, idle', idle, Math.min(...idleLatencies)),
+        latencyResult('GET /runs, worker child training (cpu profile)', training, Math.min(...latencies)),
       ];
     } finally {
       instance.child.kill('SIGTERM');

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { waitFor } from './services';
 
@@ -76,6 +77,17 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Waits until the instance answers ready, then its base URL and the team's API key it wrote to `dataDir`. */
+export async function readyWithKey(
+  port: number,
+  instance: LocalInstance,
+  dataDir: string,
+): Promise<{ base: string; key: string }> {
+  await ready(port, instance);
+  const key = (await readFile(path.join(dataDir, 'api-key'), 'utf8')).trim();
+  return { base: `http://127.0.0.1:${port}`, key };
+}
+
 /** A small JSON call to a local instance with the team's key; throws on a non-2xx answer. */
 export async function callLocal<T = Record<string, unknown>>(
   base: string,
@@ -92,6 +104,12 @@ export async function callLocal<T = Record<string, unknown>>(
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${route} answered ${response.status}: ${text}`);
   return JSON.parse(text) as T;
+}
+
+/** A small synthetic CBF dataset (128 steps, 10 series per class and split, seed 1) on an instance; its id. */
+export async function smallCbfDataset(base: string, key: string, name: string): Promise<string> {
+  const body = { name, generator: 'cbf', length: 128, trainPerClass: 10, testPerClass: 10, seed: 1 };
+  return (await callLocal<{ id: string }>(base, key, 'POST', '/datasets/synthetic', body)).id;
 }
 
 export interface LatencySummary {
