@@ -1,15 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type SeededRng } from '@maskgen/tensor';
-import {
-  type BatchNormParams,
-  type ForwardMode,
-  type VariableStore,
-  batchNorm,
-  createBatchNorm,
-} from '../training';
+import { type BatchNormParams, type ForwardMode, type VariableStore, createBatchNorm } from '../training';
 import { type Band, type Stage1Config } from './config';
 import { type ConvParams, createConv, resizeWidthToSpectrogram, upConv } from './conv';
-import { type ResidualUnitParams, createResidualUnit, residualUnit } from './encoder';
+import { type ResidualUnitParams, createResidualUnit, normActivate, residualUnit } from './encoder';
 
 /** Per-branch decoder (ess.md §3.5): residual units, k − 1 up blocks, two output transposed convs, resize, mask. */
 
@@ -57,15 +51,9 @@ export function decode(
   mode: ForwardMode,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const bn = { epsilon: config.batchNormEpsilon, momentum: config.batchNormMomentum };
     let h = zq;
     for (const unit of p.residual) h = residualUnit(h, unit, config, mode);
-    for (const block of p.up) {
-      h = tf.leakyRelu(
-        batchNorm(upConv(h, block.conv), block.norm, mode, bn),
-        config.leakySlope,
-      ) as tf.Tensor4D;
-    }
+    for (const block of p.up) h = normActivate(upConv(h, block.conv), block.norm, config, mode);
     // [B, 5, W'·2^(k+1), 2C] → [B, 2C, 5, W]
     const resized = resizeWidthToSpectrogram(upConv(upConv(h, p.out1), p.out2), frames);
     const rows = resized.shape[2];

@@ -41,6 +41,21 @@ export function createResidualUnit(
   };
 }
 
+/** The BatchNorm settings of a stage-1 config. */
+function batchNormOptions(config: Stage1Config) {
+  return { epsilon: config.batchNormEpsilon, momentum: config.batchNormMomentum };
+}
+
+/** LReLU(BN(x)), the end of every down- and up-sampling block. */
+export function normActivate(
+  x: tf.Tensor4D,
+  norm: BatchNormParams,
+  config: Stage1Config,
+  mode: ForwardMode,
+): tf.Tensor4D {
+  return tf.leakyRelu(batchNorm(x, norm, mode, batchNormOptions(config)), config.leakySlope) as tf.Tensor4D;
+}
+
 /** y = BN(x + conv1×1(LReLU([BN](conv3×3(LReLU(x)))))): [B, H, W, d] → same shape. */
 export function residualUnit(
   x: tf.Tensor4D,
@@ -49,7 +64,7 @@ export function residualUnit(
   mode: ForwardMode,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const bn = { epsilon: config.batchNormEpsilon, momentum: config.batchNormMomentum };
+    const bn = batchNormOptions(config);
     let h: tf.Tensor4D = conv3x3(tf.leakyRelu(x, config.leakySlope), p.conv3);
     if (p.innerNorm) h = batchNorm(h, p.innerNorm, mode, bn) as tf.Tensor4D;
     h = conv1x1(tf.leakyRelu(h, config.leakySlope), p.conv1);
@@ -85,14 +100,8 @@ export function encode(
   mode: ForwardMode,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const bn = { epsilon: config.batchNormEpsilon, momentum: config.batchNormMomentum };
     let h = u;
-    for (const block of p.down) {
-      h = tf.leakyRelu(
-        batchNorm(downConv(h, block.conv), block.norm, mode, bn),
-        config.leakySlope,
-      ) as tf.Tensor4D;
-    }
+    for (const block of p.down) h = normActivate(downConv(h, block.conv), block.norm, config, mode);
     for (const unit of p.residual) h = residualUnit(h, unit, config, mode);
     return h;
   });
