@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfigOrExit } from '@maskgen/config';
 import { summariseLatencies } from '../../test/support/local-instance';
+import { redisAnswers } from '../../test/support/services';
 import { spawnApiProcess, spawnWorkerProcess, type WorkerProcess } from '../../test/support/worker-process';
 import { latencyResult } from '../latency';
-import { type BenchResult, type BenchSuite } from '../types';
-import { redisAnswers } from '../../test/support/services';
+import { type BenchSuite } from '../types';
 import { DEFAULT_REDIS_URL, scratchDatabase } from './queues';
 
 /** Issue 21 item 6: 20 concurrent runs from two teams plus one run of 100,000 samples. */
