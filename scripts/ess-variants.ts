@@ -150,7 +150,7 @@ async function main(): Promise<number> {
           rocketFid: metrics.rocketFid,
           criticDistance: out.meanCriticDistance!.after,
           nonZeroDistances: nonZeroSpread(
-            out.critic!.map((c) => c.lf.distancesAfter ?? c.lf.distancesBefore),
+            out.critic!.map((c) => c.scores.lf.distancesAfter ?? c.scores.lf.distancesBefore),
           ),
           tStar: out.tStar === null ? [] : [...new Set(out.tStar)].sort((a, b) => a - b),
           seconds: out.seconds,

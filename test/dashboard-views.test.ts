@@ -436,7 +436,7 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
 
   test('model page: critic calibration distance, log loss axes, metrics sorted at one precision, training time', async () => {
     await page.goto(`${session.server.base}/#/models/${modelId}`);
-    const charts = await modelLossCharts(session);
+    await modelLossCharts(session);
     assert.deepEqual(
       await page.evaluate<string[]>(
         `[...document.querySelectorAll('section[aria-labelledby="losses-title"] figure[data-chart="line"]')].map((f) => f.dataset.yScale)`,

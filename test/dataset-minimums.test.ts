@@ -7,6 +7,7 @@ import { PIPELINE_PROFILES, TRAINING_PROFILES } from '@maskgen/pipeline';
 import { stage1Shapes } from '@maskgen/model';
 import { startApiServer, type ApiServer } from './support/api-server';
 import { apiCall, settled } from './support/http';
+import { waitFor } from './support/services';
 
 /** UCR .tsv text: one row per series, the class label first. */
 function tsv(rows: readonly { label: string; length: number }[]): string {

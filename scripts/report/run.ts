@@ -346,7 +346,8 @@ function worseShare(runs: readonly GenerateResult[]): number {
   for (const run of runs) {
     for (const c of run.critic ?? []) {
       total++;
-      if (c.lf.distancesAfter !== null && meanOf(c.lf.distancesAfter) > meanOf(c.lf.distancesBefore)) worse++;
+      const { distancesAfter, distancesBefore } = c.scores.lf;
+      if (distancesAfter !== null && meanOf(distancesAfter) > meanOf(distancesBefore)) worse++;
     }
   }
   return total === 0 ? Number.NaN : worse / total;

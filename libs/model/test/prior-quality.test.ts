@@ -5,7 +5,7 @@ import { flattenValues } from '@maskgen/data';
 import { initTensorBackend } from '@maskgen/tensor';
 import {
   PRIOR_CPU,
-  TimeVQVAE,
+  type TimeVQVAE,
   TimeVqPrior,
   decodeSamples,
   maskedTokenAccuracy,

@@ -57,6 +57,9 @@ function assertSucceeded(evaluation: Evaluation): void {
 }
 
 const EVALUATION: Followed<Evaluation> = {
+  what: 'the evaluation',
+  intervalMs: 1000,
+  get: (client, id) => client.getEvaluation(id),
   show: showEvaluation,
   waitFor: waitForEvaluation,
   assertSucceeded,

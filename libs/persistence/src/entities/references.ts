@@ -32,8 +32,9 @@ export function References<T>(
     const relation = String(property);
     const idProperty = `${relation}Id`;
     const column = `${snakeCase(relation)}_id`;
-    const columnOptions = { name: column, type: options.type ?? 'uuid', nullable: options.nullable };
-    (options.primary ? PrimaryColumn : Column)(columnOptions)(prototype, idProperty);
+    const type = options.type ?? 'uuid';
+    if (options.primary) PrimaryColumn({ name: column, type })(prototype, idProperty);
+    else Column({ name: column, type, nullable: options.nullable })(prototype, idProperty);
     if (options.index !== undefined) Index(options.index)(prototype, idProperty);
     JoinColumn({ name: column })(prototype, property);
     const manyToOne = options.inverse
