@@ -71,13 +71,13 @@ describe('maskgen CLI with a trained model', () => {
     const model = await api<ModelBody>('GET', `/models/${modelId}`);
     assert.equal(model.status, 'ready');
 
-    // The bar of the last stage, full, with the model's final status.
-    const classifier = model.progress.stages.classifier;
-    assert.ok(classifier.totalSteps > 0);
+    // The bar of the last stage (the critic: the classifier trains beside stage 1), full, with the final status.
+    const critic = model.progress.stages.critic;
+    assert.ok(critic.totalSteps > 0);
     assert.match(
       output,
       new RegExp(
-        `train classifier \\[={30}\\] ${classifier.totalSteps}/${classifier.totalSteps} steps \\| loss [-\\d.e]+ \\| ready`,
+        `train critic \\[={30}\\] ${critic.totalSteps}/${critic.totalSteps} steps \\| loss [-\\d.e]+ \\| ready`,
       ),
     );
     // Then the model as a table: status and every stage done with all its steps.

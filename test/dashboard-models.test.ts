@@ -186,15 +186,16 @@ describe('web dashboard with a trained model', { skip: withoutChromium }, () => 
     await page.getByRole('link', { name: 'ItalyPowerDemand', exact: true }).waitFor();
     await session.screenshot('10-model-trained');
 
-    // The models list: the model, ready, at the last step of its last stage.
+    // The models list: the model, ready, at the last step of its last stage (the critic; the classifier trains
+    // beside stage 1).
     await page.getByRole('link', { name: 'Models', exact: true }).click();
     const row = page.locator('tr', { has: page.getByRole('link', { name: 'ItalyPowerDemand-tiny' }) });
     await row.waitFor();
-    const classifier = model.progress.stages.classifier;
+    const critic = model.progress.stages.critic;
     assert.deepEqual((await row.locator('td').allTextContents()).slice(1, 4), [
       'ready',
       'tiny',
-      `classifier ${classifier.step}/${classifier.totalSteps}`,
+      `critic ${critic.step}/${critic.totalSteps}`,
     ]);
   });
 

@@ -6,7 +6,8 @@ import pino from 'pino';
 import * as tf from '@tensorflow/tfjs-core';
 import { createInferenceEngine } from '@maskgen/inference';
 import { ModelRepository } from '@maskgen/persistence';
-import { EventBus, type AppEvent } from '@maskgen/queues';
+import { JobName } from '@maskgen/contracts';
+import { EventBus, JobQueueRepository, type AppEvent } from '@maskgen/queues';
 import { DataSource } from 'typeorm';
 import { ModelCache } from '../apps/worker/src/models/model-cache';
 import { startApiServer, storeOneClassDataset, type ApiServer } from './support/api-server';
@@ -127,7 +128,16 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
       assert.ok(progress.step > 0 && progress.step === progress.totalSteps, `${stage} ran all its steps`);
       assert.ok(progress.history.length > 0, `${stage} has a loss history`);
     }
-    assert.equal(ready.progress.stage, 'classifier');
+    // The training DAG (issue 23 item 3): the critic, which needs every other stage but the classifier, ends it;
+    // the classifier (evaluate queue) started before stage 1 (train queue) ended.
+    assert.equal(ready.progress.stage, 'critic');
+    const jobs = app.get(JobQueueRepository);
+    const stage1Job = await jobs.jobTimes(JobName.TrainStage1, `${modelId}-stage1`);
+    const classifierJob = await jobs.jobTimes(JobName.TrainClassifier, `${modelId}-classifier`);
+    const criticJob = await jobs.jobTimes(JobName.TrainCritic, `${modelId}-critic`);
+    assert.ok(stage1Job?.finishedOn && classifierJob?.processedOn && classifierJob.finishedOn, 'jobs kept');
+    assert.ok(classifierJob.processedOn < stage1Job.finishedOn, 'the classifier trained beside stage 1');
+    assert.ok(criticJob?.processedOn && criticJob.processedOn >= classifierJob.finishedOn, 'critic ran last');
     const { classifierTestAccuracy: accuracy, stage1TestMse: mse } = ready.metrics;
     assert.ok(Number(accuracy) >= 0 && Number(accuracy) <= 1, `classifier test accuracy ${accuracy}`);
     assert.ok(Number.isFinite(mse) && Number(mse) > 0, `stage-1 test MSE ${mse}`);
@@ -158,8 +168,10 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
         .json as unknown as ModelBody;
       return model.status === 'failed' ? model : undefined;
     });
-    assert.match(failed.error ?? '', /^stage1: .*at least 2 classes/);
-    assert.equal(failed.progress.stages.stage1.status, 'failed');
+    assert.match(failed.error ?? '', /^(stage1|classifier): .*at least 2 classes/);
+    // Stage 1 and the classifier start together; the one that found it first failed the model and stopped the other.
+    const failedStage = /^(\w+):/.exec(failed.error ?? '')?.[1] ?? '';
+    assert.equal(failed.progress.stages[failedStage]?.status, 'failed');
     assert.deepEqual(failed.checkpoints, []);
     assert.equal((await call('DELETE', `/models/${String(created.json.id)}`, keyA)).status, 204);
   });

@@ -24,7 +24,10 @@ for (const { name: backend, redisUrl, skip } of queueBackends()) {
     let datasetId: string;
 
     const startWorker = async () => {
-      const worker = await startWorkerApp(db.url, redisUrl, { queuePrefix, env: { WORKER_QUEUES: 'train' } });
+      const worker = await startWorkerApp(db.url, redisUrl, {
+        queuePrefix,
+        env: { WORKER_QUEUES: 'train,evaluate' },
+      });
       workers.push(worker);
       return worker;
     };
@@ -135,9 +138,9 @@ for (const { name: backend, redisUrl, skip } of queueBackends()) {
       const stopped = await models().findById(interrupted);
       assert.equal(stopped?.status, 'training');
       assert.ok(readModelProgress(stopped?.progress).stages.stage1.step <= k, 'no step beyond the saved one');
-      assert.deepEqual(
-        (await models().checkpointDigests(interrupted)).map((c) => c.stage),
-        [],
+      // (The classifier trains beside stage 1 on the evaluate queue and may be stored already.)
+      assert.ok(
+        !(await models().checkpointDigests(interrupted)).some((c) => c.stage === 'stage1'),
         'a partial state is not a checkpoint',
       );
 

@@ -47,6 +47,17 @@ export const TRAIN_STAGE_JOB: Record<ModelStageName, JobName> = {
   classifier: JobName.TrainClassifier,
 };
 
+/**
+ * The training DAG: the stages each stage needs stored before it starts. The classifier (the evaluation FCN) needs
+ * only the dataset, so it trains beside stage 1; the model is ready once every stage is stored.
+ */
+export const MODEL_STAGE_INPUTS: Record<ModelStageName, readonly ModelStageName[]> = {
+  stage1: [],
+  prior: ['stage1'],
+  critic: ['stage1', 'prior'],
+  classifier: [],
+};
+
 export * from './training-profiles';
 
 /** The reference sampler drawing from a built-in synthetic generator. */
@@ -181,7 +192,9 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.TrainStage1]: QueueName.Train,
   [JobName.TrainPrior]: QueueName.Train,
   [JobName.TrainCritic]: QueueName.Train,
-  [JobName.TrainClassifier]: QueueName.Train,
+  // On the evaluate queue: the evaluation FCN is a short CPU/GPU job of its own, and a worker runs one job per queue
+  // at a time, so it trains while stage 1 holds the train queue.
+  [JobName.TrainClassifier]: QueueName.Evaluate,
   [JobName.EvaluateGeneratedRun]: QueueName.Evaluate,
   [JobName.RunEvaluation]: QueueName.Evaluate,
 };

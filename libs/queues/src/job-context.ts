@@ -41,8 +41,11 @@ export class RunCancelledError extends Error {
 
 /** The reason of a training job's signal when its model was cancelled (or deleted). */
 export class ModelCancelledError extends Error {
-  constructor(modelId: string) {
-    super(`model ${modelId} was cancelled`);
+  /** `how`: what stopped it, when not a cancel ('deleted', 'failed in another stage'). */
+  constructor(modelId: string, how = 'cancelled') {
+    super(
+      how === 'cancelled' || how === 'deleted' ? `model ${modelId} was ${how}` : `model ${modelId} ${how}`,
+    );
     this.name = 'ModelCancelledError';
   }
 }

@@ -113,6 +113,16 @@ export class JobQueueRepository implements OnApplicationShutdown {
     };
   }
 
+  /** When a job started and ended (ms since the epoch; null if not yet), or null once the queue dropped it. */
+  async jobTimes(
+    name: JobName,
+    jobId: string,
+  ): Promise<{ processedOn: number | null; finishedOn: number | null } | null> {
+    const queue = this.queues[JOB_QUEUE[name]];
+    const job = await this.reachable(queue, () => queue.getJob(jobId));
+    return job ? { processedOn: job.processedOn ?? null, finishedOn: job.finishedOn ?? null } : null;
+  }
+
   async jobState(name: JobName, jobId: string): Promise<string> {
     const queue = this.queues[JOB_QUEUE[name]];
     return this.reachable(queue, () => queue.getJobState(jobId));

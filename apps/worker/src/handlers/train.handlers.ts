@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
-import { JobName, readModelProgress, type ModelStageName, type TrainStagePayload } from '@maskgen/contracts';
+import {
+  JobName,
+  MODEL_STAGE_INPUTS,
+  readModelProgress,
+  type ModelStageName,
+  type TrainStagePayload,
+} from '@maskgen/contracts';
 import {
   CheckpointCorruptError,
   DatasetRepository,
@@ -32,11 +38,10 @@ export interface StageOutcome {
 
 type StageInputs = Partial<Record<ModelStage, Uint8Array>>;
 
-/** What each stage needs from the ones before it, and how it runs. */
+/** How each stage runs, given the checkpoints of its inputs (MODEL_STAGE_INPUTS, the training DAG). */
 const STAGES: Record<
   ModelStageName,
   {
-    inputs: ModelStage[];
     run(
       data: PreparedDataset,
       inputs: StageInputs,
@@ -45,18 +50,15 @@ const STAGES: Record<
     ): Promise<StageResult>;
   }
 > = {
-  stage1: { inputs: [], run: (data, _inputs, options, ctx) => trainStage1Stage(data, {}, options, ctx) },
+  stage1: { run: (data, _inputs, options, ctx) => trainStage1Stage(data, {}, options, ctx) },
   prior: {
-    inputs: ['stage1'],
     run: (data, inputs, options, ctx) => trainPriorStage(data, { stage1: inputs.stage1! }, options, ctx),
   },
   critic: {
-    inputs: ['stage1', 'prior'],
     run: (data, inputs, options, ctx) =>
       calibrateCriticStage(data, { stage1: inputs.stage1!, prior: inputs.prior! }, options, ctx),
   },
   classifier: {
-    inputs: [],
     run: (data, _inputs, options, ctx) => trainClassifierStage(data, {}, options, ctx),
   },
 };
@@ -77,9 +79,10 @@ function isCheckpointError(error: unknown): boolean {
 }
 
 /**
- * The four jobs of a model's training flow. Each loads what the stages before it stored, trains
- * with the model's profile and seed, writes coarse progress, and stores its checkpoint; a cancel
- * (model status) aborts the running stage and the stages after it do nothing.
+ * The four jobs of a model's training flow (TRAINING_FLOW: the classifier trains beside stage 1 and the prior). Each
+ * loads what its input stages stored, trains with the model's profile and seed, writes its own entry of the progress
+ * and stores its checkpoint; the last one stored makes the model ready. A cancel or a failure (model status) aborts
+ * the stages running and those not started yet do nothing.
  */
 @Injectable()
 export class TrainHandlers {
@@ -126,7 +129,7 @@ export class TrainHandlers {
     const progress = new TrainingProgress(model.progress, stage);
     // An earlier run of this stage stopped by a shutdown left a state to continue from (stage 1 and prior).
     const saved = await this.models.loadTrainingState(model.id, stage);
-    await this.models.saveProgress(model.id, progress.start(saved?.step));
+    await this.models.saveProgress(model.id, stage, progress.start(saved?.step));
     await this.publish(model.id);
     if (saved) context.logger.info({ stage, step: saved.step }, 'training stage resumed from its checkpoint');
     try {
@@ -135,7 +138,6 @@ export class TrainHandlers {
         metrics: stageMetrics(stage, result.metrics),
         progress: progress.finish('done'),
         hyperparameters: result.hyperparameters,
-        last: stage === 'classifier',
       });
       context.logger.info({ stage, stored, metrics: result.metrics }, 'training stage finished');
       await this.publish(model.id);
@@ -147,19 +149,19 @@ export class TrainHandlers {
         context.logger.warn({ stage }, 'training stage stopped: lock lost');
       } else if (verdict.kind === 'shutdown') {
         // The state was saved at the step boundary; the processor hands the job back to the queue.
-        await this.models.saveProgress(model.id, progress.snapshot());
+        await this.models.saveProgress(model.id, stage, progress.snapshot());
         await this.publish(model.id);
         context.logger.info(
           { stage },
           'training stage interrupted by shutdown; it resumes from its checkpoint',
         );
       } else if (verdict.kind === 'cancelled') {
-        await this.models.saveProgress(model.id, progress.finish('cancelled'), { afterStop: true });
+        await this.models.saveProgress(model.id, stage, progress.finish('cancelled'), { afterStop: true });
         context.logger.info({ stage }, 'training stage stopped: model cancelled');
         await this.publish(model.id);
         return { stage, outcome: 'cancelled' };
       } else if (verdict.kind === 'fail') {
-        await this.models.saveProgress(model.id, progress.finish('failed'));
+        await this.models.saveProgress(model.id, stage, progress.finish('failed'));
         await this.models.fail(model.id, `${stage}: ${verdict.message}`);
         await this.publish(model.id);
       }
@@ -189,7 +191,7 @@ export class TrainHandlers {
   ): Promise<StageResult & { hyperparameters?: Record<string, unknown> }> {
     const data = await loadPreparedDataset(this.datasets, model.datasetId);
     const spec = STAGES[stage];
-    const stored = await this.models.loadCheckpoints(model.id, spec.inputs);
+    const stored = await this.models.loadCheckpoints(model.id, [...MODEL_STAGE_INPUTS[stage]]);
     const inputs: StageInputs = Object.fromEntries(
       stored.map((checkpoint) => [checkpoint.stage, checkpoint.bytes]),
     );
@@ -203,7 +205,7 @@ export class TrainHandlers {
         onProgress: async (step) => {
           const due = progress.step(step.step, step.totalSteps, step.loss);
           if (due) {
-            await this.models.saveProgress(model.id, due);
+            await this.models.saveProgress(model.id, stage, due);
             await this.publish(model.id);
           }
           await context.reportProgress(step.totalSteps > 0 ? step.step / step.totalSteps : 0);

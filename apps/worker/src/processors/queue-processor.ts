@@ -87,10 +87,7 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
           () => new RunCancelledError(runId),
         )
       : modelId
-        ? this.watchCancellation(
-            async () => [undefined, 'cancelled'].includes(await this.models.status(modelId)),
-            () => new ModelCancelledError(modelId),
-          )
+        ? this.watchModelStop(modelId)
         : { signal: new AbortController().signal, stop() {} };
     const lock = { controller: new AbortController(), logger };
     this.lockWatch.set(jobId, lock);
@@ -181,6 +178,21 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
   @OnWorkerEvent('error')
   onWorkerError(error: Error): void {
     this.rootLogger.warn({ err: error, queue: this.queue }, 'queue worker error');
+  }
+
+  /**
+   * A model's stages train at once (the training DAG): a cancel, a delete, or another stage failing the model stops
+   * the ones still running, since the model cannot become ready any more.
+   */
+  private watchModelStop(modelId: string): { signal: AbortSignal; stop(): void } {
+    let seen: string | undefined;
+    return this.watchCancellation(
+      async () => {
+        seen = (await this.models.status(modelId)) ?? 'deleted';
+        return ['deleted', 'cancelled', 'failed'].includes(seen);
+      },
+      () => new ModelCancelledError(modelId, seen === 'failed' ? 'failed in another stage' : seen),
+    );
   }
 
   /**

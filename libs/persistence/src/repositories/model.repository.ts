@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
+import { MODEL_STAGES } from '@maskgen/contracts';
 import {
   ModelCheckpointEntity,
   ModelEntity,
@@ -46,6 +47,17 @@ export class ModelInUseError extends Error {}
 export class CheckpointCorruptError extends Error {}
 
 const TRAINABLE: ModelStatus[] = ['pending', 'training'];
+
+/** Every stage a ready model has stored (the training DAG's nodes). */
+const ALL_STAGES: readonly ModelStage[] = MODEL_STAGES;
+
+/**
+ * The progress document $2 written by stage $3 (a text), merged into the stored one: its top-level fields (the
+ * latest report) and its own entry under `stages`, leaving the other stages' entries as stored. Stages of one
+ * model train at once (the training DAG), so a stage's write must not undo another's.
+ */
+const MERGE_STAGE_PROGRESS_SQL = `(($2::jsonb - 'stages') || jsonb_build_object('stages',
+    COALESCE(progress -> 'stages', '{}'::jsonb) || jsonb_build_object($3::text, $2::jsonb -> 'stages' -> $3::text)))`;
 
 export function sha256Hex(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -108,19 +120,22 @@ export class ModelRepository {
    * Stores the latest progress while the model trains; writes for a model that stopped meanwhile
    * are dropped, unless `afterStop` (the stage recording that it saw the stop).
    */
-  async saveProgress(id: string, progress: object, options: { afterStop?: boolean } = {}): Promise<void> {
-    await this.dataSource
-      .createQueryBuilder()
-      .update(ModelEntity)
-      .set({ progress: () => ':progress::jsonb' })
-      .where(options.afterStop ? 'id = :id' : 'id = :id AND status IN (:...open)', { id, open: TRAINABLE })
-      .setParameter('progress', JSON.stringify(progress))
-      .execute();
+  async saveProgress(
+    id: string,
+    stage: ModelStage,
+    progress: object,
+    options: { afterStop?: boolean } = {},
+  ): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE models SET progress = ${MERGE_STAGE_PROGRESS_SQL}
+        WHERE id = $1${options.afterStop ? '' : ` AND status IN ('pending', 'training')`}`,
+      [id, JSON.stringify(progress), stage],
+    );
   }
 
   /**
    * Stores a stage's checkpoint (replacing one from an earlier attempt), merges its metrics and
-   * progress, and marks the model ready after the last stage, all at once. False when the model
+   * progress, and marks the model ready once every stage is stored, all at once. False when the model
    * stopped training meanwhile (cancelled or deleted): nothing is stored then.
    */
   async completeStage(
@@ -132,7 +147,6 @@ export class ModelRepository {
       progress: object;
       /** Merged into the model's hyperparameters (e.g. the generated series length). */
       hyperparameters?: Record<string, unknown>;
-      last: boolean;
     },
   ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
@@ -155,14 +169,19 @@ export class ModelRepository {
         },
         ['modelId', 'stage'],
       );
+      // Under the model row's lock, so of two stages finishing at once exactly the second sees every stage stored.
+      const stored = await manager.count(ModelCheckpointEntity, {
+        where: { modelId: id, stage: In([...ALL_STAGES]), partial: false },
+      });
       await manager.query(
-        `UPDATE models SET metrics = metrics || $2::jsonb, progress = $3::jsonb, status = $4,
-           hyperparameters = hyperparameters || $5::jsonb, updated_at = now() WHERE id = $1`,
+        `UPDATE models SET metrics = metrics || $4::jsonb, progress = ${MERGE_STAGE_PROGRESS_SQL}, status = $5,
+           hyperparameters = hyperparameters || $6::jsonb, updated_at = now() WHERE id = $1`,
         [
           id,
-          JSON.stringify(update.metrics),
           JSON.stringify(update.progress),
-          update.last ? 'ready' : model.status,
+          stage,
+          JSON.stringify(update.metrics),
+          stored === ALL_STAGES.length ? 'ready' : model.status,
           JSON.stringify(update.hyperparameters ?? {}),
         ],
       );
