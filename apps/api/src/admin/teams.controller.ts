@@ -1,4 +1,4 @@
-import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import {
   createApiKeyRequestSchema,
@@ -11,6 +11,7 @@ import { TeamRepository } from '@maskgen/persistence';
 import { ZodBody, ZodResponse } from '@maskgen/runtime';
 import type { z } from 'zod';
 import { AdminOnly } from '../auth/admin-only.decorator';
+import { IdParam } from '../common/routes';
 
 @ApiTags('admin')
 @ApiSecurity('api-key')
@@ -36,7 +37,7 @@ export class TeamsAdminController {
   @ApiOperation({ summary: 'Create an API key for a team; the key is shown only in this response' })
   @ZodResponse(201, createdApiKeySchema)
   async createKey(
-    @Param('id', ParseUUIDPipe) id: string,
+    @IdParam() id: string,
     @ZodBody(createApiKeyRequestSchema) body: z.output<typeof createApiKeyRequestSchema>,
   ) {
     const team = await this.teams.findById(id);

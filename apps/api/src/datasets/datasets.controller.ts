@@ -1,15 +1,4 @@
-import {
-  BadRequestException,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  UploadedFiles,
-  UseInterceptors,
-} from '@nestjs/common';
+import { BadRequestException, Controller, Post, UploadedFiles, UseInterceptors } from '@nestjs/common';
 import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import {
@@ -28,6 +17,7 @@ import { ZodBody, ZodQuery, ZodResponse } from '@maskgen/runtime';
 import type { z } from 'zod';
 import { CurrentTeam } from '../auth/current-team.decorator';
 import { Idempotent } from '../common/idempotency';
+import { Create, IdParam, Read, Remove } from '../common/routes';
 import { DatasetsService } from './datasets.service';
 import { UploadSlots, type UploadedFile } from './upload-slots';
 
@@ -65,10 +55,12 @@ export class DatasetsController {
     return this.service.upload(team, body, train, test);
   }
 
-  @Post('synthetic')
-  @Idempotent()
-  @ApiOperation({ summary: 'Create a dataset from a built-in synthetic generator (seeded)' })
-  @ZodResponse(201, datasetSchema)
+  @Create({
+    path: 'synthetic',
+    status: 201,
+    summary: 'Create a dataset from a built-in synthetic generator (seeded)',
+    schema: datasetSchema,
+  })
   synthetic(
     @CurrentTeam() team: TeamEntity,
     @ZodBody(syntheticDatasetRequestSchema) body: z.output<typeof syntheticDatasetRequestSchema>,
@@ -76,10 +68,12 @@ export class DatasetsController {
     return this.service.synthetic(team, body);
   }
 
-  @Post('builtin')
-  @Idempotent()
-  @ApiOperation({ summary: 'Import one of the UCR datasets shipped with maskgen' })
-  @ZodResponse(201, datasetSchema)
+  @Create({
+    path: 'builtin',
+    status: 201,
+    summary: 'Import one of the UCR datasets shipped with maskgen',
+    schema: datasetSchema,
+  })
   builtin(
     @CurrentTeam() team: TeamEntity,
     @ZodBody(builtinDatasetRequestSchema) body: z.output<typeof builtinDatasetRequestSchema>,
@@ -87,8 +81,7 @@ export class DatasetsController {
     return this.service.builtin(team, body);
   }
 
-  @Get()
-  @ZodResponse(200, datasetPageSchema)
+  @Read(undefined, datasetPageSchema)
   async list(@CurrentTeam() team: TeamEntity, @ZodQuery(pageQuerySchema) query: PageQuery) {
     const offset = query.offset ?? 0;
     const limit = query.limit ?? 50;
@@ -96,18 +89,15 @@ export class DatasetsController {
     return { items, total, offset, limit };
   }
 
-  @Get(':id')
-  @ZodResponse(200, datasetSchema)
-  get(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
+  @Read(':id', datasetSchema)
+  get(@CurrentTeam() team: TeamEntity, @IdParam() id: string) {
     return this.service.get(team, id);
   }
 
-  @Get(':id/series')
-  @ApiOperation({ summary: 'A page of series of one split (for previews)' })
-  @ZodResponse(200, datasetSeriesPageSchema)
+  @Read(':id/series', datasetSeriesPageSchema, 'A page of series of one split (for previews)')
   async series(
     @CurrentTeam() team: TeamEntity,
-    @Param('id', ParseUUIDPipe) id: string,
+    @IdParam() id: string,
     @ZodQuery(seriesQuerySchema) query: z.output<typeof seriesQuerySchema>,
   ) {
     const dataset = await this.service.get(team, id);
@@ -125,11 +115,8 @@ export class DatasetsController {
     };
   }
 
-  @Delete(':id')
-  @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a dataset; refused (409) while a model uses it' })
-  @ZodResponse(204)
-  async remove(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  @Remove(':id', 'Delete a dataset; refused (409) while a model uses it')
+  async remove(@CurrentTeam() team: TeamEntity, @IdParam() id: string): Promise<void> {
     await this.service.remove(team, id);
   }
 }

@@ -1,5 +1,5 @@
-import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Controller } from '@nestjs/common';
+import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import {
   createEvaluationRequestSchema,
   evaluationPageSchema,
@@ -7,10 +7,10 @@ import {
   listEvaluationsQuerySchema,
 } from '@maskgen/contracts';
 import type { TeamEntity } from '@maskgen/persistence';
-import { ZodBody, ZodQuery, ZodResponse } from '@maskgen/runtime';
+import { ZodBody, ZodQuery } from '@maskgen/runtime';
 import type { z } from 'zod';
 import { CurrentTeam } from '../auth/current-team.decorator';
-import { Idempotent } from '../common/idempotency';
+import { Create, IdParam, Read } from '../common/routes';
 import { EvaluationsService } from './evaluations.service';
 
 @ApiTags('evaluations')
@@ -19,13 +19,11 @@ import { EvaluationsService } from './evaluations.service';
 export class EvaluationsController {
   constructor(private readonly evaluations: EvaluationsService) {}
 
-  @Post()
-  @HttpCode(202)
-  @Idempotent()
-  @ApiOperation({
+  @Create({
+    status: 202,
     summary: 'Evaluate a run, or a real split, against the real test split (FID, IS, CAS, ROCKET FID, …)',
+    schema: evaluationSchema,
   })
-  @ZodResponse(202, evaluationSchema)
   create(
     @CurrentTeam() team: TeamEntity,
     @ZodBody(createEvaluationRequestSchema) body: z.output<typeof createEvaluationRequestSchema>,
@@ -33,8 +31,7 @@ export class EvaluationsController {
     return this.evaluations.create(team, body);
   }
 
-  @Get()
-  @ZodResponse(200, evaluationPageSchema)
+  @Read(undefined, evaluationPageSchema)
   list(
     @CurrentTeam() team: TeamEntity,
     @ZodQuery(listEvaluationsQuerySchema) query: z.output<typeof listEvaluationsQuerySchema>,
@@ -42,9 +39,8 @@ export class EvaluationsController {
     return this.evaluations.list(team, query);
   }
 
-  @Get(':id')
-  @ZodResponse(200, evaluationSchema)
-  get(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
+  @Read(':id', evaluationSchema)
+  get(@CurrentTeam() team: TeamEntity, @IdParam() id: string) {
     return this.evaluations.get(team, id);
   }
 }

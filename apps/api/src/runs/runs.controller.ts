@@ -1,15 +1,4 @@
-import {
-  Controller,
-  BadRequestException,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-  Res,
-} from '@nestjs/common';
+import { Controller, BadRequestException, Get, NotFoundException, Param, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import {
   MetricRepository,
@@ -39,7 +28,7 @@ import { ZodBody, ZodQuery, ZodResponse } from '@maskgen/runtime';
 import type { Response } from 'express';
 import type { z } from 'zod';
 import { CurrentTeam } from '../auth/current-team.decorator';
-import { Idempotent } from '../common/idempotency';
+import { Action, Create, IdParam, Read } from '../common/routes';
 import { ParseIndexPipe } from '../common/int-bounds';
 import { parseCompareGroups } from './run-comparison';
 import { RunsService } from './runs.service';
@@ -58,17 +47,20 @@ export class RunsController {
     private readonly metrics: MetricRepository,
   ) {}
 
-  @Post()
-  @Idempotent()
-  @ApiOperation({ summary: 'Start a generation run: shards on the generate queue, then a finalising job' })
-  @ZodResponse(201, runSchema)
+  @Create({
+    status: 201,
+    summary: 'Start a generation run: shards on the generate queue, then a finalising job',
+    schema: runSchema,
+  })
   create(@CurrentTeam() team: TeamEntity, @ZodBody(createRunRequestSchema) body: CreateRunInput) {
     return this.runs.create(team, body);
   }
 
-  @Get('compare')
-  @ApiOperation({ summary: 'Runs side by side with the latest value of each metric (e.g. naive vs ESS)' })
-  @ZodResponse(200, runComparisonSchema)
+  @Read(
+    'compare',
+    runComparisonSchema,
+    'Runs side by side with the latest value of each metric (e.g. naive vs ESS)',
+  )
   compare(
     @CurrentTeam() team: TeamEntity,
     @ZodQuery(compareRunsQuerySchema) query: z.output<typeof compareRunsQuerySchema>,
@@ -78,8 +70,7 @@ export class RunsController {
     return this.runs.compare(team, query.ids, typeof raw === 'string' ? parseCompareGroups(raw) : undefined);
   }
 
-  @Get()
-  @ZodResponse(200, runPageSchema)
+  @Read(undefined, runPageSchema)
   list(
     @CurrentTeam() team: TeamEntity,
     @ZodQuery(listRunsQuerySchema) query: z.output<typeof listRunsQuerySchema>,
@@ -92,31 +83,23 @@ export class RunsController {
     );
   }
 
-  @Get(':id')
-  @ZodResponse(200, runSchema)
-  get(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
+  @Read(':id', runSchema)
+  get(@CurrentTeam() team: TeamEntity, @IdParam() id: string) {
     return this.runs.get(team, id);
   }
 
-  @Post(':id/cancel')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel a queued or running run; samples already stored are kept' })
-  @ZodResponse(200, runSchema)
-  cancel(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
+  @Action('cancel', runSchema, 'Cancel a queued or running run; samples already stored are kept')
+  cancel(@CurrentTeam() team: TeamEntity, @IdParam() id: string) {
     return this.runs.cancel(team, id);
   }
 
-  @Post(':id/retry')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Re-enqueue the shards of a failed run that did not succeed' })
-  @ZodResponse(200, runSchema)
-  retry(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
+  @Action('retry', runSchema, 'Re-enqueue the shards of a failed run that did not succeed')
+  retry(@CurrentTeam() team: TeamEntity, @IdParam() id: string) {
     return this.runs.retry(team, id);
   }
 
-  @Get(':id/metrics')
-  @ZodResponse(200, runMetricsSchema)
-  async runMetrics(@CurrentTeam() team: TeamEntity, @Param('id', ParseUUIDPipe) id: string) {
+  @Read(':id/metrics', runMetricsSchema)
+  async runMetrics(@CurrentTeam() team: TeamEntity, @IdParam() id: string) {
     const run = await this.runs.owned(team, id);
     return { runId: run.id, items: await this.metrics.forRun(run.id) };
   }
@@ -128,7 +111,7 @@ export class RunsController {
   @ZodResponse(200, criticScoresSchema)
   async critic(
     @CurrentTeam() team: TeamEntity,
-    @Param('id', ParseUUIDPipe) id: string,
+    @IdParam() id: string,
     @Param('index', ParseIndexPipe) index: number,
   ) {
     const run = await this.runs.owned(team, id);
@@ -145,7 +128,7 @@ export class RunsController {
   })
   async exportSamples(
     @CurrentTeam() team: TeamEntity,
-    @Param('id', ParseUUIDPipe) id: string,
+    @IdParam() id: string,
     @ZodQuery(samplesQuerySchema) query: z.output<typeof samplesQuerySchema>,
     @Res() response: Response,
   ): Promise<void> {
