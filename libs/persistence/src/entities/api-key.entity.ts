@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CreatedAt, TextColumn, TimestampColumn } from './columns';
 import { References } from './references';
 import type { TeamEntity } from './team.entity';
 
@@ -16,23 +17,23 @@ export class ApiKeyEntity {
   })
   team?: TeamEntity;
 
-  @Column({ type: 'text' })
+  @TextColumn()
   name!: string;
 
   /** First characters of the key, so a user can tell keys apart without the secret. */
-  @Column({ type: 'text' })
+  @TextColumn()
   prefix!: string;
 
   @Index('uq_api_keys_key_hash', { unique: true })
   @Column({ name: 'key_hash', type: 'char', length: 64 })
   keyHash!: string;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreatedAt()
   createdAt!: Date;
 
-  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn({ nullable: true })
   lastUsedAt!: Date | null;
 
-  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn({ nullable: true })
   revokedAt!: Date | null;
 }

@@ -1,4 +1,5 @@
-import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Entity, PrimaryColumn } from 'typeorm';
+import { BytesColumn, IntColumn } from './columns';
 import { References } from './references';
 import { DatasetEntity } from './dataset.entity';
 
@@ -18,9 +19,9 @@ export class DatasetSeriesEntity {
   @PrimaryColumn({ name: 'series_index', type: 'integer' })
   seriesIndex!: number;
 
-  @Column({ name: 'class_index', type: 'integer', nullable: true })
+  @IntColumn({ nullable: true })
   classIndex!: number | null;
 
-  @Column({ type: 'bytea' })
+  @BytesColumn()
   values!: Buffer;
 }

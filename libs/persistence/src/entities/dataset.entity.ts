@@ -1,4 +1,5 @@
-import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Check, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { CreatedAt, IntColumn, JsonColumn, JsonObjectColumn, TextColumn } from './columns';
 import { References } from './references';
 import { TeamEntity } from './team.entity';
 
@@ -15,33 +16,33 @@ export class DatasetEntity {
   @References(() => TeamEntity, { onDelete: 'CASCADE', index: 'idx_datasets_team_id' })
   team?: TeamEntity;
 
-  @Column({ type: 'text' })
+  @TextColumn()
   name!: string;
 
-  @Column({ name: 'source_kind', type: 'text' })
+  @TextColumn()
   sourceKind!: DatasetSourceKind;
 
   /** File name and format of an upload, or generator name and parameters of a synthetic set. */
-  @Column({ name: 'source_details', type: 'jsonb', default: () => "'{}'" })
+  @JsonObjectColumn()
   sourceDetails!: Record<string, unknown>;
 
-  @Column({ name: 'series_length', type: 'integer' })
+  @IntColumn()
   seriesLength!: number;
 
   /** Original label names; a series' class index points into this list. */
-  @Column({ name: 'class_names', type: 'jsonb' })
+  @JsonColumn()
   classNames!: string[];
 
-  @Column({ name: 'train_count', type: 'integer' })
+  @IntColumn()
   trainCount!: number;
 
-  @Column({ name: 'test_count', type: 'integer' })
+  @IntColumn()
   testCount!: number;
 
   /** Scaling fitted on the training split (mean, std, method), applied to both splits. */
-  @Column({ type: 'jsonb', default: () => "'{}'" })
+  @JsonObjectColumn()
   scaling!: Record<string, unknown>;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreatedAt()
   createdAt!: Date;
 }

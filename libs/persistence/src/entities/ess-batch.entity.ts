@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { CreatedAt, IntColumn, JsonColumn } from './columns';
 import { References } from './references';
 import { RunEntity } from './run.entity';
 
@@ -22,13 +23,13 @@ export class EssBatchEntity {
   @PrimaryColumn({ name: 'first_sample', type: 'integer' })
   firstSample!: number;
 
-  @Column({ name: 'shard_index', type: 'integer' })
+  @IntColumn()
   shardIndex!: number;
 
-  @Column({ name: 'sample_count', type: 'integer' })
+  @IntColumn()
   sampleCount!: number;
 
-  @Column({ type: 'jsonb' })
+  @JsonColumn()
   config!: EssBatchConfig;
 
   /** LF t* of the call. */
@@ -36,9 +37,9 @@ export class EssBatchEntity {
   tStar!: number;
 
   /** Samples whose mean LF critic code distance rose under ESS (the critic judged the refinement worse). */
-  @Column({ name: 'critic_worse', type: 'integer' })
+  @IntColumn()
   criticWorse!: number;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreatedAt()
   createdAt!: Date;
 }

@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { CreatedAt, IntColumn, TextColumn, TimestampColumn } from './columns';
 import { References } from './references';
 import { TeamEntity } from './team.entity';
 
@@ -17,7 +18,7 @@ export class IdempotencyKeyEntity {
   key!: string;
 
   /** `METHOD /route` of the first request, named when a retry does not match it. */
-  @Column({ type: 'text' })
+  @TextColumn()
   request!: string;
 
   /** SHA-256 of method, route and body of the first request: a retry must send the same. */
@@ -25,17 +26,17 @@ export class IdempotencyKeyEntity {
   requestHash!: string;
 
   /** Null while the first request is still being handled. */
-  @Column({ name: 'response_status', type: 'integer', nullable: true })
+  @IntColumn({ nullable: true })
   responseStatus!: number | null;
 
   // json, not jsonb: kept as sent, keys in their order, so a replay is the same bytes.
   @Column({ name: 'response_body', type: 'json', nullable: true })
   responseBody!: unknown;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreatedAt()
   createdAt!: Date;
 
   @Index('idx_idempotency_keys_expires_at')
-  @Column({ name: 'expires_at', type: 'timestamptz' })
+  @TimestampColumn()
   expiresAt!: Date;
 }

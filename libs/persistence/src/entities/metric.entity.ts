@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CreatedAt, DoubleColumn, JsonObjectColumn, TextColumn } from './columns';
 import { References } from './references';
 import { RunEntity } from './run.entity';
 
@@ -13,15 +14,15 @@ export class MetricEntity {
   @References(() => RunEntity, { onDelete: 'CASCADE' })
   run?: RunEntity;
 
-  @Column({ type: 'text' })
+  @TextColumn()
   name!: string;
 
-  @Column({ type: 'double precision' })
+  @DoubleColumn()
   value!: number;
 
-  @Column({ type: 'jsonb', default: () => "'{}'" })
+  @JsonObjectColumn()
   details!: Record<string, unknown>;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreatedAt()
   createdAt!: Date;
 }

@@ -1,4 +1,5 @@
-import { Check, Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { BytesColumn, CreatedAt, IntColumn } from './columns';
 import { References } from './references';
 import { ModelEntity } from './model.entity';
 
@@ -15,13 +16,13 @@ export class ModelCheckpointEntity {
   @PrimaryColumn({ type: 'text' })
   stage!: ModelStage;
 
-  @Column({ type: 'bytea' })
+  @BytesColumn()
   bytes!: Buffer;
 
   @Column({ name: 'content_sha256', type: 'char', length: 64 })
   contentSha256!: string;
 
-  @Column({ name: 'byte_size', type: 'integer' })
+  @IntColumn()
   byteSize!: number;
 
   /**
@@ -32,9 +33,9 @@ export class ModelCheckpointEntity {
   partial!: boolean;
 
   /** Steps the partial state has trained; null for a finished stage. */
-  @Column({ type: 'integer', nullable: true })
+  @IntColumn({ nullable: true })
   step!: number | null;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreatedAt()
   createdAt!: Date;
 }

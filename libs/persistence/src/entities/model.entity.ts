@@ -1,8 +1,8 @@
-import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { BigIntColumn, CreatedAt, JsonObjectColumn, TextColumn, UpdatedAt } from './columns';
 import { References } from './references';
 import { DatasetEntity } from './dataset.entity';
 import { TeamEntity } from './team.entity';
-import { bigintAsNumber } from './transformers';
 
 export type ModelStatus = 'pending' | 'training' | 'ready' | 'failed' | 'cancelled';
 export type ModelProfile = 'tiny' | 'cpu' | 'paper';
@@ -23,36 +23,36 @@ export class ModelEntity {
   @References(() => DatasetEntity, { onDelete: 'RESTRICT', index: 'idx_models_dataset_id' })
   dataset?: DatasetEntity;
 
-  @Column({ type: 'text' })
+  @TextColumn()
   name!: string;
 
-  @Column({ type: 'text', default: 'pending' })
+  @TextColumn({ default: 'pending' })
   status!: ModelStatus;
 
   /** Size preset of every stage (the pipeline's profiles). */
-  @Column({ type: 'text', default: 'cpu' })
+  @TextColumn({ default: 'cpu' })
   profile!: ModelProfile;
 
-  @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber })
+  @BigIntColumn({ default: 0 })
   seed!: number;
 
-  @Column({ type: 'jsonb', default: () => "'{}'" })
+  @JsonObjectColumn()
   hyperparameters!: Record<string, unknown>;
 
   /** Latest training progress: stage, step, losses. */
-  @Column({ type: 'jsonb', default: () => "'{}'" })
+  @JsonObjectColumn()
   progress!: Record<string, unknown>;
 
   /** What the stages measured (e.g. classifierTestAccuracy), merged as each stage finishes. */
-  @Column({ type: 'jsonb', default: () => "'{}'" })
+  @JsonObjectColumn()
   metrics!: Record<string, unknown>;
 
-  @Column({ type: 'text', nullable: true })
+  @TextColumn({ nullable: true })
   error!: string | null;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreatedAt()
   createdAt!: Date;
 
-  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  @UpdatedAt()
   updatedAt!: Date;
 }

@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity } from 'typeorm';
+import { Entity } from 'typeorm';
+import { BytesColumn, CreatedAt, IntColumn, JsonColumn } from './columns';
 import { References } from './references';
 import { ModelEntity } from './model.entity';
 import { RunEntity } from './run.entity';
@@ -20,26 +21,26 @@ export class RunFeaturesEntity {
   judgeModel?: ModelEntity;
 
   /** The judge's FCN profile and layers (libs/metrics FcnJudge). */
-  @Column({ type: 'jsonb' })
+  @JsonColumn()
   judge!: Record<string, unknown>;
 
-  @Column({ type: 'integer' })
+  @IntColumn()
   dim!: number;
 
   /** Rows of `generated`: the run's first samples by index, as many as were evaluated. */
-  @Column({ name: 'generated_count', type: 'integer' })
+  @IntColumn()
   generatedCount!: number;
 
-  @Column({ type: 'bytea' })
+  @BytesColumn()
   generated!: Buffer;
 
   /** Rows of `real`: the whole real test split. */
-  @Column({ name: 'real_count', type: 'integer' })
+  @IntColumn()
   realCount!: number;
 
-  @Column({ type: 'bytea' })
+  @BytesColumn()
   real!: Buffer;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreatedAt()
   createdAt!: Date;
 }

@@ -1,4 +1,5 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { BytesColumn, IntColumn, RealColumn } from './columns';
 import { References } from './references';
 import { RunEntity } from './run.entity';
 
@@ -19,38 +20,38 @@ export class SampleEntity {
   @References(() => RunEntity, { onDelete: 'CASCADE' })
   run?: RunEntity;
 
-  @Column({ name: 'shard_index', type: 'integer' })
+  @IntColumn()
   shardIndex!: number;
 
-  @Column({ name: 'sample_index', type: 'integer' })
+  @IntColumn()
   sampleIndex!: number;
 
-  @Column({ name: 'class_index', type: 'integer', nullable: true })
+  @IntColumn({ nullable: true })
   classIndex!: number | null;
 
-  @Column({ type: 'bytea' })
+  @BytesColumn()
   values!: Buffer;
 
-  @Column({ name: 'tokens_lf', type: 'bytea', nullable: true })
+  @BytesColumn({ nullable: true })
   tokensLf!: Buffer | null;
 
-  @Column({ name: 'tokens_hf', type: 'bytea', nullable: true })
+  @BytesColumn({ nullable: true })
   tokensHf!: Buffer | null;
 
   /** Mean critic code distance over the sample's final LF tokens (lower looks more real). */
-  @Column({ name: 'critic_mean', type: 'real', nullable: true })
+  @RealColumn({ nullable: true })
   criticMean!: number | null;
 
   /**
    * ESS samples: the same mean over the LF tokens naive decoding gave, before ESS refined them. The sample got
    * worse under ESS when critic_mean > critic_mean_before. Null for naive and synthetic samples.
    */
-  @Column({ name: 'critic_mean_before', type: 'real', nullable: true })
+  @RealColumn({ nullable: true })
   criticMeanBefore!: number | null;
 
-  @Column({ name: 'critic_max', type: 'real', nullable: true })
+  @RealColumn({ nullable: true })
   criticMax!: number | null;
 
-  @Column({ name: 'remasked_count', type: 'integer', nullable: true })
+  @IntColumn({ nullable: true })
   remaskedCount!: number | null;
 }

@@ -1,7 +1,7 @@
-import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Entity, PrimaryColumn } from 'typeorm';
+import { BigIntColumn, DoubleColumn, IntColumn, TextColumn, TimestampColumn } from './columns';
 import { References } from './references';
 import { RunEntity } from './run.entity';
-import { bigintAsNumber } from './transformers';
 
 export type ShardStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -16,39 +16,39 @@ export class ShardEntity {
   @PrimaryColumn({ name: 'shard_index', type: 'integer' })
   shardIndex!: number;
 
-  @Column({ type: 'text', default: 'queued' })
+  @TextColumn({ default: 'queued' })
   status!: ShardStatus;
 
   /** Index of the shard's first sample within the run. */
-  @Column({ name: 'sample_offset', type: 'bigint', transformer: bigintAsNumber })
+  @BigIntColumn()
   sampleOffset!: number;
 
-  @Column({ name: 'sample_count', type: 'integer' })
+  @IntColumn()
   sampleCount!: number;
 
-  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  @BigIntColumn()
   seed!: number;
 
-  @Column({ type: 'integer', default: 0 })
+  @IntColumn({ default: 0 })
   attempts!: number;
 
   /**
    * Samples of this shard stored so far: raised in the transaction that inserts them, by the rows really inserted,
    * so run views read it instead of counting samples.
    */
-  @Column({ name: 'samples_stored', type: 'integer', default: 0 })
+  @IntColumn({ default: 0 })
   samplesStored!: number;
 
   /** How far the running attempt has got, 0..1 (sampling, then storing); samples_stored moves only at the end. */
-  @Column({ type: 'double precision', default: 0 })
+  @DoubleColumn({ default: 0 })
   progress!: number;
 
-  @Column({ type: 'text', nullable: true })
+  @TextColumn({ nullable: true })
   error!: string | null;
 
-  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn({ nullable: true })
   startedAt!: Date | null;
 
-  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn({ nullable: true })
   finishedAt!: Date | null;
 }

@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
+import { CreatedAt, TextColumn } from './columns';
+import { Column, Entity, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
 import type { ApiKeyEntity } from './api-key.entity';
 
 @Entity('teams')
@@ -6,13 +7,13 @@ export class TeamEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  @Column({ type: 'text', unique: true })
+  @TextColumn({ unique: true })
   name!: string;
 
   @Column({ name: 'is_admin', type: 'boolean', default: false })
   isAdmin!: boolean;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreatedAt()
   createdAt!: Date;
 
   @OneToMany('ApiKeyEntity', (key: ApiKeyEntity) => key.team)

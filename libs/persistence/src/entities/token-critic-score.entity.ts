@@ -1,4 +1,5 @@
-import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Entity, PrimaryColumn } from 'typeorm';
+import { BytesColumn, IntColumn } from './columns';
 import { References } from './references';
 import { SampleEntity } from './sample.entity';
 
@@ -21,16 +22,16 @@ export class TokenCriticScoreEntity {
   band!: TokenBand;
 
   /** Token grid shape: scores and mask hold rows × columns values. */
-  @Column({ name: 'grid_rows', type: 'integer' })
+  @IntColumn()
   gridRows!: number;
 
-  @Column({ name: 'grid_columns', type: 'integer' })
+  @IntColumn()
   gridColumns!: number;
 
-  @Column({ type: 'bytea' })
+  @BytesColumn()
   scores!: Buffer;
 
   /** Tokens re-masked by critical reverse sampling, as a bitmap in grid order. */
-  @Column({ name: 'remasked_mask', type: 'bytea', nullable: true })
+  @BytesColumn({ nullable: true })
   remaskedMask!: Buffer | null;
 }
