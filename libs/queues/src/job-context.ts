@@ -1,8 +1,10 @@
-import type { QueueName } from '@maskgen/contracts';
+import type { JobName, QueueName } from '@maskgen/contracts';
 import type { Logger } from 'pino';
 
 export interface JobContext {
   queue: QueueName;
+  /** The job's name (one method may handle several). */
+  job: JobName;
   jobId: string;
   attempt: number;
   /** True when a failure now fails the job for good (no retry left). */

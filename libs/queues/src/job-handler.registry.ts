@@ -40,14 +40,15 @@ export class JobHandlerRegistry implements OnModuleInit {
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
         const method = (instance as Record<string, unknown>)[methodName];
         if (typeof method !== 'function') continue;
-        const name = this.reflector.get<string | undefined>(ON_JOB_METADATA, method);
-        if (name === undefined) continue;
-        if (!isJobName(name)) {
-          problems.push(`${wrapper.name}.${methodName} handles unknown job "${name}"`);
-        } else if (this.handlers.has(name)) {
-          problems.push(`job "${name}" has two handlers (second: ${wrapper.name}.${methodName})`);
-        } else {
-          this.handlers.set(name, (method as JobHandler<unknown>).bind(instance));
+        const names = this.reflector.get<readonly string[] | undefined>(ON_JOB_METADATA, method) ?? [];
+        for (const name of names) {
+          if (!isJobName(name)) {
+            problems.push(`${wrapper.name}.${methodName} handles unknown job "${name}"`);
+          } else if (this.handlers.has(name)) {
+            problems.push(`job "${name}" has two handlers (second: ${wrapper.name}.${methodName})`);
+          } else {
+            this.handlers.set(name, (method as JobHandler<unknown>).bind(instance));
+          }
         }
       }
     }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import {
   JobName,
+  TRAIN_STAGE_JOB,
   MODEL_STAGE_INPUTS,
   readModelProgress,
   type ModelStageName,
@@ -73,6 +74,11 @@ function stageMetrics(stage: ModelStageName, metrics: Record<string, number>): R
   );
 }
 
+/** The stage each training job trains (TRAIN_STAGE_JOB turned around). */
+const STAGE_OF_JOB = new Map<JobName, ModelStageName>(
+  (Object.entries(TRAIN_STAGE_JOB) as [ModelStageName, JobName][]).map(([stage, job]) => [job, stage]),
+);
+
 /** Beyond judgeFailure's permanent errors: checkpoints that will not load again. */
 function isCheckpointError(error: unknown): boolean {
   return error instanceof PipelineCheckpointError || error instanceof CheckpointCorruptError;
@@ -93,24 +99,11 @@ export class TrainHandlers {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  @OnJob(JobName.TrainStage1)
-  stage1(payload: TrainStagePayload, context: JobContext) {
-    return this.runStage('stage1', payload, context);
-  }
-
-  @OnJob(JobName.TrainPrior)
-  prior(payload: TrainStagePayload, context: JobContext) {
-    return this.runStage('prior', payload, context);
-  }
-
-  @OnJob(JobName.TrainCritic)
-  critic(payload: TrainStagePayload, context: JobContext) {
-    return this.runStage('critic', payload, context);
-  }
-
-  @OnJob(JobName.TrainClassifier)
-  classifier(payload: TrainStagePayload, context: JobContext) {
-    return this.runStage('classifier', payload, context);
+  @OnJob(JobName.TrainStage1, JobName.TrainPrior, JobName.TrainCritic, JobName.TrainClassifier)
+  trainStage(payload: TrainStagePayload, context: JobContext) {
+    const stage = STAGE_OF_JOB.get(context.job);
+    if (!stage) throw new Error(`"${context.job}" is not a training stage's job`);
+    return this.runStage(stage, payload, context);
   }
 
   private async runStage(

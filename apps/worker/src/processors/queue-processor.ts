@@ -102,6 +102,7 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
       isTransientDbError(error);
     const context: JobContext = {
       queue: this.queue,
+      job: job.name,
       jobId,
       attempt: job.attemptsMade + 1,
       isFinalAttempt,
