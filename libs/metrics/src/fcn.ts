@@ -40,33 +40,15 @@ export interface FcnConfig {
   readonly weightDecay: number;
 }
 
+/** What every profile shares: the FCN's kernel widths and its weight decay. */
+const FCN_COMMON = { kernels: [8, 5, 3], weightDecay: 1e-5 } as const;
+
 /** `spec`: ess.md §7 (128/256/128 filters, 1000 epochs, batch 256). `cpu`: narrower and shorter, ~1 min on GunPoint/CBF. */
 export const FCN_PROFILES = {
-  spec: {
-    filters: [128, 256, 128],
-    kernels: [8, 5, 3],
-    epochs: 1000,
-    batchSize: 256,
-    learningRate: 1e-3,
-    weightDecay: 1e-5,
-  },
-  cpu: {
-    filters: [32, 64, 64],
-    kernels: [8, 5, 3],
-    epochs: 300,
-    batchSize: 256,
-    learningRate: 3e-3,
-    weightDecay: 1e-5,
-  },
+  spec: { ...FCN_COMMON, filters: [128, 256, 128], epochs: 1000, batchSize: 256, learningRate: 1e-3 },
+  cpu: { ...FCN_COMMON, filters: [32, 64, 64], epochs: 300, batchSize: 256, learningRate: 3e-3 },
   /** Unit tests only. */
-  tiny: {
-    filters: [8, 16, 16],
-    kernels: [8, 5, 3],
-    epochs: 60,
-    batchSize: 64,
-    learningRate: 1e-2,
-    weightDecay: 1e-5,
-  },
+  tiny: { ...FCN_COMMON, filters: [8, 16, 16], epochs: 60, batchSize: 64, learningRate: 1e-2 },
 } as const satisfies Record<string, FcnConfig>;
 
 export type FcnProfile = keyof typeof FCN_PROFILES;

@@ -155,13 +155,9 @@ export function criticScores(
 
 /** critic(s, cls) of §5.2: the softmax scores and the raw distances they come from. */
 export async function selfTokenCritic(
-  ctx: CriticContext,
-  s: Int32Array,
-  batch: number,
-  classes: ClassInput,
-  lfIds?: Int32Array,
-  counter?: PassCounter,
+  ...args: Parameters<typeof criticDistances>
 ): Promise<{ scores: Float64Array; distances: Float64Array }> {
-  const distances = await criticDistances(ctx, s, batch, classes, lfIds, counter);
+  const [ctx, , batch] = args;
+  const distances = await criticDistances(...args);
   return { scores: criticScores(distances, batch, ctx.prior.shape.tokens, ctx.temperature), distances };
 }
