@@ -205,26 +205,25 @@ export const trainingSuite: BenchSuite = {
     const all = os.availableParallelism();
     const results: BenchResult[] = [];
     const speedup: Record<string, number> = {};
-    for (const c of STAGE1_CASES.map((c) => sized(c))) {
-      const medians: number[] = [];
-      for (const n of [1, all]) {
-        const times = await timeStage1(c, n, rng.fork(`stage1/${c.label}`));
-        const micro = c.microBatch === undefined ? '' : ` micro ${c.microBatch}`;
-        results.push(...rows(`stage1 ${c.label} B=${c.batch}${micro} N=${n}`, c.batch, times));
-        medians.push(median(times));
+    /** Times each case of `stage` on one thread and on every core: a result row each, and the speed-up. */
+    const compare = async <C extends Case>(
+      stage: 'stage1' | 'prior',
+      cases: readonly C[],
+      time: (c: C, replicas: number, rng: SeededRng) => Promise<number[]>,
+    ): Promise<void> => {
+      for (const c of cases.map((c) => sized(c))) {
+        const medians: number[] = [];
+        for (const n of [1, all]) {
+          const times = await time(c, n, rng.fork(`${stage}/${c.label}`));
+          const micro = c.microBatch === undefined ? '' : ` micro ${c.microBatch}`;
+          results.push(...rows(`${stage} ${c.label} B=${c.batch}${micro} N=${n}`, c.batch, times));
+          medians.push(median(times));
+        }
+        speedup[`${stage} ${c.label}`] = medians[0] / medians[1];
       }
-      speedup[`stage1 ${c.label}`] = medians[0] / medians[1];
-    }
-    for (const c of PRIOR_CASES.map((c) => sized(c))) {
-      const medians: number[] = [];
-      for (const n of [1, all]) {
-        const times = await timePrior(c, n, rng.fork(`prior/${c.label}`));
-        const micro = c.microBatch === undefined ? '' : ` micro ${c.microBatch}`;
-        results.push(...rows(`prior ${c.label} B=${c.batch}${micro} N=${n}`, c.batch, times));
-        medians.push(median(times));
-      }
-      speedup[`prior ${c.label}`] = medians[0] / medians[1];
-    }
+    };
+    await compare('stage1', STAGE1_CASES, timeStage1);
+    await compare('prior', PRIOR_CASES, timePrior);
     const seconds = await tinyModelSeconds();
     results.push({
       case: `tiny model POST→ready (local mode; tiny trains on one thread)`,

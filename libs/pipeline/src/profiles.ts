@@ -54,12 +54,16 @@ const TINY: PipelineProfile = {
 };
 
 /**
- * The prior profiles' wall-time caps are dropped: a cap makes the checkpoint depend on machine load, and a pipeline
- * run must be reproducible from its seed. The step caps stay.
+ * The prior profile without its wall-time cap: a cap makes the checkpoint depend on machine load, and a pipeline
+ * run must be reproducible from its seed. The step cap stays.
  */
+function withoutTimeCap(prior: PriorConfig): PriorConfig {
+  return { ...prior, training: { ...prior.training, maxSeconds: null } };
+}
+
 const CPU: PipelineProfile = {
   stage1: STAGE1_CPU_CONFIG,
-  prior: { ...PRIOR_CPU, training: { ...PRIOR_CPU.training, maxSeconds: null } },
+  prior: withoutTimeCap(PRIOR_CPU),
   classifier: FCN_PROFILES.cpu,
   criticGrids: 64,
   dataParallel: true,
@@ -67,7 +71,7 @@ const CPU: PipelineProfile = {
 
 const PAPER: PipelineProfile = {
   stage1: STAGE1_PAPER_CONFIG,
-  prior: { ...PRIOR_PAPER, training: { ...PRIOR_PAPER.training, maxSeconds: null } },
+  prior: withoutTimeCap(PRIOR_PAPER),
   classifier: FCN_PROFILES.spec,
   criticGrids: 128,
   // Rows per pass that fit the 4 GiB wasm heap at GunPoint's geometry (L 150; 45/190 tokens), measured: stage 1 at 64
