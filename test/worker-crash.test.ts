@@ -8,11 +8,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MetricRepository, RunRepository, SampleRepository, TeamRepository } from '@maskgen/persistence';
-import { GenerationRunStarter } from '@maskgen/queues';
 import { DataSource } from 'typeorm';
 import { queueBackends, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
-import { startWorkerApp, type WorkerApp, createMigratedDatabase, runSettled } from './support/worker-app';
-import { spawnWorkerProcess, type WorkerProcess } from './support/worker-process';
+import {
+  startWorkerApp,
+  type WorkerApp,
+  createMigratedDatabase,
+  runSettled,
+  startCbfRun,
+} from './support/worker-app';
+import { killWorkers, spawnWorkerProcess, type WorkerProcess } from './support/worker-process';
 
 const backends = queueBackends();
 
@@ -46,8 +51,7 @@ for (const backend of backends) {
     });
 
     after(async () => {
-      for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
-      await Promise.all(workers.map((worker) => worker.exited));
+      await killWorkers(workers);
       await producer.close();
       await db.drop();
     });
@@ -55,12 +59,11 @@ for (const backend of backends) {
     test('1,000 samples in 10 shards: exactly 1,000 stored, no duplicates, with metrics', async () => {
       const runs = producer.app.get(RunRepository);
       const team = await producer.app.get(TeamRepository).ensureTeam(`crash-${uniqueSuffix()}`);
-      const run = await producer.app.get(GenerationRunStarter).start(team.id, {
-        // Long series make each shard take long enough to be caught running.
-        sampler: { kind: 'synthetic', generator: 'cbf', length: 4096 },
+      // Long series make each shard take long enough to be caught running.
+      const run = await startCbfRun(producer.app, team.id, {
+        length: 4096,
         numSamples: 1000,
         shardSize: 100,
-        priority: 5,
         seed: 11,
       });
 

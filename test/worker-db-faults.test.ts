@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RunRepository, TeamRepository, type RunEntity } from '@maskgen/persistence';
-import { GenerationRunStarter, MAX_RUN_RECOVERIES, planShards } from '@maskgen/queues';
+import { MAX_RUN_RECOVERIES, planShards } from '@maskgen/queues';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { canStartOwnPostgres, startOwnPostgres, type OwnPostgres } from './support/own-postgres';
 import { testRedisUrl, uniqueSuffix, waitFor } from './support/services';
-import { migrate, startWorkerApp, type WorkerApp } from './support/worker-app';
+import { migrate, startWorkerApp, type WorkerApp, startCbfRun } from './support/worker-app';
 import { spawnWorkerProcess, type WorkerProcess } from './support/worker-process';
 
 const redisUrl = testRedisUrl();
@@ -59,13 +59,7 @@ describe(
     });
 
     async function startRun(numSamples: number, shardSize: number, length: number, seed: number) {
-      return producer.app.get(GenerationRunStarter).start(teamId, {
-        sampler: { kind: 'synthetic', generator: 'cbf', length },
-        numSamples,
-        shardSize,
-        priority: 5,
-        seed,
-      });
+      return startCbfRun(producer.app, teamId, { length, numSamples, shardSize, seed });
     }
 
     async function settled(runId: string, timeoutMs: number): Promise<RunEntity> {

@@ -11,12 +11,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RunRepository, SampleRepository, TeamRepository } from '@maskgen/persistence';
-import { GenerationRunStarter } from '@maskgen/queues';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { queueBackends, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
-import { startWorkerApp, type WorkerApp, createMigratedDatabase } from './support/worker-app';
+import { startWorkerApp, type WorkerApp, createMigratedDatabase, startCbfRun } from './support/worker-app';
 
 const backends = queueBackends();
 
@@ -79,11 +78,10 @@ for (const backend of backends) {
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE samples IN SHARE ROW EXCLUSIVE MODE');
 
-      const run = await worker.app.get(GenerationRunStarter).start(team.id, {
-        sampler: { kind: 'synthetic', generator: 'cbf', length: 64 },
+      const run = await startCbfRun(worker.app, team.id, {
+        length: 64,
         numSamples: 2000,
         shardSize: 2000,
-        priority: 5,
         seed: 5,
       });
       const jobId = `${run.id}-shard-0-a`;

@@ -8,11 +8,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RunRepository, SampleRepository, TeamRepository } from '@maskgen/persistence';
-import { EventBus, GenerationRunStarter, type AppEvent } from '@maskgen/queues';
+import { EventBus, type AppEvent } from '@maskgen/queues';
 import { Client } from 'pg';
 import { testRedisUrl, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
-import { startWorkerApp, type WorkerApp, createMigratedDatabase } from './support/worker-app';
-import { spawnWorkerProcess, type WorkerProcess } from './support/worker-process';
+import { startWorkerApp, type WorkerApp, createMigratedDatabase, startCbfRun } from './support/worker-app';
+import { killWorkers, spawnWorkerProcess, type WorkerProcess } from './support/worker-process';
 
 // Production runs on Redis; without it the PostgreSQL backend stands in.
 const redisUrl = testRedisUrl();
@@ -52,13 +52,7 @@ describe(`worker shutdown on SIGTERM (${redisUrl ? 'redis' : 'postgres'} queues)
 
   async function startRun(seed: number) {
     const team = await producer.app.get(TeamRepository).ensureTeam(`drain-${uniqueSuffix()}`);
-    return producer.app.get(GenerationRunStarter).start(team.id, {
-      sampler: { kind: 'synthetic', generator: 'cbf', length: 64 },
-      numSamples: 300,
-      shardSize: 100,
-      priority: 5,
-      seed,
-    });
+    return startCbfRun(producer.app, team.id, { length: 64, numSamples: 300, shardSize: 100, seed });
   }
 
   const runs = () => producer.app.get(RunRepository);
@@ -82,8 +76,7 @@ describe(`worker shutdown on SIGTERM (${redisUrl ? 'redis' : 'postgres'} queues)
   });
 
   after(async () => {
-    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
-    await Promise.all(workers.map((worker) => worker.exited));
+    await killWorkers(workers);
     await producer.close();
     await db.drop();
   });

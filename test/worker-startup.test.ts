@@ -10,9 +10,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { SampleRepository, TeamRepository } from '@maskgen/persistence';
-import { GenerationRunStarter } from '@maskgen/queues';
 import { queueBackends, uniqueSuffix, type TestDatabase } from './support/services';
-import { startWorkerApp, type WorkerApp, createMigratedDatabase, runSettled } from './support/worker-app';
+import {
+  startWorkerApp,
+  type WorkerApp,
+  createMigratedDatabase,
+  runSettled,
+  startCbfRun,
+} from './support/worker-app';
 
 @Injectable()
 class SlowInit implements OnModuleInit {
@@ -41,11 +46,10 @@ for (const backend of queueBackends()) {
 
     test('takes no job before its handlers are registered; the run succeeds untouched', async () => {
       const team = await producer.app.get(TeamRepository).ensureTeam(`startup-${uniqueSuffix()}`);
-      const run = await producer.app.get(GenerationRunStarter).start(team.id, {
-        sampler: { kind: 'synthetic', generator: 'cbf', length: 64 },
+      const run = await startCbfRun(producer.app, team.id, {
+        length: 64,
         numSamples: 300,
         shardSize: 100,
-        priority: 5,
         seed: 3,
       });
       worker = await startWorkerApp(db.url, backend.redisUrl, {

@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import pino from 'pino';
 import { buildConfig, type AppConfig } from '@maskgen/config';
 import { RunRepository, createDataSource, migrateWithLock, type RunEntity } from '@maskgen/persistence';
+import { GenerationRunStarter } from '@maskgen/queues';
 import { CoreModule } from '@maskgen/runtime';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { createTestDatabase, uniqueSuffix, waitFor, type TestDatabase } from './services';
@@ -19,6 +20,22 @@ export interface WorkerApp {
   config: AppConfig;
   logs: LogLine[];
   close(): Promise<void>;
+}
+
+/** A synthetic CBF generation run of a test: series length, how many samples, in shards of how many, and its seed. */
+export interface CbfRunSpec {
+  length: number;
+  numSamples: number;
+  shardSize: number;
+  seed: number;
+}
+
+/** Starts a synthetic CBF run of `teamId` (priority 5) through `app`'s GenerationRunStarter, as the API would. */
+export function startCbfRun(app: INestApplicationContext, teamId: string, spec: CbfRunSpec) {
+  const { length, ...rest } = spec;
+  return app
+    .get(GenerationRunStarter)
+    .start(teamId, { sampler: { kind: 'synthetic', generator: 'cbf', length }, priority: 5, ...rest });
 }
 
 export async function migrate(url: string): Promise<void> {

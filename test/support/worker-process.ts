@@ -15,6 +15,12 @@ export interface WorkerProcess {
   ready(timeoutMs?: number): Promise<void>;
 }
 
+/** SIGKILLs those of `workers` still running and waits until every one has exited. */
+export async function killWorkers(workers: readonly WorkerProcess[]): Promise<void> {
+  for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+  await Promise.all(workers.map((worker) => worker.exited));
+}
+
 /**
  * Starts `apps/worker/src/main.ts` as a separate process, as `npm run
  * start:worker` does, with only the given environment (plus PATH and a free
