@@ -97,26 +97,21 @@ const BAD_JSON_VALUES: unknown[] = [
   'a'.repeat(10_000),
 ];
 
+/** A bad body sent as application/json. */
+const json = (label: string, body: string) => ({ label, contentType: 'application/json', body });
+
 /** Malformed or mistyped whole bodies for every route that takes one. */
 const BAD_BODIES: { label: string; contentType: string; body: string }[] = [
-  { label: 'no body', contentType: 'application/json', body: '' },
-  { label: 'null', contentType: 'application/json', body: 'null' },
-  { label: 'array', contentType: 'application/json', body: '[]' },
-  { label: 'string', contentType: 'application/json', body: '"run"' },
-  { label: 'number', contentType: 'application/json', body: '99999999999999999999' },
-  { label: 'truncated JSON', contentType: 'application/json', body: '{"a":' },
-  { label: 'not JSON', contentType: 'application/json', body: 'sampler=1' },
-  {
-    label: 'nested 5,000 deep',
-    contentType: 'application/json',
-    body: `${'['.repeat(5000)}${']'.repeat(5000)}`,
-  },
-  {
-    label: 'object nested 2,000 deep',
-    contentType: 'application/json',
-    body: `${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}`,
-  },
-  { label: 'over the size limit', contentType: 'application/json', body: `{"a":"${'x'.repeat(200_000)}"}` },
+  json('no body', ''),
+  json('null', 'null'),
+  json('array', '[]'),
+  json('string', '"run"'),
+  json('number', '99999999999999999999'),
+  json('truncated JSON', '{"a":'),
+  json('not JSON', 'sampler=1'),
+  json('nested 5,000 deep', `${'['.repeat(5000)}${']'.repeat(5000)}`),
+  json('object nested 2,000 deep', `${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}`),
+  json('over the size limit', `{"a":"${'x'.repeat(200_000)}"}`),
   { label: 'text/plain', contentType: 'text/plain', body: '{"numSamples":1}' },
   { label: 'xml', contentType: 'application/xml', body: '<run/>' },
   { label: 'form', contentType: 'application/x-www-form-urlencoded', body: 'a[b][c][d][e][f][g]=1&a=2' },
