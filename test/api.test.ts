@@ -6,7 +6,7 @@ import type { INestApplication } from '@nestjs/common';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { startApiServer, type ApiServer } from './support/api-server';
-import { waitFor } from './support/services';
+import { cbfRunBody, waitFor } from './support/services';
 
 const GUNPOINT = path.resolve(__dirname, '../libs/data/datasets/GunPoint');
 
@@ -154,12 +154,12 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
   });
 
   test('a run of 1,000 samples in 10 shards stores exactly 1,000 with metrics, exported as JSON, CSV and .npy', async () => {
-    const created = await call('POST', '/runs', keyA, {
-      sampler: { kind: 'synthetic', generator: 'cbf', length: 64 },
-      numSamples: 1000,
-      shardSize: 100,
-      seed: 42,
-    });
+    const created = await call(
+      'POST',
+      '/runs',
+      keyA,
+      cbfRunBody(64, { numSamples: 1000, shardSize: 100, seed: 42 }),
+    );
     assert.equal(created.status, 201, created.text);
     const id = String(created.json.id);
     const done = await waitFor(
@@ -216,10 +216,7 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
   });
 
   test('limits: too many samples is a 400, too many active runs a 429; cancel stops a run and keeps what it stored', async () => {
-    const tooBig = await call('POST', '/runs', keyB, {
-      sampler: { kind: 'synthetic', generator: 'cbf', length: 64 },
-      numSamples: 500_001,
-    });
+    const tooBig = await call('POST', '/runs', keyB, cbfRunBody(64, { numSamples: 500_001 }));
     assert.equal(tooBig.status, 400);
     assert.match(String(tooBig.json.message), /TEAM_MAX_SAMPLES_PER_RUN/);
 
@@ -234,10 +231,7 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
       assert.equal(run.status, 201, run.text);
       ids.push(String(run.json.id));
     }
-    const fourth = await call('POST', '/runs', keyB, {
-      sampler: { kind: 'synthetic', generator: 'cbf', length: 64 },
-      numSamples: 10,
-    });
+    const fourth = await call('POST', '/runs', keyB, cbfRunBody(64, { numSamples: 10 }));
     assert.equal(fourth.status, 429);
     assert.match(String(fourth.json.message), /limit is 3/);
 
@@ -261,24 +255,16 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
     assert.equal(later.status, 'cancelled');
     assert.equal(later.samplesStored, settled.samplesStored);
     // With the runs cancelled the team may start new ones.
-    assert.equal(
-      (
-        await call('POST', '/runs', keyB, {
-          sampler: { kind: 'synthetic', generator: 'cbf', length: 64 },
-          numSamples: 10,
-        })
-      ).status,
-      201,
-    );
+    assert.equal((await call('POST', '/runs', keyB, cbfRunBody(64, { numSamples: 10 }))).status, 201);
   });
 
   test('retry re-enqueues the shards of a failed run; stored samples are kept, none duplicated', async () => {
-    const created = await call('POST', '/runs', keyA, {
-      sampler: { kind: 'synthetic', generator: 'cbf', length: 32 },
-      numSamples: 300,
-      shardSize: 100,
-      seed: 5,
-    });
+    const created = await call(
+      'POST',
+      '/runs',
+      keyA,
+      cbfRunBody(32, { numSamples: 300, shardSize: 100, seed: 5 }),
+    );
     const id = String(created.json.id);
     await waitFor('the run to succeed', async () =>
       (await call('GET', `/runs/${id}`, keyA)).json.status === 'succeeded' ? true : undefined,
@@ -333,12 +319,7 @@ describe('HTTP API (datasets, runs, auth, isolation, limits) with an in-process 
     const body = {
       cron: '* * * * * *',
       timezone: 'Europe/Oslo',
-      run: {
-        sampler: { kind: 'synthetic', generator: 'cbf', length: 16 },
-        numSamples: 5,
-        shardSize: 5,
-        seed: 3,
-      },
+      run: cbfRunBody(16, { numSamples: 5, shardSize: 5, seed: 3 }),
     };
     assert.equal((await call('PUT', '/schedules/every-second', keyA, body)).status, 200);
     assert.equal((await call('PUT', '/schedules/every-second', keyA, body)).status, 200);

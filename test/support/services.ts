@@ -61,6 +61,14 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   };
 }
 
+/** The body of a synthetic CBF generation run: the series length, and how many samples (in which shards, from which seed). */
+export function cbfRunBody<R extends { numSamples: number; shardSize?: number; seed?: number }>(
+  length: number,
+  rest: R,
+) {
+  return { sampler: { kind: 'synthetic' as const, generator: 'cbf' as const, length }, ...rest };
+}
+
 export function uniqueSuffix(): string {
   return randomBytes(4).toString('hex');
 }

@@ -8,7 +8,7 @@ import { RunRepository, createDataSource, migrateWithLock, type RunEntity } from
 import { GenerationRunStarter } from '@maskgen/queues';
 import { CoreModule } from '@maskgen/runtime';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
-import { createTestDatabase, uniqueSuffix, waitFor, type TestDatabase } from './services';
+import { cbfRunBody, createTestDatabase, uniqueSuffix, waitFor, type TestDatabase } from './services';
 
 export interface LogLine {
   msg: string;
@@ -33,9 +33,7 @@ export interface CbfRunSpec {
 /** Starts a synthetic CBF run of `teamId` (priority 5) through `app`'s GenerationRunStarter, as the API would. */
 export function startCbfRun(app: INestApplicationContext, teamId: string, spec: CbfRunSpec) {
   const { length, ...rest } = spec;
-  return app
-    .get(GenerationRunStarter)
-    .start(teamId, { sampler: { kind: 'synthetic', generator: 'cbf', length }, priority: 5, ...rest });
+  return app.get(GenerationRunStarter).start(teamId, { ...cbfRunBody(length, rest), priority: 5 });
 }
 
 export async function migrate(url: string): Promise<void> {
