@@ -7,6 +7,18 @@ import { after, before, describe, test } from 'node:test';
 import { startApiServer, type ApiServer } from './support/api-server';
 import { cli, ok } from './support/cli';
 
+/** `runs create` of a synthetic CBF run: series length, samples and shard size. */
+const createCbfRun = (length: number, samples: number, shardSize: number): string[] =>
+  ['runs', 'create', '--generator', 'cbf'].concat(
+    ['--length', length, '--samples', samples, '--shard-size', shardSize].map(String),
+  );
+
+/** `schedules set` of a nightly (02:00) synthetic CBF schedule in `timezone`. */
+const setCbfSchedule = (name: string, timezone: string, samples: number): string[] => [
+  ...['schedules', 'set', name, '--cron', '0 2 * * *', '--timezone', timezone],
+  ...['--generator', 'cbf', '--samples', String(samples)],
+];
+
 const GUNPOINT = path.resolve(__dirname, '../libs/data/datasets/GunPoint');
 
 describe('maskgen CLI against a real API server', () => {
@@ -61,27 +73,7 @@ describe('maskgen CLI against a real API server', () => {
 
   test('runs create --wait --json finishes the run; show, list and export in all three formats', async () => {
     const created = ok(
-      await cli(
-        [
-          'runs',
-          'create',
-          '--generator',
-          'cbf',
-          '--length',
-          '32',
-          '--samples',
-          '120',
-          '--shard-size',
-          '40',
-          '--seed',
-          '5',
-          '--wait',
-          '--interval',
-          '100',
-          '--json',
-        ],
-        env,
-      ),
+      await cli([...createCbfRun(32, 120, 40), '--seed', '5', '--wait', '--interval', '100', '--json'], env),
     );
     const run = JSON.parse(created.stdout) as { id: string; status: string; samplesStored: number };
     assert.equal(run.status, 'succeeded');
@@ -181,26 +173,7 @@ describe('maskgen CLI against a real API server', () => {
   test('--wait on a one-shard run moves inside the shard and shows elapsed time and an ETA (issue 20 item 8)', async () => {
     // One shard of 30,000 series, stored in one transaction of several statements: the run used to sit at 0 %
     // (0/1 shards, nothing stored) until that transaction committed. Its progress now moves while it is written.
-    const waited = ok(
-      await cli(
-        [
-          'runs',
-          'create',
-          '--generator',
-          'cbf',
-          '--length',
-          '256',
-          '--samples',
-          '30000',
-          '--shard-size',
-          '30000',
-          '--wait',
-          '--interval',
-          '50',
-        ],
-        env,
-      ),
-    );
+    const waited = ok(await cli([...createCbfRun(256, 30000, 30000), '--wait', '--interval', '50'], env));
     // Not a terminal: one stderr line per change, `run <id>: <stored>/<total> samples <p>% | shards … | …`.
     const lines = waited.stderr.trim().split('\n');
     const midway = lines.filter((line) => {
@@ -218,24 +191,7 @@ describe('maskgen CLI against a real API server', () => {
   });
 
   test('schedules: set, list, delete; deleting twice is a 404', async () => {
-    ok(
-      await cli(
-        [
-          'schedules',
-          'set',
-          'nightly',
-          '--cron',
-          '0 2 * * *',
-          '--timezone',
-          'Europe/Oslo',
-          '--generator',
-          'cbf',
-          '--samples',
-          '100',
-        ],
-        env,
-      ),
-    );
+    ok(await cli(setCbfSchedule('nightly', 'Europe/Oslo', 100), env));
     const listed = JSON.parse(ok(await cli(['schedules', 'list', '--json'], env)).stdout) as {
       items: { name: string; cron: string; nextRunAt: string }[];
     };
@@ -243,22 +199,7 @@ describe('maskgen CLI against a real API server', () => {
       listed.items.map((s) => [s.name, s.cron]),
       [['nightly', '0 2 * * *']],
     );
-    const badZone = await cli(
-      [
-        'schedules',
-        'set',
-        'x',
-        '--cron',
-        '0 2 * * *',
-        '--timezone',
-        'Mars/Olympus',
-        '--generator',
-        'cbf',
-        '--samples',
-        '1',
-      ],
-      env,
-    );
+    const badZone = await cli(setCbfSchedule('x', 'Mars/Olympus', 1), env);
     assert.equal(badZone.code, 1);
     assert.match(badZone.stderr, /Unknown time zone "Mars\/Olympus"/);
     ok(await cli(['schedules', 'delete', 'nightly'], env));
