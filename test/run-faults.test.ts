@@ -244,7 +244,8 @@ describe(
         await sql.query(`DELETE FROM fault_flags`);
         const retried = await call<RunView>('POST', `/runs/${runId}/retry`);
         assert.equal(retried.status, 200, JSON.stringify(retried.json));
-        assert.equal(retried.json.status, 'queued');
+        // Reopened: the answer is read after the shards are enqueued, so a quick worker may have started one already.
+        assert.ok(['queued', 'running'].includes(retried.json.status), retried.json.status);
         const done = await settled(runId, 120_000);
         assert.equal(done.status, 'succeeded', `${done.error ?? ''}\n${output()}`);
         assert.equal(done.progress, 1);
