@@ -17,7 +17,7 @@ import {
   type NewScoredSample,
 } from '@maskgen/persistence';
 import { OnJob, deriveShardSeed, type JobContext } from '@maskgen/queues';
-import { RunLifecycle, type ShardResult } from '@maskgen/runs';
+import { RunLifecycle, type ShardKey, type ShardProgressShares, type ShardResult } from '@maskgen/runs';
 import { codeVersion } from '@maskgen/observability';
 import { UnrecoverableError } from 'bullmq';
 import { ModelCache } from '../models/model-cache';
@@ -68,19 +68,32 @@ export class GenerateRunHandlers {
     }
     try {
       const shares = SAMPLING_SHARE[payload.sampler.kind];
-      const samples =
-        payload.sampler.kind === 'model'
-          ? await this.modelShard(payload, payload.sampler, context)
-          : this.syntheticShard(payload, payload.sampler);
+      let samples: (NewSample | NewScoredSample)[];
+      if (payload.sampler.kind === 'model') {
+        // Reports its sampling chunk by chunk.
+        samples = await this.modelShard(payload, payload.sampler, context);
+      } else {
+        samples = this.syntheticShard(payload, payload.sampler);
+        await this.reportSampled(shard, 1, shares, context);
+      }
       if (context.signal.aborted) throw new ShardCancelled();
-      await this.lifecycle.shardSampled(shard, 1, shares);
-      await context.reportProgress(shares.sampled);
       return await this.lifecycle.completeShard(shard, samples, shares, (fraction) =>
         context.reportProgress(fraction),
       );
     } catch (error) {
       return this.lifecycle.shardFailed(shard, error, context);
     }
+  }
+
+  /** The shard's progress while it samples (`sampled`: fraction of its samples drawn), stored and announced. */
+  private async reportSampled(
+    shard: ShardKey,
+    sampled: number,
+    shares: ShardProgressShares,
+    context: JobContext,
+  ): Promise<void> {
+    await this.lifecycle.shardSampled(shard, sampled, shares);
+    await context.reportProgress(sampled * shares.sampled);
   }
 
   private syntheticShard(
@@ -169,13 +182,12 @@ export class GenerateRunHandlers {
             ...ess,
           });
         }
-        const sampled = (start + count) / payload.sampleCount;
-        await this.lifecycle.shardSampled(
+        await this.reportSampled(
           { runId: payload.runId, shardIndex: payload.shardIndex },
-          sampled,
+          (start + count) / payload.sampleCount,
           SAMPLING_SHARE.model,
+          context,
         );
-        await context.reportProgress(sampled * SAMPLING_SHARE.model.sampled);
       }
       return samples;
     } finally {
