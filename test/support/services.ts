@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Client } from 'pg';
 
+// Deep path, not @maskgen/runtime: scripts/test.ts loads this file and should not load NestJS for a port.
+export { freePort } from '../../libs/runtime/src/free-port';
+
 /** Set by scripts/test.ts: an admin URL of the PostgreSQL the run uses. */
 export function adminDatabaseUrl(): string {
   const url = process.env.TEST_DATABASE_URL;
@@ -87,18 +90,6 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-}
-
-/** A TCP port that was free a moment ago, for servers a test starts. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether a Redis answers PING at `url` within a second (the test runner and the benchmarks ask before using it). */

@@ -12,12 +12,12 @@ import {
   type EmbeddedPostgresHandle,
 } from '@maskgen/persistence';
 import { EventBus, isRelayedEventMessage, type AppEvent } from '@maskgen/queues';
-import { CoreModule, createHttpApp, listen, shutdownOnSignals } from '@maskgen/runtime';
+import { CoreModule, createHttpApp, freePort, listen, shutdownOnSignals } from '@maskgen/runtime';
 import { ApiModule } from '../../api/src/api.module';
 import { buildDashboardIfMissing, mountDashboard } from '../../api/src/dashboard/dashboard';
 import { mountOpenApi } from '../../api/src/openapi';
 import { ensureLocalAdminKey, ensureLocalApiKey } from './local-api-key';
-import { freeLocalPort, WorkerProcess } from './worker-process';
+import { WorkerProcess } from './worker-process';
 
 /** The worker's entry point, run as a child process: `.ts` from source (npm start), `.js` when built. */
 const WORKER_ENTRY = path.resolve(__dirname, '../../worker/src/main' + path.extname(__filename));
@@ -73,7 +73,8 @@ async function main(): Promise<void> {
         environmentWith({
           DATABASE_URL: databaseUrl,
           HOST: '127.0.0.1',
-          PORT: String(await freeLocalPort()),
+          // The worker's health endpoints: nobody calls them locally, any free port does.
+          PORT: String(await freePort()),
         }),
       logger,
       // The worker's progress events reach GET /events through this process's bus (no Redis here).

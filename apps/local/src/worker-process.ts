@@ -1,5 +1,4 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import net from 'node:net';
 import type { Logger } from 'pino';
 
 export interface WorkerProcessOptions {
@@ -114,16 +113,4 @@ export class WorkerProcess {
       });
     }, delayMs);
   }
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago (the worker's health endpoints; nobody calls them locally). */
-export async function freeLocalPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,4 +1,5 @@
 export * from './core.module';
+export * from './free-port';
 export * from './http-app';
 export * from './shutdown';
 export * from './public.decorator';
