@@ -6,7 +6,6 @@ import { Writable } from 'node:stream';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Queue, Worker } from 'bullmq';
-import { Client } from 'pg';
 import pino from 'pino';
 import { buildConfig, loadConfigOrExit, type AppConfig } from '@maskgen/config';
 import { QueueName } from '@maskgen/contracts';
@@ -15,14 +14,14 @@ import {
   SampleRepository,
   TeamRepository,
   createDataSource,
-  migrateWithLock,
   startEmbeddedPostgres,
 } from '@maskgen/persistence';
 import { GenerationRunStarter, bullWorkerOptions, configureQueueBackend } from '@maskgen/queues';
 import { CoreModule } from '@maskgen/runtime';
 import { type SeededRng } from '@maskgen/tensor';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
-import { freePort, redisAnswers } from '../../test/support/services';
+import { createScratchDatabase, freePort, redisAnswers } from '../../test/support/services';
+import { migrate } from '../../test/support/worker-app';
 import { type BenchResult, type BenchSuite } from '../types';
 
 type Backend = 'postgres' | 'redis';
@@ -54,24 +53,12 @@ export async function scratchDatabase(config: AppConfig): Promise<{ url: string;
       await rm(dataDir, { recursive: true, force: true });
     };
   }
-  const name = `mg_bench_${suffix()}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const dataSource = createDataSource({ url: url.toString() });
-  await dataSource.initialize();
-  await migrateWithLock(dataSource);
-  await dataSource.destroy();
+  const db = await createScratchDatabase(adminUrl, 'bench');
+  await migrate(db.url);
   return {
-    url: url.toString(),
+    url: db.url,
     drop: async () => {
-      const dropper = new Client({ connectionString: adminUrl });
-      await dropper.connect();
-      await dropper.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await dropper.end();
+      await db.drop();
       await stopEmbedded();
     },
   };

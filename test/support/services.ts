@@ -44,24 +44,30 @@ export interface TestDatabase {
 
 /** A fresh, empty database for one test file, so files never see each other's rows. */
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  const admin = adminDatabaseUrl();
+  return createScratchDatabase(adminDatabaseUrl(), label);
+}
+
+/** A new empty database `mg_<label>_<random>` on the cluster of `admin` (tests and benchmarks); `drop` forces it away. */
+export async function createScratchDatabase(admin: string, label: string): Promise<TestDatabase> {
   const name = `mg_${label.replace(/\W/g, '_').slice(0, 30)}_${randomBytes(4).toString('hex')}`.toLowerCase();
-  const client = new Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`CREATE DATABASE "${name}"`);
-  await client.end();
+  await adminQuery(admin, `CREATE DATABASE "${name}"`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
-    drop: async () => {
-      const dropper = new Client({ connectionString: admin });
-      await dropper.connect();
-      await dropper.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await dropper.end();
-    },
+    drop: () => adminQuery(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
+}
+
+async function adminQuery(admin: string, sql: string): Promise<void> {
+  const client = new Client({ connectionString: admin });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
 /** The body of a synthetic CBF generation run: the series length, and how many samples (in which shards, from which seed). */
