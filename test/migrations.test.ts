@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import 'reflect-metadata';
 import { Client } from 'pg';
 import { createDataSource, migrateWithLock } from '@maskgen/persistence';
 import { MIGRATIONS } from '../migrations';
-import { createTestDatabase, type TestDatabase } from './support/services';
+import { useTestDatabase } from './support/database';
+import { createTestDatabase } from './support/services';
 
 const ROOT = path.resolve(__dirname, '..');
 const TABLES = [
@@ -50,13 +51,7 @@ function runMigrateCommand(url: string) {
 }
 
 describe('migrations', () => {
-  let db: TestDatabase;
-  before(async () => {
-    db = await createTestDatabase('migrations');
-  });
-  after(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase('migrations', { migrated: false });
 
   test('`npm run migrate` creates the schema on an empty database, and a second run is a no-op', async () => {
     assert.deepEqual(await publicTables(db.url), []);

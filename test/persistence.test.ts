@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import 'reflect-metadata';
-import type { DataSource } from 'typeorm';
 import {
-  createDataSource,
   DatasetEntity,
   hashApiKey,
-  migrateWithLock,
   ModelCheckpointEntity,
   ModelEntity,
   RunEntity,
@@ -15,37 +12,27 @@ import {
   TeamRepository,
   bytesToFloat32,
 } from '@maskgen/persistence';
-import { createTestDatabase, type TestDatabase } from './support/services';
+import { useTestDataSource } from './support/database';
 
 describe('persistence', () => {
-  let db: TestDatabase;
-  let dataSource: DataSource;
+  const database = useTestDataSource('persistence', { migrated: true });
   let teams: TeamRepository;
   let runs: RunRepository;
   let samples: SampleRepository;
   let teamId: string;
 
   before(async () => {
-    db = await createTestDatabase('persistence');
-    dataSource = createDataSource({ url: db.url });
-    await dataSource.initialize();
-    await migrateWithLock(dataSource);
-    teams = new TeamRepository(dataSource);
-    runs = new RunRepository(dataSource);
-    samples = new SampleRepository(dataSource);
+    teams = new TeamRepository(database.dataSource);
+    runs = new RunRepository(database.dataSource);
+    samples = new SampleRepository(database.dataSource);
     teamId = (await teams.ensureTeam('acme')).id;
-  });
-
-  after(async () => {
-    await dataSource.destroy();
-    await db.drop();
   });
 
   test('API keys are stored hashed and resolve to their team', async () => {
     const { key, entity } = await teams.createApiKey(teamId, 'ci');
     assert.notEqual(entity.keyHash, key);
     assert.equal(entity.keyHash, hashApiKey(key));
-    const raw = await dataSource.query<{ key_hash: string }[]>('SELECT key_hash FROM api_keys');
+    const raw = await database.dataSource.query<{ key_hash: string }[]>('SELECT key_hash FROM api_keys');
     assert.ok(raw.every((row) => !row.key_hash.includes(key.slice(4))));
     assert.equal((await teams.findTeamByApiKey(key))?.id, teamId);
     assert.equal(await teams.findTeamByApiKey(`${key}x`), null);
@@ -88,11 +75,11 @@ describe('persistence', () => {
     assert.equal(run.totalShards, 2);
     assert.equal((await runs.findShards(run.id)).length, 2);
     await assert.rejects(
-      dataSource.query(`UPDATE runs SET status = 'exploded' WHERE id = $1`, [run.id]),
+      database.dataSource.query(`UPDATE runs SET status = 'exploded' WHERE id = $1`, [run.id]),
       /ck_runs_status/,
     );
     await assert.rejects(
-      dataSource.query(`UPDATE runs SET progress = 2 WHERE id = $1`, [run.id]),
+      database.dataSource.query(`UPDATE runs SET progress = 2 WHERE id = $1`, [run.id]),
       /ck_runs_progress/,
     );
 
@@ -106,7 +93,7 @@ describe('persistence', () => {
   });
 
   test('a dataset cannot be deleted while a model uses it; deleting the model removes its checkpoints', async () => {
-    const dataset = await dataSource.getRepository(DatasetEntity).save({
+    const dataset = await database.dataSource.getRepository(DatasetEntity).save({
       teamId,
       name: 'gunpoint',
       sourceKind: 'builtin',
@@ -115,25 +102,34 @@ describe('persistence', () => {
       trainCount: 50,
       testCount: 150,
     });
-    const model = await dataSource
+    const model = await database.dataSource
       .getRepository(ModelEntity)
       .save({ teamId, datasetId: dataset.id, name: 'm1', error: null });
-    await dataSource.getRepository(ModelCheckpointEntity).save({
+    await database.dataSource.getRepository(ModelCheckpointEntity).save({
       modelId: model.id,
       stage: 'stage1',
       bytes: Buffer.from([1, 2, 3]),
       contentSha256: 'a'.repeat(64),
       byteSize: 3,
     });
-    await assert.rejects(dataSource.getRepository(DatasetEntity).delete({ id: dataset.id }), /foreign key/);
+    await assert.rejects(
+      database.dataSource.getRepository(DatasetEntity).delete({ id: dataset.id }),
+      /foreign key/,
+    );
     const run = await runs.createWithShards(
       { teamId, modelId: model.id, kind: 'generate', params: {}, seed: 2 },
       [],
     );
-    await dataSource.getRepository(ModelEntity).delete({ id: model.id });
-    assert.equal(await dataSource.getRepository(ModelCheckpointEntity).countBy({ modelId: model.id }), 0);
+    await database.dataSource.getRepository(ModelEntity).delete({ id: model.id });
+    assert.equal(
+      await database.dataSource.getRepository(ModelCheckpointEntity).countBy({ modelId: model.id }),
+      0,
+    );
     // Runs outlive their model, so results stay queryable.
-    assert.equal((await dataSource.getRepository(RunEntity).findOneBy({ id: run.id }))?.modelId, null);
-    await dataSource.getRepository(DatasetEntity).delete({ id: dataset.id });
+    assert.equal(
+      (await database.dataSource.getRepository(RunEntity).findOneBy({ id: run.id }))?.modelId,
+      null,
+    );
+    await database.dataSource.getRepository(DatasetEntity).delete({ id: dataset.id });
   });
 });

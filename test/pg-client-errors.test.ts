@@ -5,28 +5,14 @@
  * had nobody to hear it. Every client of the data source now has a listener of its own (ListenedClient).
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createDataSource } from '@maskgen/persistence';
+import { test } from 'node:test';
 import type { Client, Pool, PoolClient } from 'pg';
-import type { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from './support/services';
+import { useTestDataSource } from './support/database';
 
-let db: TestDatabase;
-let dataSource: DataSource;
-
-before(async () => {
-  db = await createTestDatabase('pg-client-errors');
-  dataSource = createDataSource({ url: db.url, applicationName: 'maskgen-test' });
-  await dataSource.initialize();
-});
-
-after(async () => {
-  await dataSource?.destroy();
-  await db?.drop();
-});
+const database = useTestDataSource('pg-client-errors', { migrated: false });
 
 test("a connection's second error after its query runner released itself does not throw", async () => {
-  const runner = dataSource.createQueryRunner();
+  const runner = database.dataSource.createQueryRunner();
   await runner.connect();
   await runner.query('SELECT 1');
   // The pg client the runner holds (TypeORM keeps it as databaseConnection).
@@ -40,11 +26,11 @@ test("a connection's second error after its query runner released itself does no
   // Second error of the same dying connection (the socket closing): without a listener, emit throws it.
   assert.doesNotThrow(() => client.emit('error', new Error('Connection terminated unexpectedly')));
   // The data source still works on a fresh connection.
-  assert.deepEqual(await dataSource.query('SELECT 1 AS one'), [{ one: 1 }]);
+  assert.deepEqual(await database.dataSource.query('SELECT 1 AS one'), [{ one: 1 }]);
 });
 
 test('a checked-out client has an error listener of its own (pg-pool keeps none on it)', async () => {
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  const pool = (database.dataSource.driver as unknown as { master: Pool }).master;
   const client: PoolClient = await pool.connect();
   try {
     // Whoever checked it out has not listened yet: an error now, e.g. a FATAL from pg_terminate_backend, had no

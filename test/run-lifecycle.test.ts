@@ -4,39 +4,28 @@
  * unit tests use and the real one are held to the same behaviour. Also: a shard's completion is one transaction.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   RunRepository,
   TeamRepository,
-  createDataSource,
   type NewSample,
   type RunStatus,
   type ShardStatus,
 } from '@maskgen/persistence';
 import { planShards } from '@maskgen/queues';
 import { RunLifecycle } from '@maskgen/runs';
-import type { DataSource } from 'typeorm';
 import { lifecycleScenarios } from '../libs/runs/test/lifecycle-scenarios';
-import { uniqueSuffix, type TestDatabase } from './support/services';
-import { createMigratedDatabase } from './support/worker-app';
+import { useTestDataSource } from './support/database';
+import { uniqueSuffix } from './support/services';
 
 describe('run lifecycle (RunRepository on PostgreSQL)', () => {
-  let db: TestDatabase;
-  let dataSource: DataSource;
+  const database = useTestDataSource('run-lifecycle', { migrated: true });
   let runs: RunRepository;
   let teamId: string;
 
   before(async () => {
-    db = await createMigratedDatabase('run-lifecycle');
-    dataSource = createDataSource({ url: db.url, applicationName: 'maskgen-test' });
-    await dataSource.initialize();
-    runs = new RunRepository(dataSource);
-    teamId = (await new TeamRepository(dataSource).ensureTeam(`lifecycle-${uniqueSuffix()}`)).id;
-  });
-
-  after(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
+    runs = new RunRepository(database.dataSource);
+    teamId = (await new TeamRepository(database.dataSource).ensureTeam(`lifecycle-${uniqueSuffix()}`)).id;
   });
 
   lifecycleScenarios(() => ({
@@ -49,18 +38,18 @@ describe('run lifecycle (RunRepository on PostgreSQL)', () => {
         )
       ).id,
     inspect: async (runId) => {
-      const [run] = await dataSource.query<{ status: RunStatus; progress: number }[]>(
+      const [run] = await database.dataSource.query<{ status: RunStatus; progress: number }[]>(
         `SELECT status, progress FROM runs WHERE id = $1`,
         [runId],
       );
-      const shards = await dataSource.query<
+      const shards = await database.dataSource.query<
         { shardIndex: number; status: ShardStatus; attempts: number; samplesStored: number }[]
       >(
         `SELECT shard_index AS "shardIndex", status, attempts, samples_stored AS "samplesStored"
            FROM shards WHERE run_id = $1 ORDER BY shard_index`,
         [runId],
       );
-      const samples = await dataSource.query<{ key: string }[]>(
+      const samples = await database.dataSource.query<{ key: string }[]>(
         `SELECT shard_index || '/' || sample_index AS key FROM samples WHERE run_id = $1`,
         [runId],
       );
@@ -89,7 +78,7 @@ describe('run lifecycle (RunRepository on PostgreSQL)', () => {
       runId: '00000000-0000-0000-0000-000000000000',
     };
     await assert.rejects(runs.completeShard(run.id, 0, samples));
-    const [row] = await dataSource.query<{ n: number }[]>(
+    const [row] = await database.dataSource.query<{ n: number }[]>(
       `SELECT count(*)::int AS n FROM samples WHERE run_id = $1`,
       [run.id],
     );

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { freePort, type TestDatabase } from './support/services';
-import { createMigratedDatabase } from './support/worker-app';
+import { test } from 'node:test';
+import { useTestDatabase } from './support/database';
+import { freePort } from './support/services';
 
 const ROOT = path.resolve(__dirname, '..');
-let db: TestDatabase;
-
-before(async () => {
-  db = await createMigratedDatabase('idle_exit');
-});
-
-after(async () => {
-  await db.drop();
-});
+const db = useTestDatabase('idle_exit', { migrated: true });
 
 test('a worker with WORKER_EXIT_WHEN_IDLE_MS exits 0 once its queues stay empty (run-to-completion pods)', async () => {
   const port = await freePort();
