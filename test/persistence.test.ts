@@ -3,9 +3,12 @@ import { before, describe, test } from 'node:test';
 import 'reflect-metadata';
 import {
   DatasetEntity,
+  DatasetRepository,
   hashApiKey,
   ModelCheckpointEntity,
   ModelEntity,
+  ModelRepository,
+  ResourceInUseError,
   RunEntity,
   RunRepository,
   SampleRepository,
@@ -131,5 +134,39 @@ describe('persistence', () => {
       null,
     );
     await database.dataSource.getRepository(DatasetEntity).delete({ id: dataset.id });
+  });
+
+  test('deleteForTeam refuses a dataset or a model still in use (ResourceInUseError); another team gets false', async () => {
+    const datasets = new DatasetRepository(database.dataSource);
+    const models = new ModelRepository(database.dataSource);
+    const dataset = await database.dataSource.getRepository(DatasetEntity).save({
+      teamId,
+      name: 'in-use',
+      sourceKind: 'builtin',
+      seriesLength: 150,
+      classNames: ['1', '2'],
+      trainCount: 50,
+      testCount: 150,
+    });
+    const model = await database.dataSource
+      .getRepository(ModelEntity)
+      .save({ teamId, datasetId: dataset.id, name: 'in-use', error: null });
+    const run = await runs.createWithShards(
+      { teamId, modelId: model.id, kind: 'generate', params: {}, seed: 3 },
+      [],
+    );
+    const otherTeam = (await teams.ensureTeam('other')).id;
+
+    await assert.rejects(datasets.deleteForTeam(dataset.id, teamId), (error: unknown) => {
+      assert.ok(error instanceof ResourceInUseError);
+      assert.match(error.message, /used by 1 model/);
+      return true;
+    });
+    await assert.rejects(models.deleteForTeam(model.id, teamId), ResourceInUseError);
+    assert.equal(await models.deleteForTeam(model.id, otherTeam), false);
+    assert.equal(await runs.cancel(run.id), true);
+    assert.equal(await models.deleteForTeam(model.id, teamId), true);
+    assert.equal(await datasets.deleteForTeam(dataset.id, otherTeam), false);
+    assert.equal(await datasets.deleteForTeam(dataset.id, teamId), true);
   });
 });

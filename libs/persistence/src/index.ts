@@ -12,4 +12,5 @@ export * from './repositories/run-features.repository';
 export * from './repositories/run.repository';
 export * from './repositories/sample.repository';
 export * from './repositories/team.repository';
+export * from './repositories/team-deletion';
 export * from './transient-error';

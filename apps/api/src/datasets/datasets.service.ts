@@ -10,7 +10,6 @@ import {
   type TrainTestDataset,
 } from '@maskgen/data';
 import {
-  DatasetInUseError,
   DatasetNameTakenError,
   DatasetRepository,
   type DatasetEntity,
@@ -23,6 +22,7 @@ import type {
   uploadDatasetRequestSchema,
 } from '@maskgen/contracts';
 import type { z } from 'zod';
+import { removeOwned } from '../common/removal';
 import type { UploadedFile } from './upload-slots';
 
 @Injectable()
@@ -91,13 +91,7 @@ export class DatasetsService {
   }
 
   async remove(team: TeamEntity, id: string): Promise<void> {
-    try {
-      if (!(await this.datasets.deleteForTeam(id, team.id)))
-        throw new NotFoundException(`Dataset ${id} not found`);
-    } catch (error) {
-      if (error instanceof DatasetInUseError) throw new ConflictException(error.message);
-      throw error;
-    }
+    await removeOwned('Dataset', id, () => this.datasets.deleteForTeam(id, team.id));
   }
 
   /** Values are stored as parsed; the spec's scaling (fitted on train) is stored beside them. */

@@ -8,14 +8,9 @@ import {
   type listModelsQuerySchema,
 } from '@maskgen/contracts';
 import type { z } from 'zod';
-import {
-  DatasetRepository,
-  ModelInUseError,
-  ModelRepository,
-  type ModelEntity,
-  type TeamEntity,
-} from '@maskgen/persistence';
+import { DatasetRepository, ModelRepository, type ModelEntity, type TeamEntity } from '@maskgen/persistence';
 import { ModelTrainingStarter, ProgressPublisher, QueueUnavailableError } from '@maskgen/queues';
+import { removeOwned } from '../common/removal';
 
 export interface ModelView {
   id: string;
@@ -96,13 +91,7 @@ export class ModelsService {
     if (model.status === 'pending' || model.status === 'training') {
       throw new ConflictException(`Model is ${model.status}; cancel it before deleting it`);
     }
-    try {
-      if (!(await this.models.deleteForTeam(id, team.id)))
-        throw new NotFoundException(`Model ${id} not found`);
-    } catch (error) {
-      if (error instanceof ModelInUseError) throw new ConflictException(error.message);
-      throw error;
-    }
+    await removeOwned('Model', id, () => this.models.deleteForTeam(id, team.id));
   }
 
   private async published(team: TeamEntity, view: ModelView): Promise<ModelView> {

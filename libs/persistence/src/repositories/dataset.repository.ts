@@ -9,6 +9,7 @@ import {
   type DatasetSplit,
 } from '../entities';
 import { bytesToFloat32, float32ToBytes } from './sample.repository';
+import { deleteTeamRowUnlessInUse } from './team-deletion';
 import { teamPageNewestFirst } from './team-page';
 
 export interface NewDatasetSplit {
@@ -35,7 +36,6 @@ export interface StoredSeries {
 }
 
 export class DatasetNameTakenError extends Error {}
-export class DatasetInUseError extends Error {}
 
 const INSERT_CHUNK = 1000;
 
@@ -131,16 +131,9 @@ export class DatasetRepository {
 
   /** Deletes a dataset unless a model was trained on it (the database enforces it too). */
   async deleteForTeam(id: string, teamId: string): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const dataset = await manager.findOne(DatasetEntity, {
-        where: { id, teamId },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!dataset) return false;
+    return deleteTeamRowUnlessInUse(this.dataSource, DatasetEntity, { id, teamId }, async (manager) => {
       const models = await manager.countBy(ModelEntity, { datasetId: id });
-      if (models > 0) throw new DatasetInUseError(`Dataset is used by ${models} model(s); delete them first`);
-      await manager.delete(DatasetEntity, { id });
-      return true;
+      return models > 0 ? `Dataset is used by ${models} model(s); delete them first` : undefined;
     });
   }
 }

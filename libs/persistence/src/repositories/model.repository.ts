@@ -11,6 +11,7 @@ import {
   type ModelStage,
   type ModelStatus,
 } from '../entities';
+import { deleteTeamRowUnlessInUse } from './team-deletion';
 import { teamPageNewestFirst } from './team-page';
 
 export interface NewModel {
@@ -41,8 +42,6 @@ export interface CheckpointDigest {
   createdAt: Date;
 }
 
-/** Deleting the model would pull it from under runs that still sample from it. */
-export class ModelInUseError extends Error {}
 /** The bytes read back do not hash to what was stored. */
 export class CheckpointCorruptError extends Error {}
 
@@ -247,18 +246,12 @@ export class ModelRepository {
    * Finished runs keep their samples and metrics; their model id becomes null.
    */
   async deleteForTeam(id: string, teamId: string): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const model = await manager.findOne(ModelEntity, {
-        where: { id, teamId },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!model) return false;
+    // Deleting it would pull the model from under runs that still sample from it.
+    return deleteTeamRowUnlessInUse(this.dataSource, ModelEntity, { id, teamId }, async (manager) => {
       const active = await manager.countBy(RunEntity, { modelId: id, status: In(['queued', 'running']) });
-      if (active > 0) {
-        throw new ModelInUseError(`Model is used by ${active} active run(s); cancel or wait for them first`);
-      }
-      await manager.delete(ModelEntity, { id });
-      return true;
+      return active > 0
+        ? `Model is used by ${active} active run(s); cancel or wait for them first`
+        : undefined;
     });
   }
 
