@@ -31,6 +31,23 @@ describe('persistence', () => {
     teamId = (await teams.ensureTeam('acme')).id;
   });
 
+  /** A dataset row (GunPoint's shape; no series) with a model row trained on it. */
+  async function storeDatasetWithModel(datasetName: string, modelName: string) {
+    const dataset = await database.dataSource.getRepository(DatasetEntity).save({
+      teamId,
+      name: datasetName,
+      sourceKind: 'builtin',
+      seriesLength: 150,
+      classNames: ['1', '2'],
+      trainCount: 50,
+      testCount: 150,
+    });
+    const model = await database.dataSource
+      .getRepository(ModelEntity)
+      .save({ teamId, datasetId: dataset.id, name: modelName, error: null });
+    return { dataset, model };
+  }
+
   test('API keys are stored hashed and resolve to their team', async () => {
     const { key, entity } = await teams.createApiKey(teamId, 'ci');
     assert.notEqual(entity.keyHash, key);
@@ -96,18 +113,7 @@ describe('persistence', () => {
   });
 
   test('a dataset cannot be deleted while a model uses it; deleting the model removes its checkpoints', async () => {
-    const dataset = await database.dataSource.getRepository(DatasetEntity).save({
-      teamId,
-      name: 'gunpoint',
-      sourceKind: 'builtin',
-      seriesLength: 150,
-      classNames: ['1', '2'],
-      trainCount: 50,
-      testCount: 150,
-    });
-    const model = await database.dataSource
-      .getRepository(ModelEntity)
-      .save({ teamId, datasetId: dataset.id, name: 'm1', error: null });
+    const { dataset, model } = await storeDatasetWithModel('gunpoint', 'm1');
     await database.dataSource.getRepository(ModelCheckpointEntity).save({
       modelId: model.id,
       stage: 'stage1',
@@ -139,18 +145,7 @@ describe('persistence', () => {
   test('deleteForTeam refuses a dataset or a model still in use (ResourceInUseError); another team gets false', async () => {
     const datasets = new DatasetRepository(database.dataSource);
     const models = new ModelRepository(database.dataSource);
-    const dataset = await database.dataSource.getRepository(DatasetEntity).save({
-      teamId,
-      name: 'in-use',
-      sourceKind: 'builtin',
-      seriesLength: 150,
-      classNames: ['1', '2'],
-      trainCount: 50,
-      testCount: 150,
-    });
-    const model = await database.dataSource
-      .getRepository(ModelEntity)
-      .save({ teamId, datasetId: dataset.id, name: 'in-use', error: null });
+    const { dataset, model } = await storeDatasetWithModel('in-use', 'in-use');
     const run = await runs.createWithShards(
       { teamId, modelId: model.id, kind: 'generate', params: {}, seed: 3 },
       [],
