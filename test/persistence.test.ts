@@ -160,7 +160,10 @@ describe('persistence', () => {
     await assert.rejects(models.deleteForTeam(model.id, teamId), ResourceInUseError);
     assert.equal(await models.deleteForTeam(model.id, otherTeam), false);
     assert.equal(await runs.cancel(run.id), true);
+    assert.equal(await runs.status(run.id), 'cancelled');
+    assert.equal(await models.status(model.id), 'pending');
     assert.equal(await models.deleteForTeam(model.id, teamId), true);
+    assert.equal(await models.status(model.id), undefined);
     assert.equal(await datasets.deleteForTeam(dataset.id, otherTeam), false);
     assert.equal(await datasets.deleteForTeam(dataset.id, teamId), true);
   });

@@ -12,6 +12,7 @@ import {
   type ModelStatus,
 } from '../entities';
 import { deleteTeamRowUnlessInUse } from './team-deletion';
+import { statusOf } from './row-status';
 import { teamPageNewestFirst } from './team-page';
 
 export interface NewModel {
@@ -97,11 +98,8 @@ export class ModelRepository {
       .findOne({ where: { teamId, datasetId, status: 'ready' }, order: { createdAt: 'DESC' } });
   }
 
-  async status(id: string): Promise<ModelStatus | undefined> {
-    const row = await this.dataSource
-      .getRepository(ModelEntity)
-      .findOne({ where: { id }, select: { status: true } });
-    return row?.status;
+  status(id: string): Promise<ModelStatus | undefined> {
+    return statusOf(this.dataSource.getRepository(ModelEntity), id);
   }
 
   /** Moves a pending or training model to training; false when it was cancelled, failed or deleted. */

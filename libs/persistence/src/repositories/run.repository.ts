@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { RunEntity, ShardEntity, type RunKind, type RunStatus, type ShardStatus } from '../entities';
 import { storeSamples, type NewSample, type NewScoredSample } from './sample.repository';
+import { statusOf } from './row-status';
 import { teamPageNewestFirst } from './team-page';
 
 export interface NewRun {
@@ -245,11 +246,8 @@ export class RunRepository {
     return this.dataSource.getRepository(RunEntity).countBy({ teamId, status: In(['queued', 'running']) });
   }
 
-  async status(id: string): Promise<RunStatus | undefined> {
-    const row = await this.dataSource
-      .getRepository(RunEntity)
-      .findOne({ where: { id }, select: { status: true } });
-    return row?.status;
+  status(id: string): Promise<RunStatus | undefined> {
+    return statusOf(this.dataSource.getRepository(RunEntity), id);
   }
 
   /** Cancels a run that has not finished; its unfinished shards are cancelled with it. Stored samples stay. */
