@@ -19,6 +19,7 @@ import {
   gatherRows,
   priorGradients,
   serializePrior,
+  slicePriorBatch,
   splitRows,
   trainStage1,
 } from '@maskgen/model';
@@ -304,7 +305,7 @@ describe('prior over replica threads and micro-batches', () => {
     try {
       const shards = splitRows(batch.size, 2).map(([start, end]) => ({
         kind: 'prior' as const,
-        batch: { ...batch, ...sliceRows(batch, start, end) },
+        batch: slicePriorBatch(batch, start, end),
         weight: (end - start) / batch.size,
         microBatch: 3,
       }));
@@ -317,17 +318,3 @@ describe('prior over replica threads and micro-batches', () => {
     }
   });
 });
-
-function sliceRows(batch: PriorBatch, start: number, end: number): PriorBatch {
-  const lf = batch.lfTargets.length / batch.size;
-  const hf = batch.hfTargets.length / batch.size;
-  return {
-    size: end - start,
-    lfTargets: batch.lfTargets.slice(start * lf, end * lf),
-    hfTargets: batch.hfTargets.slice(start * hf, end * hf),
-    lfInput: batch.lfInput.slice(start * lf, end * lf),
-    hfInput: batch.hfInput.slice(start * hf, end * hf),
-    lfClasses: batch.lfClasses.slice(start, end),
-    hfClasses: batch.hfClasses.slice(start, end),
-  };
-}
