@@ -78,61 +78,49 @@ describe('the schema validator rejects broken manifests', () => {
   const scaledObject = findObject(objects, 'ScaledObject', 'maskgen-worker-generate');
   const scaledJob = findObject(objects, 'ScaledJob', 'maskgen-worker-train');
 
+  /** A copy of `object` with one field of its spec set (to a wrong value, or one the schema has no place for). */
+  const withSpecField = (object: KubernetesObject, field: string, value: unknown) => () => {
+    const broken = copy(object);
+    (broken.spec as Record<string, unknown>)[field] = value;
+    return broken;
+  };
+  /** A copy of the API deployment with its first container edited. */
+  const withContainer = (edit: (container: Record<string, unknown>) => void) => () => {
+    const broken = copy(deployment);
+    const spec = broken.spec as { template: { spec: { containers: Record<string, unknown>[] } } };
+    edit(spec.template.spec.containers[0]);
+    return broken;
+  };
+
   const cases: [string, () => KubernetesObject, RegExp][] = [
     [
       'a misspelled container field',
-      () => {
-        const broken = copy(deployment);
-        const spec = broken.spec as { template: { spec: { containers: Record<string, unknown>[] } } };
-        spec.template.spec.containers[0].readinesProbe = spec.template.spec.containers[0].readinessProbe;
-        return broken;
-      },
+      withContainer((container) => {
+        container.readinesProbe = container.readinessProbe;
+      }),
       /spec\.template\.spec\.containers\.0.*readinesProbe/,
     ],
     [
       'a field at the wrong level',
-      () => {
-        const broken = copy(deployment);
-        (broken.spec as Record<string, unknown>).terminationGracePeriodSeconds = 30;
-        return broken;
-      },
+      withSpecField(deployment, 'terminationGracePeriodSeconds', 30),
       /terminationGracePeriodSeconds/,
     ],
-    [
-      'a number given as text',
-      () => {
-        const broken = copy(deployment);
-        (broken.spec as Record<string, unknown>).replicas = 'three';
-        return broken;
-      },
-      /replicas/,
-    ],
+    ['a number given as text', withSpecField(deployment, 'replicas', 'three'), /replicas/],
     [
       'a container without an image name',
-      () => {
-        const broken = copy(deployment);
-        const spec = broken.spec as { template: { spec: { containers: Record<string, unknown>[] } } };
-        delete spec.template.spec.containers[0].name;
-        return broken;
-      },
+      withContainer((container) => {
+        delete container.name;
+      }),
       /name/,
     ],
     [
       'an unknown ScaledObject field (KEDA CRD schema)',
-      () => {
-        const broken = copy(scaledObject);
-        (broken.spec as Record<string, unknown>).minReplicas = 0;
-        return broken;
-      },
+      withSpecField(scaledObject, 'minReplicas', 0),
       /minReplicas/,
     ],
     [
       'a ScaledJob count of the wrong type (KEDA CRD schema)',
-      () => {
-        const broken = copy(scaledJob);
-        (broken.spec as Record<string, unknown>).maxReplicaCount = 'four';
-        return broken;
-      },
+      withSpecField(scaledJob, 'maxReplicaCount', 'four'),
       /maxReplicaCount/,
     ],
     [
