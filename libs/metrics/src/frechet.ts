@@ -183,29 +183,25 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
   return d;
 }
 
+/** a·b of two row-major dim × dim matrices; a zero entry of `a` skips its inner loop (cheap on sparse rows). */
+function squareProduct(a: Float64Array, b: Float64Array, dim: number): Float64Array {
+  const out = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) {
+    for (let k = 0; k < dim; k++) {
+      const aik = a[i * dim + k];
+      if (aik === 0) continue;
+      const bk = k * dim;
+      const oi = i * dim;
+      for (let j = 0; j < dim; j++) out[oi + j] += aik * b[bk + j];
+    }
+  }
+  return out;
+}
+
 /** Σ √λ_i of the symmetric PSD matrix root·Σ2·root, root = Σ1^½ (row-major): Tr((Σ1 Σ2)^½). */
 function traceSqrtWithRoot(root: Float64Array, cov2: Float64Array, dim: number): number {
-  // t = Σ2·root, then inner = root·t, symmetrised.
-  const t = new Float64Array(dim * dim);
-  for (let i = 0; i < dim; i++) {
-    for (let k = 0; k < dim; k++) {
-      const c = cov2[i * dim + k];
-      if (c === 0) continue;
-      const rk = k * dim;
-      const ti = i * dim;
-      for (let j = 0; j < dim; j++) t[ti + j] += c * root[rk + j];
-    }
-  }
-  const inner = new Float64Array(dim * dim);
-  for (let i = 0; i < dim; i++) {
-    for (let k = 0; k < dim; k++) {
-      const r = root[i * dim + k];
-      if (r === 0) continue;
-      const tk = k * dim;
-      const ii = i * dim;
-      for (let j = 0; j < dim; j++) inner[ii + j] += r * t[tk + j];
-    }
-  }
+  // root·(Σ2·root), symmetrised.
+  const inner = squareProduct(root, squareProduct(cov2, root, dim), dim);
   for (let i = 0; i < dim; i++) {
     for (let j = i + 1; j < dim; j++) {
       const m = (inner[i * dim + j] + inner[j * dim + i]) / 2;
