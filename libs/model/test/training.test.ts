@@ -143,6 +143,12 @@ describe('shuffledBatches', () => {
   });
 });
 
+/** Keeps the thread busy for `ms` (no await), as a real training step does; the loop's clocks see the time pass. */
+function blockFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
 describe('trainLoop', () => {
   test('reports progress, yields between steps and stops cleanly on abort', async () => {
     const controller = new AbortController();
@@ -154,8 +160,7 @@ describe('trainLoop', () => {
       learningRate: (s) => cosineLearningRate(s, 1, 100),
       step: async (s) => {
         // A blocking step: timers only run if the loop yields between steps.
-        const until = performance.now() + 2;
-        while (performance.now() < until);
+        blockFor(2);
         if (s === 9) controller.abort();
         return Promise.resolve({ loss: 1 / (s + 1) });
       },
@@ -210,8 +215,7 @@ describe('trainLoop', () => {
       totalSteps: 4,
       learningRate: () => 1,
       step: () => {
-        const until = performance.now() + 15;
-        while (performance.now() < until);
+        blockFor(15);
         return {};
       },
       checkpoint: { everySteps: 1000, everyMs: 10, save: (n) => void saves.push(n) },
@@ -230,8 +234,7 @@ describe('trainLoop', () => {
       totalSteps: 1000,
       learningRate: () => 1,
       step: () => {
-        const until = performance.now() + 5;
-        while (performance.now() < until);
+        blockFor(5);
         return {};
       },
       maxDurationMs: 30,
