@@ -5,7 +5,6 @@ import { SeededRng, initTensorBackend, randomNormalTensor } from '@maskgen/tenso
 import {
   GUNPOINT_PRIOR_SHAPES,
   PRIOR_PAPER,
-  type PriorNetworkConfig,
   TimeVqPrior,
   bottomK,
   drawStage,
@@ -17,10 +16,10 @@ import {
   stepStreams,
   tfjsBranchRunner,
 } from '@maskgen/model';
+import { TINY_PRIOR_NETWORK } from './tiny-prior';
 
 // GunPoint's token grid (ess.md §8.2) with a tiny network: these tests check the sampler, not the model.
 const SHAPES = GUNPOINT_PRIOR_SHAPES;
-const TINY: PriorNetworkConfig = { ...PRIOR_PAPER.network, width: 32, layers: 1, heads: 2, headDim: 16 };
 const SAMPLING = PRIOR_PAPER.sampling;
 
 function makePrior(seed: string): TimeVqPrior {
@@ -28,7 +27,7 @@ function makePrior(seed: string): TimeVqPrior {
   const lf = randomNormalTensor([32, 64], rng.fork('cb-lf')) as tf.Tensor2D;
   const hf = randomNormalTensor([32, 64], rng.fork('cb-hf')) as tf.Tensor2D;
   try {
-    return new TimeVqPrior(SHAPES, TINY, { lf, hf }, rng.fork('prior'));
+    return new TimeVqPrior(SHAPES, TINY_PRIOR_NETWORK, { lf, hf }, rng.fork('prior'));
   } finally {
     tf.dispose([lf, hf]);
   }

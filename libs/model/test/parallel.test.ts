@@ -23,6 +23,7 @@ import {
   splitRows,
   trainStage1,
 } from '@maskgen/model';
+import { TINY_PRIOR_NETWORK } from './tiny-prior';
 
 /**
  * Data-parallel training (issue #23): N replica threads and micro-batches must compute the step one thread computes
@@ -244,7 +245,6 @@ describe('prior over replica threads and micro-batches', () => {
     codeDim: 8,
     numClasses: 3,
   };
-  const network = { ...PRIOR_PAPER.network, width: 32, layers: 1, heads: 2, headDim: 16 };
   let prior: TimeVqPrior;
   let batch: PriorBatch;
   let full: { grads: Record<string, Float32Array>; loss: number };
@@ -253,7 +253,7 @@ describe('prior over replica threads and micro-batches', () => {
     const rng = new SeededRng('prior');
     const lf = randomNormalTensor([16, 8], rng.fork('lf')) as tf.Tensor2D;
     const hf = randomNormalTensor([16, 8], rng.fork('hf')) as tf.Tensor2D;
-    prior = new TimeVqPrior(SHAPES, network, { lf, hf }, rng.fork('init'));
+    prior = new TimeVqPrior(SHAPES, TINY_PRIOR_NETWORK, { lf, hf }, rng.fork('init'));
     tf.dispose([lf, hf]);
     const count = 10;
     const lfLogits = randomNormalTensor([count, 15, 16], rng.fork('lfl')) as tf.Tensor3D;

@@ -6,7 +6,6 @@ import {
   GUNPOINT_PRIOR_SHAPES,
   PRIOR_CPU,
   PRIOR_PAPER,
-  type PriorNetworkConfig,
   type PriorShapes,
   TimeVqPrior,
   applyMask,
@@ -19,9 +18,9 @@ import {
   trainPrior,
   trainingMask,
 } from '@maskgen/model';
+import { TINY_PRIOR_NETWORK } from './tiny-prior';
 
 const SHAPES = GUNPOINT_PRIOR_SHAPES;
-const TINY: PriorNetworkConfig = { ...PRIOR_PAPER.network, width: 32, layers: 1, heads: 2, headDim: 16 };
 
 function codebooks(rng: SeededRng, shapes: PriorShapes = SHAPES): { lf: tf.Tensor2D; hf: tf.Tensor2D } {
   return {
@@ -30,7 +29,7 @@ function codebooks(rng: SeededRng, shapes: PriorShapes = SHAPES): { lf: tf.Tenso
   };
 }
 
-function makePrior(seed: string, network = TINY, shapes = SHAPES): TimeVqPrior {
+function makePrior(seed: string, network = TINY_PRIOR_NETWORK, shapes = SHAPES): TimeVqPrior {
   const rng = new SeededRng(seed);
   const cb = codebooks(rng.fork('codebooks'), shapes);
   try {
@@ -115,7 +114,7 @@ describe('prior network (ess.md §4.3)', () => {
   test('token tables start as the stage-1 codebook plus a mask row; HF reads the LF tokens', () => {
     const rng = new SeededRng('init');
     const cb = codebooks(rng);
-    const prior = new TimeVqPrior(SHAPES, TINY, cb, rng.fork('prior'));
+    const prior = new TimeVqPrior(SHAPES, TINY_PRIOR_NETWORK, cb, rng.fork('prior'));
     try {
       const vars = prior.variables();
       assert.deepEqual(vars['lf/tokEmb'].shape, [33, 64]);
