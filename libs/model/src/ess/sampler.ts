@@ -4,7 +4,13 @@ import { PRIOR_PAPER, type SamplingConfig } from '../prior/config';
 import { type Stage1ForPrior } from '../prior/stage1';
 import { type ClassInput } from '../sampling/helpers';
 import { type DecodedSeries, decodeSamples } from '../sampling/decode';
-import { type BranchTrajectory, decodeBranchNaive, naiveChunkSize, naiveDecode } from '../sampling/naive';
+import {
+  type BranchTrajectory,
+  concatTrajectories,
+  decodeBranchNaive,
+  naiveChunkSize,
+  naiveDecode,
+} from '../sampling/naive';
 import { type BranchRunner, type PriorSource, asPriorRunner } from '../sampling/runner';
 import { ESS_DEFAULTS, ESS_VARIANTS, type EssConfig, keepsVisible } from './config';
 import {
@@ -282,7 +288,7 @@ async function naiveBranch(call: SamplerCall, branch: Branch, lfIds?: Int32Array
     );
   }
   call.passes[branch].passes += naivePasses(call, count, guide);
-  return concat(parts);
+  return concatTrajectories(parts);
 }
 
 /** Critical reverse sampling and resampling settings of a branch (ess.md §5.3, §5.4). */
@@ -432,26 +438,4 @@ async function refinePerSample(
     group.forEach((i, r) => ids.set(out.subarray(r * n, (r + 1) * n), i * n));
   }
   return { ids, info: { tStar: Math.min(...tStars), tStarPerSample: tStars, remasked, errors: [] } };
-}
-
-function concat(parts: readonly BranchTrajectory[]): BranchTrajectory {
-  if (parts.length === 1) return parts[0];
-  const join = <A extends Int32Array | Float32Array | Float64Array>(pick: (p: BranchTrajectory) => A): A => {
-    const total = parts.reduce((sum, p) => sum + pick(p).length, 0);
-    const out = new (pick(parts[0]).constructor as new (n: number) => A)(total);
-    let offset = 0;
-    for (const p of parts) {
-      out.set(pick(p), offset);
-      offset += pick(p).length;
-    }
-    return out;
-  };
-  return {
-    ...parts[0],
-    batch: parts.reduce((sum, p) => sum + p.batch, 0),
-    ids: join((p) => p.ids),
-    fixedAt: join((p) => p.fixedAt),
-    probability: join((p) => p.probability),
-    confidence: join((p) => p.confidence),
-  };
 }

@@ -207,12 +207,12 @@ export function naiveChunkSize(source: PriorSource, budgetBytes?: number): numbe
   return Math.max(1, Math.min(runner.maxBatch, fit));
 }
 
-function concatTrajectories(parts: readonly BranchTrajectory[]): BranchTrajectory {
-  const cat = <A extends Int32Array | Float32Array | Float64Array>(
-    pick: (p: BranchTrajectory) => A,
-    make: (n: number) => A,
-  ): A => {
-    const out = make(parts.reduce((sum, p) => sum + pick(p).length, 0));
+/** One trajectory of the samples of `parts` (chunks of the same branch, in order): what chunked samplers return. */
+export function concatTrajectories(parts: readonly BranchTrajectory[]): BranchTrajectory {
+  if (parts.length === 1) return parts[0];
+  const join = <A extends Int32Array | Float32Array | Float64Array>(pick: (p: BranchTrajectory) => A): A => {
+    const total = parts.reduce((sum, p) => sum + pick(p).length, 0);
+    const out = new (pick(parts[0]).constructor as new (n: number) => A)(total);
     let offset = 0;
     for (const p of parts) {
       out.set(pick(p), offset);
@@ -220,28 +220,13 @@ function concatTrajectories(parts: readonly BranchTrajectory[]): BranchTrajector
     }
     return out;
   };
-  const first = parts[0];
   return {
+    ...parts[0],
     batch: parts.reduce((sum, p) => sum + p.batch, 0),
-    tokens: first.tokens,
-    maskId: first.maskId,
-    steps: first.steps,
-    ids: cat(
-      (p) => p.ids,
-      (n) => new Int32Array(n),
-    ),
-    fixedAt: cat(
-      (p) => p.fixedAt,
-      (n) => new Int32Array(n),
-    ),
-    probability: cat(
-      (p) => p.probability,
-      (n) => new Float32Array(n),
-    ),
-    confidence: cat(
-      (p) => p.confidence,
-      (n) => new Float64Array(n),
-    ),
+    ids: join((p) => p.ids),
+    fixedAt: join((p) => p.fixedAt),
+    probability: join((p) => p.probability),
+    confidence: join((p) => p.confidence),
   };
 }
 
