@@ -45,6 +45,32 @@ function unigramTables(
   };
 }
 
+/** Masked positions of one branch, and how many of them each predictor got right. */
+interface BranchHits {
+  masked: number;
+  prior: number;
+  unigram: number;
+  positional: number;
+}
+
+/** Counts one chunk's masked positions of one branch (ids [b, tokens]) into `hits`. */
+function countMaskedHits(
+  hits: BranchHits,
+  ids: Int32Array,
+  mask: Uint8Array,
+  predicted: ArrayLike<number>,
+  table: { global: number; positional: Int32Array },
+  tokens: number,
+): void {
+  ids.forEach((id, i) => {
+    if (mask[i] !== 1) return;
+    hits.masked++;
+    if (predicted[i] === id) hits.prior++;
+    if (table.global === id) hits.unigram++;
+    if (table.positional[i % tokens] === id) hits.positional++;
+  });
+}
+
 /**
  * Masked-token accuracy of both priors on `split` (e.g. the test tokens), against unigram baselines fitted on
  * `reference` (the train tokens). Masks follow the training rule; HF sees the clean LF ids; labels are passed as
@@ -65,7 +91,8 @@ export function maskedTokenAccuracy(
   const count = split.labels.length;
   const chunk = options.chunk ?? 64;
   const tables = { lf: unigramTables(reference.lf, nl, kl), hf: unigramTables(reference.hf, nh, kh) };
-  const hits = { lf: 0, hf: 0, uniLf: 0, uniHf: 0, posLf: 0, posHf: 0, nLf: 0, nHf: 0 };
+  const noHits = (): BranchHits => ({ masked: 0, prior: 0, unigram: 0, positional: 0 });
+  const hits = { lf: noHits(), hf: noHits() };
   for (let start = 0; start < count; start += chunk) {
     const b = Math.min(chunk, count - start);
     const lfIds = split.lf.subarray(start * nl, (start + b) * nl);
@@ -93,28 +120,17 @@ export function maskedTokenAccuracy(
     const lfP = lfPred.dataSync();
     const hfP = hfPred.dataSync();
     tf.dispose([lfPred, hfPred]);
-    lfIds.forEach((id, i) => {
-      if (lfMask[i] !== 1) return;
-      hits.nLf++;
-      if (lfP[i] === id) hits.lf++;
-      if (tables.lf.global === id) hits.uniLf++;
-      if (tables.lf.positional[i % nl] === id) hits.posLf++;
-    });
-    hfIds.forEach((id, i) => {
-      if (hfMask[i] !== 1) return;
-      hits.nHf++;
-      if (hfP[i] === id) hits.hf++;
-      if (tables.hf.global === id) hits.uniHf++;
-      if (tables.hf.positional[i % nh] === id) hits.posHf++;
-    });
+    countMaskedHits(hits.lf, lfIds, lfMask, lfP, tables.lf, nl);
+    countMaskedHits(hits.hf, hfIds, hfMask, hfP, tables.hf, nh);
   }
-  const ratio = (a: number, n: number): number => (n === 0 ? Number.NaN : a / n);
+  const share = (branch: BranchHits, of: keyof BranchHits): number =>
+    branch.masked === 0 ? Number.NaN : branch[of] / branch.masked;
+  const ratio = (of: keyof BranchHits) => ({ lf: share(hits.lf, of), hf: share(hits.hf, of) });
   return {
-    lf: ratio(hits.lf, hits.nLf),
-    hf: ratio(hits.hf, hits.nHf),
-    unigram: { lf: ratio(hits.uniLf, hits.nLf), hf: ratio(hits.uniHf, hits.nHf) },
-    positionalUnigram: { lf: ratio(hits.posLf, hits.nLf), hf: ratio(hits.posHf, hits.nHf) },
-    maskedPositions: { lf: hits.nLf, hf: hits.nHf },
+    ...ratio('prior'),
+    unigram: ratio('unigram'),
+    positionalUnigram: ratio('positional'),
+    maskedPositions: { lf: hits.lf.masked, hf: hits.hf.masked },
   };
 }
 
