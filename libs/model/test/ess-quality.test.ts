@@ -1,25 +1,17 @@
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { flattenValues } from '@maskgen/data';
-import { initTensorBackend } from '@maskgen/tensor';
 import {
   PRIOR_CPU,
-  TimeVqPrior,
   codeDistanceTable,
   criticDistances,
   generateSamples,
   maskedCount,
   nearestTokens,
-  priorShapesFor,
   splitTokenLogits,
-  trainPrior,
 } from '@maskgen/model';
-import { cbfWithStage1 } from './cbf-stage1';
-
-before(async () => {
-  await initTensorBackend('wasm');
-});
+import { cbfWithStage1, trainCbfPrior } from './cbf-stage1';
 
 /**
  * Small but real, as the prior acceptance test (prior-quality.test.ts) but shorter: CBF, stage 1 and a reduced prior
@@ -33,28 +25,12 @@ const GRIDS = 30;
 const mean = (a: Float64Array): number => a.reduce((s, v) => s + v, 0) / a.length;
 
 test('CBF: critic distances are lower on real token grids than with 20 % of tokens replaced; ESS runs clean', async () => {
-  const { data, trainCount, rng, stage1, trainValues } = await cbfWithStage1(STAGE1_STEPS);
+  const start = await cbfWithStage1(STAGE1_STEPS);
+  const { data, rng, stage1 } = start;
   const baseline = tf.memory().numTensors;
-  const logits = splitTokenLogits(stage1, trainValues, trainCount, [1, data.length], 1);
+  const { prior, logits } = await trainCbfPrior(start, { ...PRIOR_CPU.network, layers: 1 }, PRIOR_STEPS);
   const codebooks = { lf: stage1.codebook('lf'), hf: stage1.codebook('hf') };
-  const prior = new TimeVqPrior(
-    priorShapesFor(stage1, data.classNames.length),
-    { ...PRIOR_CPU.network, layers: 1 },
-    codebooks,
-    rng.fork('prior'),
-  );
   try {
-    const result = await trainPrior(
-      prior,
-      { lfLogits: logits.lf, hfLogits: logits.hf, labels: data.train.labels },
-      {
-        training: { ...PRIOR_CPU.training, maxSteps: PRIOR_STEPS, maxSeconds: null },
-        classDropout: PRIOR_CPU.network.classDropout,
-        rng: rng.fork('prior-train'),
-      },
-    );
-    result.optimizer.dispose();
-
     // Real LF token grids of test series (nearest codes), and the same grids with 20 % of positions replaced.
     const testLogits = splitTokenLogits(
       stage1,

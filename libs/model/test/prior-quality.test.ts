@@ -1,26 +1,18 @@
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { flattenValues } from '@maskgen/data';
-import { initTensorBackend } from '@maskgen/tensor';
 import {
   PRIOR_CPU,
   type TimeVQVAE,
-  TimeVqPrior,
   decodeSamples,
   maskedTokenAccuracy,
   naiveDecode,
   nearestNeighbourLabels,
   nearestTokens,
-  priorShapesFor,
   splitTokenLogits,
-  trainPrior,
 } from '@maskgen/model';
-import { cbfWithStage1 } from './cbf-stage1';
-
-before(async () => {
-  await initTensorBackend('wasm');
-});
+import { cbfWithStage1, trainCbfPrior } from './cbf-stage1';
 
 /** Nearest-code token grids of a split, as host arrays. */
 function splitTokens(stage1: TimeVQVAE, values: Float32Array, count: number, length: number) {
@@ -44,30 +36,14 @@ const SAMPLES = 60;
 const GUIDANCE = 3;
 
 test('CBF: masked-token accuracy beats unigram; guided class-conditional samples are recognisable', async () => {
-  const { data, trainCount, rng, stage1, trainValues } = await cbfWithStage1(STAGE1_STEPS);
+  const start = await cbfWithStage1(STAGE1_STEPS);
+  const { data, trainCount, rng, stage1, trainValues } = start;
   const baseline = tf.memory().numTensors;
 
-  const logits = splitTokenLogits(stage1, trainValues, trainCount, [1, data.length], 1);
-  const prior = new TimeVqPrior(
-    priorShapesFor(stage1, data.classNames.length),
-    PRIOR_CPU.network,
-    { lf: stage1.codebook('lf'), hf: stage1.codebook('hf') },
-    rng.fork('prior'),
-  );
+  const started = performance.now();
+  const { prior, logits, stepsDone } = await trainCbfPrior(start, PRIOR_CPU.network, PRIOR_STEPS);
+  const trainSeconds = (performance.now() - started) / 1000;
   try {
-    const started = performance.now();
-    const result = await trainPrior(
-      prior,
-      { lfLogits: logits.lf, hfLogits: logits.hf, labels: data.train.labels },
-      {
-        training: { ...PRIOR_CPU.training, maxSteps: PRIOR_STEPS, maxSeconds: null },
-        classDropout: PRIOR_CPU.network.classDropout,
-        rng: rng.fork('prior-train'),
-      },
-    );
-    result.optimizer.dispose();
-    const trainSeconds = (performance.now() - started) / 1000;
-
     const acc = maskedTokenAccuracy(
       prior,
       {
@@ -98,7 +74,7 @@ test('CBF: masked-token accuracy beats unigram; guided class-conditional samples
     // Only the guided rate is asserted; docs/prior.md has the w = 1 figure (sampling it here cost ~40 s).
     const guided = await recognised(GUIDANCE);
     const report =
-      `prior ${result.stepsDone} steps in ${trainSeconds.toFixed(0)} s; masked-token accuracy lf ${acc.lf.toFixed(3)} ` +
+      `prior ${stepsDone} steps in ${trainSeconds.toFixed(0)} s; masked-token accuracy lf ${acc.lf.toFixed(3)} ` +
       `(unigram ${acc.unigram.lf.toFixed(3)}), hf ${acc.hf.toFixed(3)} (unigram ${acc.unigram.hf.toFixed(3)}); ` +
       `1-NN recognises ${(100 * guided).toFixed(1)} % (w = ${GUIDANCE}) of class-conditional samples (chance 33.3 %)`;
     console.log(report);
