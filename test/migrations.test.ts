@@ -96,6 +96,90 @@ describe('migrations', () => {
     }
   });
 
+  test('samples keyed by (run, index): existing samples and critic scores are converted, and back', async () => {
+    const fresh = await createTestDatabase('migrations_samples_key');
+    const dataSource = createDataSource({ url: fresh.url });
+    await dataSource.initialize();
+    try {
+      await migrateWithLock(dataSource);
+      await dataSource.undoLastMigration(); // the schema before SamplesRunIndexKey1764540000000
+      const [{ id: teamId }] = await dataSource.query<{ id: string }[]>(
+        `INSERT INTO teams (name) VALUES ('old') RETURNING id`,
+      );
+      const [{ id: runId }] = await dataSource.query<{ id: string }[]>(
+        `INSERT INTO runs (team_id, kind, seed) VALUES ($1, 'generate', 1) RETURNING id`,
+        [teamId],
+      );
+      const oldSamples = await dataSource.query<{ id: string; sample_index: number }[]>(
+        `INSERT INTO samples (run_id, shard_index, sample_index, "values")
+         VALUES ($1, 0, 0, '\\x00000000'), ($1, 0, 1, '\\x0000803f'), ($1, 1, 2, '\\x00000040')
+         RETURNING id, sample_index`,
+        [runId],
+      );
+      const idOf = (index: number) => oldSamples.find((row) => row.sample_index === index)?.id;
+      await dataSource.query(
+        `INSERT INTO token_critic_scores (sample_id, phase, band, grid_rows, grid_columns, scores)
+         VALUES ($1, 'before', 'lf', 1, 1, '\\x01'), ($2, 'before', 'lf', 1, 1, '\\x02'),
+                ($2, 'after', 'lf', 1, 1, '\\x03')`,
+        [idOf(1), idOf(2)],
+      );
+      const scoresBySample = `SELECT s.sample_index, t.phase, t.scores FROM token_critic_scores t
+          JOIN samples s ON %JOIN% ORDER BY s.sample_index, t.phase DESC`;
+      const expected = [
+        { sample_index: 1, phase: 'before', scores: Buffer.from([1]) },
+        { sample_index: 2, phase: 'before', scores: Buffer.from([2]) },
+        { sample_index: 2, phase: 'after', scores: Buffer.from([3]) },
+      ];
+
+      assert.deepEqual((await dataSource.runMigrations({ transaction: 'each' })).length, 1);
+      assert.deepEqual(
+        await dataSource.query(
+          scoresBySample.replace('%JOIN%', 's.run_id = t.run_id AND s.sample_index = t.sample_index'),
+        ),
+        expected,
+      );
+      assert.deepEqual(
+        await dataSource.query(`SELECT shard_index, sample_index FROM samples ORDER BY sample_index`),
+        [
+          { shard_index: 0, sample_index: 0 },
+          { shard_index: 0, sample_index: 1 },
+          { shard_index: 1, sample_index: 2 },
+        ],
+      );
+      const [{ sequences }] = await dataSource.query<{ sequences: number }[]>(
+        `SELECT count(*)::int AS sequences FROM pg_class WHERE relkind = 'S' AND relname LIKE 'samples%'`,
+      );
+      assert.equal(sequences, 0);
+
+      // down(): every sample gets a serial id again, and the critic scores follow their samples.
+      await dataSource.undoLastMigration();
+      assert.deepEqual(
+        await dataSource.query(scoresBySample.replace('%JOIN%', 's.id = t.sample_id')),
+        expected,
+      );
+      const [{ ids }] = await dataSource.query<{ ids: number }[]>(
+        `SELECT count(DISTINCT id)::int AS ids FROM samples`,
+      );
+      assert.equal(ids, 3);
+
+      // Two samples of a run under one index (only overlapping shards could store them): the migration refuses
+      // and changes nothing.
+      await dataSource.query(
+        `INSERT INTO samples (run_id, shard_index, sample_index, "values") VALUES ($1, 5, 2, '\\x00')`,
+        [runId],
+      );
+      await assert.rejects(dataSource.runMigrations({ transaction: 'each' }), /two samples under one index/);
+      const [{ stillSerial }] = await dataSource.query<{ stillSerial: boolean }[]>(
+        `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+                         WHERE table_name = 'samples' AND column_name = 'id') AS "stillSerial"`,
+      );
+      assert.equal(stillSerial, true);
+    } finally {
+      await dataSource.destroy();
+      await fresh.drop();
+    }
+  });
+
   test('down migrations remove everything they created', async () => {
     const fresh = await createTestDatabase('migrations_down');
     const dataSource = createDataSource({ url: fresh.url });

@@ -14,6 +14,8 @@ import {
   SampleRepository,
   TeamRepository,
   bytesToFloat32,
+  SAMPLES_PRIMARY_KEY,
+  type NewScoredSample,
 } from '@maskgen/persistence';
 import { useTestDataSource } from './support/database';
 
@@ -62,7 +64,7 @@ describe('persistence', () => {
     assert.equal((await teams.ensureTeam('acme')).id, teamId);
   });
 
-  test('samples are unique per (run, shard, index): a repeated insert adds nothing and keeps the first values', async () => {
+  test('samples are unique per (run, index): a repeated insert adds nothing and keeps the first values', async () => {
     const run = await runs.createWithShards({ teamId, kind: 'generate', params: {}, seed: 4_000_000_000 }, [
       { shardIndex: 0, sampleOffset: 0, sampleCount: 2, seed: 1 },
     ]);
@@ -77,13 +79,74 @@ describe('persistence', () => {
     assert.equal(await samples.insertMany(first), 2);
     const again = first.map((sample) => ({ ...sample, values: Float32Array.from([9, 9, 9]) }));
     assert.equal(await samples.insertMany(again), 0);
+    // The same index brought by another shard (overlapping shards, a bug) is the same sample: skipped too.
+    assert.equal(
+      await samples.insertMany([
+        { ...again[1], shardIndex: 1 },
+        { ...again[1], sampleIndex: 2 },
+      ]),
+      1,
+    );
     const stored = await samples.findByRun(run.id, 0, 10);
     assert.deepEqual(
-      stored.map((sample) => Array.from(bytesToFloat32(sample.values))),
+      stored.map((sample) => [sample.shardIndex, sample.sampleIndex, ...bytesToFloat32(sample.values)]),
       [
-        [0, 0.5, -1],
-        [1, 1.5, -1],
+        [0, 0, 0, 0.5, -1],
+        [0, 1, 1, 1.5, -1],
+        [0, 2, 9, 9, 9],
       ],
+    );
+    // The database itself refuses a second row for a (run, index), whatever its shard: the primary key.
+    await assert.rejects(
+      database.dataSource.query(
+        `INSERT INTO samples (run_id, shard_index, sample_index, "values") VALUES ($1, 7, 1, '\\x00')`,
+        [run.id],
+      ),
+      (error: Error & { code?: string; constraint?: string }) =>
+        error.code === '23505' && error.constraint === SAMPLES_PRIMARY_KEY,
+    );
+  });
+
+  test('scored samples: a retried insert stores only the new samples and their critic scores, keyed by index', async () => {
+    const run = await runs.createWithShards({ teamId, kind: 'generate', params: {}, seed: 5 }, [
+      { shardIndex: 0, sampleOffset: 0, sampleCount: 6, seed: 1 },
+    ]);
+    const scored = (sampleIndex: number, score: number): NewScoredSample => ({
+      runId: run.id,
+      shardIndex: 0,
+      sampleIndex,
+      classIndex: null,
+      values: Float32Array.of(score),
+      tokensLf: Int32Array.of(sampleIndex, 1),
+      tokensHf: Int32Array.of(sampleIndex, 2),
+      critic: {
+        summary: { mean: score, max: score, meanBeforeEss: null, worseUnderEss: null },
+        scores: {
+          lf: { rows: 1, columns: 2, before: Float32Array.of(score, score), after: null, remasked: null },
+          hf: null,
+        },
+      },
+    });
+    assert.equal(await samples.insertScored([0, 1, 2, 3].map((i) => scored(i, 1))), 4);
+    // Samples 2 and 3 are there already: skipped, and their scores are the first ones.
+    assert.equal(await samples.insertScored([2, 3, 4, 5].map((i) => scored(i, 2))), 2);
+    const means = (await samples.findByRunIndexRange(run.id, 0, 10)).map((sample) => sample.criticMean);
+    assert.deepEqual(means, [1, 1, 1, 1, 2, 2]);
+    for (const [index, score] of [
+      [3, 1],
+      [4, 2],
+    ]) {
+      const stored = await samples.criticScores(run.id, index);
+      assert.deepEqual(stored?.lf && Array.from(stored.lf.before), [score, score]);
+      assert.equal(stored?.hf, null);
+    }
+    assert.equal(await samples.criticScores(run.id, 6), null);
+    // A sample's scores go with it.
+    await database.dataSource.query(`DELETE FROM samples WHERE run_id = $1 AND sample_index = 4`, [run.id]);
+    assert.equal(await samples.criticScores(run.id, 4), null);
+    assert.deepEqual(
+      (await runs.findShards(run.id)).map((shard) => shard.samplesStored),
+      [6],
     );
   });
 

@@ -97,7 +97,8 @@ export class InMemoryRunStore implements RunStore {
     if (shard.status === 'succeeded') return { inserted: 0, duplicate: true };
     let inserted = 0;
     for (const sample of samples) {
-      const key = `${sample.runId}/${sample.shardIndex}/${sample.sampleIndex}`;
+      // The samples' primary key in PostgreSQL: an index is stored once per run, whichever shard brings it.
+      const key = `${sample.runId}/${sample.sampleIndex}`;
       if (this.samples.has(key)) continue;
       this.samples.set(key, sample);
       this.shard(sample.runId, sample.shardIndex).samplesStored++;
@@ -160,8 +161,9 @@ export class InMemoryRunStore implements RunStore {
     Object.assign(run, { status: 'queued', error: null });
     const reopened = (this.shards.get(runId) ?? []).filter((shard) => shard.status !== 'succeeded');
     for (const shard of reopened) {
-      const prefix = `${runId}/${shard.shardIndex}/`;
-      const stored = [...this.samples.keys()].filter((key) => key.startsWith(prefix)).length;
+      const stored = [...this.samples.values()].filter(
+        (sample) => sample.runId === runId && sample.shardIndex === shard.shardIndex,
+      ).length;
       Object.assign(shard, { status: 'queued', error: null, samplesStored: stored, progress: 0 });
     }
     return Promise.resolve(

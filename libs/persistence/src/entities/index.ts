@@ -8,7 +8,7 @@ import { ModelCheckpointEntity } from './model-checkpoint.entity';
 import { ModelEntity } from './model.entity';
 import { RunFeaturesEntity } from './run-features.entity';
 import { RunEntity } from './run.entity';
-import { SampleEntity } from './sample.entity';
+import { SAMPLES_PRIMARY_KEY, SampleEntity } from './sample.entity';
 import { ShardEntity } from './shard.entity';
 import { TeamEntity } from './team.entity';
 import { TokenCriticScoreEntity } from './token-critic-score.entity';
@@ -24,6 +24,7 @@ export {
   ModelEntity,
   RunEntity,
   RunFeaturesEntity,
+  SAMPLES_PRIMARY_KEY,
   SampleEntity,
   ShardEntity,
   TeamEntity,

@@ -5,9 +5,9 @@ export interface ReferenceOptions<T> {
   onDelete: OnDeleteType;
   /** The column is part of the table's primary key. */
   primary?: boolean;
+  /** Name of that primary key constraint (TypeORM names it PK_<hash> unless given). */
+  primaryKeyName?: string;
   nullable?: boolean;
-  /** The column's type: the referenced table's key, uuid unless given (bigint for samples). */
-  type?: 'uuid' | 'bigint';
   /** Name of a (non-unique) index on the column. */
   index?: string;
   /** The property of the referenced entity that lists this one (a one-to-many on the other side). */
@@ -32,9 +32,13 @@ export function References<T>(
     const relation = String(property);
     const idProperty = `${relation}Id`;
     const column = `${snakeCase(relation)}_id`;
-    const type = options.type ?? 'uuid';
-    if (options.primary) PrimaryColumn({ name: column, type })(prototype, idProperty);
-    else Column({ name: column, type, nullable: options.nullable })(prototype, idProperty);
+    const type = 'uuid';
+    if (options.primary) {
+      PrimaryColumn({ name: column, type, primaryKeyConstraintName: options.primaryKeyName })(
+        prototype,
+        idProperty,
+      );
+    } else Column({ name: column, type, nullable: options.nullable })(prototype, idProperty);
     if (options.index !== undefined) Index(options.index)(prototype, idProperty);
     JoinColumn({ name: column })(prototype, property);
     const manyToOne = options.inverse

@@ -1,30 +1,29 @@
-import { Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Entity, PrimaryColumn } from 'typeorm';
 import { BytesColumn, IntColumn, RealColumn } from './columns';
 import { References } from './references';
 import { RunEntity } from './run.entity';
 
+/** The samples table's primary key, (run_id, sample_index): a unique violation on it names this constraint. */
+export const SAMPLES_PRIMARY_KEY = 'pk_samples';
+
 /**
- * One generated series. (run, shard, index) is unique so a retried shard
- * cannot store a sample twice. Values are float32 bytes, tokens int32 bytes.
+ * One generated series. A sample's index is unique within its run (shards cover disjoint index ranges), so
+ * (run, index) is the primary key: a retried or duplicated shard cannot store a sample twice, and exports page
+ * through a run in index order on it. It is the only index, so each stored row costs one index entry. Values are
+ * float32 bytes, tokens int32 bytes; `values` is stored uncompressed (STORAGE EXTERNAL, set by the migration
+ * 1764540000000): float bytes do not compress, so PostgreSQL does not try before moving a long series to TOAST.
  */
 @Entity('samples')
-@Unique('uq_samples_run_shard_index', ['runId', 'shardIndex', 'sampleIndex'])
-// Exports page through a run in sample order.
-@Index('idx_samples_run_sample_index', ['runId', 'sampleIndex'])
 export class SampleEntity {
-  /** int8, which node-postgres returns as a string. */
-  @PrimaryGeneratedColumn({ type: 'bigint' })
-  id!: string;
-
   runId!: string;
-  @References(() => RunEntity, { onDelete: 'CASCADE' })
+  @References(() => RunEntity, { onDelete: 'CASCADE', primary: true, primaryKeyName: SAMPLES_PRIMARY_KEY })
   run?: RunEntity;
+
+  @PrimaryColumn({ name: 'sample_index', type: 'integer', primaryKeyConstraintName: SAMPLES_PRIMARY_KEY })
+  sampleIndex!: number;
 
   @IntColumn()
   shardIndex!: number;
-
-  @IntColumn()
-  sampleIndex!: number;
 
   @IntColumn({ nullable: true })
   classIndex!: number | null;

@@ -1,18 +1,29 @@
-import { Check, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { BytesColumn, IntColumn } from './columns';
-import { References } from './references';
 import { SampleEntity } from './sample.entity';
 
 export type CriticPhase = 'before' | 'after';
 export type TokenBand = 'lf' | 'hf';
 
-/** Per-token critic scores of one sample, one row per phase and band (float32 bytes in grid order). */
+/**
+ * Per-token critic scores of one sample, one row per phase and band (float32 bytes in grid order). The sample is
+ * named by its key, (run, index), the key the API uses too.
+ */
 @Entity('token_critic_scores')
 @Check('ck_token_critic_scores_phase', "phase IN ('before', 'after')")
 @Check('ck_token_critic_scores_band', "band IN ('lf', 'hf')")
 export class TokenCriticScoreEntity {
-  sampleId!: string;
-  @References(() => SampleEntity, { onDelete: 'CASCADE', primary: true, type: 'bigint' })
+  @PrimaryColumn({ name: 'run_id', type: 'uuid' })
+  runId!: string;
+
+  @PrimaryColumn({ name: 'sample_index', type: 'integer' })
+  sampleIndex!: number;
+
+  @ManyToOne(() => SampleEntity, { onDelete: 'CASCADE' })
+  @JoinColumn([
+    { name: 'run_id', referencedColumnName: 'runId' },
+    { name: 'sample_index', referencedColumnName: 'sampleIndex' },
+  ])
   sample?: SampleEntity;
 
   @PrimaryColumn({ type: 'text' })

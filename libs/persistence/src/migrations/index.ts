@@ -11,6 +11,7 @@ import { RunFeatures1764490000000 } from './1764490000000-run-features';
 import { ModelCheckpointPartial1764500000000 } from './1764500000000-model-checkpoint-partial';
 import { SampleCriticBefore1764515000000 } from './1764515000000-sample-critic-before';
 import { ShardProgress1764530000000 } from './1764530000000-shard-progress';
+import { SamplesRunIndexKey1764540000000 } from './1764540000000-samples-run-index-key';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -28,4 +29,5 @@ export const MIGRATIONS: MigrationClass[] = [
   ModelCheckpointPartial1764500000000,
   SampleCriticBefore1764515000000,
   ShardProgress1764530000000,
+  SamplesRunIndexKey1764540000000,
 ];

@@ -150,7 +150,8 @@ export class RunRepository {
         )[0]?.status;
       if ((await shardStatus(false)) === 'succeeded') return { inserted: 0, duplicate: true };
       // The samples first, with no run or shard row locked: the insert is the long part, and a concurrent
-      // completion of the same shard waits on the unique index instead, then finds every row there.
+      // completion of the same shard waits on the primary key (run_id, sample_index) instead, then finds every
+      // row there.
       const inserted = await storeSamples(manager, samples, onStored);
       // Run row before shard row, the order of cancel() and reopenFailedShards(). NO KEY UPDATE, not UPDATE: the
       // insert's foreign-key check holds KEY SHARE on the run row, and FOR UPDATE would wait on the KEY SHARE of
@@ -294,10 +295,13 @@ export class RunRepository {
           retry: ['failed', 'cancelled', 'queued', 'running'],
         })
         .execute();
-      // The shards run again: their counters restart from the rows really there (rare, and a few shards).
+      // The shards run again: their counters restart from the rows really there (rare, and a few shards). A
+      // shard's samples are its index range, which the primary key (run_id, sample_index) reads directly.
       await manager.query(
         `UPDATE shards AS s SET samples_stored =
-           (SELECT count(*) FROM samples WHERE run_id = s.run_id AND shard_index = s.shard_index)
+           (SELECT count(*) FROM samples
+             WHERE run_id = s.run_id AND sample_index >= s.sample_offset
+               AND sample_index < s.sample_offset + s.sample_count AND shard_index = s.shard_index)
          WHERE s.run_id = $1 AND s.status = 'queued'`,
         [id],
       );

@@ -7,7 +7,7 @@ import type {
   SampleCriticSummary,
   TokenGridArrays,
 } from '@maskgen/contracts';
-import { SampleEntity, TokenCriticScoreEntity, type TokenBand } from '../entities';
+import { SAMPLES_PRIMARY_KEY, SampleEntity, TokenCriticScoreEntity, type TokenBand } from '../entities';
 
 export interface NewSample {
   runId: string;
@@ -97,25 +97,25 @@ const INSERT_SAMPLES_SQL = `
                 $11::int[], $12::int[], $13::int[], $17::real[])
       AS t(sample_index, class_index, critic_mean, critic_max, remasked_count, v_off, v_len, lf_off, lf_len,
            hf_off, hf_len, critic_mean_before)
-  ON CONFLICT ON CONSTRAINT uq_samples_run_shard_index DO NOTHING
-  RETURNING id, sample_index`;
+  ON CONFLICT ON CONSTRAINT ${SAMPLES_PRIMARY_KEY} DO NOTHING
+  RETURNING sample_index`;
 
-/** Inserts the samples of one (run, shard), skipping those already stored; returns the rows really inserted. */
+/** Inserts the samples of one (run, shard), skipping those already stored; returns the indexes really inserted. */
 async function insertShardRows(
   manager: EntityManager,
   runId: string,
   shardIndex: number,
   samples: (NewSample | NewScoredSample)[],
   onStored?: (stored: number) => Promise<void>,
-): Promise<{ id: string; sample_index: number }[]> {
-  const inserted: { id: string; sample_index: number }[] = [];
+): Promise<number[]> {
+  const inserted: number[] = [];
   for (let start = 0; start < samples.length; start += ROWS_PER_STATEMENT) {
     const rows = samples.slice(start, start + ROWS_PER_STATEMENT);
     const scored = rows.map((row) => row as Partial<NewScoredSample>);
     const values = packColumn(rows.map((row) => float32ToBytes(row.values)));
     const lf = packColumn(scored.map((row) => (row.tokensLf ? int32ToBytes(row.tokensLf) : null)));
     const hf = packColumn(scored.map((row) => (row.tokensHf ? int32ToBytes(row.tokensHf) : null)));
-    const result = await manager.query<{ id: string; sample_index: number }[]>(INSERT_SAMPLES_SQL, [
+    const result = await manager.query<{ sample_index: number }[]>(INSERT_SAMPLES_SQL, [
       runId,
       shardIndex,
       rows.map((row) => row.sampleIndex),
@@ -134,7 +134,7 @@ async function insertShardRows(
       hf.blob,
       scored.map((row) => row.critic?.summary.meanBeforeEss ?? null),
     ]);
-    inserted.push(...result);
+    inserted.push(...result.map((row) => row.sample_index));
     await onStored?.(start + rows.length);
   }
   return inserted;
@@ -146,11 +146,11 @@ const remaskedCount = (mask: Uint8Array | null): number | null =>
 const BANDS: readonly TokenBand[] = ['lf', 'hf'];
 
 /** A sample's grids as token_critic_scores rows: one per band and phase ('after' with the re-masked tokens). */
-function criticScoreRows(sampleId: string, scores: CriticScoreArrays) {
+function criticScoreRows(runId: string, sampleIndex: number, scores: CriticScoreArrays) {
   return BANDS.flatMap((band) => {
     const grid = scores[band];
     if (grid === null) return [];
-    const row = { sampleId, band, gridRows: grid.rows, gridColumns: grid.columns };
+    const row = { runId, sampleIndex, band, gridRows: grid.rows, gridColumns: grid.columns };
     const before = {
       ...row,
       phase: 'before' as const,
@@ -183,13 +183,12 @@ function gridOf(rows: TokenCriticScoreEntity[]): TokenGridArrays | null {
 async function insertCriticScores(
   manager: EntityManager,
   samples: (NewSample | NewScoredSample)[],
-  inserted: { id: string; sample_index: number }[],
+  inserted: number[],
 ): Promise<void> {
-  const idByIndex = new Map(inserted.map((row) => [row.sample_index, row.id]));
+  const stored = new Set(inserted);
   const scoreRows = samples.flatMap((sample) => {
-    const sampleId = idByIndex.get(sample.sampleIndex);
-    if (sampleId === undefined || !('critic' in sample) || sample.critic === null) return [];
-    return criticScoreRows(sampleId, sample.critic.scores);
+    if (!stored.has(sample.sampleIndex) || !('critic' in sample) || sample.critic === null) return [];
+    return criticScoreRows(sample.runId, sample.sampleIndex, sample.critic.scores);
   });
   for (let start = 0; start < scoreRows.length; start += 1000) {
     await manager
@@ -203,8 +202,8 @@ async function insertCriticScores(
 
 /**
  * Stores samples (with their critic scores, if scored) inside the caller's transaction, skipping every
- * (run, shard, index) already stored, and raises each shard's samples_stored by the rows really inserted, so the
- * counter stays exact under retries, takeovers and duplicates. Returns the rows inserted per shard.
+ * (run, index) already stored, and raises each shard's samples_stored by the rows really inserted, so the
+ * counter stays exact under retries, takeovers and duplicates. Returns the rows inserted.
  */
 export async function storeSamples(
   manager: EntityManager,
@@ -254,7 +253,7 @@ export class SampleRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Stores samples, `chunkSize` to a transaction. A sample whose (run, shard, index) already exists is skipped, so
+   * Stores samples, `chunkSize` to a transaction. A sample whose (run, index) already exists is skipped, so
    * a retried insert never duplicates or overwrites rows. Shard jobs store through RunRepository.completeShard
    * instead, all of a shard in the transaction that marks it done.
    */
@@ -278,12 +277,7 @@ export class SampleRepository {
 
   /** The critic scores stored for one sample of a run; null when the sample or its scores are missing. */
   async criticScores(runId: string, sampleIndex: number): Promise<CriticScoreArrays | null> {
-    const rows = await this.dataSource
-      .getRepository(TokenCriticScoreEntity)
-      .createQueryBuilder('score')
-      .innerJoin(SampleEntity, 'sample', 'sample.id = score.sample_id')
-      .where('sample.run_id = :runId AND sample.sample_index = :sampleIndex', { runId, sampleIndex })
-      .getMany();
+    const rows = await this.dataSource.getRepository(TokenCriticScoreEntity).findBy({ runId, sampleIndex });
     if (rows.length === 0) return null;
     const [lf, hf] = BANDS.map((band) => gridOf(rows.filter((row) => row.band === band)));
     return { lf, hf };
