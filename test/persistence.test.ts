@@ -128,7 +128,7 @@ describe('persistence', () => {
       },
     });
     assert.equal(await samples.insertScored([0, 1, 2, 3].map((i) => scored(i, 1))), 4);
-    // Samples 2 and 3 are there already: skipped, and their scores are the first ones.
+    // Samples 2 and 3 are there already: the first insert fails on the key, the retry skips them.
     assert.equal(await samples.insertScored([2, 3, 4, 5].map((i) => scored(i, 2))), 2);
     const means = (await samples.findByRunIndexRange(run.id, 0, 10)).map((sample) => sample.criticMean);
     assert.deepEqual(means, [1, 1, 1, 1, 2, 2]);

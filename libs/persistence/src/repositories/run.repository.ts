@@ -151,7 +151,7 @@ export class RunRepository {
       if ((await shardStatus(false)) === 'succeeded') return { inserted: 0, duplicate: true };
       // The samples first, with no run or shard row locked: the insert is the long part, and a concurrent
       // completion of the same shard waits on the primary key (run_id, sample_index) instead, then finds every
-      // row there.
+      // row there (storeSamples inserts them again skipping those).
       const inserted = await storeSamples(manager, samples, onStored);
       // Run row before shard row, the order of cancel() and reopenFailedShards(). NO KEY UPDATE, not UPDATE: the
       // insert's foreign-key check holds KEY SHARE on the run row, and FOR UPDATE would wait on the KEY SHARE of

@@ -88,7 +88,16 @@ function packColumn(buffers: (Buffer | null)[]): { blob: Buffer; offsets: number
 const slice = (blob: string, column: string) =>
   `CASE WHEN t.${column}_len < 0 THEN NULL ELSE substring(${blob}::bytea FROM t.${column}_off + 1 FOR t.${column}_len) END`;
 
-const INSERT_SAMPLES_SQL = `
+/**
+ * With `skipExisting`, rows whose (run, index) is already stored are skipped and the statement returns the indexes
+ * it inserted; without, such a row fails the statement on the primary key (see storeShard), and every row is
+ * inserted otherwise. ON CONFLICT costs a speculative insertion per row (a key probe before the insert and a
+ * confirmation record after it), about 15 % of the statement's server time, so it is kept for the rare case.
+ */
+const conflictClause = (skipExisting: boolean) =>
+  skipExisting ? `ON CONFLICT ON CONSTRAINT ${SAMPLES_PRIMARY_KEY} DO NOTHING RETURNING sample_index` : '';
+
+const insertSamplesSql = (skipExisting: boolean) => `
   INSERT INTO samples (run_id, shard_index, sample_index, class_index, "values", tokens_lf, tokens_hf,
                        critic_mean, critic_max, remasked_count, critic_mean_before)
   SELECT $1::uuid, $2::int, t.sample_index, t.class_index, ${slice('$14', 'v')}, ${slice('$15', 'lf')},
@@ -97,16 +106,20 @@ const INSERT_SAMPLES_SQL = `
                 $11::int[], $12::int[], $13::int[], $17::real[])
       AS t(sample_index, class_index, critic_mean, critic_max, remasked_count, v_off, v_len, lf_off, lf_len,
            hf_off, hf_len, critic_mean_before)
-  ON CONFLICT ON CONSTRAINT ${SAMPLES_PRIMARY_KEY} DO NOTHING
-  RETURNING sample_index`;
+  ${conflictClause(skipExisting)}`;
 
-/** Inserts the samples of one (run, shard), skipping those already stored; returns the indexes really inserted. */
+/**
+ * Inserts the samples of one (run, shard), ROWS_PER_STATEMENT a statement; returns the indexes really inserted.
+ * `onStored` hears how many of the shard's rows are stored, once past `reported`.
+ */
 async function insertShardRows(
   manager: EntityManager,
   runId: string,
   shardIndex: number,
   samples: (NewSample | NewScoredSample)[],
+  skipExisting: boolean,
   onStored?: (stored: number) => Promise<void>,
+  reported = 0,
 ): Promise<number[]> {
   const inserted: number[] = [];
   for (let start = 0; start < samples.length; start += ROWS_PER_STATEMENT) {
@@ -115,7 +128,7 @@ async function insertShardRows(
     const values = packColumn(rows.map((row) => float32ToBytes(row.values)));
     const lf = packColumn(scored.map((row) => (row.tokensLf ? int32ToBytes(row.tokensLf) : null)));
     const hf = packColumn(scored.map((row) => (row.tokensHf ? int32ToBytes(row.tokensHf) : null)));
-    const result = await manager.query<{ sample_index: number }[]>(INSERT_SAMPLES_SQL, [
+    const result = await manager.query<{ sample_index: number }[]>(insertSamplesSql(skipExisting), [
       runId,
       shardIndex,
       rows.map((row) => row.sampleIndex),
@@ -134,10 +147,50 @@ async function insertShardRows(
       hf.blob,
       scored.map((row) => row.critic?.summary.meanBeforeEss ?? null),
     ]);
-    inserted.push(...result.map((row) => row.sample_index));
-    await onStored?.(start + rows.length);
+    // Without skipExisting the statement stored every row, or failed.
+    if (skipExisting) inserted.push(...result.map((row) => row.sample_index));
+    else inserted.push(...rows.map((row) => row.sampleIndex));
+    if (start + rows.length > reported) await onStored?.(start + rows.length);
   }
   return inserted;
+}
+
+/** A unique violation on the samples' primary key: a sample of the run with that index is already stored. */
+function isStoredSampleConflict(error: unknown): boolean {
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  return code === '23505' && constraint === SAMPLES_PRIMARY_KEY;
+}
+
+/**
+ * Stores the samples of one (run, shard) in the caller's transaction, skipping those already stored; returns the
+ * indexes really inserted. The first attempt inserts plainly, in a savepoint: a shard is stored by the one
+ * transaction that completes it, so its samples are normally all new. If one is not (a completion racing another
+ * of the same shard waits on the primary key and then conflicts, or rows stored by insertMany), the savepoint is
+ * rolled back and the rows are inserted again with ON CONFLICT DO NOTHING, which keeps the first stored.
+ */
+async function storeShard(
+  manager: EntityManager,
+  runId: string,
+  shardIndex: number,
+  samples: (NewSample | NewScoredSample)[],
+  onStored?: (stored: number) => Promise<void>,
+): Promise<number[]> {
+  let reported = 0;
+  const report = async (stored: number) => {
+    reported = stored;
+    await onStored?.(stored);
+  };
+  await manager.query(`SAVEPOINT store_samples`);
+  try {
+    const inserted = await insertShardRows(manager, runId, shardIndex, samples, false, report);
+    await manager.query(`RELEASE SAVEPOINT store_samples`);
+    return inserted;
+  } catch (error) {
+    if (!isStoredSampleConflict(error)) throw error;
+    await manager.query(`ROLLBACK TO SAVEPOINT store_samples`);
+    await manager.query(`RELEASE SAVEPOINT store_samples`);
+    return insertShardRows(manager, runId, shardIndex, samples, true, report, reported);
+  }
 }
 
 const remaskedCount = (mask: Uint8Array | null): number | null =>
@@ -220,7 +273,7 @@ export async function storeSamples(
   let total = 0;
   for (const group of byShard.values()) {
     const { runId, shardIndex } = group[0];
-    const inserted = await insertShardRows(manager, runId, shardIndex, group, onStored);
+    const inserted = await storeShard(manager, runId, shardIndex, group, onStored);
     await insertCriticScores(manager, group, inserted);
     if (inserted.length > 0) {
       await manager.query(
