@@ -97,16 +97,74 @@ const slice = (blob: string, column: string) =>
 const conflictClause = (skipExisting: boolean) =>
   skipExisting ? `ON CONFLICT ON CONSTRAINT ${SAMPLES_PRIMARY_KEY} DO NOTHING RETURNING sample_index` : '';
 
-const insertSamplesSql = (skipExisting: boolean) => `
+/** Samples without tokens or critic results (synthetic samplers): the other columns stay NULL. */
+const insertPlainSql = (skipExisting: boolean) => `
+  INSERT INTO samples (run_id, shard_index, sample_index, class_index, "values")
+  SELECT $1::uuid, $2::int, t.sample_index, t.class_index, substring($7::bytea FROM t.v_off + 1 FOR t.v_len)
+    FROM unnest($3::int[], $4::int[], $5::int[], $6::int[]) AS t(sample_index, class_index, v_off, v_len)
+  ${conflictClause(skipExisting)}`;
+
+/** Model samples: tokens and critic summary too. */
+const insertScoredSql = (skipExisting: boolean) => `
   INSERT INTO samples (run_id, shard_index, sample_index, class_index, "values", tokens_lf, tokens_hf,
                        critic_mean, critic_max, remasked_count, critic_mean_before)
-  SELECT $1::uuid, $2::int, t.sample_index, t.class_index, ${slice('$14', 'v')}, ${slice('$15', 'lf')},
-         ${slice('$16', 'hf')}, t.critic_mean, t.critic_max, t.remasked_count, t.critic_mean_before
+  SELECT $1::uuid, $2::int, t.sample_index, t.class_index, ${slice('$15', 'v')}, ${slice('$16', 'lf')},
+         ${slice('$17', 'hf')}, t.critic_mean, t.critic_max, t.remasked_count, t.critic_mean_before
     FROM unnest($3::int[], $4::int[], $5::real[], $6::real[], $7::int[], $8::int[], $9::int[], $10::int[],
-                $11::int[], $12::int[], $13::int[], $17::real[])
+                $11::int[], $12::int[], $13::int[], $14::real[])
       AS t(sample_index, class_index, critic_mean, critic_max, remasked_count, v_off, v_len, lf_off, lf_len,
            hf_off, hf_len, critic_mean_before)
   ${conflictClause(skipExisting)}`;
+
+/** Whether a sample has tokens or a critic result to store (else those columns stay NULL). */
+const hasModelColumns = (sample: Partial<NewScoredSample>) =>
+  Boolean(sample.tokensLf || sample.tokensHf || sample.critic);
+
+/**
+ * One statement's SQL and parameters for rows of one (run, shard). The blobs come last: node-postgres writes the
+ * parameters into a buffer it grows as it goes, and every parameter after a blob of megabytes would copy it again.
+ */
+function insertStatement(
+  runId: string,
+  shardIndex: number,
+  rows: (NewSample | NewScoredSample)[],
+  skipExisting: boolean,
+): [string, unknown[]] {
+  const values = packColumn(rows.map((row) => float32ToBytes(row.values)));
+  const indexes = rows.map((row) => row.sampleIndex);
+  const classes = rows.map((row) => row.classIndex);
+  if (!rows.some(hasModelColumns)) {
+    return [
+      insertPlainSql(skipExisting),
+      [runId, shardIndex, indexes, classes, values.offsets, values.lengths, values.blob],
+    ];
+  }
+  const scored = rows.map((row) => row as Partial<NewScoredSample>);
+  const lf = packColumn(scored.map((row) => (row.tokensLf ? int32ToBytes(row.tokensLf) : null)));
+  const hf = packColumn(scored.map((row) => (row.tokensHf ? int32ToBytes(row.tokensHf) : null)));
+  return [
+    insertScoredSql(skipExisting),
+    [
+      runId,
+      shardIndex,
+      indexes,
+      classes,
+      scored.map((row) => row.critic?.summary.mean ?? null),
+      scored.map((row) => row.critic?.summary.max ?? null),
+      scored.map((row) => remaskedCount(row.critic?.scores.lf.remasked ?? null)),
+      values.offsets,
+      values.lengths,
+      lf.offsets,
+      lf.lengths,
+      hf.offsets,
+      hf.lengths,
+      scored.map((row) => row.critic?.summary.meanBeforeEss ?? null),
+      values.blob,
+      lf.blob,
+      hf.blob,
+    ],
+  ];
+}
 
 /**
  * Inserts the samples of one (run, shard), ROWS_PER_STATEMENT a statement; returns the indexes really inserted.
@@ -124,29 +182,8 @@ async function insertShardRows(
   const inserted: number[] = [];
   for (let start = 0; start < samples.length; start += ROWS_PER_STATEMENT) {
     const rows = samples.slice(start, start + ROWS_PER_STATEMENT);
-    const scored = rows.map((row) => row as Partial<NewScoredSample>);
-    const values = packColumn(rows.map((row) => float32ToBytes(row.values)));
-    const lf = packColumn(scored.map((row) => (row.tokensLf ? int32ToBytes(row.tokensLf) : null)));
-    const hf = packColumn(scored.map((row) => (row.tokensHf ? int32ToBytes(row.tokensHf) : null)));
-    const result = await manager.query<{ sample_index: number }[]>(insertSamplesSql(skipExisting), [
-      runId,
-      shardIndex,
-      rows.map((row) => row.sampleIndex),
-      rows.map((row) => row.classIndex),
-      scored.map((row) => row.critic?.summary.mean ?? null),
-      scored.map((row) => row.critic?.summary.max ?? null),
-      scored.map((row) => remaskedCount(row.critic?.scores.lf.remasked ?? null)),
-      values.offsets,
-      values.lengths,
-      lf.offsets,
-      lf.lengths,
-      hf.offsets,
-      hf.lengths,
-      values.blob,
-      lf.blob,
-      hf.blob,
-      scored.map((row) => row.critic?.summary.meanBeforeEss ?? null),
-    ]);
+    const [sql, parameters] = insertStatement(runId, shardIndex, rows, skipExisting);
+    const result = await manager.query<{ sample_index: number }[]>(sql, parameters);
     // Without skipExisting the statement stored every row, or failed.
     if (skipExisting) inserted.push(...result.map((row) => row.sample_index));
     else inserted.push(...rows.map((row) => row.sampleIndex));
