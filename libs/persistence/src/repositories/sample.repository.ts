@@ -294,6 +294,10 @@ async function insertCriticScores(
  * Stores samples (with their critic scores, if scored) inside the caller's transaction, skipping every
  * (run, index) already stored, and raises each shard's samples_stored by the rows really inserted, so the
  * counter stays exact under retries, takeovers and duplicates. Returns the rows inserted.
+ *
+ * The insert statements run with a generic plan: a custom plan (node-postgres sends unnamed statements, planned
+ * for their parameters) folds the parameters into the plan as constants, copying the values blob (megabytes) and
+ * the arrays while planning each statement, a third of the insert's server time here.
  */
 export async function storeSamples(
   manager: EntityManager,
@@ -307,6 +311,9 @@ export async function storeSamples(
     group.push(sample);
     byShard.set(key, group);
   }
+  const [{ previous }] = await manager.query<{ previous: string }[]>(
+    `SELECT current_setting('plan_cache_mode') AS previous, set_config('plan_cache_mode', 'force_generic_plan', true)`,
+  );
   let total = 0;
   for (const group of byShard.values()) {
     const { runId, shardIndex } = group[0];
@@ -320,6 +327,8 @@ export async function storeSamples(
     }
     total += inserted.length;
   }
+  // (A statement that failed aborts the transaction, and the setting ends with it.)
+  await manager.query(`SELECT set_config('plan_cache_mode', $1, true)`, [previous]);
   return total;
 }
 
