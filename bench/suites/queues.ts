@@ -121,7 +121,10 @@ async function tinyJobThroughput(config: AppConfig, databaseUrl: string, concurr
   } satisfies BenchResult;
 }
 
-/** SampleRepository.insertMany: 5,000 rows a statement, INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING. */
+/**
+ * SampleRepository.insertMany: 5,000 rows a statement, INSERT … SELECT FROM unnest(…) (ON CONFLICT DO NOTHING only
+ * after a key conflict, see storeSamples).
+ */
 async function sampleInsertRate(databaseUrl: string, rng: SeededRng): Promise<BenchResult[]> {
   const dataSource = createDataSource({ url: databaseUrl, applicationName: 'maskgen-bench' });
   await dataSource.initialize();
