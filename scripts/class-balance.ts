@@ -10,18 +10,30 @@
  * - `mixture`: a class drawn per sample from the training split's class shares, then the class branch;
  * - `conditional`: the class branch at the training shares, interleaved (per-class accuracy of the judge too);
  * - `--choice-temperatures`: the naive row again at other choice temperatures τ.
+ * Before the rows, where the class gets lost: the judge's accuracy on the test split decoded from stage 1's nearest
+ * and stochastic tokens, from real LF tokens with HF drawn by the prior, and from LF drawn by the prior (true class)
+ * with the real HF tokens.
  */
 import { writeFileSync } from 'node:fs';
 import { createInferenceEngine } from '@maskgen/inference';
 import { classHistogram, predictedClasses } from '@maskgen/metrics';
 import {
+  PIPELINE_PROFILES,
   TRAINING_PROFILES,
   evaluateGenerated,
   isTrainingProfile,
   loadPipelineModel,
   prepareDataset,
 } from '@maskgen/pipeline';
-import { TimeVQVAE } from '@maskgen/model';
+import {
+  type PriorConfig,
+  TimeVQVAE,
+  decodeBranchNaive,
+  deserializePrior,
+  nearestTokens,
+  sampleTokens,
+  splitTokenLogits,
+} from '@maskgen/model';
 import { SeededRng, initTensorBackend } from '@maskgen/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { EXPERIMENT_FLAGS, UsageError, integerArg, loadDatasetArg, parseFlags, runMain } from './cli';
@@ -44,6 +56,58 @@ interface Row {
   readonly totalVariation: number;
   /** Conditional rows: share of samples the judge assigns to the class they were drawn for. */
   readonly classAccuracy: number | null;
+}
+
+type Judge = (name: string, values: Float32Array) => Promise<void>;
+
+/**
+ * Which stage loses the class: decodes the test split from token grids mixed from stage 1 (nearest or stochastic
+ * codes) and the prior (one branch drawn by naive decoding with the true class, the other real) and judges them.
+ */
+async function branchAttribution(
+  checkpoints: { stage1: Uint8Array; prior: Uint8Array },
+  data: ReturnType<typeof prepareDataset>,
+  sampling: PriorConfig['sampling'],
+  judge: Judge,
+): Promise<void> {
+  const stage1 = TimeVQVAE.deserialize(checkpoints.stage1);
+  const { prior } = deserializePrior(checkpoints.prior);
+  const test = data.evalTest;
+  const m = test.values.length;
+  const flat = Float32Array.from(test.values.flatMap((v) => Array.from(v)));
+  const logits = splitTokenLogits(stage1, flat, m, [1, data.outputLength], 1);
+  const rng = new SeededRng(1).fork('attribution');
+  const grids = {
+    nearest: { lf: nearestTokens(logits.lf), hf: nearestTokens(logits.hf) },
+    stochastic: { lf: sampleTokens(logits.lf, rng.fork('lf')), hf: sampleTokens(logits.hf, rng.fork('hf')) },
+  };
+  const classes = Int32Array.from(test.labels);
+  const common = { batch: m, classes, config: sampling, guide: false, firstIndex: 0 };
+  const lf = await decodeBranchNaive(prior.lf, { ...common, rng: rng.fork('prior-lf') });
+  const hf = await decodeBranchNaive(prior.hf, {
+    ...common,
+    lfIds: grids.nearest.lf.dataSync() as Int32Array,
+    rng: rng.fork('prior-hf'),
+  });
+  const priorLf = tf.tensor2d(lf.ids, [m, lf.tokens], 'int32');
+  const priorHf = tf.tensor2d(hf.ids, [m, hf.tokens], 'int32');
+  const decoded = (tokens: { lf: tf.Tensor2D; hf: tf.Tensor2D }): Float32Array =>
+    tf.tidy(() => stage1.decode(tokens).dataSync() as Float32Array);
+  try {
+    await judge('stage-1 stochastic tokens', decoded(grids.stochastic));
+    await judge('real LF + prior HF', decoded({ lf: grids.nearest.lf, hf: priorHf }));
+    await judge('prior LF + real HF', decoded({ lf: priorLf, hf: grids.nearest.hf }));
+  } finally {
+    tf.dispose([
+      logits.lf,
+      logits.hf,
+      priorLf,
+      priorHf,
+      ...Object.values(grids).flatMap((g) => [g.lf, g.hf]),
+    ]);
+    prior.dispose();
+    stage1.dispose();
+  }
 }
 
 function mixtureClasses(trainLabels: Int32Array, count: number, seed: number): Int32Array {
@@ -94,22 +158,9 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   // The ceiling a prior can reach: the judge on stage 1's reconstructions of the real test split (nearest codes).
   {
-    const stage1 = TimeVQVAE.deserialize(checkpoints.stage1);
     const test = data.evalTest;
-    const flat = Float32Array.from(test.values.flatMap((v) => Array.from(v)));
-    const recon = tf.tidy(() => {
-      const x = tf.tensor3d(flat, [test.values.length, 1, data.outputLength]);
-      const tokens = stage1.encode(x);
-      const out = stage1.decode(tokens);
-      tf.dispose([tokens.lf, tokens.hf]);
-      return out.dataSync() as Float32Array;
-    });
-    stage1.dispose();
     const k = data.classNames.length;
-    for (const [name, values] of [
-      ['real test', flat],
-      ['stage-1 reconstruction', recon],
-    ] as const) {
+    const judge: Judge = async (name, values) => {
       const p = await featurizer!.inferAsync(values, test.values.length);
       const predicted = predictedClasses(p.probabilities, test.values.length, k);
       const hist = classHistogram(predicted, k);
@@ -117,7 +168,23 @@ async function main(): Promise<number> {
       console.log(
         `${name}: judge accuracy ${(hits / test.values.length).toFixed(3)} predicted ${hist.join('/')}`,
       );
-    }
+    };
+    await judge('real test', Float32Array.from(test.values.flatMap((v) => Array.from(v))));
+    const stage1 = TimeVQVAE.deserialize(checkpoints.stage1);
+    const recon = tf.tidy(() => {
+      const x = tf.tensor3d(Float32Array.from(test.values.flatMap((v) => Array.from(v))), [
+        test.values.length,
+        1,
+        data.outputLength,
+      ]);
+      const tokens = stage1.encode(x);
+      const out = stage1.decode(tokens);
+      tf.dispose([tokens.lf, tokens.hf]);
+      return out.dataSync() as Float32Array;
+    });
+    stage1.dispose();
+    await judge('stage-1 reconstruction', recon);
+    await branchAttribution(checkpoints, data, PIPELINE_PROFILES[profile].prior.sampling, judge);
   }
   const cases: { name: string; variant: Variant; choiceTemperature?: number }[] = [
     ...variants.map((variant) => ({ name: variant, variant })),
