@@ -6,6 +6,7 @@ import {
   GUNPOINT_PRIOR_SHAPES,
   PRIOR_CPU,
   PRIOR_PAPER,
+  maskedCount,
   type PriorShapes,
   TimeVqPrior,
   applyMask,
@@ -68,6 +69,30 @@ describe('training mask (ess.md §4.2)', () => {
     };
     assert.ok(Math.abs(frac('keep') - (1 - 2 / Math.PI)) < 0.02, `keep ${frac('keep')}`);
     assert.ok(Math.abs(frac('mask') - 2 / Math.PI) < 0.02, `mask ${frac('mask')}`);
+  });
+
+  test('the cpu profile trains on heavily masked grids as often as its sampler decodes them', () => {
+    // Naive decoding feeds the prior m(t)/N masked for t = 0..T−1 (1, 44/45, …); the share of those steps with
+    // ≥ 80 % masked is what the early, class-deciding steps need the prior to have learnt. The released 'keep'
+    // rule at the cpu profile's 900 steps gave it 14 % of batches and collapsed GunPoint's classes (issue 19).
+    const { steps } = PRIOR_CPU.sampling;
+    const n = SHAPES.lfTokens;
+    const heavy = (fraction: number): boolean => fraction >= 0.8;
+    let sampled = 0;
+    for (let t = 0; t < steps; t++) if (heavy(maskedCount(n, steps, t) / n)) sampled += 1;
+    const rng = new SeededRng('heavy-share');
+    let trained = 0;
+    const draws = 2000;
+    for (let i = 0; i < draws; i++) {
+      if (heavy(trainingMask(1, n, PRIOR_CPU.training.maskRule, rng).reduce((a, v) => a + v, 0) / n))
+        trained += 1;
+    }
+    const sampledShare = sampled / steps;
+    const trainedShare = trained / draws;
+    assert.ok(
+      trainedShare >= 0.8 * sampledShare,
+      `cpu prior: ${(100 * trainedShare).toFixed(1)} % of training batches ≥ 80 % masked, sampler ${(100 * sampledShare).toFixed(0)} % of steps`,
+    );
   });
 
   test('applyMask puts the mask id exactly where the mask is set', () => {
