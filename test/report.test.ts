@@ -1,12 +1,18 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initTensorBackend } from '@maskgen/tensor';
-import { type PreparedDataset, loadDatasetByName, prepareDataset } from '@maskgen/pipeline';
+import {
+  PIPELINE_PROFILES,
+  type PipelineProfile,
+  type PreparedDataset,
+  loadDatasetByName,
+  prepareDataset,
+} from '@maskgen/pipeline';
 import {
   type ReportSummary,
   collectResults,
@@ -197,6 +203,26 @@ describe('npm run report', () => {
     );
     assert.deepEqual(readPublished(published, { ...settings, samplingSeeds: [1, 2, 3] }), []);
     assert.deepEqual(readPublished(path.join(workDir, 'missing.json'), settings), []);
+  });
+
+  test('a cached stage trained under other settings of its profile is retrained, with what depends on it', async () => {
+    const workDir = mkdtempSync(path.join(os.tmpdir(), 'report-config-'));
+    const options = { profile: 'tiny', seed: 2, workDir } as const;
+    await ensurePipeline(data, options);
+    // What a change to the profile in the code (e.g. the prior's masking rule) does to a work dir trained before it.
+    const profile = PIPELINE_PROFILES.tiny as { prior: PipelineProfile['prior'] };
+    const original = profile.prior;
+    profile.prior = { ...original, network: { ...original.network, classDropout: 0.5 } };
+    try {
+      const changed = await ensurePipeline(data, options);
+      assert.equal(changed.stages.stage1.reused, true);
+      assert.equal(changed.stages.classifier.reused, true);
+      assert.equal(changed.stages.prior.reused, false, 'prior trained under other settings');
+      assert.equal(changed.stages.critic.reused, false, 'critic calibrated on the old prior');
+    } finally {
+      profile.prior = original;
+    }
+    rmSync(workDir, { recursive: true, force: true });
   });
 
   test('conditional classes follow the training proportions', () => {

@@ -28,6 +28,7 @@ import {
   evaluateGenerated,
   loadPipelineModel,
   readPipelineCheckpoint,
+  stageConfigHash,
   trainClassifierStage,
   trainPriorStage,
   trainStage1Stage,
@@ -217,6 +218,11 @@ export async function ensureStage(
       if (info.dataset !== data.name || info.profile !== options.profile || info.seed !== options.seed) {
         throw new PipelineCheckpointError(
           `belongs to ${info.dataset}/${info.profile}/seed ${info.seed}, not ${data.name}/${options.profile}/seed ${options.seed}`,
+        );
+      }
+      if (info.config !== stageConfigHash(stage, options.profile)) {
+        throw new PipelineCheckpointError(
+          `was trained with other ${options.profile}-profile settings than today's`,
         );
       }
       const extra = existsSync(timesFile)

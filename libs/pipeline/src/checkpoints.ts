@@ -17,6 +17,8 @@ export interface PipelineCheckpointInfo {
   readonly dataset: string;
   readonly profile: TrainingProfile;
   readonly seed: number;
+  /** `stageConfigHash` of the settings it was trained with (absent from checkpoints written before it existed). */
+  readonly config?: string;
   readonly length: number;
   readonly outputLength: number;
   readonly classNames: readonly string[];

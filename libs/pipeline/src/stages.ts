@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { flattenValues } from '@maskgen/data';
 import { trainFcn } from '@maskgen/metrics';
@@ -96,6 +97,21 @@ function startStage(options: StageOptions, ctx: StageContext): () => number {
   return () => (performance.now() - start) / 1000;
 }
 
+/**
+ * The hyperparameters a stage's checkpoint depends on (its own and its inputs' under the profile), as a short hash:
+ * a cached checkpoint trained under other settings of the same profile name is retrained, not reused.
+ */
+export function stageConfigHash(stage: PipelineStage, profile: TrainingProfile): string {
+  const p = PIPELINE_PROFILES[profile];
+  const config = {
+    stage1: { stage1: p.stage1 },
+    prior: { stage1: p.stage1, prior: p.prior },
+    critic: { stage1: p.stage1, prior: p.prior, criticGrids: p.criticGrids },
+    classifier: { classifier: p.classifier },
+  }[stage];
+  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+}
+
 function info(
   stage: PipelineStage,
   data: PreparedDataset,
@@ -111,6 +127,7 @@ function info(
       dataset: data.name,
       profile: options.profile,
       seed: options.seed,
+      config: stageConfigHash(stage, options.profile),
       length: data.length,
       outputLength: data.outputLength,
       classNames: data.classNames,
