@@ -152,9 +152,6 @@ async function main(): Promise<number> {
         '@swc-node/register',
         '--test',
         '--test-concurrency=2',
-        // A file whose tests have all finished exits even if a client left a handle open (an ioredis reconnect
-        // timer once kept api-queue-outage alive under load): a hang would otherwise eat CI's whole time budget.
-        '--test-force-exit',
         ...files.map((f) => path.relative(ROOT, f)),
       ],
       { cwd: ROOT, env, stdio: 'inherit' },
