@@ -11,7 +11,7 @@
  * - `conditional`: the class branch at the training shares, interleaved (per-class accuracy of the judge too);
  * - `--choice-temperatures`: the naive row again at other choice temperatures τ.
  * Before the rows, where the class gets lost: the judge's accuracy on the test split decoded from stage 1's nearest
- * and stochastic tokens, from real LF tokens with HF drawn by the prior, and from LF drawn by the prior (true class)
+ * (the ceiling a prior can reach) and stochastic tokens, from real LF tokens with HF drawn by the prior, and from LF drawn by the prior (true class)
  * with the real HF tokens.
  */
 import { writeFileSync } from 'node:fs';
@@ -30,7 +30,6 @@ import {
   TimeVQVAE,
   decodeBranchNaive,
   deserializePrior,
-  nearestTokens,
   sampleTokens,
   splitTokenLogits,
 } from '@maskgen/model';
@@ -61,28 +60,34 @@ interface Row {
 type Judge = (name: string, values: Float32Array) => Promise<void>;
 
 /**
- * Which stage loses the class: decodes the test split from token grids mixed from stage 1 (nearest or stochastic
- * codes) and the prior (one branch drawn by naive decoding with the true class, the other real) and judges them.
+ * Which stage loses the class: decodes the test split (`flat`, scaled) from stage 1's own tokens (nearest codes, the
+ * ceiling a prior can reach, and stochastic ones) and from grids mixing them with the prior's (one branch drawn by
+ * naive decoding with the true class, the other real), and judges each.
  */
-async function branchAttribution(
+async function judgeTokenSources(
   checkpoints: { stage1: Uint8Array; prior: Uint8Array },
   data: ReturnType<typeof prepareDataset>,
+  flat: Float32Array,
   sampling: PriorConfig['sampling'],
   judge: Judge,
 ): Promise<void> {
   const stage1 = TimeVQVAE.deserialize(checkpoints.stage1);
   const { prior } = deserializePrior(checkpoints.prior);
-  const test = data.evalTest;
-  const m = test.values.length;
-  const flat = Float32Array.from(test.values.flatMap((v) => Array.from(v)));
+  const m = data.evalTest.values.length;
   const logits = splitTokenLogits(stage1, flat, m, [1, data.outputLength], 1);
   const rng = new SeededRng(1).fork('attribution');
+  const series = tf.tensor3d(flat, [m, 1, data.outputLength]);
   const grids = {
-    nearest: { lf: nearestTokens(logits.lf), hf: nearestTokens(logits.hf) },
+    nearest: stage1.encode(series),
     stochastic: { lf: sampleTokens(logits.lf, rng.fork('lf')), hf: sampleTokens(logits.hf, rng.fork('hf')) },
   };
-  const classes = Int32Array.from(test.labels);
-  const common = { batch: m, classes, config: sampling, guide: false, firstIndex: 0 };
+  const common = {
+    batch: m,
+    classes: Int32Array.from(data.evalTest.labels),
+    config: sampling,
+    guide: false,
+    firstIndex: 0,
+  };
   const lf = await decodeBranchNaive(prior.lf, { ...common, rng: rng.fork('prior-lf') });
   const hf = await decodeBranchNaive(prior.hf, {
     ...common,
@@ -94,6 +99,7 @@ async function branchAttribution(
   const decoded = (tokens: { lf: tf.Tensor2D; hf: tf.Tensor2D }): Float32Array =>
     tf.tidy(() => stage1.decode(tokens).dataSync() as Float32Array);
   try {
+    await judge('stage-1 reconstruction', decoded(grids.nearest));
     await judge('stage-1 stochastic tokens', decoded(grids.stochastic));
     await judge('real LF + prior HF', decoded({ lf: grids.nearest.lf, hf: priorHf }));
     await judge('prior LF + real HF', decoded({ lf: priorLf, hf: grids.nearest.hf }));
@@ -103,6 +109,7 @@ async function branchAttribution(
       logits.hf,
       priorLf,
       priorHf,
+      series,
       ...Object.values(grids).flatMap((g) => [g.lf, g.hf]),
     ]);
     prior.dispose();
@@ -156,7 +163,7 @@ async function main(): Promise<number> {
   const model = loadPipelineModel(checkpoints, { engine });
   const featurizer = (await model.featurizer()) ?? undefined;
   const rows: Row[] = [];
-  // The ceiling a prior can reach: the judge on stage 1's reconstructions of the real test split (nearest codes).
+  // How the judge sees the real test split, then the same series through stage 1 and the prior.
   {
     const test = data.evalTest;
     const k = data.classNames.length;
@@ -169,22 +176,9 @@ async function main(): Promise<number> {
         `${name}: judge accuracy ${(hits / test.values.length).toFixed(3)} predicted ${hist.join('/')}`,
       );
     };
-    await judge('real test', Float32Array.from(test.values.flatMap((v) => Array.from(v))));
-    const stage1 = TimeVQVAE.deserialize(checkpoints.stage1);
-    const recon = tf.tidy(() => {
-      const x = tf.tensor3d(Float32Array.from(test.values.flatMap((v) => Array.from(v))), [
-        test.values.length,
-        1,
-        data.outputLength,
-      ]);
-      const tokens = stage1.encode(x);
-      const out = stage1.decode(tokens);
-      tf.dispose([tokens.lf, tokens.hf]);
-      return out.dataSync() as Float32Array;
-    });
-    stage1.dispose();
-    await judge('stage-1 reconstruction', recon);
-    await branchAttribution(checkpoints, data, PIPELINE_PROFILES[profile].prior.sampling, judge);
+    const flat = Float32Array.from(test.values.flatMap((v) => Array.from(v)));
+    await judge('real test', flat);
+    await judgeTokenSources(checkpoints, data, flat, PIPELINE_PROFILES[profile].prior.sampling, judge);
   }
   const cases: { name: string; variant: Variant; choiceTemperature?: number }[] = [
     ...variants.map((variant) => ({ name: variant, variant })),
