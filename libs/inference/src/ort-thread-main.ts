@@ -11,12 +11,14 @@ const port = parentPort;
 if (port === null) throw new Error('ort-thread-main runs only as a worker thread');
 const loaded = loadOnnxRuntime();
 const sessions = new Map<number, OrtSession>();
+const inFlight = new Set<Promise<void>>();
+let closing = false;
 
 function reply(message: OrtResponse, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
 }
 
-async function handle(request: OrtRequest): Promise<void> {
+async function handle(request: Exclude<OrtRequest, { type: 'shutdown' }>): Promise<void> {
   if (!('ort' in loaded)) throw new Error(loaded.error);
   const { ort } = loaded;
   switch (request.type) {
@@ -52,8 +54,31 @@ async function handle(request: OrtRequest): Promise<void> {
   }
 }
 
+/**
+ * Ends the thread from the inside once no native call is running: terminating a worker while onnxruntime-node
+ * computes makes the addon throw outside JavaScript, which aborts the whole process.
+ */
+async function shutdown(): Promise<void> {
+  closing = true;
+  while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  for (const session of sessions.values()) await session.release().catch(() => undefined);
+  sessions.clear();
+  process.exit(0);
+}
+
 port.on('message', (request: OrtRequest) => {
-  handle(request).catch((error: unknown) => {
-    reply({ id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) });
-  });
+  if (request.type === 'shutdown') {
+    void shutdown();
+    return;
+  }
+  if (closing) {
+    reply({ id: request.id, ok: false, error: 'the inference engine is closed' });
+    return;
+  }
+  const task = handle(request)
+    .catch((error: unknown) => {
+      reply({ id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) });
+    })
+    .finally(() => inFlight.delete(task));
+  inFlight.add(task);
 });

@@ -22,7 +22,9 @@ export type OrtRequest =
       readonly feeds: Readonly<Record<string, WireTensor>>;
       readonly fetches: readonly string[];
     }
-  | { readonly type: 'release'; readonly id: number; readonly session: number };
+  | { readonly type: 'release'; readonly id: number; readonly session: number }
+  /** Finish what is in flight, release every session, then end the thread (it is never terminated mid-run). */
+  | { readonly type: 'shutdown'; readonly id: number };
 
 export type OrtResponse =
   | { readonly id: number; readonly ok: true; readonly outputs: Readonly<Record<string, WireTensor>> }

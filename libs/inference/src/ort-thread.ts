@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { type SessionOptions } from './onnx-runtime';
 import { type OrtRequest, type OrtResponse, type WireTensor } from './ort-thread-protocol';
@@ -21,6 +22,9 @@ export class OrtThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private nextSession = 1;
+
+  /** @param shutdownGraceMs how long close() waits for a running native pass before terminating the thread */
+  constructor(private readonly shutdownGraceMs = 60_000) {}
 
   async createSession(graph: Uint8Array, options: SessionOptions): Promise<number> {
     const session = this.nextSession++;
@@ -47,14 +51,26 @@ export class OrtThread {
     await this.request({ type: 'release', session });
   }
 
-  /** Stops the thread; pending and later requests fail. */
+  /**
+   * Stops the thread; pending and later requests fail at once. The thread itself finishes the native run it is in
+   * and then exits (see ort-thread-main's shutdown); it is terminated only if that takes longer than the grace.
+   */
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
     this.failure = new Error('the inference engine is closed');
     for (const waiter of this.pending.values()) waiter.reject(this.failure);
     this.pending.clear();
-    if (worker !== null) await worker.terminate();
+    if (worker === null) return;
+    const exited = once(worker, 'exit');
+    worker.ref(); // a caller awaiting close() keeps the process alive until the thread is gone
+    worker.postMessage({ type: 'shutdown', id: this.nextId++ } satisfies OrtRequest);
+    const grace = setTimeout(() => void worker.terminate(), this.shutdownGraceMs);
+    try {
+      await exited;
+    } finally {
+      clearTimeout(grace);
+    }
   }
 
   private start(): Worker {
