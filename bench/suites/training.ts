@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { randomNormalTensor, type SeededRng } from '@maskgen/tensor';
 import {
@@ -44,7 +46,7 @@ interface Case {
   readonly microBatch?: number;
 }
 
-const STAGE1_CASES: ReadonlyArray<Case & { readonly config: Stage1Config }> = [
+export const STAGE1_CASES: ReadonlyArray<Case & { readonly config: Stage1Config }> = [
   { label: 'cpu', config: STAGE1_CPU_CONFIG, batch: STAGE1_CPU_CONFIG.batchSize, steps: 12 },
   {
     label: 'paper',
@@ -54,7 +56,7 @@ const STAGE1_CASES: ReadonlyArray<Case & { readonly config: Stage1Config }> = [
     microBatch: PAPER_MICRO?.stage1,
   },
 ];
-const PRIOR_CASES: ReadonlyArray<Case & { readonly config: PriorConfig; readonly codeDim: number }> = [
+export const PRIOR_CASES: ReadonlyArray<Case & { readonly config: PriorConfig; readonly codeDim: number }> = [
   {
     label: 'cpu',
     config: PRIOR_CPU,
@@ -100,7 +102,7 @@ function sized<C extends Case>(c: C): C {
   return { ...c, batch: 8, steps: 1, microBatch: c.microBatch === undefined ? undefined : 4 };
 }
 
-async function timeStage1(
+export async function timeStage1(
   c: Case & { config: Stage1Config },
   replicas: number,
   rng: SeededRng,
@@ -127,7 +129,7 @@ async function timeStage1(
   return stepTimes(stamps);
 }
 
-async function timePrior(
+export async function timePrior(
   c: Case & { config: PriorConfig; codeDim: number },
   replicas: number,
   rng: SeededRng,
@@ -177,6 +179,36 @@ async function timePrior(
   return stepTimes(stamps);
 }
 
+/** Where the steps/s of `npm run bench` come from when it runs as a child (see training-ceiling.ts). */
+export function setQuick(quick: boolean): void {
+  QUICK = quick;
+}
+
+/**
+ * What this machine gives any data-parallel step at best: `copies` independent single-thread trainings of
+ * batch/copies rows each, run at once in child processes (no communication, no synchronisation, no coordinator).
+ * Returns the mean of their median step times; N=1's step time over it is the ceiling for N=copies. On a VM whose
+ * cores share caches, memory bandwidth or SIMD units, it is well under `copies`.
+ */
+async function concurrentSingleThreadMs(stage: 'stage1' | 'prior', c: Case, copies: number): Promise<number> {
+  const rows = Math.ceil(c.batch / copies);
+  const child = path.join(__dirname, '..', 'training-ceiling.ts');
+  const run = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--require', '@swc-node/register', child, stage, c.label, String(rows), QUICK ? 'quick' : 'full'],
+        { encoding: 'utf8', maxBuffer: 1 << 20 },
+        (error, stdout, stderr) => {
+          if (error) reject(new Error(`${error.message}\n${stderr}`));
+          else resolve(Number(JSON.parse(stdout.trim().split('\n').pop() ?? 'null')));
+        },
+      );
+    });
+  const medians = await Promise.all(Array.from({ length: copies }, run));
+  return medians.reduce((a, b) => a + b, 0) / copies;
+}
+
 /** Seconds from POST /models (tiny profile) to status ready, local mode as `npm start` runs it. */
 async function tinyModelSeconds(): Promise<number> {
   const dataset = {
@@ -205,6 +237,7 @@ export const trainingSuite: BenchSuite = {
     const all = os.availableParallelism();
     const results: BenchResult[] = [];
     const speedup: Record<string, number> = {};
+    const ceiling: Record<string, number> = {};
     /** Times each case of `stage` on one thread and on every core: a result row each, and the speed-up. */
     const compare = async <C extends Case>(
       stage: 'stage1' | 'prior',
@@ -220,6 +253,17 @@ export const trainingSuite: BenchSuite = {
           medians.push(median(times));
         }
         speedup[`${stage} ${c.label}`] = medians[0] / medians[1];
+        if (c.label !== 'cpu' || all < 2) continue;
+        const concurrent = await concurrentSingleThreadMs(stage, c, all);
+        results.push({
+          case: `${stage} ${c.label} ceiling: ${all} independent 1-thread runs of B=${Math.ceil(c.batch / all)} at once, ms/step`,
+          value: concurrent,
+          unit: 'ms',
+          medianMs: concurrent,
+          minMs: concurrent,
+          iterations: all,
+        });
+        ceiling[`${stage} ${c.label}`] = medians[0] / concurrent;
       }
     };
     await compare('stage1', STAGE1_CASES, timeStage1);
@@ -235,9 +279,12 @@ export const trainingSuite: BenchSuite = {
     });
     const load = os.loadavg()[0].toFixed(2);
     const x = (key: string) => `${speedup[key].toFixed(2)}x`;
+    const limit = (key: string) => (key in ceiling ? `${ceiling[key].toFixed(2)}x` : 'n/a (one core)');
     verdict =
       `training (cpu profiles${QUICK ? ', QUICK: not a measurement' : ''}; paper: stage1 ${x('stage1 paper')}, ` +
       `prior ${x('prior paper')}; tiny POST→ready ${seconds.toFixed(1)} s; load ${load})\n` +
+      `this machine's ceiling for the cpu profiles (independent 1-thread runs at once vs N=1): ` +
+      `stage1 ${limit('stage1 cpu')}, prior ${limit('prior cpu')}\n` +
       `training: stage1 ${x('stage1 cpu')}, prior ${x('prior cpu')} (N=all vs 1)`;
     return results;
   },
