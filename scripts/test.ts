@@ -18,6 +18,7 @@ import {
   type EmbeddedPostgresHandle,
 } from '../libs/persistence/src/embedded-postgres';
 import { freePort, redisAnswers } from '../test/support/services';
+import { fileTimeoutMs, nodeTestArgs } from './test-runner-args';
 
 const ROOT = path.resolve(__dirname, '..');
 const TEST_ROOTS = ['test', 'libs', 'apps'];
@@ -104,6 +105,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const tier = tierArg as Tier | undefined;
+  let timeoutMs: number;
+  try {
+    timeoutMs = fileTimeoutMs(process.env.TEST_FILE_TIMEOUT_MS);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
   const filters = args.filter((arg) => arg !== '--faults' && !arg.startsWith('--tier='));
   let files = (await Promise.all(TEST_ROOTS.map((dir) => findTestFiles(path.join(ROOT, dir))))).flat().sort();
   const isFault = (file: string) => FAULT_FILES.includes(path.relative(ROOT, file));
@@ -147,13 +155,10 @@ async function main(): Promise<number> {
   const code = await new Promise<number>((resolve) => {
     const child = spawn(
       process.execPath,
-      [
-        '--require',
-        '@swc-node/register',
-        '--test',
-        '--test-concurrency=2',
-        ...files.map((f) => path.relative(ROOT, f)),
-      ],
+      nodeTestArgs(
+        files.map((f) => path.relative(ROOT, f)),
+        timeoutMs,
+      ),
       { cwd: ROOT, env, stdio: 'inherit' },
     );
     child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
