@@ -53,7 +53,8 @@ export async function trainCbfPrior(
       prior,
       { lfLogits: logits.lf, hfLogits: logits.hf, labels: data.train.labels },
       {
-        training: { ...PRIOR_CPU.training, maxSteps: steps, maxSeconds: null },
+        // Both priors take `steps` updates: the quality tests' thresholds are set for that budget of HF updates.
+        training: { ...PRIOR_CPU.training, lfStepsPerHfStep: 1, maxSteps: steps, maxSeconds: null },
         classDropout: PRIOR_CPU.network.classDropout,
         rng: rng.fork('prior-train'),
       },

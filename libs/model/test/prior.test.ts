@@ -239,6 +239,63 @@ describe('prior training', () => {
     }
   });
 
+  test('lfStepsPerHfStep k: the LF prior updates every step, the HF prior every k-th with its own AdamW count, on replicas too', async () => {
+    const data = toyData(8);
+    const snapshot = (v: Record<string, tf.Variable>) =>
+      Object.fromEntries(Object.entries(v).map(([name, x]) => [name, x.dataSync<'float32'>().slice()]));
+    const changed = (a: Record<string, Float32Array>, b: Record<string, Float32Array>) =>
+      Object.keys(a).some((name) => a[name].some((x, i) => x !== b[name][i]));
+    const run = async (replicas: number) => {
+      const prior = makePrior('ratio');
+      let lf = snapshot(prior.lf.store.params());
+      let hf = snapshot(prior.hf.store.params());
+      const updated: Array<[boolean, boolean]> = [];
+      const result = await trainPrior(prior, data, {
+        training: {
+          ...PRIOR_CPU.training,
+          lfStepsPerHfStep: 3,
+          epochs: 100,
+          batchSize: 4,
+          maxSteps: 7,
+          maxSeconds: null,
+        },
+        classDropout: 0.2,
+        rng: new SeededRng('ratio-run'),
+        parallel: { replicas },
+        onProgress: () => {
+          const lfNow = snapshot(prior.lf.store.params());
+          const hfNow = snapshot(prior.hf.store.params());
+          updated.push([changed(lf, lfNow), changed(hf, hfNow)]);
+          lf = lfNow;
+          hf = hfNow;
+        },
+      });
+      const state = result.optimizer.stateVariables();
+      const counts = [state['adamw/step'].dataSync()[0], state['adamw/hf-step'].dataSync()[0]];
+      result.optimizer.dispose();
+      const weights = snapshot(prior.variables());
+      prior.dispose();
+      return { updated, counts, weights };
+    };
+    try {
+      const one = await run(1);
+      assert.deepEqual(
+        one.updated,
+        [0, 1, 2, 3, 4, 5, 6].map((i) => [true, i % 3 === 0]),
+        'LF every step, HF at steps 1, 4 and 7',
+      );
+      assert.deepEqual(one.counts, [7, 3]);
+      const two = await run(2);
+      assert.deepEqual(two.updated, one.updated);
+      for (const [name, w] of Object.entries(one.weights)) {
+        const worst = w.reduce((m, x, i) => Math.max(m, Math.abs(x - two.weights[name][i])), 0);
+        assert.ok(worst < 1e-5, `${name}: 2 replicas differ from 1 by ${worst}`);
+      }
+    } finally {
+      tf.dispose([data.lfLogits, data.hfLogits]);
+    }
+  });
+
   test('an aborted run stops at a step boundary', async () => {
     const prior = makePrior('abort');
     const data = toyData(4);

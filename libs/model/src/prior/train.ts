@@ -48,7 +48,7 @@ export interface TrainPriorOptions {
   readonly parallel?: TrainParallelism;
 }
 
-/** One training batch, as host arrays (row-major). */
+/** One training batch, as host arrays (row-major). On an LF-only step the HF arrays are empty. */
 export interface PriorBatch {
   readonly size: number;
   readonly lfTargets: Int32Array; // [b, N_lf]
@@ -77,6 +77,7 @@ export function drawPriorBatch(
   training: Pick<PriorTrainingConfig, 'maskRule'>,
   classDropout: number,
   rng: SeededRng,
+  withHf = true,
 ): PriorBatch {
   const { lfTokens, hfTokens, lfCodebookSize, hfCodebookSize } = prior.shapes;
   const sample = (logits: tf.Tensor3D, label: string): Int32Array => {
@@ -88,36 +89,56 @@ export function drawPriorBatch(
     return values;
   };
   const lfTargets = sample(data.lfLogits, 'lf-tokens');
-  const hfTargets = sample(data.hfLogits, 'hf-tokens');
   const b = rows.length;
   const dropClasses = (label: string): Int32Array => {
     const r = rng.fork(label);
     return Int32Array.from(rows, (row) => (r.next() < classDropout ? prior.noClass : data.labels[row]));
   };
-  return {
-    size: b,
+  const lf = {
     lfTargets,
-    hfTargets,
     lfInput: applyMask(
       lfTargets,
       trainingMask(b, lfTokens, training.maskRule, rng.fork('lf-mask')),
       lfCodebookSize,
     ),
+    lfClasses: dropClasses('lf-classes'),
+  };
+  if (!withHf) {
+    return {
+      size: b,
+      ...lf,
+      hfTargets: new Int32Array(0),
+      hfInput: new Int32Array(0),
+      hfClasses: new Int32Array(0),
+    };
+  }
+  const hfTargets = sample(data.hfLogits, 'hf-tokens');
+  return {
+    size: b,
+    ...lf,
+    hfTargets,
     hfInput: applyMask(
       hfTargets,
       trainingMask(b, hfTokens, training.maskRule, rng.fork('hf-mask')),
       hfCodebookSize,
     ),
-    lfClasses: dropClasses('lf-classes'),
     hfClasses: dropClasses('hf-classes'),
   };
 }
 
-/** (CE_lf + CE_hf) / 2 of one batch; also returns the two branch losses. Call inside a gradient scope. */
+/** Whether a batch trains the HF prior (see `PriorTrainingConfig.lfStepsPerHfStep`). */
+export function trainsHf(batch: PriorBatch): boolean {
+  return batch.hfClasses.length > 0;
+}
+
+/**
+ * (CE_lf + CE_hf) / 2 of one batch, CE_lf / 2 on an LF-only batch (so each branch's gradient does not depend on
+ * whether the other trains); also returns the branch losses. Call inside a gradient scope.
+ */
 export function priorLoss(
   prior: TimeVqPrior,
   batch: PriorBatch,
-): { loss: tf.Scalar; lf: tf.Scalar; hf: tf.Scalar } {
+): { loss: tf.Scalar; lf: tf.Scalar; hf: tf.Scalar | null } {
   const { lfTokens, hfTokens } = prior.shapes;
   const b = batch.size;
   const lfTargets = tf.tensor2d(batch.lfTargets, [b, lfTokens], 'int32');
@@ -128,6 +149,7 @@ export function priorLoss(
     ),
     lfTargets,
   );
+  if (!trainsHf(batch)) return { loss: tf.div(lf, 2), lf, hf: null };
   const hf = tokenCrossEntropy(
     prior.hf.logits(
       tf.tensor2d(batch.hfInput, [b, hfTokens], 'int32'),
@@ -159,6 +181,7 @@ export interface PriorGradients {
   readonly grads: Record<string, tf.Tensor>;
   readonly loss: number;
   readonly lfLoss: number;
+  /** 0 for an LF-only batch. */
   readonly hfLoss: number;
 }
 
@@ -191,7 +214,7 @@ export function priorGradients(
       const { value, grads } = tf.variableGrads(() => {
         const losses = priorLoss(prior, part);
         lfLoss += share * losses.lf.dataSync()[0];
-        hfLoss += share * losses.hf.dataSync()[0];
+        if (losses.hf !== null) hfLoss += share * losses.hf.dataSync()[0];
         return tf.mul(losses.loss, share);
       }, varList);
       loss += value.dataSync()[0];
@@ -231,8 +254,43 @@ export function priorSchedule(
   return { totalSteps: training.maxSteps, period: (fullPeriod * training.maxSteps) / fullSteps };
 }
 
+/** The prior's optimiser: its state is what in-training checkpoints save; the caller disposes it. */
+export interface PriorOptimizer {
+  apply(grads: Readonly<Record<string, tf.Tensor>>, learningRate: number): void;
+  stateVariables(): Record<string, tf.Variable>;
+  dispose(): void;
+}
+
 export interface TrainPriorResult extends TrainLoopResult {
-  readonly optimizer: AdamW;
+  readonly optimizer: PriorOptimizer;
+}
+
+/**
+ * One AdamW over both priors when they train in step, else one per prior: AdamW's bias correction counts updates,
+ * and the HF prior's are a k-th of the LF prior's. The HF one's step count checkpoints as `adamw/hf-step`.
+ */
+function priorOptimizer(prior: TimeVqPrior, weightDecay: number, lfStepsPerHfStep: number): PriorOptimizer {
+  if (lfStepsPerHfStep === 1) return new AdamW(prior.variables(), { weightDecay });
+  const lf = new AdamW(prior.lf.store.params(), { weightDecay });
+  const hf = new AdamW(prior.hf.store.params(), { weightDecay });
+  const hfNames = new Set(Object.keys(prior.hf.store.params()));
+  return {
+    apply(grads, learningRate) {
+      const entries = Object.entries(grads);
+      lf.apply(Object.fromEntries(entries.filter(([name]) => !hfNames.has(name))), learningRate);
+      const hfGrads = entries.filter(([name]) => hfNames.has(name));
+      // Without gradients AdamW would still count an update.
+      if (hfGrads.length > 0) hf.apply(Object.fromEntries(hfGrads), learningRate);
+    },
+    stateVariables() {
+      const { 'adamw/step': hfStep, ...hfMoments } = hf.stateVariables();
+      return { ...lf.stateVariables(), ...hfMoments, 'adamw/hf-step': hfStep };
+    },
+    dispose() {
+      lf.dispose();
+      hf.dispose();
+    },
+  };
 }
 
 function rowMismatch(data: PriorTrainingSet): Error {
@@ -242,8 +300,63 @@ function rowMismatch(data: PriorTrainingSet): Error {
   );
 }
 
+interface PriorStepContext {
+  readonly prior: TimeVqPrior;
+  readonly data: PriorTrainingSet;
+  readonly training: PriorTrainingConfig;
+  readonly classDropout: number;
+  readonly rng: SeededRng;
+  readonly optimizer: PriorOptimizer;
+  readonly microBatch: number;
+  /** LF steps per HF step. */
+  readonly ratio: number;
+  readonly batches: Iterator<number[]>;
+}
+
+/** One training step: draws its batch (HF rows every `ratio`-th step), computes on the pool if any, updates. */
+function priorStepper(
+  ctx: PriorStepContext,
+  pool: () => ReplicaPool | undefined,
+): (index: number, learningRate: number) => Promise<StepMetrics> {
+  const { prior, data, training, optimizer, microBatch } = ctx;
+  const params = prior.variables();
+  // LF-only steps report the last HF loss, so `loss` stays the mean of the two branches' latest losses.
+  let lastHfLoss: number | null = null;
+  const metrics = (batch: PriorBatch, lfLoss: number, hfLoss: number): StepMetrics => {
+    if (trainsHf(batch)) lastHfLoss = hfLoss;
+    // A run resumed between HF steps has none yet.
+    if (lastHfLoss === null) return { loss: lfLoss, lfLoss };
+    return { loss: (lfLoss + lastHfLoss) / 2, lfLoss, hfLoss: lastHfLoss };
+  };
+  return async (index, learningRate) => {
+    const rows = ctx.batches.next().value as number[];
+    const stepRng = ctx.rng.fork(`step-${index}`);
+    const withHf = index % ctx.ratio === 0;
+    const batch = drawPriorBatch(prior, data, rows, training, ctx.classDropout, stepRng, withHf);
+    const replicas = pool();
+    if (replicas !== undefined) {
+      const shards = splitRows(batch.size, replicas.replicas).map(([start, end]) => ({
+        kind: 'prior' as const,
+        batch: slicePriorBatch(batch, start, end),
+        weight: (end - start) / batch.size,
+        microBatch,
+      }));
+      const { grads, report } = await replicas.step(shards);
+      applyHostGradients(optimizer, params, grads, learningRate);
+      return metrics(batch, report[1], report[2]);
+    }
+    const { grads, lfLoss, hfLoss } = priorGradients(prior, batch, 1, microBatch);
+    try {
+      optimizer.apply(grads, learningRate);
+      return metrics(batch, lfLoss, hfLoss);
+    } finally {
+      tf.dispose(Object.values(grads));
+    }
+  };
+}
+
 /**
- * Trains both priors jointly with AdamW and the per-batch cosine schedule of `priorSchedule`. The returned
+ * Trains both priors (see `PriorTrainingConfig.lfStepsPerHfStep`) with AdamW and the per-batch cosine schedule of `priorSchedule`. The returned
  * optimizer holds the moments (for resuming); the caller disposes it.
  */
 export async function trainPrior(
@@ -255,7 +368,11 @@ export async function trainPrior(
   const count = data.labels.length;
   if (data.lfLogits.shape[0] !== count || data.hfLogits.shape[0] !== count) throw rowMismatch(data);
   const params = prior.variables();
-  const optimizer = new AdamW(params, { weightDecay: training.weightDecay });
+  const ratio = training.lfStepsPerHfStep;
+  if (!Number.isInteger(ratio) || ratio < 1) {
+    throw new RangeError(`lfStepsPerHfStep must be a positive integer, got ${ratio}`);
+  }
+  const optimizer = priorOptimizer(prior, training.weightDecay, ratio);
   const { totalSteps, period } = priorSchedule(training, count);
   const batchSize = Math.min(training.batchSize, count);
   const microBatch = Math.min(options.parallel?.microBatch ?? batchSize, batchSize);
@@ -271,28 +388,10 @@ export async function trainPrior(
   );
 
   let pool: ReplicaPool | undefined;
-  const step = async (index: number, learningRate: number): Promise<StepMetrics> => {
-    const rows = batches.next().value as number[];
-    const batch = drawPriorBatch(prior, data, rows, training, classDropout, rng.fork(`step-${index}`));
-    if (pool !== undefined) {
-      const shards = splitRows(batch.size, pool.replicas).map(([start, end]) => ({
-        kind: 'prior' as const,
-        batch: slicePriorBatch(batch, start, end),
-        weight: (end - start) / batch.size,
-        microBatch,
-      }));
-      const { grads, report } = await pool.step(shards);
-      applyHostGradients(optimizer, params, grads, learningRate);
-      return { loss: report[0], lfLoss: report[1], hfLoss: report[2] };
-    }
-    const { grads, loss, lfLoss, hfLoss } = priorGradients(prior, batch, 1, microBatch);
-    try {
-      optimizer.apply(grads, learningRate);
-      return { loss, lfLoss, hfLoss };
-    } finally {
-      tf.dispose(Object.values(grads));
-    }
-  };
+  const step = priorStepper(
+    { prior, data, training, classDropout, rng, optimizer, microBatch, ratio, batches },
+    () => pool,
+  );
 
   try {
     if (replicas > 1) {
