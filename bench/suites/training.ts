@@ -158,6 +158,8 @@ export async function timePrior(
       {
         training: {
           ...c.config.training,
+          // Every timed step trains both priors (the cpu profile's LF-only steps would mix two step sizes).
+          lfStepsPerHfStep: 1,
           batchSize: c.batch,
           epochs: total,
           maxSteps: total,
