@@ -74,7 +74,7 @@ export const PRIOR_CASES: ReadonlyArray<Case & { readonly config: PriorConfig; r
   },
 ];
 
-function median(sorted: readonly number[]): number {
+export function median(sorted: readonly number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

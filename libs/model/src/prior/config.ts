@@ -77,8 +77,8 @@ export const PRIOR_PAPER: PriorConfig = {
 /**
  * Sized for one wasm thread: the step time is dominated by the batched attention products (S² per head, run by
  * wasm's slow batched-matmul path), so heads get 32 dims instead of 64, the core is 128 wide and 2 deep, and small
- * batches buy more updates for the same compute. 900 HF and 2700 LF steps of 16 series take about 10 minutes for GunPoint
- * (docs/prior.md); the time cap is a guard for slower or busier machines.
+ * batches buy more updates for the same compute. 900 HF and 2700 LF steps of 16 series take about 10 minutes for
+ * GunPoint on one thread (docs/prior.md); the time cap is a guard for slower or busier machines.
  */
 export const PRIOR_CPU: PriorConfig = {
   network: { ...PRIOR_PAPER.network, width: 128, layers: 2, headDim: 32 },

@@ -356,8 +356,8 @@ function priorStepper(
 }
 
 /**
- * Trains both priors (see `PriorTrainingConfig.lfStepsPerHfStep`) with AdamW and the per-batch cosine schedule of `priorSchedule`. The returned
- * optimizer holds the moments (for resuming); the caller disposes it.
+ * Trains both priors (see `PriorTrainingConfig.lfStepsPerHfStep`) with AdamW and the per-batch cosine schedule of
+ * `priorSchedule`. The returned optimizer holds the moments (for resuming); the caller disposes it.
  */
 export async function trainPrior(
   prior: TimeVqPrior,
