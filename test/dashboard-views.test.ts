@@ -263,6 +263,10 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
     );
     await page.locator('#only-worse').uncheck();
     await session.until(`document.querySelectorAll('#critic-sample option').length === 10`);
+    // The list re-renders the panel; its heatmaps come back once the selected sample's scores have loaded.
+    await session.until(
+      `document.querySelectorAll('.critic-panel figure[data-chart="heatmap"] p').length === 2`,
+    );
     // The heatmaps' summaries give the range of the shares, never their mean (always 1/8 here).
     const summaries = await page.locator('.critic-panel figure[data-chart="heatmap"] p').allTextContents();
     assert.equal(summaries.length, 2);
