@@ -277,14 +277,24 @@ describe('API fuzz: malformed requests from the OpenAPI route list', () => {
       requests.push({ method: upper, path: `${path}?${name}[a]=1`, label: `query ${name} as an object` });
     }
     if (operation.requestBody) {
+      // Creating routes hash the body of a request with an Idempotency-Key (which the client and CLI always send)
+      // before validating it: each bad body goes with and without one.
+      const idempotent = params.some(
+        (param) => param.in === 'header' && param.name.toLowerCase() === 'idempotency-key',
+      );
       for (const bad of BAD_BODIES) {
-        requests.push({
-          method: upper,
-          path,
-          label: `body ${bad.label}`,
-          headers: { 'content-type': bad.contentType },
-          body: bad.body,
-        });
+        for (const key of idempotent ? [undefined, `fuzz-${requests.length}`] : [undefined]) {
+          requests.push({
+            method: upper,
+            path,
+            label: `body ${bad.label}${key === undefined ? '' : ' with an Idempotency-Key'}`,
+            headers: {
+              'content-type': bad.contentType,
+              ...(key === undefined ? {} : { 'idempotency-key': key }),
+            },
+            body: bad.body,
+          });
+        }
       }
       for (const field of fieldPaths(baseBody)) {
         for (const value of BAD_JSON_VALUES) {

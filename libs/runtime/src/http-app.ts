@@ -2,7 +2,7 @@ import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import type { AppConfig } from '@maskgen/config';
 import { NestPinoLogger } from '@maskgen/observability';
-import { JsonDepthPipe } from './json-depth';
+import { JsonDepthInterceptor } from './json-depth';
 import { UnavailableFilter } from './unavailable.filter';
 import { ZodSerializerInterceptor } from './zod-serializer';
 
@@ -10,10 +10,9 @@ import { ZodSerializerInterceptor } from './zod-serializer';
 export async function createHttpApp(root: DynamicModule): Promise<INestApplication> {
   const app = await NestFactory.create(root, { bufferLogs: true });
   app.useLogger(app.get(NestPinoLogger));
-  // Each route validates its body, query and parameters with its zod schema (ZodBody, ZodQuery: libs/contracts).
-  app.useGlobalPipes(new JsonDepthPipe());
-  // … and answers with the shape of its response schema (ZodResponse).
-  app.useGlobalInterceptors(new ZodSerializerInterceptor());
+  // Each route validates its body, query and parameters with its zod schema (ZodBody, ZodQuery: libs/contracts)
+  // once the body's depth is known to be bounded, and answers with the shape of its response schema (ZodResponse).
+  app.useGlobalInterceptors(new JsonDepthInterceptor(), new ZodSerializerInterceptor());
   app.useGlobalFilters(new UnavailableFilter(app.get(HttpAdapterHost).httpAdapter));
   return app;
 }

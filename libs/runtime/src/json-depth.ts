@@ -1,4 +1,11 @@
-import { type ArgumentMetadata, BadRequestException, Injectable, type PipeTransform } from '@nestjs/common';
+import {
+  BadRequestException,
+  type CallHandler,
+  type ExecutionContext,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
+import type { Observable } from 'rxjs';
 
 /** Deeper request bodies are refused: transformation and validation recurse once per level. */
 export const MAX_JSON_DEPTH = 32;
@@ -16,17 +23,22 @@ export function jsonDepthExceeds(value: unknown, maxDepth: number): boolean {
 }
 
 /**
- * Runs before the route's zod validation: JSON.parse copes with any depth (V8's parser is iterative), but a
- * recursive validator would then overflow the stack on a body nested thousands deep.
+ * Refuses a body nested deeper than `maxDepth` before anything else of ours reads it. JSON.parse copes with any
+ * depth (V8's parser is iterative), but whatever walks the body recursively afterwards would overflow the stack:
+ * the idempotency hash of a route interceptor, the route's zod validation. Registered as the first global
+ * interceptor, it runs after the guards (which never read the body) and before every route interceptor and pipe.
  */
 @Injectable()
-export class JsonDepthPipe implements PipeTransform {
+export class JsonDepthInterceptor implements NestInterceptor {
   constructor(private readonly maxDepth = MAX_JSON_DEPTH) {}
 
-  transform(value: unknown, metadata: ArgumentMetadata): unknown {
-    if (metadata.type === 'body' && jsonDepthExceeds(value, this.maxDepth)) {
-      throw new BadRequestException(`JSON nested deeper than ${this.maxDepth} levels`);
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() === 'http') {
+      const body = context.switchToHttp().getRequest<{ body?: unknown }>().body;
+      if (jsonDepthExceeds(body, this.maxDepth)) {
+        throw new BadRequestException(`JSON nested deeper than ${this.maxDepth} levels`);
+      }
     }
-    return value;
+    return next.handle();
   }
 }
