@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { runPrioritySchema, seedSchema, shardSizeSchema, syntheticLengthSchema, uuid } from './api/common';
 import {
   CLASS_MODES,
   ESS_APPLY_TO,
   ESS_VARIANTS,
   SAMPLER_METHODS,
-  SEED_MAX,
   SYNTHETIC_GENERATORS,
   TRAINING_STAGES,
 } from './api/values';
@@ -32,9 +32,6 @@ export const JobName = {
   RunEvaluation: 'evaluate.evaluation',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
-
-const uuid = z.uuid();
-const seed = z.number().int().min(0).max(SEED_MAX);
 
 /** Training stages in flow order; each stores one checkpoint. */
 export const MODEL_STAGES = TRAINING_STAGES;
@@ -66,7 +63,7 @@ export const syntheticSamplerSchema = z.strictObject({
     .literal('synthetic')
     .meta({ description: 'Reference sampler drawing from a built-in synthetic generator' }),
   generator: z.enum(SYNTHETIC_GENERATORS),
-  length: z.number().int().min(8).max(4096),
+  length: syntheticLengthSchema,
 });
 
 const essParamsInput = z
@@ -137,9 +134,9 @@ export type Sampler = z.output<typeof samplerSchema>;
 export const generationRunTemplateSchema = z.object({
   sampler: samplerSchema,
   numSamples: z.number().int().min(1),
-  shardSize: z.number().int().min(1).max(100_000),
-  priority: z.number().int().min(1).max(10),
-  seed: seed.optional(),
+  shardSize: shardSizeSchema,
+  priority: runPrioritySchema,
+  seed: seedSchema.optional(),
 });
 export type GenerationRunTemplate = z.output<typeof generationRunTemplateSchema>;
 
@@ -150,8 +147,8 @@ export const jobPayloadSchemas = {
     runId: uuid,
     shardIndex: z.number().int().min(0),
     sampleOffset: z.number().int().min(0),
-    sampleCount: z.number().int().min(1).max(100_000),
-    seed,
+    sampleCount: shardSizeSchema,
+    seed: seedSchema,
     sampler: samplerSchema,
   }),
   [JobName.FinalizeGenerateRun]: z.object({

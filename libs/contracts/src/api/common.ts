@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OFFSET_MAX } from './values';
+import { MAX_SHARD_SIZE, OFFSET_MAX, RUN_PRIORITY, SEED_MAX, SYNTHETIC_LENGTH } from './values';
 
 /**
  * Limits that a deployment sets per team (TEAM_* in libs/config) and that bound request fields: the request schemas
@@ -11,6 +11,12 @@ export interface TeamRequestLimits {
 }
 
 export const uuid = z.uuid();
+
+// Fields that requests, stored templates and job payloads share: one schema each, so their bounds cannot drift.
+export const seedSchema = z.number().int().min(0).max(SEED_MAX);
+export const syntheticLengthSchema = z.number().int().min(SYNTHETIC_LENGTH.min).max(SYNTHETIC_LENGTH.max);
+export const shardSizeSchema = z.number().int().min(1).max(MAX_SHARD_SIZE);
+export const runPrioritySchema = z.number().int().min(RUN_PRIORITY.min).max(RUN_PRIORITY.max);
 
 /** Query values arrive as text: a decimal number is read as one (then checked), anything else fails as not a number. */
 function numberFromQuery(value: unknown): unknown {

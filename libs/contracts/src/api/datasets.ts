@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import { pageQuerySchema, resourceName, timestamp, uuid } from './common';
-import { BUILTIN_DATASETS, DATASET_SOURCE_KINDS, SEED_MAX, SPLITS, SYNTHETIC_GENERATORS } from './values';
-
-/** Longest series a synthetic generator makes (datasets and reference samplers). */
-export const SYNTHETIC_LENGTH = { min: 8, max: 4096 } as const;
+import { pageQuerySchema, resourceName, seedSchema, syntheticLengthSchema, timestamp, uuid } from './common';
+import { BUILTIN_DATASETS, DATASET_SOURCE_KINDS, SPLITS, SYNTHETIC_GENERATORS } from './values';
 
 /** POST /datasets/upload: the form fields beside the `train` and `test` files. */
 export const uploadDatasetRequestSchema = z.strictObject({
@@ -17,16 +14,12 @@ export type UploadDatasetRequest = z.input<typeof uploadDatasetRequestSchema>;
 export const syntheticDatasetRequestSchema = z.strictObject({
   name: resourceName,
   generator: z.enum(SYNTHETIC_GENERATORS),
-  length: z
-    .number()
-    .int()
-    .min(SYNTHETIC_LENGTH.min)
-    .max(SYNTHETIC_LENGTH.max)
+  length: syntheticLengthSchema
     .optional()
     .meta({ description: "Defaults to the generator's classic length" }),
   trainPerClass: z.number().int().min(1).max(10_000),
   testPerClass: z.number().int().min(1).max(10_000),
-  seed: z.number().int().min(0).max(SEED_MAX),
+  seed: seedSchema,
 });
 export type SyntheticDatasetRequest = z.input<typeof syntheticDatasetRequestSchema>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_TRAINING_PROFILE, TRAINING_PROFILES } from '../training-profiles';
-import { pageQuerySchema, pageSchema, resourceName, timestamp, uuid } from './common';
-import { MODEL_STATUSES, SEED_MAX, TRAINING_STAGES } from './values';
+import { pageQuerySchema, pageSchema, resourceName, seedSchema, timestamp, uuid } from './common';
+import { MODEL_STATUSES, TRAINING_STAGES } from './values';
 
 /** POST /models. */
 export const createModelRequestSchema = z.strictObject({
@@ -10,7 +10,7 @@ export const createModelRequestSchema = z.strictObject({
   profile: z.enum(TRAINING_PROFILES).default(DEFAULT_TRAINING_PROFILE).meta({
     description: "Size preset: 'tiny' (seconds, for tests), 'cpu' (minutes), 'paper' (the spec's sizes)",
   }),
-  seed: z.number().int().min(0).max(SEED_MAX).optional().meta({ description: 'Random when omitted' }),
+  seed: seedSchema.optional().meta({ description: 'Random when omitted' }),
 });
 export type CreateModelRequest = z.input<typeof createModelRequestSchema>;
 

@@ -6,6 +6,9 @@ import {
   pageSchema,
   queryInt,
   metricValues,
+  runPrioritySchema,
+  seedSchema,
+  shardSizeSchema,
   timestamp,
   uuid,
   type TeamRequestLimits,
@@ -18,13 +21,10 @@ import {
   INT4_MAX,
   RUN_KINDS,
   RUN_STATUSES,
-  SEED_MAX,
 } from './values';
 
 export const DEFAULT_SHARD_SIZE = 1000;
 export const DEFAULT_RUN_PRIORITY = 5;
-/** Largest shard a run may ask for (also the GenerateShard job's sampleCount bound). */
-export const MAX_SHARD_SIZE = 100_000;
 
 /**
  * POST /runs (and a schedule's `run`): what a generation run is started from. numSamples is bounded by the team's
@@ -45,19 +45,9 @@ export function createRunRequestSchema(limits: TeamRequestLimits) {
         .meta({
           description: `Samples to generate; a model sampler needs at least ${MIN_EVALUATION_SAMPLES} (its run is evaluated)`,
         }),
-      shardSize: z.number().int().min(1).max(MAX_SHARD_SIZE).default(DEFAULT_SHARD_SIZE),
-      seed: z
-        .number()
-        .int()
-        .min(0)
-        .max(SEED_MAX)
-        .optional()
-        .meta({ description: 'Random when omitted; stored on the run' }),
-      priority: z
-        .number()
-        .int()
-        .min(1)
-        .max(10)
+      shardSize: shardSizeSchema.default(DEFAULT_SHARD_SIZE),
+      seed: seedSchema.optional().meta({ description: 'Random when omitted; stored on the run' }),
+      priority: runPrioritySchema
         .default(DEFAULT_RUN_PRIORITY)
         .meta({ description: '10 is the most urgent' }),
     })

@@ -6,6 +6,9 @@
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+/** A run's shards move through the run's statuses. */
+export const SHARD_STATUSES = RUN_STATUSES;
+export type ShardStatus = RunStatus;
 
 export const RUN_KINDS = ['train', 'generate', 'evaluate'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
@@ -30,7 +33,9 @@ export const SPLITS = ['train', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
 
 export const SAMPLER_METHODS = ['naive', 'ess'] as const;
+export type SamplerMethod = (typeof SAMPLER_METHODS)[number];
 export const CLASS_MODES = ['unconditional', 'balanced'] as const;
+export type ClassMode = (typeof CLASS_MODES)[number];
 export const ESS_APPLY_TO = ['lf', 'lf+hf'] as const;
 /**
  * ESS resampling variants (ess.md §5.4, §10), as the sampler's EssConfig.variant: 'R' the released code (every
@@ -51,6 +56,12 @@ export const INT4_MAX = 2_147_483_647;
 export const OFFSET_MAX = Number.MAX_SAFE_INTEGER;
 /** Seeds are uint32. */
 export const SEED_MAX = 0xffffffff;
+/** Series lengths a synthetic generator makes (datasets and reference samplers). */
+export const SYNTHETIC_LENGTH = { min: 8, max: 4096 } as const;
+/** Largest shard a run may ask for (also the GenerateShard job's sampleCount bound). */
+export const MAX_SHARD_SIZE = 100_000;
+/** A run's queue priority; 10 is the most urgent. */
+export const RUN_PRIORITY = { min: 1, max: 10 } as const;
 /** Runs a request may compare at once. */
 export const COMPARE_MAX_RUNS = 20;
 
