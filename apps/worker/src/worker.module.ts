@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { AppConfig } from '@maskgen/config';
-import { CONSUMED_QUEUES, JobHandlerRegistry, RunReconciler } from '@maskgen/queues';
-import { RunsModule } from '@maskgen/runs';
+import { CONSUMED_QUEUES, JobHandlerRegistry } from '@maskgen/queues';
+import { RunReconciler, RunsModule } from '@maskgen/runs';
 import { EvaluateHandlers } from './handlers/evaluate.handlers';
 import { GenerateRunHandlers } from './handlers/generate-run.handlers';
 import { ScheduleHandlers } from './handlers/schedule.handlers';

@@ -20,6 +20,21 @@ export class EvaluationStarter {
     private readonly progress: ProgressPublisher,
   ) {}
 
+  /** The evaluation's job in flow `flowTag` (the first flow, 'a', keeps the id evaluations always had). */
+  rootJob(
+    run: Pick<RunEntity, 'id'>,
+    flowTag: string,
+  ): { name: typeof JobName.RunEvaluation; jobId: string } {
+    const jobId = flowTag === 'a' ? `${run.id}-evaluation` : `${run.id}-evaluation-${flowTag}`;
+    return { name: JobName.RunEvaluation, jobId };
+  }
+
+  /** Enqueues (again, under a new `flowTag` after a recovery) the job that evaluates and settles the run. */
+  async enqueue(run: Pick<RunEntity, 'id'>, flowTag: string): Promise<void> {
+    const { name, jobId } = this.rootJob(run, flowTag);
+    await this.jobs.add({ name, data: { runId: run.id } }, { jobId });
+  }
+
   async start(teamId: string, target: EvaluationTarget, seed?: number): Promise<RunEntity> {
     const run = await this.runs.createWithShards(
       {
@@ -32,12 +47,9 @@ export class EvaluationStarter {
       [],
     );
     try {
-      await this.jobs.add(
-        { name: JobName.RunEvaluation, data: { runId: run.id } },
-        { jobId: `${run.id}-evaluation` },
-      );
+      await this.enqueue(run, 'a');
     } catch (error) {
-      // Nothing was enqueued: leave nothing behind (no reconciler runs evaluations); the caller answers 503.
+      // Nothing was enqueued: leave nothing behind (the reconciler would run it later); the caller answers 503.
       if (error instanceof QueueUnavailableError) await this.runs.deleteRuns([run.id]);
       throw error;
     }

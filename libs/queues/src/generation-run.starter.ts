@@ -94,7 +94,7 @@ export class GenerationRunStarter {
    * Runs of a model sampler end with an evaluation job on the evaluate queue, which settles them.
    */
   async enqueue(
-    run: RunEntity,
+    run: Pick<RunEntity, 'id' | 'params'>,
     shards: Pick<ShardEntity, 'shardIndex' | 'sampleOffset' | 'sampleCount' | 'seed'>[],
     priority: number,
     attemptTag: string,

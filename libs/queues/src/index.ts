@@ -10,5 +10,4 @@ export * from './shard-plan';
 export * from './events';
 export * from './model-training.starter';
 export * from './evaluation.starter';
-export * from './run-reconciler';
 export * from './queue-unavailable';

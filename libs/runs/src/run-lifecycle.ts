@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { NewSample, NewScoredSample, RunEntity, RunStatus, ShardStatus } from '@maskgen/persistence';
 import { UnrecoverableError } from 'bullmq';
 import { judgeFailure, type Attempt } from './failure-policy';
-import { RUN_STORE, type RunStore, type ShardPlan } from './run-store';
+import { RUN_STORE, type RunStore, type ShardPlan, type StrandedRecovery } from './run-store';
 
 export interface ShardKey {
   runId: string;
@@ -40,6 +40,9 @@ export class RunTransitionError extends Error {
     this.name = 'RunTransitionError';
   }
 }
+
+/** Times a stranded run is queued again for want of a live job before it is failed instead. */
+export const MAX_RUN_RECOVERIES = 3;
 
 /**
  * The one place that decides a run's state: which transitions happen when a shard starts, completes or fails, when
@@ -182,5 +185,13 @@ export class RunLifecycle {
     // Another retry got there between the caller's read and the reopen: its jobs are enqueued once.
     if (shards === null) throw new RunTransitionError('Run is no longer failed; it was retried concurrently');
     return shards;
+  }
+
+  /**
+   * A run with no live job left (its jobs failed while the database was down, were never added, or the queue lost
+   * them) gets its unfinished work queued again under a new flow, MAX_RUN_RECOVERIES times at most; then it fails.
+   */
+  recoverStranded(run: Pick<RunEntity, 'id' | 'flowTag'>): Promise<StrandedRecovery> {
+    return this.store.recover(run.id, run.flowTag, MAX_RUN_RECOVERIES);
   }
 }

@@ -16,6 +16,12 @@ export type FinishedRunStatus = Extract<RunStatus, 'succeeded' | 'failed' | 'can
 /** Where a shard is planned to sample from: what a re-enqueued shard job carries. */
 export type ShardPlan = Pick<ShardEntity, 'shardIndex' | 'sampleOffset' | 'sampleCount' | 'seed'>;
 
+/** What became of a stranded run (RunStore.recover). */
+export type StrandedRecovery =
+  | { action: 'requeue'; flowTag: string; shards: ShardPlan[] }
+  | { action: 'failed' }
+  | { action: 'unchanged' };
+
 /**
  * The state RunLifecycle reads and writes: each method is one atomic step (one statement or one transaction in
  * PostgreSQL). RunRepository implements it; the lifecycle tests use an in-memory one with the same semantics.
@@ -52,4 +58,10 @@ export interface RunStore {
   cancel(runId: string): Promise<boolean>;
   /** A failed run → queued with its unsucceeded shards queued (returned); null unless it was failed. */
   reopenFailedShards(runId: string): Promise<ShardPlan[] | null>;
+  /**
+   * An open run whose flow `expectedTag` has no live job: its unsucceeded shards → queued under a new flow tag
+   * (recoveries + 1), or the run and its open shards → failed once `maxRecoveries` were spent. Unchanged if the
+   * run finished or got another flow meanwhile (a retry, another reconciler pass).
+   */
+  recover(runId: string, expectedTag: string, maxRecoveries: number): Promise<StrandedRecovery>;
 }

@@ -5,13 +5,15 @@ import type {
   ShardCompletion,
   ShardStatus,
 } from '@maskgen/persistence';
-import type { FinishedRunStatus, RunStore, ShardPlan } from '../src/run-store';
+import type { FinishedRunStatus, RunStore, ShardPlan, StrandedRecovery } from '../src/run-store';
 
 interface MemoryRun {
   id: string;
   status: RunStatus;
   progress: number;
   error: string | null;
+  flowTag: string;
+  recoveries: number;
 }
 
 interface MemoryShard extends ShardPlan {
@@ -37,7 +39,7 @@ export class InMemoryRunStore implements RunStore {
 
   createRun(plans: ShardPlan[]): string {
     const id = `run-${++this.nextId}`;
-    this.runs.set(id, { id, status: 'queued', progress: 0, error: null });
+    this.runs.set(id, { id, status: 'queued', progress: 0, error: null, flowTag: 'a', recoveries: 0 });
     this.shards.set(
       id,
       plans.map((plan) => ({
@@ -174,6 +176,37 @@ export class InMemoryRunStore implements RunStore {
         seed,
       })),
     );
+  }
+
+  recover(runId: string, expectedTag: string, maxRecoveries: number): Promise<StrandedRecovery> {
+    const run = this.runs.get(runId);
+    if (!run || !OPEN.includes(run.status) || run.flowTag !== expectedTag) {
+      return Promise.resolve({ action: 'unchanged' });
+    }
+    const shards = this.shards.get(runId) ?? [];
+    if (run.recoveries >= maxRecoveries) {
+      for (const shard of shards.filter((candidate) => OPEN.includes(candidate.status))) {
+        Object.assign(shard, { status: 'failed', error: 'no job left to run it' });
+      }
+      Object.assign(run, {
+        status: 'failed',
+        error: `no job left to run the run after ${run.recoveries} recoveries`,
+      });
+      return Promise.resolve({ action: 'failed' });
+    }
+    Object.assign(run, { recoveries: run.recoveries + 1, flowTag: `c${run.recoveries + 1}` });
+    const reopened = shards.filter((shard) => shard.status !== 'succeeded');
+    for (const shard of reopened) Object.assign(shard, { status: 'queued', error: null, progress: 0 });
+    return Promise.resolve({
+      action: 'requeue',
+      flowTag: run.flowTag,
+      shards: reopened.map(({ shardIndex, sampleOffset, sampleCount, seed }) => ({
+        shardIndex,
+        sampleOffset,
+        sampleCount,
+        seed,
+      })),
+    });
   }
 
   /** RunRepository's SHARD_PROGRESS_SQL: succeeded shards count 1, running ones their stored share. */

@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import type { NewSample, RunStatus, ShardStatus } from '@maskgen/persistence';
 import { JobLockLostError, RunCancelledError } from '@maskgen/queues';
 import type { Attempt } from '../src/failure-policy';
-import { type RunLifecycle, RunTransitionError, type ShardKey } from '../src/run-lifecycle';
+import {
+  MAX_RUN_RECOVERIES,
+  type RunLifecycle,
+  RunTransitionError,
+  type ShardKey,
+} from '../src/run-lifecycle';
 
 export interface RunSnapshot {
   status: RunStatus;
@@ -248,6 +253,46 @@ export function lifecycleScenarios(harness: () => LifecycleHarness): void {
     assert.equal((await inspect(evaluated)).status, 'succeeded');
   });
   progressScenarios(harness);
+  recoveryScenarios(harness);
+}
+
+/** Issue 21 item 1: a run whose jobs are gone is queued again a bounded number of times, then failed. */
+function recoveryScenarios(harness: () => LifecycleHarness): void {
+  test('a stranded run is queued again MAX_RUN_RECOVERIES times (only its unfinished shards), then failed', async () => {
+    const { lifecycle, createRun, inspect } = harness();
+    const runId = await createRun(3, PER_SHARD);
+    // Shard 0 stored, shard 1 running, when the run's jobs were lost.
+    await runShard(lifecycle, { runId, shardIndex: 0 });
+    await lifecycle.beginShard({ runId, shardIndex: 1 });
+    let flowTag = 'a';
+    for (let recovery = 1; recovery <= MAX_RUN_RECOVERIES; recovery++) {
+      const outcome = await lifecycle.recoverStranded({ id: runId, flowTag });
+      assert.ok(outcome.action === 'requeue', `recovery ${recovery}: ${outcome.action}`);
+      assert.equal(outcome.flowTag, `c${recovery}`);
+      assert.deepEqual(
+        outcome.shards.map((shard) => shard.shardIndex),
+        [1, 2],
+      );
+      // A pass that read the run before this recovery (its old flow tag) changes nothing.
+      assert.deepEqual(await lifecycle.recoverStranded({ id: runId, flowTag }), { action: 'unchanged' });
+      flowTag = outcome.flowTag;
+      const snapshot = await inspect(runId);
+      assert.deepEqual(
+        snapshot.shards.map((shard) => shard.status),
+        ['succeeded', 'queued', 'queued'],
+      );
+    }
+    assert.deepEqual(await lifecycle.recoverStranded({ id: runId, flowTag }), { action: 'failed' });
+    const snapshot = await inspect(runId);
+    assert.equal(snapshot.status, 'failed');
+    assert.deepEqual(
+      snapshot.shards.map((shard) => shard.status),
+      ['succeeded', 'failed', 'failed'],
+    );
+    assertExactly(snapshot, PER_SHARD);
+    // A finished run is never reopened by the reconciler.
+    assert.deepEqual(await lifecycle.recoverStranded({ id: runId, flowTag }), { action: 'unchanged' });
+  });
 }
 
 /** Issue 20 item 8: a run moves inside a shard, while it samples and while its one transaction stores it. */

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { APP_CONFIG, type AppConfig } from '@maskgen/config';
 import { QueueName } from '@maskgen/contracts';
 import { ROOT_LOGGER } from '@maskgen/observability';
-import { RunReconciler } from '@maskgen/queues';
+import { RunReconciler } from '@maskgen/runs';
 import type { Logger } from 'pino';
 
 /**

@@ -25,7 +25,7 @@ export interface NewShard {
 const FINISHED: RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
 /** pg advisory lock key of the run reconciler (any constant unique within the database). */
-const RECONCILE_LOCK_KEY = 0x6d67_7263; // 'mgrc'
+export const RECONCILE_LOCK_KEY = 0x6d67_7263; // 'mgrc'
 
 /** What completing a shard did: the rows it inserted, or nothing because the shard had already succeeded. */
 export interface ShardCompletion {
@@ -34,7 +34,7 @@ export interface ShardCompletion {
 }
 
 /** A queued or running generation run whose current flow is old enough to be checked for live jobs. */
-export type ReconcileCandidate = Pick<RunEntity, 'id' | 'params' | 'flowTag' | 'recoveries'>;
+export type ReconcileCandidate = Pick<RunEntity, 'id' | 'kind' | 'params' | 'flowTag' | 'recoveries'>;
 
 /** What the reconciler decided for a stranded run. */
 export type RecoveryOutcome =
@@ -336,13 +336,13 @@ export class RunRepository {
     });
   }
 
-  /** Generation runs still open whose current flow was enqueued more than `graceMs` ago. */
+  /** Generation runs and evaluations still open whose current flow was enqueued more than `graceMs` ago. */
   async reconcileCandidates(graceMs: number, limit = 500): Promise<ReconcileCandidate[]> {
     return this.dataSource
       .getRepository(RunEntity)
       .createQueryBuilder('run')
-      .select(['run.id', 'run.params', 'run.flowTag', 'run.recoveries'])
-      .where(`run.kind = 'generate' AND run.status IN ('queued', 'running')`)
+      .select(['run.id', 'run.kind', 'run.params', 'run.flowTag', 'run.recoveries'])
+      .where(`run.kind IN ('generate', 'evaluate') AND run.status IN ('queued', 'running')`)
       .andWhere(`run.flow_enqueued_at < now() - make_interval(secs => :graceSeconds)`, {
         graceSeconds: graceMs / 1000,
       })
