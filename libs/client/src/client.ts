@@ -13,6 +13,7 @@ import type {
   SamplePage,
   Schedule,
   ScheduleHistoryEntry,
+  SyntheticGenerator,
 } from './types';
 
 /** A non-2xx answer of the API, carrying the server's own message. */
@@ -185,7 +186,7 @@ export class MaskgenClient {
   }
   syntheticDataset(body: {
     name: string;
-    generator: string;
+    generator: SyntheticGenerator;
     length?: number;
     trainPerClass: number;
     testPerClass: number;

@@ -37,6 +37,7 @@ export type {
 } from '../../contracts/src';
 // Import-free value lists, so the dashboard and the CLI share them with the API's schemas.
 export {
+  BUILTIN_DATASETS,
   CLASS_MODES,
   ESS_PARAMS_EXAMPLE,
   ESS_VARIANTS,
@@ -45,7 +46,11 @@ export {
   RUN_STATUSES,
   SAMPLER_METHODS,
   SYNTHETIC_GENERATORS,
+  SYNTHETIC_LENGTH,
   TRAINING_STAGES,
+  type ClassMode,
+  type EssVariantName,
+  type SamplerMethod,
   type SyntheticGenerator,
   type ModelStatus,
   type RunStatus,

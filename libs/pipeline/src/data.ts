@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { datasetTrainabilityProblem } from '@maskgen/contracts';
+import { datasetTrainabilityProblem, type SyntheticGenerator } from '@maskgen/contracts';
 import {
   type Dataset,
   type ScalingParams,
@@ -11,7 +11,16 @@ import {
   loadUcrFiles,
   scaleTrainTest,
   syntheticGenerators,
+  type SyntheticGeneratorName,
 } from '@maskgen/data';
+
+// libs/data names its generators without the wire contracts; they are the API's (SYNTHETIC_GENERATORS), both ways.
+true satisfies [SyntheticGenerator, SyntheticGeneratorName] extends [
+  SyntheticGeneratorName,
+  SyntheticGenerator,
+]
+  ? true
+  : false;
 
 export const SYNTHETIC_PREFIX = 'synthetic:';
 

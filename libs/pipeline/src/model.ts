@@ -4,6 +4,7 @@ import { FcnClassifier, type SeriesFeaturizer } from '@maskgen/metrics';
 import {
   type BranchCritic,
   type EssConfig,
+  type SamplerMethod as ModelSamplerMethod,
   type SamplerResult,
   type SamplingConfig,
   TimeVQVAE,
@@ -16,11 +17,15 @@ import type {
   EngineProvenance,
   SampleCriticResult,
   SampleCriticSummary,
+  SamplerMethod,
   TokenGridArrays,
 } from '@maskgen/contracts';
 import { SeededRng } from '@maskgen/tensor';
 import { type PipelineCheckpointInfo, readPipelineCheckpoint } from './checkpoints';
 import { type CriticCalibration } from './stages';
+
+// libs/model names its sampler methods without the wire contracts; they are the API's (SAMPLER_METHODS), both ways.
+true satisfies [SamplerMethod, ModelSamplerMethod] extends [ModelSamplerMethod, SamplerMethod] ? true : false;
 
 export interface PipelineCheckpoints {
   readonly stage1: Uint8Array;
@@ -30,7 +35,7 @@ export interface PipelineCheckpoints {
 }
 
 export interface GenerateOptions {
-  readonly method: 'naive' | 'ess';
+  readonly method: SamplerMethod;
   readonly count: number;
   /** Class index per sample (0..numClasses−1), or null: unconditional. */
   readonly classes: Int32Array | null;
@@ -61,7 +66,7 @@ export type TokenCritic = TokenGridArrays & {
 export type SampleCritic = SampleCriticResult<TokenCritic>;
 
 export interface GenerateResult {
-  readonly method: 'naive' | 'ess';
+  readonly method: SamplerMethod;
   /** Generated series in data units (the dataset's original scale), length `outputLength`. */
   readonly series: Float32Array[];
   /** The same in the scaled units the models and the evaluation classifier work in. */

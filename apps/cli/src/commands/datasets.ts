@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import type { Dataset } from '@maskgen/client';
+import { SYNTHETIC_GENERATORS, type Dataset, type SyntheticGenerator } from '@maskgen/client';
 import { contextOf, integer, type CliDeps } from '../context';
 import { printJson, printRecord, type Io } from '../output';
 import { addDeleteCommand, addItemCommand, addPageOptions, printPage } from './shared';
@@ -78,7 +78,9 @@ export function datasetsCommand(deps: CliDeps): Command {
     .command('synthetic <name>')
     .description('create a dataset from a built-in synthetic generator')
     .addOption(
-      new Option('--generator <g>', 'generator').choices(['cbf', 'synthetic-control']).default('cbf'),
+      new Option('--generator <g>', 'generator')
+        .choices(SYNTHETIC_GENERATORS)
+        .default('cbf' satisfies SyntheticGenerator),
     )
     .option('--length <n>', 'series length', integer('--length', 1))
     .option('--train-per-class <n>', 'training series per class', integer('--train-per-class', 1), 30)
@@ -88,7 +90,7 @@ export function datasetsCommand(deps: CliDeps): Command {
       async (
         name: string,
         options: {
-          generator: string;
+          generator: SyntheticGenerator;
           length?: number;
           trainPerClass: number;
           testPerClass: number;

@@ -12,6 +12,9 @@ import {
   RUN_STATUSES,
   SAMPLER_METHODS,
   SYNTHETIC_GENERATORS,
+  type ClassMode,
+  type EssVariantName,
+  type SamplerMethod,
   type SyntheticGenerator,
   engineLabel,
   essRows,
@@ -30,13 +33,13 @@ import { NotSucceeded, waitUntilFinished, type WaitOptions } from '../wait';
 import { addItemCommand, addPageOptions, printPage, showStarted, waitable, type Followed } from './shared';
 
 export interface SamplerOptions {
-  generator?: string;
+  generator?: SyntheticGenerator;
   length?: number;
   model?: string;
-  method?: 'naive' | 'ess';
-  classes?: 'unconditional' | 'balanced';
+  method?: SamplerMethod;
+  classes?: ClassMode;
   ess?: string;
-  essVariant?: 'R' | 'D';
+  essVariant?: EssVariantName;
 }
 
 /** Sampler flags shared by `runs create` and `schedules set`. */
@@ -45,7 +48,11 @@ export function addSamplerOptions(command: Command): Command {
     .addOption(new Option('--generator <g>', 'synthetic reference sampler').choices(SYNTHETIC_GENERATORS))
     .option('--length <n>', 'series length of the synthetic sampler', integer('--length', 1), 128)
     .option('--model <id>', 'sample from a trained model instead')
-    .addOption(new Option('--method <m>', 'model sampler').choices(SAMPLER_METHODS).default('ess'))
+    .addOption(
+      new Option('--method <m>', 'model sampler')
+        .choices(SAMPLER_METHODS)
+        .default('ess' satisfies SamplerMethod),
+    )
     .addOption(new Option('--classes <c>', 'class conditioning').choices(CLASS_MODES))
     .addOption(
       new Option('--ess-variant <v>', 'ESS variant: R (released, the default) or D (keep-visible)').choices(
@@ -78,10 +85,12 @@ export function samplerOf(options: SamplerOptions): Sampler {
     };
   }
   if (!options.generator)
-    throw new UsageError('A sampler is required: --generator cbf|synthetic-control or --model <id>');
+    throw new UsageError(
+      `A sampler is required: --generator ${SYNTHETIC_GENERATORS.join('|')} or --model <id>`,
+    );
   return {
     kind: 'synthetic',
-    generator: options.generator as SyntheticGenerator,
+    generator: options.generator,
     length: options.length ?? 128,
   };
 }

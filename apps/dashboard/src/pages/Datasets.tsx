@@ -1,5 +1,11 @@
 import { useMemo, useState } from 'preact/hooks';
-import type { Dataset, DatasetSeries } from '@maskgen/client';
+import {
+  BUILTIN_DATASETS,
+  SYNTHETIC_GENERATORS,
+  type Dataset,
+  type DatasetSeries,
+  type SyntheticGenerator,
+} from '@maskgen/client';
 import { useAction, useClient, useLoad } from '../api';
 import { LineChart } from '../components/LineChart';
 import { DataTable } from '../components/Table';
@@ -66,7 +72,7 @@ function AddDataset({ onAdded }: { onAdded: (dataset: Dataset) => void }) {
   const [builtin, setBuiltin] = useState('GunPoint');
   const [synthetic, setSynthetic] = useState({
     name: 'cbf-synthetic',
-    generator: 'cbf',
+    generator: 'cbf' as SyntheticGenerator,
     perClass: 30,
     seed: 0,
   });
@@ -80,7 +86,7 @@ function AddDataset({ onAdded }: { onAdded: (dataset: Dataset) => void }) {
       >
         <label for="builtin-name">Built-in UCR dataset</label>
         <select id="builtin-name" value={builtin} onChange={(e) => setBuiltin(e.currentTarget.value)}>
-          {['CBF', 'ECG200', 'GunPoint', 'ItalyPowerDemand'].map((name) => (
+          {BUILTIN_DATASETS.map((name) => (
             <option key={name}>{name}</option>
           ))}
         </select>
@@ -116,10 +122,15 @@ function AddDataset({ onAdded }: { onAdded: (dataset: Dataset) => void }) {
           <select
             id="syn-generator"
             value={synthetic.generator}
-            onChange={(e) => setSynthetic({ ...synthetic, generator: e.currentTarget.value })}
+            onChange={(e) =>
+              setSynthetic({ ...synthetic, generator: e.currentTarget.value as SyntheticGenerator })
+            }
           >
-            <option value="cbf">cbf</option>
-            <option value="synthetic-control">synthetic-control</option>
+            {SYNTHETIC_GENERATORS.map((generator) => (
+              <option key={generator} value={generator}>
+                {generator}
+              </option>
+            ))}
           </select>
         </div>
         <NumberField

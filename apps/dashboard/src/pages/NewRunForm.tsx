@@ -1,8 +1,27 @@
 import { useState } from 'preact/hooks';
-import type { CreateRunRequest, Model, Run } from '@maskgen/client';
+import {
+  SAMPLER_METHODS,
+  SYNTHETIC_GENERATORS,
+  SYNTHETIC_LENGTH,
+  type CreateRunRequest,
+  type Model,
+  type Run,
+  type SamplerMethod,
+  type SyntheticGenerator,
+} from '@maskgen/client';
 import { useAction, useClient, useLoad } from '../api';
 import { ErrorText } from '../components/Notice';
 import { NumberField } from '../components/NumberField';
+
+/** What the choices say beside their value. */
+const GENERATOR_LABELS: Record<SyntheticGenerator, string> = {
+  cbf: 'cbf (cylinder, bell, funnel)',
+  'synthetic-control': 'synthetic-control',
+};
+const METHOD_LABELS: Record<SamplerMethod, string> = {
+  naive: 'naive iterative decoding',
+  ess: 'ESS (enhanced sampling)',
+};
 
 /** Starts a generation run: the synthetic reference sampler, or a trained model (naive or ESS). */
 export function NewRunForm({ onCreated }: { onCreated: (run: Run) => void }) {
@@ -10,10 +29,10 @@ export function NewRunForm({ onCreated }: { onCreated: (run: Run) => void }) {
   const models = useLoad((c) => c.listModels({ status: 'ready', limit: 100 }), []);
   const readyModels: Model[] = models.data?.items ?? [];
   const [kind, setKind] = useState<'synthetic' | 'model'>('synthetic');
-  const [generator, setGenerator] = useState<'cbf' | 'synthetic-control'>('cbf');
+  const [generator, setGenerator] = useState<SyntheticGenerator>('cbf');
   const [length, setLength] = useState(128);
   const [modelId, setModelId] = useState('');
-  const [method, setMethod] = useState<'naive' | 'ess'>('ess');
+  const [method, setMethod] = useState<SamplerMethod>('ess');
   const [numSamples, setNumSamples] = useState(1000);
   const [shardSize, setShardSize] = useState(250);
   const [seed, setSeed] = useState('');
@@ -69,15 +88,18 @@ export function NewRunForm({ onCreated }: { onCreated: (run: Run) => void }) {
               value={generator}
               onChange={(e) => setGenerator(e.currentTarget.value as typeof generator)}
             >
-              <option value="cbf">cbf (cylinder, bell, funnel)</option>
-              <option value="synthetic-control">synthetic-control</option>
+              {SYNTHETIC_GENERATORS.map((g) => (
+                <option key={g} value={g}>
+                  {GENERATOR_LABELS[g]}
+                </option>
+              ))}
             </select>
           </div>
           <NumberField
             id="run-length"
             label="Series length"
-            min={8}
-            max={4096}
+            min={SYNTHETIC_LENGTH.min}
+            max={SYNTHETIC_LENGTH.max}
             value={length}
             onValue={setLength}
           />
@@ -105,8 +127,11 @@ export function NewRunForm({ onCreated }: { onCreated: (run: Run) => void }) {
               value={method}
               onChange={(e) => setMethod(e.currentTarget.value as typeof method)}
             >
-              <option value="ess">ESS (enhanced sampling)</option>
-              <option value="naive">naive iterative decoding</option>
+              {SAMPLER_METHODS.map((m) => (
+                <option key={m} value={m}>
+                  {METHOD_LABELS[m]}
+                </option>
+              ))}
             </select>
           </div>
         </>

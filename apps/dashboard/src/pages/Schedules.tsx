@@ -1,5 +1,10 @@
 import { useState } from 'preact/hooks';
-import type { Schedule } from '@maskgen/client';
+import {
+  SYNTHETIC_GENERATORS,
+  SYNTHETIC_LENGTH,
+  type Schedule,
+  type SyntheticGenerator,
+} from '@maskgen/client';
 import { useAction, useClient, useLoad } from '../api';
 import { ErrorNotice, ErrorText, LoadedItems, Loading, Section, StatusBadge } from '../components/Notice';
 import { DataTable } from '../components/Table';
@@ -81,7 +86,7 @@ function ScheduleForm({ onSaved }: { onSaved: () => void }) {
     name: 'nightly',
     cron: '0 2 * * *',
     timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
-    generator: 'cbf' as 'cbf' | 'synthetic-control',
+    generator: 'cbf' as SyntheticGenerator,
     length: 128,
     numSamples: 1000,
   });
@@ -132,13 +137,23 @@ function ScheduleForm({ onSaved }: { onSaved: () => void }) {
       <div>
         <label for="sched-generator">Generator</label>
         <select id="sched-generator" value={form.generator} onChange={field('generator')}>
-          <option value="cbf">cbf</option>
-          <option value="synthetic-control">synthetic-control</option>
+          {SYNTHETIC_GENERATORS.map((generator) => (
+            <option key={generator} value={generator}>
+              {generator}
+            </option>
+          ))}
         </select>
       </div>
       <div>
         <label for="sched-length">Series length</label>
-        <input id="sched-length" type="number" min={8} value={form.length} onInput={field('length')} />
+        <input
+          id="sched-length"
+          type="number"
+          min={SYNTHETIC_LENGTH.min}
+          max={SYNTHETIC_LENGTH.max}
+          value={form.length}
+          onInput={field('length')}
+        />
       </div>
       <div>
         <label for="sched-samples">Samples per run</label>

@@ -32,6 +32,11 @@ export const JsonObjectColumn = typedColumn('jsonb', { default: () => "'{}'" });
 /** int8 read back as a number (seeds and counts that fit in a double). */
 export const BigIntColumn = typedColumn('bigint', { transformer: bigintAsNumber });
 
+/** The SQL of a CHECK that `column` holds one of `values` (a value list of libs/contracts), e.g. "status IN ('a', 'b')". */
+export function oneOf(column: string, values: readonly string[]): string {
+  return `${column} IN (${values.map((value) => `'${value}'`).join(', ')})`;
+}
+
 /** When the row was inserted. */
 export function CreatedAt(): PropertyDecorator {
   return CreateDateColumn({ name: 'created_at', type: 'timestamptz' });

@@ -1,15 +1,20 @@
+import {
+  MODEL_STATUSES,
+  TRAINING_PROFILES,
+  type ModelStatus,
+  type TrainingProfileName as ModelProfile,
+} from '@maskgen/contracts';
 import { Check, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { BigIntColumn, CreatedAt, JsonObjectColumn, TextColumn, UpdatedAt } from './columns';
+import { BigIntColumn, CreatedAt, JsonObjectColumn, TextColumn, UpdatedAt, oneOf } from './columns';
 import { References } from './references';
 import { DatasetEntity } from './dataset.entity';
 import { TeamEntity } from './team.entity';
 
-export type ModelStatus = 'pending' | 'training' | 'ready' | 'failed' | 'cancelled';
-export type ModelProfile = 'tiny' | 'cpu' | 'paper';
+export type { ModelStatus, ModelProfile };
 
 @Entity('models')
-@Check('ck_models_status', "status IN ('pending', 'training', 'ready', 'failed', 'cancelled')")
-@Check('ck_models_profile', "profile IN ('tiny', 'cpu', 'paper')")
+@Check('ck_models_status', oneOf('status', MODEL_STATUSES))
+@Check('ck_models_profile', oneOf('profile', TRAINING_PROFILES))
 export class ModelEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -26,7 +31,7 @@ export class ModelEntity {
   @TextColumn()
   name!: string;
 
-  @TextColumn({ default: 'pending' })
+  @TextColumn({ default: 'pending' satisfies ModelStatus })
   status!: ModelStatus;
 
   /** Size preset of every stage (the pipeline's profiles). */

@@ -1,4 +1,10 @@
-import type { RunProvenance } from '@maskgen/contracts';
+import {
+  RUN_KINDS,
+  RUN_STATUSES,
+  type RunKind,
+  type RunProvenance,
+  type RunStatus,
+} from '@maskgen/contracts';
 import { Check, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import {
   BigIntColumn,
@@ -8,17 +14,17 @@ import {
   JsonObjectColumn,
   TextColumn,
   TimestampColumn,
+  oneOf,
 } from './columns';
 import { References } from './references';
 import { ModelEntity } from './model.entity';
 import { TeamEntity } from './team.entity';
 
-export type RunKind = 'train' | 'generate' | 'evaluate';
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type { RunKind, RunStatus };
 
 @Entity('runs')
-@Check('ck_runs_kind', "kind IN ('train', 'generate', 'evaluate')")
-@Check('ck_runs_status', "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')")
+@Check('ck_runs_kind', oneOf('kind', RUN_KINDS))
+@Check('ck_runs_status', oneOf('status', RUN_STATUSES))
 @Check('ck_runs_progress', 'progress >= 0 AND progress <= 1')
 @Index('idx_runs_team_created', ['teamId', 'createdAt'])
 export class RunEntity {
@@ -36,7 +42,7 @@ export class RunEntity {
   @TextColumn()
   kind!: RunKind;
 
-  @TextColumn({ default: 'queued' })
+  @TextColumn({ default: 'queued' satisfies RunStatus })
   status!: RunStatus;
 
   @JsonObjectColumn()

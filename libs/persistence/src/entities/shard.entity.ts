@@ -1,12 +1,13 @@
+import { SHARD_STATUSES, type ShardStatus } from '@maskgen/contracts';
 import { Check, Entity, PrimaryColumn } from 'typeorm';
-import { BigIntColumn, DoubleColumn, IntColumn, TextColumn, TimestampColumn } from './columns';
+import { BigIntColumn, DoubleColumn, IntColumn, TextColumn, TimestampColumn, oneOf } from './columns';
 import { References } from './references';
 import { RunEntity } from './run.entity';
 
-export type ShardStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type { ShardStatus };
 
 @Entity('shards')
-@Check('ck_shards_status', "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')")
+@Check('ck_shards_status', oneOf('status', SHARD_STATUSES))
 @Check('ck_shards_progress', 'progress >= 0 AND progress <= 1')
 export class ShardEntity {
   runId!: string;
@@ -16,7 +17,7 @@ export class ShardEntity {
   @PrimaryColumn({ name: 'shard_index', type: 'integer' })
   shardIndex!: number;
 
-  @TextColumn({ default: 'queued' })
+  @TextColumn({ default: 'queued' satisfies ShardStatus })
   status!: ShardStatus;
 
   /** Index of the shard's first sample within the run. */
