@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { canStartOwnRedis, startOwnRedis, type OwnRedis } from './support/own-redis';
+import { assertRunExact, pgRows } from './support/run-asserts';
 import { uniqueSuffix, waitFor, type TestDatabase } from './support/services';
 import { createMigratedDatabase } from './support/worker-app';
 import { spawnApiProcess, spawnWorkerProcess, type WorkerProcess } from './support/worker-process';
@@ -125,18 +126,10 @@ describe(
       });
     }
 
-    /** Exactly `n` rows with indices 0..n-1, none twice, as many as the shards count; no run of the team open. */
-    async function assertExact(runId: string, n: number) {
-      const { rows } = await sql.query<{ n: number; distinct_keys: number; lowest: number; highest: number }>(
-        `SELECT count(*)::int AS n, count(DISTINCT (shard_index, sample_index))::int AS distinct_keys,
-              min(sample_index)::int AS lowest, max(sample_index)::int AS highest
-         FROM samples WHERE run_id = $1`,
-        [runId],
-      );
-      assert.deepEqual(rows[0], { n, distinct_keys: n, lowest: 0, highest: n - 1 });
+    /** Issue 21's end state read from PostgreSQL (assertRunExact), and the API's count of the stored samples. */
+    async function assertExact(runId: string, n: number, status: 'succeeded' | 'cancelled') {
+      await assertRunExact(pgRows(sql), runId, { samples: n, status, progress: 1 });
       assert.equal((await view(runId)).samplesStored, n);
-      const open = await sql.query(`SELECT id, status FROM runs WHERE status IN ('queued', 'running')`);
-      assert.deepEqual(open.rows, [], 'no run left active');
     }
 
     test('Redis down for 15 s mid-run and back: the run completes with exactly N rows', async () => {
@@ -165,7 +158,7 @@ describe(
         failed: 0,
         cancelled: 0,
       });
-      await assertExact(runId, 4000);
+      await assertExact(runId, 4000, 'succeeded');
     });
 
     test('a cancel while the run is being finalised: it stays cancelled, with every shard stored once', async () => {
@@ -201,7 +194,7 @@ describe(
       assert.equal(done.status, 'cancelled');
       assert.equal(done.progress, 1);
       assert.equal(done.shards.succeeded, 6);
-      await assertExact(runId, 24_000);
+      await assertExact(runId, 24_000, 'cancelled');
     });
 
     test('a shard that fails for good fails its run; the retry runs what did not succeed, exactly N rows', async () => {
@@ -250,7 +243,7 @@ describe(
         assert.equal(done.status, 'succeeded', `${done.error ?? ''}\n${output()}`);
         assert.equal(done.progress, 1);
         assert.equal(done.shards.succeeded, 10);
-        await assertExact(runId, 1000);
+        await assertExact(runId, 1000, 'succeeded');
         assert.deepEqual(
           (await shardRows()).map((shard) => shard.attempts),
           before.map((shard) => (shard.status === 'succeeded' ? shard.attempts : shard.attempts + 1)),

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MetricRepository, RunRepository, SampleRepository, TeamRepository } from '@maskgen/persistence';
 import { DataSource } from 'typeorm';
+import { assertRunExact, dataSourceRows } from './support/run-asserts';
 import { queueBackends, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
 import {
   startWorkerApp,
@@ -90,15 +91,12 @@ for (const backend of backends) {
       assert.equal(done.status, 'succeeded', `${done.error ?? ''}\n${second.output().slice(-3000)}`);
       assert.ok(storedAtKill < 1000);
 
-      const [row] = await producer.app
-        .get(DataSource)
-        .query<{ n: number; distinct_indices: number; lowest: number; highest: number }[]>(
-          `SELECT count(*)::int AS n, count(DISTINCT sample_index)::int AS distinct_indices,
-                  min(sample_index) AS lowest, max(sample_index) AS highest
-             FROM samples WHERE run_id = $1`,
-          [run.id],
-        );
-      assert.deepEqual(row, { n: 1000, distinct_indices: 1000, lowest: 0, highest: 999 });
+      // Exactly 1,000 rows, none twice, progress 1 from the run row and the shard rows, no run left active.
+      await assertRunExact(dataSourceRows(producer.app.get(DataSource)), run.id, {
+        samples: 1000,
+        status: 'succeeded',
+        progress: 1,
+      });
 
       const shards = await runs.findShards(run.id);
       assert.ok(shards.every((shard) => shard.status === 'succeeded'));

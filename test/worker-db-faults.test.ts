@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RunRepository, TeamRepository, type RunEntity } from '@maskgen/persistence';
-import { planShards } from '@maskgen/queues';
-import { MAX_RUN_RECOVERIES } from '@maskgen/runs';
+import { MAX_RUN_RECOVERIES, planShards } from '@maskgen/queues';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { canStartOwnPostgres, startOwnPostgres, type OwnPostgres } from './support/own-postgres';
+import { assertRunExact, dataSourceRows, type ExactRunExpectation } from './support/run-asserts';
 import { testRedisUrl, uniqueSuffix, waitFor } from './support/services';
 import { migrate, startWorkerApp, type WorkerApp, startCbfRun } from './support/worker-app';
 import { spawnWorkerProcess, type WorkerProcess } from './support/worker-process';
@@ -84,24 +84,15 @@ describe(
       });
     }
 
-    /** Exactly `n` samples with indices 0..n-1 and no duplicate. */
-    async function assertSamples(runId: string, n: number) {
-      const [row] = await producer.app
-        .get(DataSource)
-        .query<{ n: number; distinct_indices: number; lowest: number | null; highest: number | null }[]>(
-          `SELECT count(*)::int AS n, count(DISTINCT sample_index)::int AS distinct_indices,
-                min(sample_index)::int AS lowest, max(sample_index)::int AS highest
-           FROM samples WHERE run_id = $1`,
-          [runId],
-        );
-      assert.deepEqual(row, { n, distinct_indices: n, lowest: 0, highest: n - 1 });
-    }
+    /** Issue 21's end state (assertRunExact): exactly `n` rows, none twice, progress, no run left active. */
+    const assertExact = (runId: string, expected: ExactRunExpectation) =>
+      assertRunExact(dataSourceRows(producer.app.get(DataSource)), runId, expected);
 
     async function assertSucceeded(runId: string, n: number, timeoutMs: number) {
       const done = await settled(runId, timeoutMs);
       assert.equal(done.status, 'succeeded', `${done.error ?? ''}\n${output()}`);
       assert.equal(done.progress, 1);
-      await assertSamples(runId, n);
+      await assertExact(runId, { samples: n, status: 'succeeded', progress: 1 });
       assert.ok((await runs().findShards(runId)).every((shard) => shard.status === 'succeeded'));
       return done;
     }
@@ -190,6 +181,7 @@ describe(
       assert.match(done.error ?? '', /no job left/);
       const counts = await runs().shardStatusCounts(run.id);
       assert.deepEqual(counts, { queued: 0, running: 0, succeeded: 0, failed: 3, cancelled: 0 });
+      await assertExact(run.id, { samples: 0, status: 'failed', progress: 0 });
     });
   },
 );
