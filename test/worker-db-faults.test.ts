@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RunRepository, TeamRepository, type RunEntity } from '@maskgen/persistence';
-import { MAX_RUN_RECOVERIES, planShards } from '@maskgen/queues';
+import { planShards } from '@maskgen/queues';
+import { MAX_RUN_RECOVERIES } from '@maskgen/runs';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { canStartOwnPostgres, startOwnPostgres, type OwnPostgres } from './support/own-postgres';
