@@ -89,7 +89,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '(^|/)(worker|cli|dashboard)/src',
+              regex: '(^|/)(worker|cli|dashboard|local)/src',
               message: 'apps import libs only, never another app.',
             },
           ],
@@ -104,7 +104,49 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '(^|/)(api|cli|dashboard)/src', message: 'apps import libs only, never another app.' },
+            {
+              regex: '(^|/)(api|cli|dashboard|local)/src',
+              message: 'apps import libs only, never another app.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // npm start: one process that composes the API (imported) and the worker (started as a child by its path).
+    files: ['apps/local/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(cli|dashboard)/src',
+              message: 'apps/local composes the API and the worker only, never another app.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The CLI and the dashboard are clients of the HTTP API: they reach it through libs/client only (the dashboard's
+    // bundle then takes no zod, no Node library of ours).
+    files: ['apps/cli/**/*.ts', 'apps/dashboard/**/*.ts', 'apps/dashboard/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(api|worker|cli|dashboard|local)/src',
+              message: 'apps import libs only, never another app.',
+            },
+            {
+              regex: '^@maskgen/(?!client$)|(^|/)libs/(?!client/)',
+              message: 'the CLI and the dashboard import libs/client only: they talk to the API.',
+            },
           ],
         },
       ],

@@ -38,6 +38,26 @@ test('the layering is enforced by ESLint: libs never import apps, contracts impo
       '',
     /never another app/,
   );
+  for (const [file, code] of [
+    ['apps/api/src/main.ts', "export * from '../../local/src/local-api-key';\n"],
+    ['apps/worker/src/main.ts', "export * from '../../local/src/local-api-key';\n"],
+    ['apps/cli/src/main.ts', "export * from '../../api/src/api.module';\n"],
+    ['apps/cli/src/main.ts', "export * from '../../dashboard/src/format';\n"],
+    ['apps/dashboard/src/main.tsx', "export * from '../../cli/src/output';\n"],
+    ['apps/dashboard/src/main.tsx', "export * from '../../worker/src/main';\n"],
+    ['apps/local/src/main.ts', "export * from '../../cli/src/output';\n"],
+    ['apps/local/src/main.ts', "export * from '../../dashboard/src/format';\n"],
+  ]) {
+    assert.match((await restrictedImports(file, code))[0] ?? '', /never another app/, `${file}: ${code}`);
+  }
+  // The CLI and the dashboard reach the API through libs/client only.
+  for (const [file, code] of [
+    ['apps/cli/src/main.ts', "export * from '@maskgen/contracts';\n"],
+    ['apps/dashboard/src/main.tsx', "export * from '@maskgen/contracts';\n"],
+    ['apps/dashboard/src/main.tsx', "export * from '../../../libs/config/src';\n"],
+  ]) {
+    assert.match((await restrictedImports(file, code))[0] ?? '', /libs\/client only/, `${file}: ${code}`);
+  }
   // Migrations live with persistence; the root migrations/ only re-exports them.
   assert.match(
     (
@@ -48,8 +68,17 @@ test('the layering is enforced by ESLint: libs never import apps, contracts impo
     )[0] ?? '',
     /libs never import the root migrations/,
   );
-  // What the layering allows.
+  // What the layering allows: apps/local composes the API; the CLI and the dashboard use libs/client.
   assert.deepEqual(await restrictedImports('apps/api/src/main.ts', "export * from '@maskgen/queues';\n"), []);
+  assert.deepEqual(
+    await restrictedImports('apps/local/src/main.ts', "export * from '../../api/src/api.module';\n"),
+    [],
+  );
+  assert.deepEqual(await restrictedImports('apps/cli/src/main.ts', "export * from '@maskgen/client';\n"), []);
+  assert.deepEqual(
+    await restrictedImports('apps/dashboard/src/main.tsx', "export * from '@maskgen/client';\n"),
+    [],
+  );
   assert.deepEqual(
     await restrictedImports('libs/pipeline/src/index.ts', "export * from '@maskgen/model';\n"),
     [],
