@@ -1,16 +1,26 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Injectable, Module } from '@nestjs/common';
 import { DiscoveryModule, NestFactory } from '@nestjs/core';
 import 'reflect-metadata';
-import { InvalidJobPayloadError, JobName, QueueName, type GenerateShardPayload } from '@maskgen/contracts';
+import {
+  InvalidJobPayloadError,
+  JobName,
+  QueueName,
+  type GenerateShardPayload,
+  type JobItem,
+  type SyntheticGenerator,
+} from '@maskgen/contracts';
 import { RunRepository, SampleRepository, TeamRepository } from '@maskgen/persistence';
 import {
   CONSUMED_QUEUES,
   JobHandlerRegistry,
   JobQueueRepository,
   OnJob,
+  PRODUCER_QUEUES,
   QUEUE_BACKEND_KIND,
+  type ProducerQueues,
 } from '@maskgen/queues';
 import { queueBackends, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
 import { TensorBackendInitializer } from '../apps/worker/src/tensor-backend.initializer';
@@ -52,12 +62,7 @@ for (const backend of backends) {
       assert.equal(line.threads, 1);
     });
 
-    async function startRun(
-      generator: 'cbf' | 'synthetic-control',
-      shardSizes: number[],
-      seed = 7,
-      length = 64,
-    ) {
+    async function startRun(generator: SyntheticGenerator, shardSizes: number[], seed = 7, length = 64) {
       let offset = 0;
       const shards = shardSizes.map((sampleCount, shardIndex) => {
         const shard = { shardIndex, sampleOffset: offset, sampleCount, seed: seed * 1000 + shardIndex };
@@ -177,10 +182,23 @@ for (const backend of backends) {
       );
     });
 
-    test('queue counts are readable for every queue', async () => {
+    test('queue counts count the jobs of every queue', async () => {
+      // One job per queue, delayed for an hour so that no worker takes it while it is counted.
+      const delayed: Record<QueueName, JobItem> = {
+        [QueueName.Generate]: { name: JobName.FinalizeGenerateRun, data: { runId: randomUUID() } },
+        [QueueName.Train]: { name: JobName.TrainStage1, data: { modelId: randomUUID() } },
+        [QueueName.Evaluate]: { name: JobName.EvaluateGeneratedRun, data: { runId: randomUUID() } },
+      };
+      const { queues } = worker.app.get<ProducerQueues>(PRODUCER_QUEUES);
       for (const queue of Object.values(QueueName)) {
-        const counts = await jobs.counts(queue);
-        assert.ok(Number.isInteger(counts.waiting) && counts.waiting >= 0, `${queue}: ${counts.waiting}`);
+        const before = await jobs.counts(queue);
+        const id = await jobs.add(delayed[queue], { delayMs: 3_600_000 });
+        try {
+          assert.equal((await jobs.counts(queue)).delayed, before.delayed + 1, `${queue}: delayed`);
+        } finally {
+          await queues[queue].remove(id);
+        }
+        assert.equal((await jobs.counts(queue)).delayed, before.delayed, `${queue}: delayed after removal`);
       }
     });
   });
