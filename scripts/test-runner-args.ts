@@ -19,6 +19,18 @@ export function fileTimeoutMs(raw: string | undefined): number {
   return value;
 }
 
+/**
+ * Whether a test file (path from the repository root) runs against PostgreSQL and Redis: the files of test/ do;
+ * the tests of libs/ and apps/ (the unit tier, and the model quality files) need no service, so a run of only those
+ * starts none.
+ */
+export function needsServices(file: string): boolean {
+  return file.split(/[\\/]/)[0] === 'test';
+}
+
+/** What `npm test` says when no selected file needs a service (a test looks for it). */
+export const NO_SERVICES_LINE = '# no selected test file needs PostgreSQL or Redis: none started';
+
 export function nodeTestArgs(files: readonly string[], timeoutMs: number): string[] {
   return [
     '--require',

@@ -3,7 +3,9 @@
  * services. PostgreSQL: TEST_DATABASE_URL or DATABASE_URL if given, else an
  * embedded cluster started here for the run. Redis: REDIS_URL (default
  * redis://127.0.0.1:6379) if it answers; otherwise the Redis variants of the
- * queue tests are left out and this says so.
+ * queue tests are left out and this says so. Only the files of test/ use them
+ * (needsServices): a run of libs and apps tests alone (`npm run test:unit`)
+ * starts and passes on no service.
  *
  * The fault tier (FAULT_FILES: worker processes killed, databases and queues stopped) runs on its own with
  * `npm run test:faults` (`--faults`); `npm test` leaves it out, so CI runs each file once. A path filter picks
@@ -18,7 +20,7 @@ import {
   type EmbeddedPostgresHandle,
 } from '../libs/persistence/src/embedded-postgres';
 import { freePort, redisAnswers } from '../test/support/services';
-import { fileTimeoutMs, nodeTestArgs } from './test-runner-args';
+import { NO_SERVICES_LINE, fileTimeoutMs, needsServices, nodeTestArgs } from './test-runner-args';
 
 const ROOT = path.resolve(__dirname, '..');
 const TEST_ROOTS = ['test', 'libs', 'apps'];
@@ -124,33 +126,38 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  let embedded: EmbeddedPostgresHandle | undefined;
-  let embeddedDir: string | undefined;
-  let databaseUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    embeddedDir = await mkdtemp(path.join(os.tmpdir(), 'maskgen-test-pg-'));
-    embedded = await startEmbeddedPostgres({
-      dataDir: embeddedDir,
-      port: await freePort(),
-      database: 'maskgen_test',
-    });
-    databaseUrl = embedded.url;
-    process.stdout.write(`# no DATABASE_URL: started an embedded PostgreSQL for this run\n`);
-  }
-
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const withRedis = await redisAnswers(redisUrl);
-  if (!withRedis) {
-    process.stdout.write(
-      `# Redis does not answer at ${redisUrl}: the Redis variants of the queue tests are left out\n`,
-    );
-  }
-
-  const env: NodeJS.ProcessEnv = { ...process.env, TEST_DATABASE_URL: databaseUrl };
+  const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
-  if (withRedis) env.TEST_REDIS_URL = redisUrl;
-  else delete env.TEST_REDIS_URL;
+  delete env.TEST_DATABASE_URL;
+  delete env.TEST_REDIS_URL;
+  let embedded: EmbeddedPostgresHandle | undefined;
+  let embeddedDir: string | undefined;
+  if (files.some((file) => needsServices(path.relative(ROOT, file)))) {
+    let databaseUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+    if (!databaseUrl) {
+      embeddedDir = await mkdtemp(path.join(os.tmpdir(), 'maskgen-test-pg-'));
+      embedded = await startEmbeddedPostgres({
+        dataDir: embeddedDir,
+        port: await freePort(),
+        database: 'maskgen_test',
+      });
+      databaseUrl = embedded.url;
+      process.stdout.write(`# no DATABASE_URL: started an embedded PostgreSQL for this run\n`);
+    }
+    env.TEST_DATABASE_URL = databaseUrl;
+
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    if (await redisAnswers(redisUrl)) env.TEST_REDIS_URL = redisUrl;
+    else {
+      process.stdout.write(
+        `# Redis does not answer at ${redisUrl}: the Redis variants of the queue tests are left out\n`,
+      );
+    }
+  } else {
+    // Nothing to start, and nothing passed on: a unit test that reached for a service would fail, not use one.
+    process.stdout.write(`${NO_SERVICES_LINE}\n`);
+  }
 
   const code = await new Promise<number>((resolve) => {
     const child = spawn(
