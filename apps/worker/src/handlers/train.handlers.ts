@@ -12,7 +12,6 @@ import {
   CheckpointCorruptError,
   DatasetRepository,
   ModelRepository,
-  type ModelEntity,
   type ModelStage,
 } from '@maskgen/persistence';
 import {
@@ -26,10 +25,9 @@ import {
   type StageOptions,
   type StageResult,
 } from '@maskgen/pipeline';
-import { OnJob, ProgressPublisher, shuttingDown, type JobContext } from '@maskgen/queues';
-import { judgeFailure } from '@maskgen/runs';
+import { OnJob, ProgressPublisher, type JobContext } from '@maskgen/queues';
+import { ModelLifecycle, type StageAttempt, type StageFailure, type TrainedStage } from '@maskgen/runs';
 import { loadPreparedDataset } from '../models/prepared-dataset';
-import { TrainingProgress } from '../models/training-progress';
 
 export interface StageOutcome {
   stage: ModelStageName;
@@ -64,16 +62,6 @@ const STAGES: Record<
   },
 };
 
-/** `testAccuracy` of the classifier stage becomes `classifierTestAccuracy`; `criticRealDistance` stays. */
-function stageMetrics(stage: ModelStageName, metrics: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(metrics).map(([key, value]) => [
-      key.startsWith(stage) ? key : `${stage}${key[0].toUpperCase()}${key.slice(1)}`,
-      value,
-    ]),
-  );
-}
-
 /** The stage each training job trains (TRAIN_STAGE_JOB turned around). */
 const STAGE_OF_JOB = new Map<JobName, ModelStageName>(
   (Object.entries(TRAIN_STAGE_JOB) as [ModelStageName, JobName][]).map(([stage, job]) => [job, stage]),
@@ -84,16 +72,29 @@ function isCheckpointError(error: unknown): boolean {
   return error instanceof PipelineCheckpointError || error instanceof CheckpointCorruptError;
 }
 
+/** What a stage's end is logged as here (a failure is logged by the processor). */
+const FAILURE_LOGS: Partial<Record<StageFailure['kind'], { level: 'info' | 'warn'; message: string }>> = {
+  // Another worker runs this stage now and records its outcome.
+  'lock-lost': { level: 'warn', message: 'training stage stopped: lock lost' },
+  // The state was saved at the step boundary; the processor hands the job back to the queue.
+  shutdown: {
+    level: 'info',
+    message: 'training stage interrupted by shutdown; it resumes from its checkpoint',
+  },
+  cancelled: { level: 'info', message: 'training stage stopped: model cancelled' },
+};
+
 /**
  * The four jobs of a model's training flow (TRAINING_FLOW: the classifier trains beside stage 1 and the prior). Each
  * loads what its input stages stored, trains with the model's profile and seed, writes its own entry of the progress
  * and stores its checkpoint; the last one stored makes the model ready. A cancel or a failure (model status) aborts
- * the stages running and those not started yet do nothing.
+ * the stages running and those not started yet do nothing. ModelLifecycle decides all of that; these train.
  */
 @Injectable()
 export class TrainHandlers {
   constructor(
     private readonly models: ModelRepository,
+    private readonly lifecycle: ModelLifecycle,
     private readonly datasets: DatasetRepository,
     private readonly events: ProgressPublisher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -106,59 +107,38 @@ export class TrainHandlers {
     return this.runStage(stage, payload, context);
   }
 
+  /** Trains the stage if the lifecycle lets it start, and reports how it ended (the lifecycle records it). */
   private async runStage(
     stage: ModelStageName,
     payload: TrainStagePayload,
     context: JobContext,
   ): Promise<StageOutcome> {
-    const model = await this.models.findById(payload.modelId);
-    if (!model || !(await this.models.markTraining(model.id))) {
-      context.logger.info(
-        { stage, status: model?.status ?? 'deleted' },
-        'model no longer trains; stage skipped',
-      );
+    const start = await this.lifecycle.beginStage({ modelId: payload.modelId, stage });
+    if (!start.train) {
+      context.logger.info({ stage, status: start.status }, 'model no longer trains; stage skipped');
       return { stage, outcome: 'skipped' };
     }
-    const progress = new TrainingProgress(model.progress, stage);
-    // An earlier run of this stage stopped by a shutdown left a state to continue from (stage 1 and prior).
-    const saved = await this.models.loadTrainingState(model.id, stage);
-    await this.models.saveProgress(model.id, stage, progress.start(saved?.step));
-    await this.publish(model.id);
-    if (saved) context.logger.info({ stage, step: saved.step }, 'training stage resumed from its checkpoint');
+    const { attempt } = start;
+    await this.publish(attempt.modelId);
+    if (attempt.resumeFrom) {
+      context.logger.info(
+        { stage, step: attempt.resumeFrom.step },
+        'training stage resumed from its checkpoint',
+      );
+    }
     try {
-      const result = await this.train(stage, model, progress, context, saved?.bytes);
-      const stored = await this.models.completeStage(model.id, stage, Buffer.from(result.checkpoint), {
-        metrics: stageMetrics(stage, result.metrics),
-        progress: progress.finish('done'),
-        hyperparameters: result.hyperparameters,
-      });
-      context.logger.info({ stage, stored, metrics: result.metrics }, 'training stage finished');
-      await this.publish(model.id);
-      return { stage, outcome: stored ? 'stored' : 'cancelled', metrics: result.metrics };
+      const result = await this.train(attempt, context);
+      const completion = await this.lifecycle.completeStage(attempt, result);
+      context.logger.info({ stage, completion, metrics: result.metrics }, 'training stage finished');
+      await this.publish(attempt.modelId);
+      return { stage, outcome: completion === 'stopped' ? 'cancelled' : 'stored', metrics: result.metrics };
     } catch (error) {
-      const verdict = judgeFailure(error, context, isCheckpointError);
-      if (verdict.kind === 'lock-lost') {
-        // Another worker runs this stage now and records its outcome.
-        context.logger.warn({ stage }, 'training stage stopped: lock lost');
-      } else if (verdict.kind === 'shutdown') {
-        // The state was saved at the step boundary; the processor hands the job back to the queue.
-        await this.models.saveProgress(model.id, stage, progress.snapshot());
-        await this.publish(model.id);
-        context.logger.info(
-          { stage },
-          'training stage interrupted by shutdown; it resumes from its checkpoint',
-        );
-      } else if (verdict.kind === 'cancelled') {
-        await this.models.saveProgress(model.id, stage, progress.finish('cancelled'), { afterStop: true });
-        context.logger.info({ stage }, 'training stage stopped: model cancelled');
-        await this.publish(model.id);
-        return { stage, outcome: 'cancelled' };
-      } else if (verdict.kind === 'fail') {
-        await this.models.saveProgress(model.id, stage, progress.finish('failed'));
-        await this.models.fail(model.id, `${stage}: ${verdict.message}`);
-        await this.publish(model.id);
-      }
-      throw verdict.rethrow;
+      const failure = await this.lifecycle.stageFailed(attempt, error, context, isCheckpointError);
+      const log = FAILURE_LOGS[failure.kind];
+      if (log) context.logger[log.level]({ stage }, log.message);
+      if (failure.recorded) await this.publish(attempt.modelId);
+      if (failure.kind === 'cancelled') return { stage, outcome: 'cancelled' };
+      throw failure.rethrow;
     }
   }
 
@@ -175,20 +155,14 @@ export class TrainHandlers {
     });
   }
 
-  private async train(
-    stage: ModelStageName,
-    model: ModelEntity,
-    progress: TrainingProgress,
-    context: JobContext,
-    resumeFrom: Uint8Array | undefined,
-  ): Promise<StageResult & { hyperparameters?: Record<string, unknown> }> {
+  private async train(attempt: StageAttempt, context: JobContext): Promise<TrainedStage> {
+    const { model, stage } = attempt;
     const data = await loadPreparedDataset(this.datasets, model.datasetId);
-    const spec = STAGES[stage];
     const stored = await this.models.loadCheckpoints(model.id, [...MODEL_STAGE_INPUTS[stage]]);
     const inputs: StageInputs = Object.fromEntries(
       stored.map((checkpoint) => [checkpoint.stage, checkpoint.bytes]),
     );
-    const result = await spec.run(
+    const result = await STAGES[stage].run(
       data,
       inputs,
       { profile: model.profile, seed: model.seed },
@@ -196,21 +170,15 @@ export class TrainHandlers {
         signal: context.signal,
         threads: this.config.training.threads,
         onProgress: async (step) => {
-          const due = progress.step(step.step, step.totalSteps, step.loss);
-          if (due) {
-            await this.models.saveProgress(model.id, stage, due);
+          if (await this.lifecycle.stageStepped(attempt, step.step, step.totalSteps, step.loss)) {
             await this.publish(model.id);
           }
           await context.reportProgress(step.totalSteps > 0 ? step.step / step.totalSteps : 0);
         },
         checkpoints: {
           // Defaults: CHECKPOINT_DEFAULTS (50 steps or 60 s) and at an abort's step boundary.
-          resumeFrom,
-          save: async ({ step, bytes }) => {
-            // After a cancel nothing resumes; after a lost lock the job is someone else's.
-            if (context.signal.aborted && !shuttingDown(context)) return;
-            await this.models.saveTrainingState(model.id, stage, step, bytes);
-          },
+          resumeFrom: attempt.resumeFrom?.bytes,
+          save: ({ step, bytes }) => this.lifecycle.saveStageState(attempt, context, step, bytes),
         },
       },
     );
