@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NewSample, RunStatus, ShardStatus } from '@maskgen/persistence';
 import { JobLockLostError, RunCancelledError } from '@maskgen/queues';
-import type { Attempt } from '../src/failure-policy';
+import { abortedAttempt, liveAttempt } from './attempts';
 import {
   MAX_RUN_RECOVERIES,
   type RunLifecycle,
@@ -27,17 +27,6 @@ export interface LifecycleHarness {
 }
 
 const PER_SHARD = 10;
-
-/** A job attempt whose signal has not fired; `failsForGood` says whether throwing now ends the job. */
-function liveAttempt(failsForGood = true): Attempt {
-  return { signal: new AbortController().signal, failsForGood: () => failsForGood };
-}
-
-function abortedAttempt(reason: Error): Attempt {
-  const controller = new AbortController();
-  controller.abort(reason);
-  return { signal: controller.signal, failsForGood: () => true };
-}
 
 function samplesOf({ runId, shardIndex }: ShardKey): NewSample[] {
   return Array.from({ length: PER_SHARD }, (_, i) => ({

@@ -9,7 +9,7 @@ import {
 } from '@maskgen/contracts';
 import type { ModelStatus } from '@maskgen/persistence';
 import { JobLockLostError, ModelCancelledError, WorkerShutdownError } from '@maskgen/queues';
-import type { Attempt } from '../src/failure-policy';
+import { abortedAttempt, liveAttempt } from './attempts';
 import type { ModelLifecycle, StageAttempt, StageCompletion } from '../src/model-lifecycle';
 
 export interface ModelSnapshot {
@@ -40,17 +40,6 @@ export function stageStatuses(progress: unknown): Record<ModelStageName, StageSt
   >;
 }
 
-/** A job attempt whose signal has not fired; `failsForGood` says whether throwing now ends the job. */
-function liveAttempt(failsForGood = true): Attempt {
-  return { signal: new AbortController().signal, failsForGood: () => failsForGood };
-}
-
-function abortedAttempt(reason: Error): Attempt {
-  const controller = new AbortController();
-  controller.abort(reason);
-  return { signal: controller.signal, failsForGood: () => true };
-}
-
 async function begin(
   lifecycle: ModelLifecycle,
   modelId: string,
@@ -77,16 +66,23 @@ async function trainStage(lifecycle: ModelLifecycle, modelId: string, stage: Mod
 }
 
 /** The model scenarios of issue 22 item 2, for any ModelStore with ModelRepository's semantics. */
+/** The stage does not train: the model is `status` (or gone). */
+async function assertSkipped(
+  lifecycle: ModelLifecycle,
+  modelId: string,
+  stage: ModelStageName,
+  status: ModelStatus | 'deleted',
+): Promise<void> {
+  assert.deepEqual(await lifecycle.beginStage({ modelId, stage }), { train: false, status });
+}
+
 export function modelLifecycleScenarios(harness: () => ModelLifecycleHarness): void {
   test('a stage of a cancelled, failed or deleted model is skipped and writes nothing', async () => {
     const { lifecycle, createModel, inspect } = harness();
     const cancelled = await createModel();
     assert.equal(await lifecycle.cancel(cancelled), true);
     assert.equal(await lifecycle.cancel(cancelled), false, 'a stopped model is not cancelled again');
-    assert.deepEqual(await lifecycle.beginStage({ modelId: cancelled, stage: 'stage1' }), {
-      train: false,
-      status: 'cancelled',
-    });
+    await assertSkipped(lifecycle, cancelled, 'stage1', 'cancelled');
     const snapshot = await inspect(cancelled);
     assert.equal(snapshot.status, 'cancelled');
     assert.deepEqual(Object.values(snapshot.stages), ['pending', 'pending', 'pending', 'pending']);
@@ -97,17 +93,11 @@ export function modelLifecycleScenarios(harness: () => ModelLifecycleHarness): v
       (await lifecycle.stageFailed(stage1, new RangeError('bad data'), liveAttempt())).kind,
       'fail',
     );
-    assert.deepEqual(await lifecycle.beginStage({ modelId: failed, stage: 'classifier' }), {
-      train: false,
-      status: 'failed',
-    });
+    await assertSkipped(lifecycle, failed, 'classifier', 'failed');
     assert.equal((await inspect(failed)).stages.classifier, 'pending');
 
     const gone = '00000000-0000-4000-8000-000000000000';
-    assert.deepEqual(await lifecycle.beginStage({ modelId: gone, stage: 'prior' }), {
-      train: false,
-      status: 'deleted',
-    });
+    await assertSkipped(lifecycle, gone, 'prior', 'deleted');
   });
 
   test('the model is ready only once its fourth stage is stored, a stage stored twice counted once', async () => {
@@ -136,10 +126,7 @@ export function modelLifecycleScenarios(harness: () => ModelLifecycleHarness): v
     );
     assert.equal(snapshot.metrics.stage1Loss, 0);
     assert.equal(snapshot.metrics.classifierTestAccuracy, 0.9);
-    assert.deepEqual(await lifecycle.beginStage({ modelId, stage: 'prior' }), {
-      train: false,
-      status: 'ready',
-    });
+    await assertSkipped(lifecycle, modelId, 'prior', 'ready');
   });
 
   test('a cancel during a stage: the stage records it and saves no state; nothing more is stored', async () => {
@@ -160,10 +147,7 @@ export function modelLifecycleScenarios(harness: () => ModelLifecycleHarness): v
     assert.equal(snapshot.status, 'cancelled');
     assert.equal(snapshot.stages.stage1, 'cancelled');
     assert.deepEqual(snapshot.checkpoints, []);
-    assert.deepEqual(await lifecycle.beginStage({ modelId, stage: 'prior' }), {
-      train: false,
-      status: 'cancelled',
-    });
+    await assertSkipped(lifecycle, modelId, 'prior', 'cancelled');
   });
 
   test('a failed stage fails the model (a retry before it records nothing); later stages skip', async () => {
@@ -195,10 +179,7 @@ export function modelLifecycleScenarios(harness: () => ModelLifecycleHarness): v
       critic: 'pending',
       classifier: 'running',
     });
-    assert.deepEqual(await lifecycle.beginStage({ modelId, stage: 'critic' }), {
-      train: false,
-      status: 'failed',
-    });
+    await assertSkipped(lifecycle, modelId, 'critic', 'failed');
     assert.equal(await complete(lifecycle, classifier), 'stopped');
     snapshot = await inspect(modelId);
     assert.deepEqual(
