@@ -10,13 +10,14 @@ import 'reflect-metadata';
 import { MaskgenClient } from '@maskgen/client';
 import { DataSource } from 'typeorm';
 import { startApiServer, type ApiServer } from './support/api-server';
+import { apiCall } from './support/http';
 
 const RUN = { sampler: { kind: 'synthetic', generator: 'cbf', length: 16 }, numSamples: 20, seed: 3 };
 
 describe('Idempotency-Key on creating endpoints', () => {
   let server: ApiServer;
-  let keyB: string;
 
+  /** A request as the holder of `apiKey`, with an Idempotency-Key when one is given. */
   const call = async (
     method: string,
     path: string,
@@ -24,21 +25,12 @@ describe('Idempotency-Key on creating endpoints', () => {
     body: unknown,
     idempotencyKey?: string,
   ) => {
-    const response = await fetch(`${server.base}${path}`, {
-      method,
-      headers: {
-        'x-api-key': apiKey,
-        'content-type': 'application/json',
-        ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return {
-      status: response.status,
-      replayed: response.headers.get('idempotent-replayed'),
-      text: await response.text(),
-    };
+    const headers: Record<string, string> =
+      idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey };
+    const answer = await apiCall(server.base, apiKey, method, path, body, { headers });
+    return { status: answer.status, replayed: answer.headers.get('idempotent-replayed'), text: answer.text };
   };
+  let keyB: string;
   const total = async (path: string, apiKey: string) =>
     (JSON.parse((await call('GET', path, apiKey, undefined)).text) as { total: number }).total;
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_PARSE_LIMITS, generateSyntheticDataset, syntheticLimitViolation } from '@maskgen/data';
 import { startApiServer, type ApiServer } from './support/api-server';
+import { apiCall, type CallOptions } from './support/http';
 
 interface Answer {
   status: number;
@@ -22,23 +23,15 @@ describe('API input bounds', () => {
     method: string,
     path: string,
     body?: unknown,
-    raw?: string,
-    headers: Record<string, string> = {},
+    options?: CallOptions,
   ): Promise<Answer> => {
-    const response = await fetch(`${server.base}${path}`, {
-      method,
-      headers: { 'x-api-key': server.key, 'content-type': 'application/json', ...headers },
-      body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-    });
-    const text = await response.text();
-    let message: string;
-    try {
-      const parsed = JSON.parse(text) as { message?: string | string[] };
-      message = Array.isArray(parsed.message) ? parsed.message.join('; ') : (parsed.message ?? '');
-    } catch {
-      message = text;
-    }
-    return { status: response.status, text, message };
+    const { status, json, text } = await apiCall(server.base, server.key, method, path, body, options);
+    const message = Array.isArray(json.message)
+      ? json.message.join('; ')
+      : typeof json.message === 'string'
+        ? json.message
+        : text;
+    return { status, text, message };
   };
 
   const expect400 = async (
@@ -46,10 +39,9 @@ describe('API input bounds', () => {
     path: string,
     pattern: RegExp,
     body?: unknown,
-    raw?: string,
-    headers?: Record<string, string>,
+    options?: CallOptions,
   ) => {
-    const answer = await call(method, path, body, raw, headers);
+    const answer = await call(method, path, body, options);
     assert.equal(answer.status, 400, `${method} ${path}: ${answer.status} ${answer.text.slice(0, 300)}`);
     assert.match(answer.message, pattern, `${method} ${path}`);
   };
@@ -135,24 +127,22 @@ describe('API input bounds', () => {
 
   test('JSON nested deeper than 32 levels is a 400; the API keeps answering', async () => {
     const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
-    await expect400(
-      'POST',
-      '/runs',
-      /JSON nested deeper than 32 levels/,
-      undefined,
-      `{"sampler":${deep(5000)}}`,
-    );
-    await expect400('POST', '/runs', /JSON nested deeper than 32/, undefined, deep(5000));
-    await expect400('PUT', '/schedules/deep', /JSON nested deeper than 32/, undefined, deep(40_000));
+    const deepSampler = { raw: `{"sampler":${deep(5000)}}` };
+    await expect400('POST', '/runs', /JSON nested deeper than 32 levels/, undefined, deepSampler);
+    await expect400('POST', '/runs', /JSON nested deeper than 32/, undefined, { raw: deep(5000) });
+    await expect400('PUT', '/schedules/deep', /JSON nested deeper than 32/, undefined, { raw: deep(40_000) });
     // With an Idempotency-Key (the client and CLI always send one) the body is hashed by a route interceptor,
     // which must never see it: it used to recurse through all 5,000 levels and answer 500.
     for (const path of ['/runs', '/models', '/evaluations']) {
-      await expect400('POST', path, /JSON nested deeper than 32/, undefined, `{"sampler":${deep(5000)}}`, {
-        'idempotency-key': `deep-${path.slice(1)}`,
+      await expect400('POST', path, /JSON nested deeper than 32/, undefined, {
+        ...deepSampler,
+        headers: { 'idempotency-key': `deep-${path.slice(1)}` },
       });
     }
     // 32 levels pass the depth check (and fail ordinary validation).
-    await expect400('POST', '/runs', /sampler must be an object/, undefined, `{"sampler":${deep(31)}}`);
+    await expect400('POST', '/runs', /sampler must be an object/, undefined, {
+      raw: `{"sampler":${deep(31)}}`,
+    });
     assert.equal((await call('GET', '/runs?limit=1')).status, 200);
   });
 

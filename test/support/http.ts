@@ -7,6 +7,14 @@ export interface ApiAnswer {
   /** The parsed body; {} when it is not JSON (CSV, an empty 204). */
   json: Json;
   text: string;
+  headers: Headers;
+}
+
+export interface CallOptions {
+  /** Sent as the JSON body as it is (malformed or deep JSON), instead of `body`. */
+  raw?: string;
+  /** More request headers (Idempotency-Key, …). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -20,16 +28,19 @@ export async function apiCall(
   method: string,
   url: string,
   body?: unknown,
+  options: CallOptions = {},
 ): Promise<ApiAnswer> {
   const form = body instanceof FormData;
+  const payload = options.raw ?? (body === undefined ? undefined : form ? body : JSON.stringify(body));
   const send = () =>
     fetch(`${base}${url}`, {
       method,
       headers: {
         'x-api-key': key,
-        ...(body === undefined || form ? {} : { 'content-type': 'application/json' }),
+        ...(payload === undefined || form ? {} : { 'content-type': 'application/json' }),
+        ...options.headers,
       },
-      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
+      body: payload,
     });
   const response = await send().catch((error: unknown) => {
     if (method !== 'GET') throw error;
@@ -42,7 +53,7 @@ export async function apiCall(
   } catch {
     // Not JSON.
   }
-  return { status: response.status, json, text };
+  return { status: response.status, json, text, headers: response.headers };
 }
 
 /** Statuses a model or a run does not leave. */
