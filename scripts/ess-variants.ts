@@ -12,7 +12,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { type EssConfig } from '@maskgen/model';
+import { type EssConfig, type SamplerMethod } from '@maskgen/model';
 import {
   TRAINING_PROFILES,
   evaluateGenerated,
@@ -26,7 +26,7 @@ import { ensurePipeline } from './report/run';
 
 interface Variant {
   readonly name: string;
-  readonly method: 'naive' | 'ess';
+  readonly method: SamplerMethod;
   readonly ess: Partial<EssConfig>;
 }
 
