@@ -58,35 +58,41 @@ test('a run request, its stored template and its shard jobs share one bound per 
   ] as const) {
     assert.deepEqual(accepted({ priority }), [ok, ok], `priority ${priority}`);
   }
-  for (const [seed, ok] of [
-    [SEED_MAX, true],
-    [SEED_MAX + 1, false],
-  ] as const) {
-    assert.deepEqual(
-      accepted(
-        { seed },
-        [shardJob, { ...SHARD, seed }],
-        [syntheticDatasetRequestSchema, { ...DATASET, seed }],
-      ),
-      [ok, ok, ok, ok],
-      `seed ${seed}`,
-    );
-  }
-  for (const [length, ok] of [
-    [SYNTHETIC_LENGTH.min, true],
-    [SYNTHETIC_LENGTH.max, true],
-    [SYNTHETIC_LENGTH.min - 1, false],
-    [SYNTHETIC_LENGTH.max + 1, false],
-  ] as const) {
-    const sampler = { ...SAMPLER, length };
-    assert.deepEqual(
-      accepted(
-        { sampler },
-        [shardJob, { ...SHARD, sampler }],
-        [syntheticDatasetRequestSchema, { ...DATASET, length }],
-      ),
-      [ok, ok, ok, ok],
-      `length ${length}`,
-    );
-  }
+  // Seed and synthetic length also bound the shard job and the synthetic dataset request.
+  const fourWays = (
+    label: string,
+    cases: readonly (readonly [number, boolean])[],
+    fields: (value: number) => [run: Record<string, unknown>, shard: object, dataset: object],
+  ) => {
+    for (const [value, ok] of cases) {
+      const [run, shard, dataset] = fields(value);
+      assert.deepEqual(
+        accepted(
+          run,
+          [shardJob, { ...SHARD, ...shard }],
+          [syntheticDatasetRequestSchema, { ...DATASET, ...dataset }],
+        ),
+        [ok, ok, ok, ok],
+        `${label} ${value}`,
+      );
+    }
+  };
+  fourWays(
+    'seed',
+    [
+      [SEED_MAX, true],
+      [SEED_MAX + 1, false],
+    ],
+    (seed) => [{ seed }, { seed }, { seed }],
+  );
+  fourWays(
+    'length',
+    [
+      [SYNTHETIC_LENGTH.min, true],
+      [SYNTHETIC_LENGTH.max, true],
+      [SYNTHETIC_LENGTH.min - 1, false],
+      [SYNTHETIC_LENGTH.max + 1, false],
+    ],
+    (length) => [{ sampler: { ...SAMPLER, length } }, { sampler: { ...SAMPLER, length } }, { length }],
+  );
 });
