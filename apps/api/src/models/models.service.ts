@@ -10,6 +10,7 @@ import {
 import type { z } from 'zod';
 import { DatasetRepository, ModelRepository, type ModelEntity, type TeamEntity } from '@maskgen/persistence';
 import { ModelTrainingStarter, ProgressPublisher, QueueUnavailableError } from '@maskgen/queues';
+import { ModelLifecycle } from '@maskgen/runs';
 import { removeOwned } from '../common/removal';
 
 export interface ModelView {
@@ -34,6 +35,7 @@ export class ModelsService {
     private readonly datasets: DatasetRepository,
     private readonly training: ModelTrainingStarter,
     private readonly events: ProgressPublisher,
+    private readonly lifecycle: ModelLifecycle,
   ) {}
 
   /** Stores the model and enqueues its four training stages; it trains in the background. */
@@ -78,7 +80,7 @@ export class ModelsService {
   /** Stops training: the running stage aborts within about a second; stored checkpoints stay. */
   async cancel(team: TeamEntity, id: string): Promise<ModelView> {
     const model = await this.owned(team, id);
-    if (!(await this.models.cancel(model.id))) {
+    if (!(await this.lifecycle.cancel(model.id))) {
       throw new ConflictException(
         `Model is already ${model.status}; only pending or training models can be cancelled`,
       );
