@@ -170,6 +170,9 @@ function fieldPaths(value: unknown, prefix: string[] = []): string[][] {
   ]);
 }
 
+/** Requests in flight at once. */
+const CONCURRENCY = 4;
+
 describe('API fuzz: malformed requests from the OpenAPI route list', () => {
   let server: ApiServer;
   let doc: OpenApi;
@@ -190,7 +193,9 @@ describe('API fuzz: malformed requests from the OpenAPI route list', () => {
   };
 
   before(async () => {
-    server = await startApiServer('api-fuzz');
+    // As many uploads at once as the fuzz sends: the upload cap's 503 is a capacity answer, tested in
+    // upload-memory.test.ts, not a malformed request's.
+    server = await startApiServer('api-fuzz', { UPLOAD_MAX_CONCURRENT: String(CONCURRENCY) });
     const json = { 'x-api-key': server.key, 'content-type': 'application/json' };
     const dataset = await fetch(`${server.base}/datasets/synthetic`, {
       method: 'POST',
@@ -332,7 +337,7 @@ describe('API fuzz: malformed requests from the OpenAPI route list', () => {
     const byStatus = new Map<number, number>();
     // A few at a time: enough to be quick, few enough not to trip the team's active-run limit by accident.
     const queue = [...requests];
-    const workers = Array.from({ length: 4 }, async () => {
+    const workers = Array.from({ length: CONCURRENCY }, async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const { request, admin } = next;
         const { status, text } = await send(request, admin ? server.adminKey : server.key);

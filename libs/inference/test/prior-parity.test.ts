@@ -98,13 +98,18 @@ describe('ONNX Runtime prior vs tfjs (issue 10 parity)', () => {
       assert.ok(maxRelativeError(want, got) < 1e-4, `max relative error ${maxRelativeError(want, got)}`);
     });
 
-    test(`${branch}: classifier-free guidance (w = 3) agrees within 1e-4 relative`, async () => {
+    test(`${branch}: classifier-free guidance (w = 3) agrees within 1e-4 relative per branch`, async () => {
       const input = inputs(branch, 2);
       const classes = Int32Array.from({ length: b }, (_, i) => i % 2);
-      const options = { guide: true, scale: 3, lfTokens: input.lfTokens };
+      const scale = 3;
+      const options = { guide: true, scale, lfTokens: input.lfTokens };
       const want = await branchLogits(reference[branch], input.tokens, classes, b, options);
       const got = await branchLogits(ort[branch], input.tokens, classes, b, options);
-      assert.ok(maxRelativeError(want, got) < 1e-4, `max relative error ${maxRelativeError(want, got)}`);
+      // Guided = (1 − w)·uncond + w·cond: each branch's 1e-4 (the float32 reduction order differs between the
+      // engines and with ORT's thread count) adds up to (|1 − w| + |w|)·1e-4 = 5e-4. A full test run here once
+      // measured 1.03e-4 on HF. A guidance bug (wrong w, a branch missing) is off by O(1).
+      const tolerance = (Math.abs(1 - scale) + Math.abs(scale)) * 1e-4;
+      assert.ok(maxRelativeError(want, got) < tolerance, `max relative error ${maxRelativeError(want, got)}`);
     });
 
     test(`${branch}: argmax output equals the argmax of the tfjs logits`, async () => {
