@@ -38,7 +38,7 @@ export type ReconcileCandidate = Pick<RunEntity, 'id' | 'kind' | 'params' | 'flo
 
 /** What the reconciler decided for a stranded run. */
 export type RecoveryOutcome =
-  | { action: 'requeue'; run: RunEntity; shards: ShardEntity[]; flowTag: string }
+  | { action: 'requeue'; shards: ShardEntity[]; flowTag: string }
   | { action: 'failed' }
   | { action: 'unchanged' };
 
@@ -404,7 +404,7 @@ export class RunRepository {
         where: { runId: id, status: 'queued' },
         order: { shardIndex: 'ASC' },
       });
-      return { action: 'requeue', run: { ...run, flowTag }, shards, flowTag };
+      return { action: 'requeue', shards, flowTag };
     });
   }
 
