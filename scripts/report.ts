@@ -14,19 +14,22 @@ import os from 'node:os';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInferenceEngine } from '@maskgen/inference';
+import { FCN_PROFILES, type FcnProfile } from '@maskgen/metrics';
 import { TRAINING_PROFILES, isTrainingProfile, prepareDataset } from '@maskgen/pipeline';
 import { initTensorBackend } from '@maskgen/tensor';
 import { UsageError, integerArg, parseFlags, loadDatasetArg, runMain } from './cli';
 import { collectResults, readPublished, renderJson, renderMarkdown } from './report/markdown';
-import { runDataset } from './report/run';
+import { DEFAULT_JUDGE, runDataset } from './report/run';
 
 const USAGE = `usage: npm run report -- --datasets <name,name,...> [--profile ${TRAINING_PROFILES.join('|')}] [--samples n]
-       [--seed n] [--sampling-seeds n,n,...] [--out path-prefix] [--work-dir dir] [--notes file.md] [--no-cas]
+       [--seed n] [--sampling-seeds n,n,...] [--judge ${Object.keys(FCN_PROFILES).join('|')}] [--out path-prefix]
+       [--work-dir dir] [--notes file.md] [--no-cas]
   --datasets  comma-separated UCR names (vendored or ../shared/data/ucr) or synthetic:<generator>
   --profile   training profile (default cpu)
   --samples   series per method (naive, ESS-R, ESS-D), conditioning and sampling seed (default 256; ≥ 10)
   --seed      training seed, a non-negative integer (default 1)
   --sampling-seeds  comma-separated sampling seeds, pooled per method (default 1,2,3)
+  --judge     FCN profile of the judge of FID, IS and class shares, trained per dataset (default ${DEFAULT_JUDGE}: the paper's width)
   --out       writes <out>.md and <out>.json (default docs/results)
   --work-dir  checkpoints and per-dataset results, reused by later runs (default .data/report)
   --notes     markdown appended to <out>.md as its Notes section
@@ -47,6 +50,7 @@ async function main(): Promise<number> {
       samples: { type: 'string' },
       seed: { type: 'string' },
       'sampling-seeds': { type: 'string', default: '1,2,3' },
+      judge: { type: 'string', default: DEFAULT_JUDGE },
       out: { type: 'string', default: 'docs/results' },
       'work-dir': { type: 'string', default: '.data/report' },
       notes: { type: 'string' },
@@ -70,6 +74,8 @@ async function main(): Promise<number> {
     .map((raw) => integerArg('--sampling-seeds', raw.trim(), 0)!);
   if (new Set(samplingSeeds).size !== samplingSeeds.length)
     throw new UsageError(`--sampling-seeds repeats a seed: '${args['sampling-seeds']}'`);
+  const judge = args.judge ?? DEFAULT_JUDGE;
+  if (!(judge in FCN_PROFILES)) throw new UsageError(`unknown judge '${judge}'`);
   const out = path.resolve(args.out ?? 'docs/results');
   const workDir = path.resolve(args['work-dir'] ?? '.data/report');
   let notes = '';
@@ -84,7 +90,7 @@ async function main(): Promise<number> {
   const datasets = names.map((name) => prepareDataset(loadDatasetArg(name, seed)));
   const command =
     `npm run report -- --datasets ${names.join(',')} --profile ${profile} --samples ${samples} --seed ${seed}` +
-    ` --sampling-seeds ${samplingSeeds.join(',')}` +
+    ` --sampling-seeds ${samplingSeeds.join(',')} --judge ${judge}` +
     (args.out === 'docs/results' ? '' : ` --out ${args.out}`) +
     (args['work-dir'] === '.data/report' ? '' : ` --work-dir ${args['work-dir']}`) +
     (args['no-cas'] === true ? ' --no-cas' : '') +
@@ -92,7 +98,7 @@ async function main(): Promise<number> {
 
   const backend = await initTensorBackend('wasm');
   const engine = createInferenceEngine({ preference: 'auto', warn: (m) => console.warn(m) });
-  const settings = { profile, seed, samples, samplingSeeds };
+  const settings = { profile, seed, samples, samplingSeeds, judge: judge as FcnProfile };
   // Datasets another run already published in <out>.json count as done here too.
   const published = readPublished(`${out}.json`, settings);
   const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);

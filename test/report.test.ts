@@ -26,6 +26,7 @@ import {
   type DatasetResult,
   RESULT_VERSION,
   conditionalClasses,
+  ensureJudge,
   ensurePipeline,
   proportionalCounts,
   resultPath,
@@ -76,7 +77,9 @@ const make = (dataset: string, naiveFid: number, essFid: number, seed = 1): Data
   finishedAt: '2026-11-29T11:00:00.000Z',
   seconds: 10,
   data: { train: 50, test: 150, length: 150, classes: 2, classNames: ['1', '2'] },
-  judge: { profile: 'cpu', filters: [32, 64, 64], epochs: 300 },
+  judge: { profile: 'spec', filters: [128, 256, 128], epochs: 1000 },
+  judgeTraining: { metrics: { seconds: 30, testAccuracy: 0.99 }, reused: false },
+  casClassifier: { profile: 'cpu', filters: [32, 64, 64], epochs: 300 },
   reference: {
     fid: 0.5,
     meanTerm: 0.1,
@@ -148,8 +151,25 @@ describe('npm run report', () => {
     );
 
     // Naive, ESS-R and ESS-D per sampling seed, pooled; a finished dataset is read back, not recomputed.
-    const run = { ...options, samples: 10, samplingSeeds: [1, 2], command: 'test' };
+    const run = { ...options, samples: 10, samplingSeeds: [1, 2], command: 'test', judge: 'tiny' } as const;
     const result = await runDataset(data, run);
+    // The judge is its own FCN of the named profile, not the pipeline's (TINY's is narrower); CAS keeps the latter.
+    assert.deepEqual(result.judge, { profile: 'tiny', filters: [8, 16, 16], epochs: 60 });
+    assert.deepEqual(result.casClassifier.filters, [...PIPELINE_PROFILES.tiny.classifier.filters]);
+    assert.equal(result.judgeTraining.reused, false);
+    assert.ok(result.judgeTraining.metrics.testAccuracy > 0.5, 'the judge learned the real classes');
+    const judgeFile = path.join(dir, 'judge-tiny.fcn');
+    const judgeBytes = readFileSync(judgeFile);
+    const reloaded = await ensureJudge(data, 'tiny', options);
+    assert.equal(reloaded.record.reused, true);
+    assert.deepEqual(reloaded.record.metrics, result.judgeTraining.metrics);
+    reloaded.model.dispose();
+    // A corrupt judge file is retrained with the same seed, to the same bytes.
+    writeFileSync(judgeFile, judgeBytes.subarray(0, 200));
+    const retrained = await ensureJudge(data, 'tiny', options);
+    assert.equal(retrained.record.reused, false);
+    retrained.model.dispose();
+    assert.ok(readFileSync(judgeFile).equals(judgeBytes));
     for (const cond of ['unconditional', 'conditional'] as const) {
       const c = result.results[cond];
       for (const name of ['naive', 'R', 'D'] as const) {
@@ -185,14 +205,15 @@ describe('npm run report', () => {
     assert.deepEqual(result.reference.classHistogram.length, data.classNames.length);
     const again = await runDataset(data, { ...run, command: 'other' });
     assert.equal(again.finishedAt, result.finishedAt);
-    const settings = { profile: 'tiny', seed: 2, samples: 10, samplingSeeds: [1, 2] } as const;
+    const settings = { profile: 'tiny', seed: 2, samples: 10, samplingSeeds: [1, 2], judge: 'tiny' } as const;
     assert.deepEqual(
       collectResults(workDir, settings).map((r) => r.dataset),
       ['ItalyPowerDemand'],
     );
     assert.deepEqual(collectResults(workDir, { ...settings, samples: 7 }), []);
     assert.deepEqual(collectResults(workDir, { ...settings, samplingSeeds: [1] }), []);
-    assert.ok(statSync(resultPath(dir, 10, [1, 2])).isFile());
+    assert.deepEqual(collectResults(workDir, { ...settings, judge: 'spec' }), [], 'another judge');
+    assert.ok(statSync(resultPath(dir, 10, [1, 2], 'tiny')).isFile());
 
     // A published <out>.json counts for the same settings only.
     const published = path.join(workDir, 'published.json');
@@ -202,6 +223,7 @@ describe('npm run report', () => {
       [result.finishedAt],
     );
     assert.deepEqual(readPublished(published, { ...settings, samplingSeeds: [1, 2, 3] }), []);
+    assert.deepEqual(readPublished(published, { ...settings, judge: 'cpu' }), [], 'judged by another FCN');
     assert.deepEqual(readPublished(path.join(workDir, 'missing.json'), settings), []);
   });
 
@@ -268,6 +290,7 @@ describe('npm run report', () => {
     for (const args of [
       ['--datasets', 'NoSuchSet'],
       ['--datasets', 'CBF', '--samples', '1'],
+      ['--datasets', 'CBF', '--judge', 'huge'],
       ['--profile', 'x'],
     ]) {
       const run = spawnSync(

@@ -5,13 +5,19 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { type InferenceEngine } from '@maskgen/inference';
+import { type InferenceEngine, type PreparedFeaturizer } from '@maskgen/inference';
 import {
+  FCN_PROFILES,
+  FcnClassifier,
+  type FcnConfig,
   type FcnJudge,
+  type FcnProfile,
   type FeatureMatrix,
   type FrechetResult,
+  fcnJudge,
   frechetDistance,
   pairedBootstrapFidDifference,
+  trainFcn,
 } from '@maskgen/metrics';
 import {
   type FidTerms,
@@ -20,6 +26,7 @@ import {
   type PipelineModel,
   type PipelineStage,
   type PreparedDataset,
+  PIPELINE_PROFILES,
   type StageContext,
   type StageResult,
   type TrainingProfile,
@@ -34,8 +41,14 @@ import {
   trainStage1Stage,
 } from '@maskgen/pipeline';
 
-/** Version 2: naive vs ESS-R vs ESS-D, several sampling seeds pooled, FID terms, class histograms, bootstrap CIs. */
-export const RESULT_VERSION = 2;
+/**
+ * Version 3: naive vs ESS-R vs ESS-D, several sampling seeds pooled, FID terms, class histograms, bootstrap CIs,
+ * judged by an FCN of a named profile trained for the report (version 2 was judged by the pipeline's own FCN).
+ */
+export const RESULT_VERSION = 3;
+
+/** The report's judge by default: the paper-width FCN of ess.md §7 (issue 19 item 2). */
+export const DEFAULT_JUDGE: FcnProfile = 'spec';
 
 export interface ReportRunOptions {
   readonly profile: TrainingProfile;
@@ -52,6 +65,12 @@ export interface ReportRunOptions {
   readonly engine?: InferenceEngine;
   /** Train the CAS classifiers on the conditional samples (default true; one FCN training per method). */
   readonly cas?: boolean;
+  /**
+   * FCN profile of the judge of FID, IS and the class histograms (default DEFAULT_JUDGE). It is trained on the real
+   * train split once per dataset and seed and kept in the work dir. CAS keeps the pipeline profile's FCN recipe: it
+   * trains one classifier per method on the generated series, which at the paper's width would cost hours.
+   */
+  readonly judge?: FcnProfile;
   /** Replica threads for data-parallel training of stage 1 and the prior (default 1; results depend on it). */
   readonly threads?: number;
   /** Paired-bootstrap replicates of the FID differences (default BOOTSTRAP_REPLICATES). */
@@ -142,6 +161,10 @@ export interface DatasetResult {
   };
   /** The FCN that judged FID, IS and the class histograms. */
   readonly judge: FcnJudge;
+  /** Its training on the real train split (test accuracy on the real test split, seconds). */
+  readonly judgeTraining: StageRecord;
+  /** The FCN recipe CAS trains on the generated series. */
+  readonly casClassifier: FcnJudge;
   /** The real data under the same judge: train-vs-test FID (the floor), IS and predicted shares of the test split. */
   readonly reference: FidTerms & {
     readonly inceptionScore: number;
@@ -156,8 +179,16 @@ export function runDir(workDir: string, dataset: string, profile: TrainingProfil
   return path.join(workDir, dataset.replace(/[^A-Za-z0-9_-]/g, '_'), `${profile}-seed${seed}`);
 }
 
-export function resultPath(dir: string, samples: number, samplingSeeds: readonly number[]): string {
-  return path.join(dir, `result-v${RESULT_VERSION}-n${samples}-seeds${samplingSeeds.join('-')}.json`);
+export function resultPath(
+  dir: string,
+  samples: number,
+  samplingSeeds: readonly number[],
+  judge: FcnProfile,
+): string {
+  return path.join(
+    dir,
+    `result-v${RESULT_VERSION}-judge-${judge}-n${samples}-seeds${samplingSeeds.join('-')}.json`,
+  );
 }
 
 function writeAtomic(file: string, bytes: Uint8Array | string): void {
@@ -293,6 +324,83 @@ export async function ensurePipeline(
   };
 }
 
+const sameConfig = (a: FcnConfig, b: FcnConfig): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The report's judge: an FCN of profile `judge` trained on the real train split with the training seed, stored as
+ * `<dir>/judge-<profile>.fcn` (atomically) and loaded back by later runs when its recipe, length and classes still
+ * match. The caller disposes it.
+ */
+export async function ensureJudge(
+  data: PreparedDataset,
+  judge: FcnProfile,
+  options: Pick<ReportRunOptions, 'profile' | 'seed' | 'signal' | 'log' | 'workDir'>,
+): Promise<{ model: FcnClassifier; record: StageRecord }> {
+  const dir = runDir(options.workDir, data.name, options.profile, options.seed);
+  const file = path.join(dir, `judge-${judge}.fcn`);
+  const metricsFile = path.join(dir, `judge-${judge}.json`);
+  const config = FCN_PROFILES[judge];
+  const classes = data.classNames.length;
+  const log = options.log ?? (() => undefined);
+  if (existsSync(file) && existsSync(metricsFile)) {
+    let model: FcnClassifier | undefined;
+    try {
+      model = FcnClassifier.deserialize(readFileSync(file));
+      const metrics = JSON.parse(readFileSync(metricsFile, 'utf8')) as Record<string, number>;
+      if (
+        sameConfig(model.config, config) &&
+        model.spec.length === data.outputLength &&
+        model.spec.classes === classes &&
+        metrics.seed === options.seed
+      ) {
+        log(`${data.name}: judge (${judge} FCN) loaded from ${file}`);
+        return { model, record: { metrics, reused: true } };
+      }
+      log(`${data.name}: judge ${file} was trained with other settings; retraining`);
+    } catch (error) {
+      log(`${data.name}: judge ${file} is not usable (${(error as Error).message}); retraining`);
+    }
+    model?.dispose();
+  }
+  log(`${data.name}: training the judge (${judge} FCN, seed ${options.seed})`);
+  const started = performance.now();
+  let lastLogged = 0;
+  const { model, training, testAccuracy } = await trainFcn(data.evalTrain, {
+    config,
+    seed: `${options.seed}-judge`,
+    classes,
+    test: data.evalTest,
+    signal: options.signal,
+    progressEvery: 10,
+    onProgress: (p) => {
+      const now = performance.now();
+      if (now - lastLogged > 30_000 || p.step === p.totalSteps) {
+        lastLogged = now;
+        log(
+          `${data.name}: judge step ${p.step}/${p.totalSteps} loss ${(p.metrics.loss ?? Number.NaN).toFixed(4)}`,
+        );
+      }
+    },
+  });
+  if (training.stopReason !== 'completed') {
+    model.dispose();
+    options.signal?.throwIfAborted();
+    throw new Error(`judge training stopped early (${training.stopReason})`);
+  }
+  const metrics = {
+    seed: options.seed,
+    steps: training.stepsDone,
+    loss: training.lastMetrics?.loss ?? Number.NaN,
+    testAccuracy: testAccuracy ?? Number.NaN,
+    seconds: (performance.now() - started) / 1000,
+  };
+  mkdirSync(dir, { recursive: true });
+  writeAtomic(file, model.serialize({ dataset: data.name, seed: options.seed }));
+  writeAtomic(metricsFile, `${JSON.stringify(metrics)}\n`);
+  log(`${data.name}: judge done ${JSON.stringify(metrics)}`);
+  return { model, record: { metrics, reused: false } };
+}
+
 /** Reads a finished dataset result, or undefined when absent or from another format version. */
 export function readResult(file: string): DatasetResult | undefined {
   if (!existsSync(file)) return undefined;
@@ -387,8 +495,16 @@ function fidTerms(r: FrechetResult): FidTerms {
 }
 
 /** Every method of one conditioning, judged on the pooled seeds, with the paired-bootstrap CI of naive − ESS. */
+/** The FCN that judges FID, IS and the class histograms, with its inference pass, and the CAS recipe. */
+interface Judging {
+  readonly classifier: FcnClassifier;
+  readonly featurizer: PreparedFeaturizer | undefined;
+  readonly casConfig: FcnConfig;
+}
+
 async function evaluateConditioning(
   model: PipelineModel,
+  judging: Judging,
   data: PreparedDataset,
   conditioning: Conditioning,
   options: ReportRunOptions,
@@ -401,7 +517,6 @@ async function evaluateConditioning(
     seedClasses === null
       ? null
       : Int32Array.from(options.samplingSeeds.flatMap(() => Array.from(seedClasses)));
-  const featurizer = (await model.featurizer()) ?? undefined;
   const naiveCritic = samples.R.runs.map((r) => r.meanCriticDistance!.before);
   const evaluated = {} as Record<Method, GeneratedMetrics>;
   const methods = {} as Record<Method, MethodResult>;
@@ -409,8 +524,9 @@ async function evaluateConditioning(
     log(`${label}: evaluating ${method}`);
     const { runs, scaled } = samples[method];
     const metrics = await evaluateGenerated({
-      classifier: model.classifier!,
-      featurizer,
+      classifier: judging.classifier,
+      featurizer: judging.featurizer,
+      casConfig: judging.casConfig,
       data,
       generated: scaled,
       labels: options.cas === false ? null : pooledClasses,
@@ -479,7 +595,8 @@ async function evaluateConditioning(
 export async function runDataset(data: PreparedDataset, options: ReportRunOptions): Promise<DatasetResult> {
   const log = options.log ?? (() => undefined);
   const dir = runDir(options.workDir, data.name, options.profile, options.seed);
-  const file = resultPath(dir, options.samples, options.samplingSeeds);
+  const judge = options.judge ?? DEFAULT_JUDGE;
+  const file = resultPath(dir, options.samples, options.samplingSeeds, judge);
   const done = readResult(file);
   if (done !== undefined) {
     log(`${data.name}: result found in ${file}`);
@@ -487,13 +604,19 @@ export async function runDataset(data: PreparedDataset, options: ReportRunOption
   }
   const started = performance.now();
   const { checkpoints, stages } = await ensurePipeline(data, options);
-  const model = loadPipelineModel(
-    checkpoints,
-    options.engine === undefined ? {} : { engine: options.engine },
-  );
+  const judged = await ensureJudge(data, judge, options);
+  let model: PipelineModel | undefined;
+  let featurizer: PreparedFeaturizer | undefined;
   try {
-    const unconditional = await evaluateConditioning(model, data, 'unconditional', options);
-    const conditional = await evaluateConditioning(model, data, 'conditional', options);
+    model = loadPipelineModel(checkpoints, options.engine === undefined ? {} : { engine: options.engine });
+    featurizer = await options.engine?.prepareClassifier(judged.model);
+    const judging: Judging = {
+      classifier: judged.model,
+      featurizer,
+      casConfig: PIPELINE_PROFILES[options.profile].classifier,
+    };
+    const unconditional = await evaluateConditioning(model, judging, data, 'unconditional', options);
+    const conditional = await evaluateConditioning(model, judging, data, 'conditional', options);
     const m = unconditional.metrics;
     const result: DatasetResult = {
       version: RESULT_VERSION,
@@ -514,6 +637,8 @@ export async function runDataset(data: PreparedDataset, options: ReportRunOption
         classNames: [...data.classNames],
       },
       judge: m.judge,
+      judgeTraining: judged.record,
+      casClassifier: fcnJudge(judging.casConfig),
       reference: {
         fid: m.referenceFid.fid,
         meanTerm: m.referenceFid.meanTerm,
@@ -528,6 +653,8 @@ export async function runDataset(data: PreparedDataset, options: ReportRunOption
     writeAtomic(file, `${JSON.stringify(result, null, 2)}\n`);
     return result;
   } finally {
-    model.dispose();
+    await featurizer?.dispose();
+    model?.dispose();
+    judged.model.dispose();
   }
 }
