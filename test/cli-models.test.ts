@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startApiServer, storeOneClassDataset, type ApiServer } from './support/api-server';
 import { cli, ok } from './support/cli';
+import type { SamplerMethod } from '@maskgen/contracts';
 
 type Json = Record<string, unknown>;
 
@@ -135,7 +136,7 @@ describe('maskgen CLI with a trained model', () => {
 
   test('runs create --model (naive and ESS) --wait: the runs the API stores, with metrics; too few samples is refused', async () => {
     assert.ok(modelId, 'needs the trained model of the first test');
-    const create = (method: 'naive' | 'ess', extra: string[]) =>
+    const create = (method: SamplerMethod, extra: string[]) =>
       cli(
         [
           'runs',

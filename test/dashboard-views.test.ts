@@ -20,6 +20,7 @@ import { DataSource } from 'typeorm';
 import { formatNumber } from '../apps/dashboard/src/format';
 import { modelLossCharts, startDashboard, withoutChromium, type DashboardSession } from './support/browser';
 import type { RunComparison } from '@maskgen/client';
+import type { SamplerMethod } from '@maskgen/contracts';
 
 const LENGTH = 24; // ItalyPowerDemand
 const GRID = { rows: 1, columns: 8 };
@@ -69,7 +70,7 @@ describe('honest views: run, compare and model pages', { skip: withoutChromium }
   /** A succeeded model run of `count` samples stored as a worker stores them, with its metrics. */
   async function seedRun(
     teamId: string,
-    method: 'naive' | 'ess',
+    method: SamplerMethod,
     classes: 'balanced' | 'unconditional',
     metrics: Record<string, number>,
   ): Promise<string> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import 'reflect-metadata';
-import type { Sample } from '@maskgen/contracts';
+import type { Sample, SamplerMethod } from '@maskgen/contracts';
 import { startApiServer, type ApiServer } from './support/api-server';
 import { cli, ok } from './support/cli';
 import { apiCall, settled, type Json } from './support/http';
@@ -22,7 +22,7 @@ describe('samples ESS made worse are stored, flagged and filtered', () => {
     apiCall(server.base, server.key, method, url, body);
 
   async function sampledRun(
-    method: 'naive' | 'ess',
+    method: SamplerMethod,
     numSamples: number,
     ess?: Record<string, unknown>,
   ): Promise<Json> {

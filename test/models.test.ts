@@ -6,7 +6,7 @@ import pino from 'pino';
 import * as tf from '@tensorflow/tfjs-core';
 import { createInferenceEngine } from '@maskgen/inference';
 import { ModelRepository } from '@maskgen/persistence';
-import { JobName } from '@maskgen/contracts';
+import { JobName, type SamplerMethod } from '@maskgen/contracts';
 import { EventBus, JobQueueRepository, type AppEvent } from '@maskgen/queues';
 import { DataSource } from 'typeorm';
 import { ModelCache } from '../apps/worker/src/models/model-cache';
@@ -61,7 +61,7 @@ describe('models: training flow, model samplers (naive, ESS), critic scores, eva
   let keyB: string;
   let datasetId: string;
   let modelId: string;
-  const runIds: Record<'naive' | 'ess', string> = { naive: '', ess: '' };
+  const runIds: Record<SamplerMethod, string> = { naive: '', ess: '' };
 
   const call = (method: string, url: string, key: string, body?: unknown) =>
     apiCall(base, key, method, url, body);
