@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { DatasetRepository, ModelEntity, ModelRepository } from '@maskgen/persistence';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '@maskgen/runtime';
+import { DataSource } from 'typeorm';
 import { newTeamKey, startApiApp, type ApiApp } from './support/api-server';
 import { canStartOwnRedis, startOwnRedis, type OwnRedis } from './support/own-redis';
 import { uniqueSuffix, waitFor, type TestDatabase } from './support/services';
@@ -47,6 +49,12 @@ describe('creating endpoints during a Redis outage', { skip: !canStartOwnRedis &
     const dataset = await call('POST', '/datasets/builtin', { dataset: 'GunPoint' });
     assert.equal(dataset.status, 201, await dataset.clone().text());
     datasetId = ((await dataset.json()) as { id: string }).id;
+    // A ready model row is all POST /evaluations checks before it enqueues (training one would take minutes).
+    const teamId = (await api.app.get(DatasetRepository).findById(datasetId))!.teamId;
+    const model = await api.app
+      .get(ModelRepository)
+      .create({ teamId, datasetId, name: 'seeded', profile: 'tiny', seed: 0 });
+    await api.app.get(DataSource).getRepository(ModelEntity).update(model.id, { status: 'ready' });
     const created = await call('POST', '/runs', RUN);
     assert.equal(created.status, 201, await created.clone().text());
   });
@@ -59,7 +67,11 @@ describe('creating endpoints during a Redis outage', { skip: !canStartOwnRedis &
   });
 
   test('answers 503 with Retry-After at once and creates nothing; works again once Redis is back', async () => {
-    const [runsBefore, modelsBefore] = [await total('/runs'), await total('/models')];
+    const [runsBefore, modelsBefore, evaluationsBefore] = [
+      await total('/runs'),
+      await total('/models'),
+      await total('/evaluations'),
+    ];
     await redis.stop();
 
     const expectUnavailable = async (method: string, path: string, body: unknown) => {
@@ -73,6 +85,7 @@ describe('creating endpoints during a Redis outage', { skip: !canStartOwnRedis &
     await expectUnavailable('POST', '/runs', RUN);
     await expectUnavailable('POST', '/runs', RUN);
     await expectUnavailable('POST', '/models', { datasetId, profile: 'tiny' });
+    await expectUnavailable('POST', '/evaluations', { datasetId, split: 'train' });
     await expectUnavailable('PUT', '/schedules/nightly', {
       cron: '0 2 * * *',
       timezone: 'UTC',
@@ -81,6 +94,7 @@ describe('creating endpoints during a Redis outage', { skip: !canStartOwnRedis &
     // Nothing half-created: no run or model row for the refused requests (the reconciler finds nothing to run).
     assert.equal(await total('/runs'), runsBefore);
     assert.equal(await total('/models'), modelsBefore);
+    assert.equal(await total('/evaluations'), evaluationsBefore);
 
     await redis.start();
     const created = await waitFor(
@@ -94,5 +108,8 @@ describe('creating endpoints during a Redis outage', { skip: !canStartOwnRedis &
     );
     assert.equal(((await created.json()) as { status: string }).status, 'queued');
     assert.equal(await total('/runs'), runsBefore + 1);
+    const evaluation = await call('POST', '/evaluations', { datasetId, split: 'train' });
+    assert.equal(evaluation.status, 202, await evaluation.clone().text());
+    assert.equal(await total('/evaluations'), evaluationsBefore + 1);
   });
 });
