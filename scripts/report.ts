@@ -14,7 +14,7 @@ import os from 'node:os';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInferenceEngine } from '@maskgen/inference';
-import { FCN_PROFILES, type FcnProfile } from '@maskgen/metrics';
+import { FCN_PROFILES, isFcnProfile } from '@maskgen/metrics';
 import { TRAINING_PROFILES, isTrainingProfile, prepareDataset } from '@maskgen/pipeline';
 import { initTensorBackend } from '@maskgen/tensor';
 import { UsageError, integerArg, parseFlags, loadDatasetArg, runMain } from './cli';
@@ -75,7 +75,7 @@ async function main(): Promise<number> {
   if (new Set(samplingSeeds).size !== samplingSeeds.length)
     throw new UsageError(`--sampling-seeds repeats a seed: '${args['sampling-seeds']}'`);
   const judge = args.judge ?? DEFAULT_JUDGE;
-  if (!(judge in FCN_PROFILES)) throw new UsageError(`unknown judge '${judge}'`);
+  if (!isFcnProfile(judge)) throw new UsageError(`unknown judge '${judge}'`);
   const out = path.resolve(args.out ?? 'docs/results');
   const workDir = path.resolve(args['work-dir'] ?? '.data/report');
   let notes = '';
@@ -98,7 +98,7 @@ async function main(): Promise<number> {
 
   const backend = await initTensorBackend('wasm');
   const engine = createInferenceEngine({ preference: 'auto', warn: (m) => console.warn(m) });
-  const settings = { profile, seed, samples, samplingSeeds, judge: judge as FcnProfile };
+  const settings = { profile, seed, samples, samplingSeeds, judge };
   // Datasets another run already published in <out>.json count as done here too.
   const published = readPublished(`${out}.json`, settings);
   const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);

@@ -291,6 +291,7 @@ describe('npm run report', () => {
       ['--datasets', 'NoSuchSet'],
       ['--datasets', 'CBF', '--samples', '1'],
       ['--datasets', 'CBF', '--judge', 'huge'],
+      ['--datasets', 'CBF', '--judge', 'toString'],
       ['--profile', 'x'],
     ]) {
       const run = spawnSync(

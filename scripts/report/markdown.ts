@@ -282,7 +282,7 @@ export function renderMarkdown(results: readonly DatasetResult[], notes = ''): s
         `${f(r.judgeTraining.metrics.testAccuracy, 3)} | ${f(st.stage1.metrics.testMse, 4)} | ${f(st.prior.metrics.loss, 3)} | ` +
         `${f(st.critic.metrics.criticRealDistance)} / ${f(st.critic.metrics.criticCorruptedDistance)} | ` +
         `${fpr === undefined ? '–' : `${f(fpr * 100, 1)} %`} | ` +
-        `${[...['stage1', 'prior', 'critic', 'classifier'].map((k) => st[k as keyof typeof st]), r.judgeTraining].map((x) => f(x.metrics.seconds, 0)).join(', ')} | ` +
+        `${[st.stage1, st.prior, st.critic, st.classifier, r.judgeTraining].map((x) => f(x.metrics.seconds, 0)).join(', ')} | ` +
         `${f(r.seconds, 0)} |`,
     );
   }

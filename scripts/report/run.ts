@@ -226,6 +226,21 @@ export function conditionalClasses(data: PreparedDataset, total: number): Int32A
   return Int32Array.from(out);
 }
 
+/** A training's progress lines: at most one per 30 s, and always the last step. */
+function progressLog(
+  log: (line: string) => void,
+  dataset: string,
+): (stage: string, step: number, totalSteps: number, loss: number) => void {
+  let lastLogged = 0;
+  return (stage, step, totalSteps, loss) => {
+    const now = performance.now();
+    if (now - lastLogged > 30_000 || step === totalSteps) {
+      lastLogged = now;
+      log(`${dataset}: ${stage} step ${step}/${totalSteps} loss ${loss.toFixed(4)}`);
+    }
+  };
+}
+
 type StageFn = (ctx: StageContext) => Promise<StageResult>;
 
 /**
@@ -267,17 +282,11 @@ export async function ensureStage(
     }
   }
   log(`${data.name}: training ${stage} (${options.profile}, seed ${options.seed})`);
-  let lastLogged = 0;
+  const progress = progressLog(log, data.name);
   const result = await train({
     signal: options.signal,
     threads: options.threads,
-    onProgress: (p) => {
-      const now = performance.now();
-      if (now - lastLogged > 30_000 || p.step === p.totalSteps) {
-        lastLogged = now;
-        log(`${data.name}: ${p.stage} step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)}`);
-      }
-    },
+    onProgress: (p) => progress(p.stage, p.step, p.totalSteps, p.loss),
   });
   mkdirSync(dir, { recursive: true });
   writeAtomic(timesFile, `${JSON.stringify({ seconds: result.metrics.seconds })}\n`);
@@ -364,7 +373,7 @@ export async function ensureJudge(
   }
   log(`${data.name}: training the judge (${judge} FCN, seed ${options.seed})`);
   const started = performance.now();
-  let lastLogged = 0;
+  const progress = progressLog(log, data.name);
   const { model, training, testAccuracy } = await trainFcn(data.evalTrain, {
     config,
     seed: `${options.seed}-judge`,
@@ -372,15 +381,7 @@ export async function ensureJudge(
     test: data.evalTest,
     signal: options.signal,
     progressEvery: 10,
-    onProgress: (p) => {
-      const now = performance.now();
-      if (now - lastLogged > 30_000 || p.step === p.totalSteps) {
-        lastLogged = now;
-        log(
-          `${data.name}: judge step ${p.step}/${p.totalSteps} loss ${(p.metrics.loss ?? Number.NaN).toFixed(4)}`,
-        );
-      }
-    },
+    onProgress: (p) => progress('judge', p.step, p.totalSteps, p.metrics.loss ?? Number.NaN),
   });
   if (training.stopReason !== 'completed') {
     model.dispose();

@@ -53,6 +53,11 @@ export const FCN_PROFILES = {
 
 export type FcnProfile = keyof typeof FCN_PROFILES;
 
+/** Own keys only: `name in FCN_PROFILES` would also accept inherited names such as 'toString'. */
+export function isFcnProfile(name: string): name is FcnProfile {
+  return Object.hasOwn(FCN_PROFILES, name);
+}
+
 /** Which FCN judged a metric: its profile when its layers are that profile's (training length aside), else 'custom'. */
 export interface FcnJudge {
   readonly profile: FcnProfile | 'custom';
