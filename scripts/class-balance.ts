@@ -15,6 +15,7 @@
  * with the real HF tokens.
  */
 import { writeFileSync } from 'node:fs';
+import { SAMPLER_METHODS } from '@maskgen/contracts';
 import { createInferenceEngine } from '@maskgen/inference';
 import { classHistogram, predictedClasses } from '@maskgen/metrics';
 import {
@@ -40,7 +41,9 @@ import { conditionalClasses, ensurePipeline } from './report/run';
 
 const USAGE = `usage: npm run class-balance -- --dataset <name> [--profile ${TRAINING_PROFILES.join('|')}] [--seed n]
        [--samples n] [--sampling-seeds n,...] [--variants naive,mixture,conditional] [--choice-temperatures t,...]
-       [--method naive|ess] [--work-dir dir] [--out file.json]`;
+       [--method naive|ess] [--guidance w] [--work-dir dir] [--out file.json]
+  --choice-temperatures, --guidance  numbers ≥ 0 (spec defaults τ = 4, w = 1); they apply to the sampled rows, not to
+                                     the token-source rows printed first, which keep the profile's sampling settings`;
 
 type Variant = 'naive' | 'mixture' | 'conditional';
 
@@ -122,6 +125,15 @@ function mixtureClasses(trainLabels: Int32Array, count: number, seed: number): I
   return Int32Array.from({ length: count }, () => trainLabels[Math.floor(rng.next() * trainLabels.length)]);
 }
 
+/** A finite number ≥ 0 (a choice temperature or a guidance scale), else a UsageError. */
+function numberArg(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new UsageError(`${flag} must be a number ≥ 0, got '${raw}'`);
+  }
+  return value;
+}
+
 async function main(): Promise<number> {
   const args = parseFlags(
     {
@@ -137,7 +149,11 @@ async function main(): Promise<number> {
   if (args.dataset === undefined) throw new UsageError('--dataset is required');
   const profile = args.profile ?? 'cpu';
   if (!isTrainingProfile(profile)) throw new UsageError(`unknown profile '${profile}'`);
-  const method = args.method === 'ess' ? 'ess' : 'naive';
+  const method = SAMPLER_METHODS.find((m) => m === (args.method ?? 'naive'));
+  if (method === undefined) {
+    throw new UsageError(`--method must be one of ${SAMPLER_METHODS.join(', ')}, got '${args.method}'`);
+  }
+  const guidance = numberArg('--guidance', args.guidance ?? '1');
   const seed = integerArg('--seed', args.seed, 0) ?? 1;
   const samples = integerArg('--samples', args.samples, 10) ?? 256;
   const samplingSeeds = (args['sampling-seeds'] ?? '1,2,3')
@@ -150,7 +166,7 @@ async function main(): Promise<number> {
   const temperatures = (args['choice-temperatures'] ?? '')
     .split(',')
     .filter((t) => t !== '')
-    .map(Number);
+    .map((t) => numberArg('--choice-temperatures', t));
   await initTensorBackend('wasm');
   const data = prepareDataset(loadDatasetArg(args.dataset, seed));
   const { checkpoints } = await ensurePipeline(data, {
@@ -199,7 +215,7 @@ async function main(): Promise<number> {
           classes,
           seed: s,
           sampling: {
-            guidanceScale: Number(args.guidance ?? '1'),
+            guidanceScale: guidance,
             ...(c.choiceTemperature === undefined ? {} : { choiceTemperature: c.choiceTemperature }),
           },
         });

@@ -1,7 +1,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -304,6 +304,38 @@ describe('npm run report', () => {
       );
       assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
       assert.match(run.stderr, /^error: /);
+    }
+  });
+});
+
+describe('npm run class-balance', () => {
+  test('bad sampling flags exit with code 2 and a message before any training', () => {
+    for (const [flag, value, message] of [
+      ['--method', 'R', /--method must be one of naive, ess, got 'R'/],
+      ['--guidance', 'abc', /--guidance must be a number ≥ 0, got 'abc'/],
+      ['--guidance', '-1', /--guidance must be a number ≥ 0, got '-1'/],
+      ['--choice-temperatures', '4,x', /--choice-temperatures must be a number ≥ 0, got 'x'/],
+    ] as const) {
+      const workDir = mkdtempSync(path.join(os.tmpdir(), 'class-balance-'));
+      const run = spawnSync(
+        process.execPath,
+        [
+          '--require',
+          '@swc-node/register',
+          'scripts/class-balance.ts',
+          '--dataset',
+          'ItalyPowerDemand',
+        ].concat(
+          // flag=value: parseArgs would take a bare '-1' for an option.
+          ['--profile', 'tiny', '--work-dir', workDir, `${flag}=${value}`],
+        ),
+        { cwd: ROOT, encoding: 'utf8' },
+      );
+      assert.equal(run.status, 2, `${flag} ${value}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+      // Refused before the pipeline is trained: nothing was written.
+      assert.deepEqual(readdirSync(workDir), []);
+      rmSync(workDir, { recursive: true, force: true });
     }
   });
 });

@@ -198,6 +198,17 @@ function checkGenerateOptions(options: GenerateOptions, numClasses: number): voi
       throw new RangeError(`class indices must be in 0..${numClasses - 1}`);
     }
   }
+  // A NaN here would not throw downstream: it would silently turn the Gumbel choice or the guidance into noise.
+  const sampling = options.sampling ?? {};
+  if (sampling.steps !== undefined && (!Number.isInteger(sampling.steps) || sampling.steps < 1)) {
+    throw new RangeError(`sampling.steps must be a positive integer, got ${sampling.steps}`);
+  }
+  for (const key of ['choiceTemperature', 'guidanceScale'] as const) {
+    const value = sampling[key];
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      throw new RangeError(`sampling.${key} must be a finite number ≥ 0, got ${value}`);
+    }
+  }
 }
 
 type TokenShape = { rows: number; columns: number; tokens: number };

@@ -181,7 +181,7 @@ describe('pipeline (tiny profile)', () => {
     mb.dispose();
   });
 
-  test('an abort rejects a stage and a generation, leaving no tensors', async () => {
+  test('an abort rejects a stage and a generation, bad sampling settings a generation, leaving no tensors', async () => {
     const tensorsBefore = tf.memory().numTensors;
     const controller = new AbortController();
     await assert.rejects(
@@ -200,6 +200,17 @@ describe('pipeline (tiny profile)', () => {
     await assert.rejects(
       model.generate({ method: 'ess', count: 4, classes: null, seed: 1, signal: pre.signal }),
     );
+    // Bad sampling settings are refused up front instead of sampling with NaN noise or guidance.
+    for (const [sampling, message] of [
+      [{ guidanceScale: Number.NaN }, /sampling.guidanceScale must be a finite number ≥ 0, got NaN/],
+      [{ choiceTemperature: -1 }, /sampling.choiceTemperature must be a finite number ≥ 0, got -1/],
+      [{ steps: 0 }, /sampling.steps must be a positive integer, got 0/],
+    ] as const) {
+      await assert.rejects(model.generate({ method: 'naive', count: 4, classes: null, seed: 1, sampling }), {
+        name: 'RangeError',
+        message,
+      });
+    }
     model.dispose();
     assert.equal(tf.memory().numTensors, tensorsBefore);
   });
