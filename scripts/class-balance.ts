@@ -36,7 +36,15 @@ import {
 } from '@maskgen/model';
 import { SeededRng, initTensorBackend } from '@maskgen/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { EXPERIMENT_FLAGS, UsageError, integerArg, loadDatasetArg, parseFlags, runMain } from './cli';
+import {
+  EXPERIMENT_FLAGS,
+  UsageError,
+  integerArg,
+  loadDatasetArg,
+  numberArg,
+  parseFlags,
+  runMain,
+} from './cli';
 import { conditionalClasses, ensurePipeline } from './report/run';
 
 const USAGE = `usage: npm run class-balance -- --dataset <name> [--profile ${TRAINING_PROFILES.join('|')}] [--seed n]
@@ -123,15 +131,6 @@ async function judgeTokenSources(
 function mixtureClasses(trainLabels: Int32Array, count: number, seed: number): Int32Array {
   const rng = new SeededRng(seed).fork('mixture-classes');
   return Int32Array.from({ length: count }, () => trainLabels[Math.floor(rng.next() * trainLabels.length)]);
-}
-
-/** A finite number ≥ 0 (a choice temperature or a guidance scale), else a UsageError. */
-function numberArg(flag: string, raw: string): number {
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0) {
-    throw new UsageError(`${flag} must be a number ≥ 0, got '${raw}'`);
-  }
-  return value;
 }
 
 async function main(): Promise<number> {

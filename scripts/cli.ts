@@ -57,6 +57,15 @@ export function integerArg(flag: string, raw: string | undefined, min: number): 
   return Number(raw);
 }
 
+/** Parses a finite number ≥ 0 (a choice temperature, a guidance scale), else a UsageError. */
+export function numberArg(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new UsageError(`${flag} must be a number ≥ 0, got '${raw}'`);
+  }
+  return value;
+}
+
 /** Runs main and sets the exit code: its result, 2 for a UsageError (with the usage text), 1 for anything else. */
 export function runMain(main: () => Promise<number> | number, usage: string): void {
   // Through a promise, so a synchronous throw in main is reported the same way as a rejection.

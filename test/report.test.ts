@@ -36,6 +36,13 @@ import {
 
 const ROOT = path.resolve(__dirname, '..');
 
+/** Runs `scripts/<script>.ts` with these arguments (synchronously, in the repository root), as `npm run` does. */
+const runScript = (script: string, ...args: string[]) =>
+  spawnSync(process.execPath, ['--require', '@swc-node/register', `scripts/${script}.ts`, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+
 const method = (fid: number, critic: number, cas?: number, tv = 0.1) => ({
   fid,
   meanTerm: fid * 0.4,
@@ -294,14 +301,7 @@ describe('npm run report', () => {
       ['--datasets', 'CBF', '--judge', 'toString'],
       ['--profile', 'x'],
     ]) {
-      const run = spawnSync(
-        process.execPath,
-        ['--require', '@swc-node/register', 'scripts/report.ts', ...args],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-        },
-      );
+      const run = runScript('report', ...args);
       assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
       assert.match(run.stderr, /^error: /);
     }
@@ -317,19 +317,10 @@ describe('npm run class-balance', () => {
       ['--choice-temperatures', '4,x', /--choice-temperatures must be a number ≥ 0, got 'x'/],
     ] as const) {
       const workDir = mkdtempSync(path.join(os.tmpdir(), 'class-balance-'));
-      const run = spawnSync(
-        process.execPath,
-        [
-          '--require',
-          '@swc-node/register',
-          'scripts/class-balance.ts',
-          '--dataset',
-          'ItalyPowerDemand',
-        ].concat(
-          // flag=value: parseArgs would take a bare '-1' for an option.
-          ['--profile', 'tiny', '--work-dir', workDir, `${flag}=${value}`],
-        ),
-        { cwd: ROOT, encoding: 'utf8' },
+      // flag=value: parseArgs would take a bare '-1' for an option.
+      const run = runScript(
+        'class-balance',
+        ...['--dataset', 'ItalyPowerDemand', '--profile', 'tiny', '--work-dir', workDir, `${flag}=${value}`],
       );
       assert.equal(run.status, 2, `${flag} ${value}: ${run.stderr}`);
       assert.match(run.stderr, message);
@@ -341,11 +332,7 @@ describe('npm run class-balance', () => {
 });
 
 /** Runs `npm run ess-variants` with these arguments (synchronously, in the repository root). */
-const essVariants = (...args: string[]) =>
-  spawnSync(process.execPath, ['--require', '@swc-node/register', 'scripts/ess-variants.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+const essVariants = (...args: string[]) => runScript('ess-variants', ...args);
 
 describe('npm run ess-variants', () => {
   test('compares naive with ESS D, R and per-sample t* from the same naive tokens; usage errors exit 2', () => {
@@ -497,11 +484,7 @@ describe('npm run ess-trend', () => {
     writeFileSync(first, renderJson([make('CBF', 2, 1.5, 1), make('GunPoint', 1, 1.25, 1)]));
     writeFileSync(second, renderJson([make('CBF', 2, 3, 2)]));
     const out = path.join(dir, 'trend.md');
-    const run = (...args: string[]) =>
-      spawnSync(process.execPath, ['--require', '@swc-node/register', 'scripts/ess-trend.ts', ...args], {
-        cwd: ROOT,
-        encoding: 'utf8',
-      });
+    const run = (...args: string[]) => runScript('ess-trend', ...args);
     const ok = run('--results', `${first},${second}`, '--out', out);
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(readFileSync(out, 'utf8'), ok.stdout);
