@@ -521,10 +521,13 @@ async function evaluateConditioning(
   const naiveCritic = samples.R.runs.map((r) => r.meanCriticDistance!.before);
   const evaluated = {} as Record<Method, GeneratedMetrics>;
   const methods = {} as Record<Method, MethodResult>;
+  const progress = progressLog(log, data.name);
   for (const method of METHODS) {
     log(`${label}: evaluating ${method}`);
     const { runs, scaled } = samples[method];
     const metrics = await evaluateGenerated({
+      onCasProgress: (p) =>
+        progress(`${conditioning} ${method} CAS`, p.step, p.totalSteps, p.metrics.loss ?? Number.NaN),
       classifier: judging.classifier,
       featurizer: judging.featurizer,
       casConfig: judging.casConfig,

@@ -11,6 +11,7 @@ import {
   evaluateSamples,
   fcnJudge,
 } from '@maskgen/metrics';
+import { type TrainProgress } from '@maskgen/model';
 import { SeededRng } from '@maskgen/tensor';
 import { type PreparedDataset } from './data';
 
@@ -29,6 +30,11 @@ export interface EvaluateGeneratedOptions {
   readonly labels?: Int32Array | null;
   /** FCN recipe for CAS (default: the classifier's own config). */
   readonly casConfig?: FcnConfig;
+  /**
+   * Called every 10 steps of the CAS classifier's training and after its last step: that training is the long
+   * part of an evaluation with labels (minutes on long series), so callers can show it moving.
+   */
+  readonly onCasProgress?: (progress: TrainProgress) => void | Promise<void>;
   /** Seeds the IS splits, ROCKET kernels and the CAS classifier. */
   readonly seed: number;
   /** Mean raw critic code distance of the generated set, passed through to the metrics. */
@@ -114,6 +120,9 @@ export async function evaluateGenerated(options: EvaluateGeneratedOptions): Prom
         seed,
         classes: data.classNames.length,
         signal: options.signal,
+        ...(options.onCasProgress === undefined
+          ? {}
+          : { onProgress: options.onCasProgress, progressEvery: 10 }),
       },
     );
     result.model.dispose();

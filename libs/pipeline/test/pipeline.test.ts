@@ -148,6 +148,7 @@ describe('pipeline (tiny profile)', () => {
     assert.ok(ess.tStar !== null && ess.tStar.every((t) => t >= 1 && t <= 9));
     assert.equal(naive.tStar, null);
 
+    const casSteps: [number, number][] = [];
     const metrics = await evaluateGenerated({
       classifier: model.classifier!,
       data,
@@ -155,8 +156,14 @@ describe('pipeline (tiny profile)', () => {
       labels: classes,
       seed: 0,
       criticDistance: ess.meanCriticDistance!.after,
+      onCasProgress: (p) => void casSteps.push([p.step, p.totalSteps]),
     });
     assert.equal(metrics.count, 12);
+    // The CAS training reports every 10th step and its last one, so a long evaluation shows it moving.
+    const casTotal = casSteps.at(-1)?.[1];
+    assert.ok(casTotal !== undefined && casTotal > 0, 'CAS training reported progress');
+    assert.equal(casSteps.at(-1)![0], casTotal);
+    assert.ok(casSteps.every(([step, total]) => total === casTotal && (step % 10 === 0 || step === total)));
     for (const key of ['fid', 'inceptionScore', 'rocketFid', 'cas'] as const) {
       assert.ok(Number.isFinite(metrics[key]), `${key} finite`);
     }
