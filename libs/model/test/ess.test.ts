@@ -363,6 +363,28 @@ test('sampler: naive reproduces naiveDecode bit for bit; ESS starts from the sam
   await assert.rejects(withTemperature(0), /ess.criticTemperature must be a positive finite number/);
 });
 
+test('sampler: a bad sampling config is refused before any pass, for naive and ESS alike', async () => {
+  for (const method of ['naive', 'ess'] as const) {
+    for (const [sampling, message] of [
+      [{ choiceTemperature: Number.NaN }, /^choiceTemperature must be a finite number ≥ 0, got NaN$/],
+      [{ guidanceScale: -0.5 }, /^guidanceScale must be a finite number ≥ 0, got -0.5$/],
+      [{ steps: 2.5 }, /^steps must be a positive integer, got 2.5$/],
+    ] as const) {
+      await assert.rejects(
+        generateSamples(prior, codebooks, {
+          method,
+          count: B,
+          classes: CLASSES,
+          rng: new SeededRng(3),
+          sampling,
+        }),
+        (error: unknown) => error instanceof RangeError && message.test(error.message),
+        `${method} ${JSON.stringify(sampling)}`,
+      );
+    }
+  }
+});
+
 test('sampler: R is the default variant (ess.md §10): any token may change, and it reports its resolved settings', async () => {
   const rng = new SeededRng(11);
   const options = { method: 'ess', count: B, classes: CLASSES, rng } as const;

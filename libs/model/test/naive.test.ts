@@ -112,6 +112,28 @@ describe('guidance', () => {
 });
 
 describe('naive iterative decoding (ess.md §5.1, §8.4)', () => {
+  test('a direct caller gets the same sampling-config checks as the pipeline (a NaN temperature would be noise)', async () => {
+    const prior = makePrior('bad-config');
+    try {
+      const call = (config: typeof SAMPLING) =>
+        naiveDecode(prior, { count: 2, classes: null, config, rng: new SeededRng('bad-config-run') });
+      await assert.rejects(call({ ...SAMPLING, choiceTemperature: Number.NaN }), {
+        name: 'RangeError',
+        message: 'choiceTemperature must be a finite number ≥ 0, got NaN',
+      });
+      await assert.rejects(call({ ...SAMPLING, guidanceScale: Infinity }), {
+        name: 'RangeError',
+        message: 'guidanceScale must be a finite number ≥ 0, got Infinity',
+      });
+      await assert.rejects(call({ ...SAMPLING, steps: 0 }), {
+        name: 'RangeError',
+        message: 'steps must be a positive integer, got 0',
+      });
+    } finally {
+      prior.dispose();
+    }
+  });
+
   test('stage by stage: exactly m(t+1) masked after step t, revealed tokens never change', async () => {
     const prior = makePrior('stages');
     try {

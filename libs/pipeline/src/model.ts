@@ -10,6 +10,7 @@ import {
   TimeVQVAE,
   type TimeVqPrior,
   deserializePrior,
+  checkSamplingConfig,
   generateSamples,
 } from '@maskgen/model';
 import { type InferenceEngine, type PreparedPrior, createInferenceEngine } from '@maskgen/inference';
@@ -198,17 +199,7 @@ function checkGenerateOptions(options: GenerateOptions, numClasses: number): voi
       throw new RangeError(`class indices must be in 0..${numClasses - 1}`);
     }
   }
-  // A NaN here would not throw downstream: it would silently turn the Gumbel choice or the guidance into noise.
-  const sampling = options.sampling ?? {};
-  if (sampling.steps !== undefined && (!Number.isInteger(sampling.steps) || sampling.steps < 1)) {
-    throw new RangeError(`sampling.steps must be a positive integer, got ${sampling.steps}`);
-  }
-  for (const key of ['choiceTemperature', 'guidanceScale'] as const) {
-    const value = sampling[key];
-    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
-      throw new RangeError(`sampling.${key} must be a finite number ≥ 0, got ${value}`);
-    }
-  }
+  checkSamplingConfig(options.sampling ?? {}, 'sampling.');
 }
 
 type TokenShape = { rows: number; columns: number; tokens: number };

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { type SeededRng } from '@maskgen/tensor';
-import { PRIOR_PAPER, type SamplingConfig } from '../prior/config';
+import { PRIOR_PAPER, type SamplingConfig, checkSamplingConfig } from '../prior/config';
 import { type Stage1ForPrior } from '../prior/stage1';
 import { type ClassInput } from '../sampling/helpers';
 import { type DecodedSeries, decodeSamples } from '../sampling/decode';
@@ -155,6 +155,7 @@ function prepareCall(
   const prior = asPriorRunner(source);
   const { count, classes, rng, signal } = options;
   const config: SamplingConfig = { ...PRIOR_PAPER.sampling, ...options.sampling };
+  checkSamplingConfig(config);
   const ess: EssConfig = { ...ESS_DEFAULTS, ...options.ess };
   // Checked before the naive stage, not first when the critic runs.
   assertCriticTemperature(ess.criticTemperature, 'ess.criticTemperature');

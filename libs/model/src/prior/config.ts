@@ -52,6 +52,24 @@ export interface SamplingConfig {
   readonly guidanceScale: number;
 }
 
+/**
+ * Throws a RangeError naming the first bad field of a (partial) sampling config; `prefix` is how the caller names
+ * the object (the pipeline passes `sampling.`). A NaN temperature or scale would not throw downstream: it would
+ * silently turn the Gumbel choice or the guidance into noise.
+ */
+export function checkSamplingConfig(config: Partial<SamplingConfig>, prefix = ''): void {
+  const { steps } = config;
+  if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) {
+    throw new RangeError(`${prefix}steps must be a positive integer, got ${steps}`);
+  }
+  for (const key of ['choiceTemperature', 'guidanceScale'] as const) {
+    const value = config[key];
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      throw new RangeError(`${prefix}${key} must be a finite number ≥ 0, got ${value}`);
+    }
+  }
+}
+
 export interface PriorConfig {
   readonly network: PriorNetworkConfig;
   readonly training: PriorTrainingConfig;

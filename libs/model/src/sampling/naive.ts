@@ -1,5 +1,5 @@
 import { type SeededRng } from '@maskgen/tensor';
-import { type SamplingConfig } from '../prior/config';
+import { type SamplingConfig, checkSamplingConfig } from '../prior/config';
 import { maskedCount } from '../prior/masking';
 import { type BranchPrior } from '../prior/network';
 import { type ClassInput, bottomK, gumbel } from './helpers';
@@ -242,7 +242,7 @@ export async function naiveDecode(source: PriorSource, options: NaiveDecodeOptio
   if (classes !== null && classes.length !== count) {
     throw new RangeError(`${classes.length} class ids for ${count} samples`);
   }
-  if (!Number.isInteger(config.steps) || config.steps <= 0) throw new RangeError(`steps must be positive`);
+  checkSamplingConfig(config);
   const chunk = Math.min(count, naiveChunkSize(prior, options.memoryBudgetBytes));
   const lfParts: BranchTrajectory[] = [];
   const hfParts: BranchTrajectory[] = [];
