@@ -265,7 +265,13 @@ describe('npm run report', () => {
   test('markdown and JSON: FID terms, CIs, verdicts only where the CI excludes 0, class shares, losses', () => {
     const results = [make('CBF', 2, 1), make('GunPoint', 1, 1.25)];
     const md = renderMarkdown(results, 'A note.');
-    assert.match(md, /npm run report -- --datasets GunPoint,CBF/);
+    assert.match(md, /```sh\n# CBF, GunPoint\nnpm run report -- --datasets GunPoint,CBF\n```/);
+    const alone = { ...make('ECG200', 1, 1), command: 'npm run report -- --datasets ECG200,Beef' };
+    assert.match(
+      renderMarkdown([...results, alone]),
+      /# CBF, GunPoint\nnpm run report -- --datasets GunPoint,CBF\n# ECG200\nnpm run report -- --datasets ECG200,Beef\n/,
+      'each command says which datasets it produced',
+    );
     assert.match(
       md,
       /\| CBF \| 100 \| 0\.50 \(0\.10 \/ 0\.40\) \| 2\.00 \(0\.80 \/ 1\.20\) \| 1\.00 \(0\.40 \/ 0\.60\) \| 1\.00 \[0\.50, 1\.50\] \| 1\.10 \(0\.44 \/ 0\.66\) \| 0\.90 \[0\.40, 1\.40\] \| 2\.3 ± 0\.4 \|/,

@@ -162,7 +162,10 @@ export function losses(results: readonly DatasetResult[]): string[] {
 export function renderMarkdown(results: readonly DatasetResult[], notes = ''): string {
   const lines: string[] = [];
   const s = summarize(results);
-  const commands = [...new Set(results.map((r) => r.command))];
+  // A process records its whole command line, which may name datasets it was stopped before reaching: say which
+  // datasets each command produced.
+  const commands = new Map<string, string[]>();
+  for (const r of results) commands.set(r.command, [...(commands.get(r.command) ?? []), r.dataset]);
   lines.push('# Naive vs ESS-R vs ESS-D: evaluation report');
   lines.push('');
   lines.push(
@@ -184,7 +187,7 @@ export function renderMarkdown(results: readonly DatasetResult[], notes = ''): s
   lines.push('Command(s):');
   lines.push('');
   lines.push('```sh');
-  for (const c of commands) lines.push(c);
+  for (const [command, datasets] of commands) lines.push(`# ${datasets.join(', ')}`, command);
   lines.push('```');
   lines.push('');
   if (results.length === 0) {
