@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { buildConfig, ConfigValidationError } from '@maskgen/config';
+import { tsEntryArgs } from './support/ts-entry';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -74,7 +75,7 @@ describe('config', () => {
 
   for (const entry of ['apps/local/src/main.ts', 'apps/api/src/main.ts', 'apps/worker/src/main.ts']) {
     test(`${entry} exits 1 naming PORT when PORT=abc`, () => {
-      const result = spawnSync(process.execPath, ['--require', '@swc-node/register', entry], {
+      const result = spawnSync(process.execPath, tsEntryArgs(entry), {
         cwd: ROOT,
         env: { PATH: process.env.PATH, PORT: 'abc' },
         encoding: 'utf8',
@@ -86,16 +87,12 @@ describe('config', () => {
   }
 
   test('the production entry points refuse to start without DATABASE_URL', () => {
-    const result = spawnSync(
-      process.execPath,
-      ['--require', '@swc-node/register', 'apps/worker/src/main.ts'],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+    const result = spawnSync(process.execPath, tsEntryArgs('apps/worker/src/main.ts'), {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(result.status, 1);
     assert.match(result.stderr, /DATABASE_URL: is required/);
   });

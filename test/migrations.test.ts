@@ -8,6 +8,7 @@ import { createDataSource, migrateWithLock } from '@maskgen/persistence';
 import { MIGRATIONS } from '../migrations';
 import { useTestDatabase } from './support/database';
 import { createTestDatabase } from './support/services';
+import { tsEntryArgs } from './support/ts-entry';
 
 const ROOT = path.resolve(__dirname, '..');
 const TABLES = [
@@ -42,7 +43,7 @@ async function publicTables(url: string): Promise<string[]> {
 }
 
 function runMigrateCommand(url: string) {
-  return spawnSync(process.execPath, ['--require', '@swc-node/register', 'apps/api/src/migrate.ts'], {
+  return spawnSync(process.execPath, tsEntryArgs('apps/api/src/migrate.ts'), {
     cwd: ROOT,
     env: { PATH: process.env.PATH, DATABASE_URL: url, LOG_LEVEL: 'info' },
     encoding: 'utf8',

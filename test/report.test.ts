@@ -33,12 +33,13 @@ import {
   runDataset,
   runDir,
 } from '../scripts/report/run';
+import { tsEntryArgs } from './support/ts-entry';
 
 const ROOT = path.resolve(__dirname, '..');
 
 /** Runs `scripts/<script>.ts` with these arguments (synchronously, in the repository root), as `npm run` does. */
 const runScript = (script: string, ...args: string[]) =>
-  spawnSync(process.execPath, ['--require', '@swc-node/register', `scripts/${script}.ts`, ...args], {
+  spawnSync(process.execPath, tsEntryArgs(`scripts/${script}.ts`, ...args), {
     cwd: ROOT,
     encoding: 'utf8',
   });

@@ -10,6 +10,7 @@ import {
   needsServices,
   nodeTestArgs,
 } from '../scripts/test-runner-args';
+import { tsEntryArgs } from './support/ts-entry';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -67,13 +68,7 @@ test('npm run test:unit starts no PostgreSQL and passes no service URL on, even 
   delete env.TEST_DATABASE_URL;
   const child = spawnSync(
     process.execPath,
-    [
-      '--require',
-      '@swc-node/register',
-      'scripts/test.ts',
-      '--tier=unit',
-      'libs/observability/test/logger.test.ts',
-    ],
+    tsEntryArgs('scripts/test.ts', '--tier=unit', 'libs/observability/test/logger.test.ts'),
     { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 },
   );
   assert.equal(child.status, 0, child.stdout + child.stderr);

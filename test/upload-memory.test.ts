@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, uniqueSuffix, waitFor, type TestDatabase } from './support/services';
 import { createMigratedDatabase } from './support/worker-app';
+import { tsEntryArgs } from './support/ts-entry';
 
 const ROOT = path.resolve(__dirname, '..');
 const MIB = 1024 * 1024;
@@ -60,7 +61,7 @@ describe('uploads are bounded in memory', { skip: process.platform !== 'linux' &
     await writeTsv(path.join(dir, 'big_TEST.tsv'), 20);
     const port = await freePort();
     const adminKey = `admin-${uniqueSuffix()}-0123456789abcdef`;
-    api = spawn(process.execPath, ['--require', '@swc-node/register', 'apps/api/src/main.ts'], {
+    api = spawn(process.execPath, tsEntryArgs('apps/api/src/main.ts'), {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { useTestDatabase } from './support/database';
 import { freePort } from './support/services';
+import { tsEntryArgs } from './support/ts-entry';
 
 const ROOT = path.resolve(__dirname, '..');
 const db = useTestDatabase('idle_exit', { migrated: true });
@@ -11,7 +12,7 @@ const db = useTestDatabase('idle_exit', { migrated: true });
 test('a worker with WORKER_EXIT_WHEN_IDLE_MS exits 0 once its queues stay empty (run-to-completion pods)', async () => {
   const port = await freePort();
   const started = Date.now();
-  const child = spawn(process.execPath, ['--require', '@swc-node/register', 'apps/worker/src/main.ts'], {
+  const child = spawn(process.execPath, tsEntryArgs('apps/worker/src/main.ts'), {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { waitFor } from './services';
+import { tsEntryArgs } from './ts-entry';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -21,7 +22,7 @@ export function startLocal(
   pgPort: number,
   extraEnv: Record<string, string> = {},
 ): LocalInstance {
-  const child = spawn(process.execPath, ['--require', '@swc-node/register', 'apps/local/src/main.ts'], {
+  const child = spawn(process.execPath, tsEntryArgs('apps/local/src/main.ts'), {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort, waitFor } from './services';
+import { tsEntryArgs } from './ts-entry';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -45,7 +46,7 @@ async function spawnAppProcess(
   port?: number,
 ): Promise<WorkerProcess> {
   port ??= await freePort();
-  const child = spawn(process.execPath, ['--require', '@swc-node/register', entry], {
+  const child = spawn(process.execPath, tsEntryArgs(entry), {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
