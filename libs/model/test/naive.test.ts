@@ -129,6 +129,11 @@ describe('naive iterative decoding (ess.md §5.1, §8.4)', () => {
         name: 'RangeError',
         message: 'steps must be a positive integer, got 0',
       });
+      // A spread of { steps: undefined } over the defaults must not slip through as "no steps".
+      await assert.rejects(call({ ...SAMPLING, choiceTemperature: undefined as unknown as number }), {
+        name: 'RangeError',
+        message: 'choiceTemperature must be a finite number ≥ 0, got undefined',
+      });
     } finally {
       prior.dispose();
     }

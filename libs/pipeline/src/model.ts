@@ -199,7 +199,7 @@ function checkGenerateOptions(options: GenerateOptions, numClasses: number): voi
       throw new RangeError(`class indices must be in 0..${numClasses - 1}`);
     }
   }
-  checkSamplingConfig(options.sampling ?? {}, 'sampling.');
+  checkSamplingConfig(options.sampling ?? {}, { prefix: 'sampling.', partial: true });
 }
 
 type TokenShape = { rows: number; columns: number; tokens: number };

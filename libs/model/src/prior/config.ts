@@ -53,18 +53,22 @@ export interface SamplingConfig {
 }
 
 /**
- * Throws a RangeError naming the first bad field of a (partial) sampling config; `prefix` is how the caller names
- * the object (the pipeline passes `sampling.`). A NaN temperature or scale would not throw downstream: it would
- * silently turn the Gumbel choice or the guidance into noise.
+ * Throws a RangeError naming the first bad field of a sampling config. `prefix` is how the caller names the object
+ * (the pipeline passes `sampling.`); with `partial`, absent fields are the defaults' and pass. A NaN temperature or
+ * scale would not throw downstream: it would silently turn the Gumbel choice or the guidance into noise.
  */
-export function checkSamplingConfig(config: Partial<SamplingConfig>, prefix = ''): void {
+export function checkSamplingConfig(
+  config: Partial<SamplingConfig>,
+  { prefix = '', partial = false }: { prefix?: string; partial?: boolean } = {},
+): void {
+  const checked = (value: number | undefined): boolean => !(partial && value === undefined);
   const { steps } = config;
-  if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) {
+  if (checked(steps) && !(typeof steps === 'number' && Number.isInteger(steps) && steps >= 1)) {
     throw new RangeError(`${prefix}steps must be a positive integer, got ${steps}`);
   }
   for (const key of ['choiceTemperature', 'guidanceScale'] as const) {
     const value = config[key];
-    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+    if (checked(value) && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
       throw new RangeError(`${prefix}${key} must be a finite number ≥ 0, got ${value}`);
     }
   }
