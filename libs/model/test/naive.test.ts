@@ -129,7 +129,7 @@ describe('naive iterative decoding (ess.md §5.1, §8.4)', () => {
         name: 'RangeError',
         message: 'steps must be a positive integer, got 0',
       });
-      // A spread of { steps: undefined } over the defaults must not slip through as "no steps".
+      // A spread of { choiceTemperature: undefined } over the defaults must not slip through as "no temperature".
       await assert.rejects(call({ ...SAMPLING, choiceTemperature: undefined as unknown as number }), {
         name: 'RangeError',
         message: 'choiceTemperature must be a finite number ≥ 0, got undefined',
